@@ -1,0 +1,282 @@
+"""The request flow: a request walks its endpoint's call tree, one SimPy event per served call.
+
+A :class:`Frame` is one attempt of one call. Deadlines propagate down the tree (a child's
+deadline is the earlier of its own timeout and its parent's), so at any moment a request
+waits in exactly one place and one timer suffices. Every frame ends exactly once, in
+:meth:`Flow.finish`, with one of ``OK``, ``ERROR``, ``TIMEOUT``, ``REJECTED``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+from simpy.events import NORMAL, Event
+
+from sim.engine.servers import CircuitBreaker, Gate, Instance, Runtime
+from sim.telemetry.metrics import ERROR, OK, REJECTED, TIMEOUT
+
+INF = float("inf")
+POOL, QUEUED, SERVING, WAITING, DONE = 1, 2, 3, 4, 5
+
+
+class Wake(Event):
+    """A timer that calls ``fn(event)`` with ``event._value`` set: lighter than a process."""
+
+    def __init__(self, env: simpy.Environment, delay: float, fn: Callable[[Event], None],
+                 value: Any) -> None:
+        self.env = env
+        self.callbacks = [fn]
+        self._value = value
+        self._ok = True
+        env.schedule(self, NORMAL, delay)
+
+
+class Node:
+    """One call of a compiled call tree, with the dependency settings of the edge into it."""
+
+    __slots__ = ("attempts", "backoff", "breaker", "children", "comp", "jitter", "label",
+                 "mult", "pool", "required", "tables", "timeout")
+
+    def __init__(self, comp: Runtime, children: tuple[Node, ...], tables: tuple[str, ...],
+                 label: str, timeout: float = INF, attempts: int = 0, backoff: float = 0.0,
+                 mult: float = 1.0, jitter: float = 0.0, required: bool = True,
+                 pool: Gate | None = None, breaker: CircuitBreaker | None = None) -> None:
+        self.comp, self.children, self.tables, self.label = comp, children, tables, label
+        self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
+        self.mult, self.jitter, self.required = mult, jitter, required
+        self.pool, self.breaker = pool, breaker
+
+
+class Frame:
+    """One attempt of one call."""
+
+    __slots__ = ("attempt", "child", "deadline", "holding", "inst", "node", "parent", "pool",
+                 "req", "state", "svc_end", "t0", "tq")
+
+    def __init__(self, node: Node, parent: Frame | None, req: Any, deadline: float,
+                 attempt: int, now: float) -> None:
+        self.node = node
+        self.parent = parent
+        self.req = req
+        self.deadline = deadline
+        self.attempt = attempt
+        self.t0 = now
+        self.tq = now
+        self.state = 0
+        self.child = 0
+        self.holding = False
+        self.inst: Instance | None = None
+        self.pool: Gate | None = None
+        self.svc_end = 0.0
+
+
+Done = Callable[[Frame, int, str | None, str | None], None]
+
+
+class Flow:
+    """Drives frames through instances, pools, breakers, retries and timeouts."""
+
+    def __init__(self, env: simpy.Environment, rng: random.Random, on_request_done: Done) -> None:
+        self.env = env
+        self.rand = rng.random
+        self.on_request_done = on_request_done
+        self.fallbacks = 0
+
+    # -- entry ---------------------------------------------------------------------------
+    def request(self, root: Node, req: Any, client_timeout: float) -> None:
+        now = self.env._now
+        self.start(Frame(root, None, req, now + client_timeout, 0, now))
+
+    def call(self, parent: Frame, node: Node, attempt: int) -> None:
+        now = self.env._now
+        deadline = now + node.timeout
+        if deadline > parent.deadline:
+            deadline = parent.deadline
+        self.start(Frame(node, parent, parent.req, deadline, attempt, now))
+
+    def start(self, f: Frame) -> None:
+        node = f.node
+        br = node.breaker
+        if br is not None and not br.allow(self.env._now):
+            self.finish(f, ERROR, "CircuitOpen", f"circuit open on {node.label}", record=False)
+            return
+        gate = node.pool
+        if gate is not None:
+            if gate.used < gate.capacity:
+                gate.used += 1
+                f.pool = gate
+            else:
+                f.state = POOL
+                gate.waiters.append(f)
+                self._arm(f)
+                return
+        self.route(f)
+
+    def route(self, f: Frame) -> None:
+        comp = f.node.comp
+        inst = comp.pick()
+        if inst is None:
+            self.finish(f, REJECTED, "NoHealthyUpstream", f"no healthy {comp.name} instance")
+            return
+        if comp.state.down[inst.i]:
+            self.finish(f, ERROR, "ConnectionRefused", f"connect to {comp.name}-{inst.i} refused")
+            return
+        f.inst = inst
+        if inst.busy < comp.capacity():
+            self.begin(f, inst)
+        elif len(inst.queue) < comp.queue_limit:
+            f.state = QUEUED
+            f.tq = self.env._now
+            inst.queue.append(f)
+            self._arm(f)
+        else:
+            self.finish(f, REJECTED, "QueueFull", f"{comp.name}-{inst.i} queue full")
+
+    def _arm(self, f: Frame) -> None:
+        if f.deadline < INF:
+            Wake(self.env, f.deadline - self.env._now, self._expire, f)
+
+    # -- service -------------------------------------------------------------------------
+    def begin(self, f: Frame, inst: Instance) -> None:
+        env = self.env
+        now = env._now
+        comp = f.node.comp
+        inst.busy += 1
+        f.holding = True
+        f.state = SERVING
+        series = comp.series
+        series.wait_sum += now - f.tq
+        series.wait_n += 1
+        st = comp.state
+        svc = INF if st.hang else comp.service() * st.latency_factor
+        end = now + svc
+        if end > f.deadline:
+            f.svc_end = end
+            Wake(env, f.deadline - now, self._serve_timeout, f)
+        else:
+            Wake(env, svc, self._served, f)
+
+    def _served(self, ev: Event) -> None:
+        f: Frame = ev._value
+        node = f.node
+        st = node.comp.state
+        if node.tables and st.broken_tables:
+            broken = st.broken_tables
+            for table in node.tables:
+                if table in broken:
+                    self.finish(f, ERROR, st.table_error_class, broken[table])
+                    return
+        p = st.error_probability
+        if p and self.rand() < p:
+            self.finish(f, ERROR, st.error_class, st.error_message)
+            return
+        if node.children:
+            f.state = WAITING
+            f.child = 0
+            self.call(f, node.children[0], 0)
+        else:
+            self.finish(f, OK)
+
+    def _serve_timeout(self, ev: Event) -> None:
+        f: Frame = ev._value
+        if f.state != SERVING:
+            return
+        # The caller gives up; the instance works on until the service ends.
+        f.holding = False
+        inst = f.inst
+        assert inst is not None
+        if f.svc_end < INF:
+            Wake(self.env, f.svc_end - self.env._now, self._late_release, (f.node.comp, inst))
+        else:
+            self.release(f.node.comp, inst)
+        self.finish(f, TIMEOUT, "Timeout", self._timeout_text(f))
+
+    def _late_release(self, ev: Event) -> None:
+        comp, inst = ev._value
+        self.release(comp, inst)
+
+    def _expire(self, ev: Event) -> None:
+        f: Frame = ev._value
+        if f.state == QUEUED:
+            self.finish(f, TIMEOUT, "Timeout", self._timeout_text(f))
+        elif f.state == POOL:
+            label = f.node.pool.label if f.node.pool else f.node.label
+            self.finish(f, TIMEOUT, "PoolTimeout", f"timed out waiting for a {label} connection")
+
+    def _timeout_text(self, f: Frame) -> str:
+        return f"{f.node.label} timed out after {f.deadline - f.t0:.3g}s"
+
+    def release(self, comp: Runtime, inst: Instance) -> None:
+        inst.busy -= 1
+        q = inst.queue
+        while q and inst.busy < comp.capacity():
+            nxt = q.popleft()
+            if nxt.state == QUEUED:
+                self.begin(nxt, inst)
+
+    # -- completion ----------------------------------------------------------------------
+    def finish(self, f: Frame, outcome: int, cls: str | None = None, msg: str | None = None,
+               record: bool = True) -> None:
+        """End a frame exactly once: free what it holds, count it, tell its parent."""
+        f.state = DONE
+        node = f.node
+        if f.holding:
+            f.holding = False
+            assert f.inst is not None
+            self.release(node.comp, f.inst)
+        gate = f.pool
+        if gate is not None:
+            f.pool = None
+            gate.used -= 1
+            waiters = gate.waiters
+            while waiters:
+                w = waiters.popleft()
+                if w.state == POOL:
+                    gate.used += 1
+                    w.pool = gate
+                    w.state = 0
+                    self.route(w)
+                    break
+        now = self.env._now
+        node.comp.series.record(outcome, now - f.t0, cls)
+        br = node.breaker
+        if br is not None and record:
+            br.record(now, outcome == OK)
+        parent = f.parent
+        if parent is None:
+            self.on_request_done(f, outcome, cls, msg)
+        else:
+            self.child_done(parent, f, outcome, cls, msg)
+
+    def child_done(self, p: Frame, c: Frame, outcome: int, cls: str | None,
+                   msg: str | None) -> None:
+        if p.state != WAITING:
+            return
+        now = self.env._now
+        node = c.node
+        if outcome != OK:
+            if c.attempt < node.attempts:
+                delay = node.backoff * node.mult**c.attempt * (1.0 - node.jitter * self.rand())
+                if now + delay < p.deadline:
+                    Wake(self.env, delay, self._retry, (p, node, c.attempt + 1))
+                    return
+            if node.required:
+                self.finish(p, outcome, cls, msg)
+                return
+            self.fallbacks += 1
+        children = p.node.children
+        p.child += 1
+        if now >= p.deadline:
+            self.finish(p, TIMEOUT, "Timeout", self._timeout_text(p))
+        elif p.child < len(children):
+            self.call(p, children[p.child], 0)
+        else:
+            self.finish(p, OK)
+
+    def _retry(self, ev: Event) -> None:
+        p, node, attempt = ev._value
+        if p.state == WAITING:
+            self.call(p, node, attempt)

@@ -1,0 +1,160 @@
+"""The request-level engine: builds runtimes from the world, runs shoppers, health checks, windows.
+
+It reads component state and never knows which fault (if any) changed it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Generator
+from functools import cache
+from typing import Any
+
+import simpy
+
+from sim.engine.flow import INF, Flow, Frame, Node
+from sim.engine.servers import CircuitBreaker, Gate, Runtime
+from sim.engine.shoppers import Persona, Session, Shoppers, make_personas
+from sim.engine.streams import sampler, stream
+from sim.model.topology import as_call
+from sim.model.world import World
+from sim.scenario.schema import Call
+from sim.telemetry.metrics import OK, Metrics, Series
+
+
+class RequestEngine:
+    """Simulates every shopper request through the call graph (SimPy, callback style)."""
+
+    name = "request"
+
+    def __init__(self, env: simpy.Environment, world: World, seed: int,
+                 personas: list[Persona] | None = None) -> None:
+        self.env = env
+        self.world = world
+        self.seed = seed
+        scenario = world.scenario
+        self.metrics = Metrics(scenario.window, scenario.traffic.represents)
+        self.requests = 0
+        self.first_errors: dict[tuple[str, str], tuple[float, str]] = {}
+        rngs = self._rngs
+        self.runtimes = {
+            name: Runtime(name, spec, world.states[name],
+                          sampler(spec.service_time, rngs(f"service/{name}")),
+                          self.metrics.get("component", name))
+            for name, spec in scenario.components.items()
+        }
+        self.flow = Flow(env, rngs("flow"), self._request_done)
+        self.pools: dict[tuple[str, str], Gate] = {}
+        self.breakers: dict[tuple[str, str], CircuitBreaker] = {}
+        self.roots = {name: self._compile(ep.call, None) for name, ep in scenario.endpoints.items()}
+        self.endpoint_series: dict[str, Series] = {
+            name: self.metrics.get("endpoint", name) for name in scenario.endpoints
+        }
+        funnel = scenario.traffic.funnel
+        self.step_roots = [self.roots[s.endpoint] for s in funnel]
+        self.step_series = [self.endpoint_series[s.endpoint] for s in funnel]
+        self.step_endpoints = [s.endpoint for s in funnel]
+        self.client_timeout = scenario.traffic.client_timeout
+        self.shoppers = Shoppers(env, scenario.traffic, scenario.clock_start, rngs,
+                                 self.metrics.business, self._send,
+                                 personas if personas is not None else make_personas(seed))
+        for name, rt in self.runtimes.items():
+            if rt.spec.kind != "third_party":
+                env.process(self._health_checks(rt))
+        self.window_start = 0.0
+        env.process(self._windows())
+
+    @cache  # noqa: B019 - one engine per run; the cache dies with it
+    def _rngs(self, name: str) -> random.Random:
+        return stream(self.seed, name)
+
+    # -- compile call trees --------------------------------------------------------------
+    def _compile(self, call: Call, parent: str | None) -> Node:
+        comp = self.runtimes[call.component]
+        children = tuple(self._compile(as_call(c), call.component) for c in call.calls)
+        if parent is None:
+            return Node(comp, children, call.tables, f"client → {call.component}")
+        topo = self.world.topology
+        dep = topo.dependency(parent, call.component)
+        key = (parent, call.component)
+        label = f"{parent} → {call.component}"
+        if dep.pool is not None and key not in self.pools:
+            size = dep.pool * topo.component(parent).replicas
+            self.pools[key] = Gate(size, f"{label} pool ({size})")
+        if dep.breaker is not None and key not in self.breakers:
+            self.breakers[key] = CircuitBreaker(dep.breaker, label, self._breaker_changed)
+        r = dep.retries
+        return Node(comp, children, call.tables, label, dep.timeout, r.attempts, r.backoff,
+                    r.multiplier, r.jitter, dep.required, self.pools.get(key),
+                    self.breakers.get(key))
+
+    def _breaker_changed(self, label: str, state: str) -> None:
+        self.world.emit(self.env.now, f"breaker.{state}", dependency=label)
+
+    # -- shoppers ↔ requests -------------------------------------------------------------
+    def _send(self, session: Session, step: int) -> None:
+        self.requests += 1
+        self.flow.request(self.step_roots[step], session, self.client_timeout)
+
+    def _request_done(self, root: Frame, outcome: int, cls: str | None, msg: str | None) -> None:
+        session: Session = root.req
+        step = session.step
+        self.step_series[step].record(outcome, self.env._now - root.t0, cls)
+        if outcome != OK and cls is not None:
+            key = (self.step_endpoints[step], cls)
+            if key not in self.first_errors:
+                self.first_errors[key] = (self.env._now, msg or cls)
+        self.shoppers.on_result(session, root, outcome, cls, msg)
+
+    # -- periodic processes --------------------------------------------------------------
+    def _health_checks(self, rt: Runtime) -> Generator[simpy.Event, Any, None]:
+        hc = rt.spec.health_check
+        offset = self._rngs(f"health/{rt.name}").random() * hc.interval
+        yield self.env.timeout(offset)
+        while True:
+            down = rt.state.down
+            changed = False
+            for inst in rt.instances:
+                if down[inst.i]:
+                    inst.fails, inst.passes = inst.fails + 1, 0
+                    if not inst.ejected and inst.fails >= hc.unhealthy_after:
+                        inst.ejected = changed = True
+                        self.world.emit(self.env.now, "instance.ejected", component=rt.name,
+                                        instance=inst.i)
+                else:
+                    inst.fails, inst.passes = 0, inst.passes + 1
+                    if inst.ejected and inst.passes >= hc.healthy_after:
+                        inst.ejected = False
+                        changed = True
+                        self.world.emit(self.env.now, "instance.readmitted", component=rt.name,
+                                        instance=inst.i)
+            if changed:
+                rt.available = [i for i in rt.instances if not i.ejected]
+            yield self.env.timeout(hc.interval)
+
+    def _windows(self) -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield self.env.timeout(self.metrics.window)
+            self.close_window()
+
+    def close_window(self) -> None:
+        """Close the open window (it started at ``self.window_start``)."""
+        self.metrics.close_window(self.window_start, self._gauge)
+        self.window_start = self.env.now
+
+    def _gauge(self, component: str) -> tuple[int, int]:
+        return self.runtimes[component].gauge()
+
+    def run(self, until: float, progress: Callable[[float], None] | None = None,
+            steps: int = 100) -> None:
+        """Advance to ``until``; close the last partial window; report progress per step."""
+        env = self.env
+        for i in range(1, steps + 1):
+            env.run(until=until * i / steps)
+            if progress is not None:
+                progress(env.now)
+        if env.now > self.window_start:
+            self.close_window()  # the last, possibly partial, window
+
+
+__all__ = ["INF", "RequestEngine"]

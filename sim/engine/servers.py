@@ -1,0 +1,143 @@
+"""Instances behind a load balancer, connection pools and circuit breakers.
+
+Plain data with counters; the request flow in :mod:`sim.engine.flow` drives them with
+callbacks (one SimPy event per served call) rather than a process per request.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sim.model.state import ComponentState
+from sim.scenario.schema import Breaker as BreakerSpec
+from sim.scenario.schema import Component
+from sim.telemetry.metrics import Series
+
+if TYPE_CHECKING:
+    from sim.engine.flow import Frame
+
+
+class Instance:
+    """One replica: a number of busy slots and a FIFO queue of frames."""
+
+    __slots__ = ("busy", "ejected", "fails", "i", "passes", "queue")
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+        self.busy = 0
+        self.queue: deque[Frame] = deque()
+        self.ejected = False
+        self.fails = 0
+        self.passes = 0
+
+
+class Runtime:
+    """A component at run time: its instances, the balancer in front of them, its samplers."""
+
+    def __init__(self, name: str, spec: Component, state: ComponentState,
+                 service: Callable[[], float], series: Series) -> None:
+        self.name = name
+        self.spec = spec
+        self.state = state
+        self.service = service
+        self.series = series
+        self.concurrency = spec.concurrency
+        self.queue_limit = spec.queue_limit
+        self.instances = [Instance(i) for i in range(spec.replicas)]
+        self.available = list(self.instances)
+        self.least = spec.balancing == "least_connections"
+        self.rr = -1
+
+    def pick(self) -> Instance | None:
+        """The next instance by the balancing policy, among those not ejected."""
+        avail = self.available
+        if not avail:
+            return None
+        if self.least:
+            return min(avail, key=_load)
+        self.rr = (self.rr + 1) % len(avail)
+        return avail[self.rr]
+
+    def capacity(self) -> int:
+        factor = self.state.capacity_factor
+        return self.concurrency if factor == 1.0 else max(1, int(self.concurrency * factor))
+
+    def gauge(self) -> tuple[int, int]:
+        return (sum(i.busy for i in self.instances), sum(len(i.queue) for i in self.instances))
+
+
+def _load(inst: Instance) -> int:
+    return inst.busy + len(inst.queue)
+
+
+class Gate:
+    """A connection pool: ``capacity`` connections shared by a caller's replicas, FIFO waiters."""
+
+    __slots__ = ("capacity", "label", "used", "waiters")
+
+    def __init__(self, capacity: int, label: str) -> None:
+        self.capacity = capacity
+        self.label = label
+        self.used = 0
+        self.waiters: deque[Frame] = deque()
+
+
+CLOSED, OPEN, HALF_OPEN = 0, 1, 2
+
+
+class CircuitBreaker:
+    """Counts failures in a fixed window; opens on a failure ratio, probes once after ``open_for``."""
+
+    __slots__ = ("calls", "fails", "label", "min_calls", "on_change", "open_for", "opened_at",
+                 "ratio", "state", "trial", "w_start", "window")
+
+    def __init__(self, spec: BreakerSpec, label: str,
+                 on_change: Callable[[str, str], None]) -> None:
+        self.ratio = spec.failure_ratio
+        self.min_calls = spec.min_calls
+        self.window = spec.window
+        self.open_for = spec.open_for
+        self.label = label
+        self.on_change = on_change
+        self.state = CLOSED
+        self.opened_at = 0.0
+        self.w_start = 0.0
+        self.calls = self.fails = 0
+        self.trial = False
+
+    def allow(self, now: float) -> bool:
+        if self.state == CLOSED:
+            return True
+        if self.state == OPEN and now - self.opened_at >= self.open_for:
+            self.state = HALF_OPEN
+            self.trial = False
+        if self.state == HALF_OPEN and not self.trial:
+            self.trial = True
+            return True
+        return False
+
+    def record(self, now: float, ok: bool) -> None:
+        if self.state == HALF_OPEN:
+            self._set(CLOSED if ok else OPEN, now)
+            return
+        if self.state == OPEN:
+            return
+        if now - self.w_start >= self.window:
+            self.w_start, self.calls, self.fails = now, 0, 0
+        self.calls += 1
+        if not ok:
+            self.fails += 1
+            if self.calls >= self.min_calls and self.fails >= self.ratio * self.calls:
+                self._set(OPEN, now)
+
+    def _set(self, state: int, now: float) -> None:
+        self.state = state
+        self.trial = False
+        if state == OPEN:
+            self.opened_at = now
+            self.on_change(self.label, "open")
+        else:
+            self.w_start, self.calls, self.fails = now, 0, 0
+            self.on_change(self.label, "closed")

@@ -1,0 +1,168 @@
+"""Shoppers: arrivals on a daily curve with surges, sessions walking the funnel, personas."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import accumulate
+from typing import Any
+
+import simpy
+
+from sim.engine.flow import Frame, Wake
+from sim.engine.streams import sampler
+from sim.scenario.schema import Traffic
+from sim.telemetry.metrics import OK, Business
+
+PERSONA_POOL = 256
+FAILED_SAMPLE = 25
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Who a simulated shopper is (faker-made; drawn from a seeded pool)."""
+
+    name: str
+    email: str
+
+
+def make_personas(seed: int, count: int = PERSONA_POOL) -> list[Persona]:
+    """A seeded pool of personas (faker is slow; a pool keeps it off the hot path)."""
+    from faker import Faker
+
+    fake = Faker()
+    fake.seed_instance(seed)
+    return [Persona(fake.name(), fake.free_email()) for _ in range(count)]
+
+
+class Session:
+    """One simulated shopper's visit."""
+
+    __slots__ = ("depth", "device", "errors", "id", "persona", "region", "step", "t0", "value")
+
+    def __init__(self, sid: int, persona: int, region: str, device: str, depth: int,
+                 value: float, t0: float) -> None:
+        self.id, self.persona, self.region, self.device = sid, persona, region, device
+        self.depth, self.value, self.t0 = depth, value, t0
+        self.step = 0
+        self.errors = 0
+
+
+Send = Callable[[Session, int], None]
+
+
+class Shoppers:
+    """Generates sessions and moves them through the funnel according to request outcomes."""
+
+    def __init__(self, env: simpy.Environment, traffic: Traffic, clock_start: datetime,
+                 rngs: Callable[[str], random.Random], business: Business, send: Send,
+                 personas: list[Persona]) -> None:
+        self.env = env
+        self.traffic = traffic
+        self.business = business
+        self.send = send
+        self.personas = personas
+        self.rng = rngs("shoppers")
+        self.arrivals = rngs("arrivals")
+        self.think = sampler(traffic.think_time, rngs("think"))
+        self.order_value = sampler(traffic.order_value, rngs("orders"))
+        self.hour0 = clock_start.hour + clock_start.minute / 60 + clock_start.second / 3600
+        self.last = len(traffic.funnel) - 1
+        self.proceed = [s.proceed for s in traffic.funnel]
+        self.checkout = [s.checkout for s in traffic.funnel]
+        self.regions, self.region_cum = _cumulative(traffic.regions)
+        self.devices, self.device_cum = _cumulative(traffic.devices)
+        self.sessions = 0
+        self.failed: list[dict[str, Any]] = []
+        env.process(self._arrive())
+
+    def rate(self, t: float) -> float:
+        """Arrival rate (simulated sessions/s) at simulated time ``t``."""
+        curve = self.traffic.daily_curve
+        hour = (self.hour0 + t / 3600.0) % 24.0
+        h = int(hour)
+        frac = hour - h
+        level = curve[h] * (1 - frac) + curve[(h + 1) % 24] * frac
+        for s in self.traffic.surges:
+            if s.start <= t < s.start + s.duration:
+                level *= s.factor
+        return self.traffic.arrival_rate * level
+
+    def _peak(self) -> float:
+        surge = math.prod(s.factor for s in self.traffic.surges if s.factor > 1)
+        return self.traffic.arrival_rate * max(self.traffic.daily_curve) * max(surge, 1.0)
+
+    def _arrive(self) -> Generator[simpy.Event, Any, None]:
+        peak = self._peak()
+        if peak <= 0:
+            return
+        expo, uniform = self.arrivals.expovariate, self.arrivals.random
+        while True:
+            yield self.env.timeout(expo(peak))
+            if uniform() * peak <= self.rate(self.env.now):  # thinning
+                self.start()
+
+    def start(self) -> None:
+        rng = self.rng
+        depth = 0
+        while depth < self.last and rng.random() < self.proceed[depth]:
+            depth += 1
+        region = self.regions[_pick(self.region_cum, rng.random())]
+        device = self.devices[_pick(self.device_cum, rng.random())]
+        session = Session(self.sessions, rng.randrange(len(self.personas)), region, device,
+                          depth, self.order_value(), self.env._now)
+        self.sessions += 1
+        self.business.sessions += 1
+        self.send(session, 0)
+
+    def _next(self, ev: simpy.Event) -> None:
+        session: Session = ev._value
+        self.send(session, session.step)
+
+    def on_result(self, session: Session, root: Frame, outcome: int, cls: str | None,
+                  msg: str | None) -> None:
+        """Move the session on after its request ended with ``outcome``."""
+        b = self.business
+        step = session.step
+        if self.checkout[step]:
+            b.checkout_attempts += 1
+            if outcome != OK:
+                b.checkout_failures += 1
+        if outcome == OK:
+            if step == self.last:
+                b.orders += 1
+                b.revenue += session.value
+            elif step < session.depth:
+                session.step = step + 1
+                Wake(self.env, self.think(), self._next, session)
+            return
+        session.errors += 1
+        if session.errors < self.traffic.give_up_after and self.rng.random() < self.traffic.retry_probability:
+            Wake(self.env, 2.0 + 8.0 * self.rng.random(), self._next, session)  # reload after 2–10 s
+            return
+        b.failed_sessions += 1
+        if session.depth == self.last:
+            b.lost_revenue += session.value
+        if len(self.failed) < FAILED_SAMPLE:
+            persona = self.personas[session.persona]
+            self.failed.append({
+                "t": round(self.env._now, 3), "session": session.id, "name": persona.name,
+                "email": persona.email, "region": session.region, "device": session.device,
+                "step": self.traffic.funnel[step].step, "error_class": cls, "message": msg,
+            })
+
+
+def _cumulative(weights: Any) -> tuple[list[str], list[float]]:
+    names = sorted(weights)
+    total = sum(weights[n] for n in names)
+    return names, list(accumulate(weights[n] / total for n in names))
+
+
+def _pick(cum: list[float], u: float) -> int:
+    for i, c in enumerate(cum):
+        if u < c:
+            return i
+    return len(cum) - 1

@@ -1,0 +1,118 @@
+"""Fault types as effects: each builder turns a fault entry into component effects and remedies.
+
+This module is the only place that knows fault types. Engines see :class:`Effect` fields only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sim.model.state import Effect
+from sim.model.world import World
+from sim.scenario.durations import format_duration
+from sim.scenario.schema import (
+    CapacityLossFault,
+    CrashFault,
+    ErrorRateFault,
+    Fault,
+    LatencyFault,
+    SchemaMigrationFault,
+    ThirdPartyOutageFault,
+)
+
+
+@dataclass(frozen=True)
+class ActiveFault:
+    """A fault resolved against the world: when, where, what effect, and what remedies it."""
+
+    id: str
+    type: str
+    start: float
+    end: float | None  # None: until remedied
+    effects: tuple[tuple[str, Effect], ...]  # (component, effect)
+    targets: frozenset[str]  # component names and change ids an action may aim at
+    remedies: Mapping[str, float]  # action kind → seconds the remedy takes
+
+    def describe(self) -> str:
+        end = "until remedied" if self.end is None else f"until {format_duration(self.end)}"
+        where = ", ".join(sorted({c for c, _ in self.effects}))
+        return f"{self.type} on {where} from {format_duration(self.start)} {end}"
+
+
+Builder = Callable[[Fault, World], tuple[str, Effect, frozenset[str]]]
+
+
+def _schema(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    assert isinstance(f, SchemaMigrationFault)
+    change = world.changes[f.change]
+    db = change.components[0]
+    effect = Effect(source=f.id, broken_tables=dict(f.breaks), table_error_class=f.error_class)
+    return db, effect, frozenset({db, f.change})
+
+
+def _crash(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    assert isinstance(f, CrashFault)
+    replicas = world.topology.component(f.target).replicas
+    count = replicas if f.instances is None else min(f.instances, replicas)
+    return f.target, Effect(source=f.id, down_instances=tuple(range(count))), frozenset({f.target})
+
+
+def _latency(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    assert isinstance(f, LatencyFault)
+    return f.target, Effect(source=f.id, latency_factor=f.factor), frozenset({f.target})
+
+
+def _errors(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    assert isinstance(f, ErrorRateFault)
+    effect = Effect(source=f.id, error_probability=f.probability, error_class=f.error_class,
+                    message=f.message)
+    return f.target, effect, frozenset({f.target})
+
+
+def _capacity(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    assert isinstance(f, CapacityLossFault)
+    return f.target, Effect(source=f.id, capacity_factor=f.remaining), frozenset({f.target})
+
+
+def _third_party(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    assert isinstance(f, ThirdPartyOutageFault)
+    if f.mode == "hangs":
+        effect = Effect(source=f.id, hang=True)
+    else:
+        effect = Effect(source=f.id, error_probability=1.0, error_class="UpstreamUnavailable",
+                        message=f"{f.target}: {f.message}")
+    return f.target, effect, frozenset({f.target})
+
+
+BUILDERS: dict[str, Builder] = {
+    "schema_migration": _schema,
+    "crash": _crash,
+    "latency": _latency,
+    "error_rate": _errors,
+    "capacity_loss": _capacity,
+    "third_party_outage": _third_party,
+}
+
+# Remedies used when a fault entry names none: action kind → seconds.
+DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
+    "schema_migration": {"rollback_migration": 480.0, "deploy_fix": 1800.0},
+    "crash": {"restart": 0.0, "failover": 120.0},
+    "latency": {"restart": 0.0},
+    "error_rate": {"rollback_deploy": 300.0, "deploy_fix": 1200.0},
+    "capacity_loss": {"scale_out": 180.0, "restart": 0.0},
+    "third_party_outage": {"failover": 120.0},
+}
+
+
+def resolve(fault: Fault, world: World) -> ActiveFault:
+    """Turn a scenario fault entry into an :class:`ActiveFault`."""
+    component, effect, targets = BUILDERS[fault.type](fault, world)
+    if fault.start is not None:
+        start = fault.start
+    else:
+        assert isinstance(fault, SchemaMigrationFault)
+        start = world.changes[fault.change].at
+    end = None if fault.duration == "until_remedied" else start + fault.duration
+    remedies = dict(fault.remedies) or DEFAULT_REMEDIES[fault.type]
+    return ActiveFault(fault.id, fault.type, start, end, ((component, effect),), targets, remedies)

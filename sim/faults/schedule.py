@@ -1,0 +1,67 @@
+"""Scheduling: change-log entries and faults become state changes at their simulated times."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from typing import Any
+
+import simpy
+
+from sim.faults.registry import ActiveFault, resolve
+from sim.model.world import World
+
+
+class FaultSchedule:
+    """Starts and ends the scenario's faults (and applies its change log) as SimPy processes."""
+
+    def __init__(self, env: simpy.Environment, world: World, enabled: bool = True) -> None:
+        self.env = env
+        self.world = world
+        scenario = world.scenario
+        self.faults: dict[str, ActiveFault] = (
+            {f.id: resolve(f, world) for f in scenario.faults} if enabled else {}
+        )
+        self.active: set[str] = set()
+        self.ended: dict[str, float] = {}
+        for change in sorted(scenario.changes, key=lambda c: c.at):
+            env.process(self._change(change.at, change.id))
+        for fault in self.faults.values():
+            env.process(self._fault(fault))
+
+    def _change(self, at: float, change_id: str) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(at)
+        self.world.apply_change(self.env.now, self.world.changes[change_id])
+
+    def _fault(self, fault: ActiveFault) -> Generator[simpy.Event, Any, None]:
+        # Priority: a fault that starts with its change starts after the change is logged.
+        yield self.env.timeout(fault.start)
+        yield self.env.timeout(0)
+        for component, effect in fault.effects:
+            self.world.states[component].add(effect)
+        self.active.add(fault.id)
+        self.world.emit(self.env.now, "fault.start", id=fault.id, type=fault.type,
+                        components=sorted({c for c, _ in fault.effects}))
+        if fault.end is not None:
+            yield self.env.timeout(fault.end - fault.start)
+            self.end(fault.id, "expired")
+
+    def end(self, fault_id: str, cause: str) -> bool:
+        """End an active fault now; return whether it was active."""
+        if fault_id not in self.active:
+            return False
+        fault = self.faults[fault_id]
+        for component, _ in fault.effects:
+            self.world.states[component].remove(fault.id)
+        self.active.discard(fault_id)
+        self.ended[fault_id] = self.env.now
+        self.world.emit(self.env.now, "fault.end", id=fault_id, cause=cause)
+        return True
+
+    def remedied_by(self, action: str, targets: Iterable[str]) -> list[ActiveFault]:
+        """Active faults that ``action`` aimed at ``targets`` would remedy."""
+        aimed = set(targets)
+        return [
+            self.faults[fid]
+            for fid in sorted(self.active)
+            if action in self.faults[fid].remedies and self.faults[fid].targets & aimed
+        ]

@@ -1,0 +1,101 @@
+"""The journal: one immutable JSON record per run, read by reports, scoring and notebooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FORMAT = "chaosdrill.journal/1"
+
+
+@dataclass(frozen=True)
+class Journal:
+    """A run's record. ``data`` is the JSON document; the properties are views of it."""
+
+    data: Mapping[str, Any]
+
+    # -- views ---------------------------------------------------------------------------
+    @property
+    def seed(self) -> int:
+        return int(self.data["seed"])
+
+    @property
+    def scenario_name(self) -> str:
+        return str(self.data["scenario"]["name"])
+
+    @property
+    def summary(self) -> Mapping[str, Any]:
+        summary: Mapping[str, Any] = self.data["summary"]
+        return summary
+
+    @property
+    def timeline(self) -> list[tuple[float, str]]:
+        """``(time, kind)`` pairs in order: the shape tests assert on."""
+        return [(e["t"], e["kind"]) for e in self.data["timeline"]]
+
+    def events(self, kind: str | None = None) -> list[Mapping[str, Any]]:
+        """Timeline events, optionally of one kind (``fault.start``, ``action.end`` …)."""
+        return [e for e in self.data["timeline"] if kind is None or e["kind"] == kind]
+
+    # -- tables (pandas is imported on first use) ----------------------------------------
+    def _frame(self, table: str) -> pd.DataFrame:
+        import pandas as pd
+
+        block = self.data["metrics"][table]
+        return pd.DataFrame(block["rows"], columns=block["columns"])
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """Per-window metrics of every component and endpoint, counts scaled by ``represents``."""
+        return self._frame("series")
+
+    def business_frame(self) -> pd.DataFrame:
+        """Per-window sessions, orders, revenue, checkouts and losses (scaled)."""
+        return self._frame("business")
+
+    def errors_frame(self) -> pd.DataFrame:
+        """Per-window error counts by class, per component and endpoint (scaled)."""
+        return self._frame("errors")
+
+    def timeline_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(
+            [{"t": e["t"], "kind": e["kind"], **{k: v for k, v in e.items() if k not in ("t", "kind")}}
+             for e in self.data["timeline"]]
+        )
+
+    # -- files ---------------------------------------------------------------------------
+    def to_json(self) -> str:
+        """Canonical JSON: sorted keys, fixed separators — equal runs give equal bytes."""
+        return json.dumps(self.data, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+
+    def write(self, path: str | Path) -> Path:
+        """Write atomically: a temporary file in the same folder, then a rename."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.to_json())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    @classmethod
+    def read(cls, path: str | Path) -> Journal:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a chaosdrill journal (format {data.get('format')!r})")
+        return cls(data)

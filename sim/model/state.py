@@ -1,0 +1,113 @@
+"""Component state: healthy parameters × active effects. Faults and actions change it; engines read it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from sim.scenario.schema import Component
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One effect on one component, from a fault or an action (``source`` names it).
+
+    Engines never see faults, only the combined effect of what is active.
+    """
+
+    source: str
+    error_probability: float = 0.0
+    error_class: str = "InternalError"
+    message: str = "internal server error"
+    latency_factor: float = 1.0
+    capacity_factor: float = 1.0
+    down_instances: tuple[int, ...] = ()
+    hang: bool = False
+    broken_tables: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    table_error_class: str = "DatabaseError"
+
+
+class ComponentState:
+    """The live state of one component, read on every request by the engines.
+
+    Derived fields (``error_probability``, ``latency_factor`` …) are recomputed whenever an
+    effect is added or removed, so reading them costs an attribute lookup.
+    """
+
+    __slots__ = (
+        "base_error_class",
+        "base_error_rate",
+        "broken_tables",
+        "capacity_factor",
+        "down",
+        "effects",
+        "error_class",
+        "error_message",
+        "error_probability",
+        "hang",
+        "latency_factor",
+        "name",
+        "replicas",
+        "revision",
+        "table_error_class",
+        "version",
+    )
+
+    def __init__(self, name: str, spec: Component) -> None:
+        self.name = name
+        self.replicas = spec.replicas
+        self.version = spec.version
+        self.base_error_rate = spec.error_rate
+        self.base_error_class = spec.error_class
+        self.effects: list[Effect] = []
+        self.revision = 0
+        self._derive()
+
+    def add(self, effect: Effect) -> None:
+        self.effects.append(effect)
+        self._derive()
+
+    def remove(self, source: str) -> bool:
+        """Drop every effect from ``source``; return whether any was active."""
+        before = len(self.effects)
+        self.effects = [e for e in self.effects if e.source != source]
+        self._derive()
+        return len(self.effects) != before
+
+    def _derive(self) -> None:
+        ok = 1.0 - self.base_error_rate
+        self.error_class = self.base_error_class
+        self.error_message = "internal server error"
+        latency = capacity = 1.0
+        down = [False] * self.replicas
+        broken: dict[str, str] = {}
+        hang = False
+        table_class = "DatabaseError"
+        for e in self.effects:
+            if e.error_probability > 0:
+                ok *= 1.0 - e.error_probability
+                self.error_class, self.error_message = e.error_class, e.message
+            latency *= e.latency_factor
+            capacity *= e.capacity_factor
+            for i in e.down_instances:
+                if i < self.replicas:
+                    down[i] = True
+            if e.broken_tables:
+                broken.update(e.broken_tables)
+                table_class = e.table_error_class
+            hang = hang or e.hang
+        self.error_probability = 1.0 - ok
+        self.latency_factor = latency
+        self.capacity_factor = capacity
+        self.down = tuple(down)
+        self.broken_tables: Mapping[str, str] = MappingProxyType(broken) if broken else _EMPTY
+        self.table_error_class = table_class
+        self.hang = hang
+        self.revision += 1
+
+    @property
+    def healthy(self) -> bool:
+        return not self.effects and self.base_error_rate == 0

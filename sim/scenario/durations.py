@@ -1,0 +1,35 @@
+"""Durations in scenario files: ``250ms``, ``90s``, ``5m``, ``1h30m``, or a plain number of seconds."""
+
+from __future__ import annotations
+
+import re
+
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$")
+
+
+def parse_duration(value: object) -> float:
+    """Return ``value`` as seconds; raise ``ValueError`` with the accepted forms otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as 90s, 5m or 1h30m, got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"expected a duration of zero or more, got {value!r}")
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        if _WHOLE.match(text):
+            return sum(float(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
+    raise ValueError(f"expected a duration such as 250ms, 90s, 5m or 1h30m, got {value!r}")
+
+
+def format_duration(seconds: float) -> str:
+    """Render seconds the way scenario files write them (``1h30m``, ``45s``, ``250ms``)."""
+    if seconds < 1 and seconds != 0:
+        return f"{seconds * 1000:.0f}ms"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    return "".join(parts) or "0s"

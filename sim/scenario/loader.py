@@ -1,0 +1,64 @@
+"""Load a scenario: read the file, check its shape (pass one), then its references (pass two)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.messages import problems_from
+from sim.scenario.references import check_references
+from sim.scenario.schema import Scenario
+from sim.scenario.yamlsource import YamlProblem, read_yaml
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario and where it came from (the journal records both)."""
+
+    scenario: Scenario
+    path: str
+    sha256: str
+
+
+def parse_scenario(text: str, file: str = "<string>") -> Scenario:
+    """Validate scenario YAML ``text``; raise :class:`ScenarioError` listing every defect."""
+    try:
+        source = read_yaml(text, file)
+    except YamlProblem as exc:
+        raise ScenarioError([exc.problem]) from None
+    if not isinstance(source.data, dict):
+        got = "an empty file" if source.data is None else type(source.data).__name__
+        raise ScenarioError([Problem(file, 1, (), f"expected a mapping of scenario fields, got {got}")])
+    try:
+        scenario = Scenario.model_validate(source.data)
+    except ValidationError as exc:
+        raise ScenarioError(problems_from(exc, source)) from None
+    findings = [Problem(file, source.line_of(path), path, msg) for path, msg in check_references(scenario)]
+    if findings:
+        raise ScenarioError(findings)
+    return scenario
+
+
+def load(path: str | Path) -> LoadedScenario:
+    """Read and validate the scenario at ``path``."""
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ScenarioError([Problem(file, 1, (), f"cannot read the file: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError([Problem(file, line, (), "expected UTF-8 text")]) from None
+    scenario = parse_scenario(text, file)
+    return LoadedScenario(scenario, file, hashlib.sha256(raw).hexdigest())
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate the scenario at ``path`` (public API)."""
+    return load(path).scenario

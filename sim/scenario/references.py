@@ -1,0 +1,135 @@
+"""Pass two: the sections of a well-shaped scenario must agree with one another."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import networkx as nx
+
+from sim.scenario.errors import PathPart
+from sim.scenario.messages import did_you_mean
+from sim.scenario.schema import (
+    CHANGE_ACTIONS,
+    Call,
+    Scenario,
+    SchemaMigrationFault,
+)
+
+Finding = tuple[tuple[PathPart, ...], str]
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    listing = ", ".join(sorted(known)) if len(known) <= 12 else f"{len(known)} names"
+    return f"no {kind} named {name!r}{did_you_mean(name, known)} (known: {listing})"
+
+
+def check_references(s: Scenario) -> Iterator[Finding]:
+    """Yield ``(path, message)`` for every cross-reference that does not hold."""
+    comps = list(s.components)
+    declared: set[tuple[str, str]] = set()
+    for i, dep in enumerate(s.dependencies):
+        for end in ("caller", "callee"):
+            name = getattr(dep, end)
+            if name not in s.components:
+                yield ("dependencies", i, end), _unknown("component", name, comps)
+        if dep.caller == dep.callee:
+            yield ("dependencies", i, "callee"), f"a component cannot depend on itself ({dep.caller!r})"
+        if (dep.caller, dep.callee) in declared:
+            yield ("dependencies", i), f"dependency {dep.caller} → {dep.callee} is declared twice"
+        declared.add((dep.caller, dep.callee))
+
+    graph = nx.DiGraph(list(declared))
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        pass
+    else:
+        loop = " → ".join([a for a, _ in cycle] + [cycle[0][0]])
+        index = next(i for i, d in enumerate(s.dependencies) if (d.caller, d.callee) == cycle[-1])
+        yield ("dependencies", index), f"dependency cycle: {loop}; dependencies must form a DAG"
+
+    for name, endpoint in s.endpoints.items():
+        yield from _check_call(s, endpoint.call, ("endpoints", name, "call"), None, declared)
+
+    known_endpoints = list(s.endpoints)
+    steps: set[str] = set()
+    for i, step in enumerate(s.traffic.funnel):
+        if step.endpoint not in s.endpoints:
+            yield ("traffic", "funnel", i, "endpoint"), _unknown("endpoint", step.endpoint, known_endpoints)
+        if step.step in steps:
+            yield ("traffic", "funnel", i, "step"), f"step {step.step!r} appears twice in the funnel"
+        steps.add(step.step)
+    for i, surge in enumerate(s.traffic.surges):
+        if surge.start >= s.horizon:
+            yield ("traffic", "surges", i, "start"), "starts at or after the horizon, so it never happens"
+
+    changes = {c.id: c for c in s.changes}
+    if len(changes) != len(s.changes):
+        yield from _duplicates(("changes",), [c.id for c in s.changes], "change id")
+    for i, change in enumerate(s.changes):
+        for j, comp in enumerate(change.components):
+            if comp not in s.components:
+                yield ("changes", i, "components", j), _unknown("component", comp, comps)
+        if change.kind == "migration" and not change.statements:
+            yield ("changes", i, "statements"), "a migration lists the SQL statements it runs"
+
+    yield from _duplicates(("faults",), [f.id for f in s.faults], "fault id")
+    for i, fault in enumerate(s.faults):
+        base: tuple[PathPart, ...] = ("faults", i)
+        if isinstance(fault, SchemaMigrationFault):
+            change = changes.get(fault.change)
+            if change is None:
+                yield (*base, "change"), _unknown("change", fault.change, list(changes))
+            elif change.kind != "migration":
+                yield (*base, "change"), f"change {fault.change!r} is a {change.kind}, expected a migration"
+            elif s.components[change.components[0]].kind != "database":
+                yield (*base, "change"), f"migration {fault.change!r} must touch a database component first"
+            if fault.start is None and change is None:
+                continue
+        else:
+            if fault.target not in s.components:
+                yield (*base, "target"), _unknown("component", fault.target, comps)
+            elif fault.type == "third_party_outage" and s.components[fault.target].kind != "third_party":
+                kind = s.components[fault.target].kind
+                yield (*base, "target"), f"expected a third_party component, got {fault.target!r} ({kind})"
+            if fault.start is None:
+                yield (*base, "start"), "required for this fault type (only schema_migration starts with its change)"
+
+    for i, action in enumerate(s.actions):
+        if action.action in CHANGE_ACTIONS:
+            if action.target not in changes:
+                yield ("actions", i, "target"), _unknown("change", action.target, list(changes))
+            else:
+                wanted = "migration" if action.action == "rollback_migration" else "deploy"
+                if changes[action.target].kind != wanted:
+                    got = changes[action.target].kind
+                    yield ("actions", i, "target"), f"{action.action} needs a {wanted} change, got a {got}"
+        elif action.target not in s.components:
+            yield ("actions", i, "target"), _unknown("component", action.target, comps)
+        if action.at >= s.horizon:
+            yield ("actions", i, "at"), "is at or after the horizon, so it never happens"
+
+
+def _duplicates(path: tuple[PathPart, ...], ids: list[str], what: str) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            yield (*path, i, "id"), f"{what} {ident!r} is used twice; ids must be unique"
+        seen.add(ident)
+
+
+def _check_call(s: Scenario, call: Call, path: tuple[PathPart, ...], parent: str | None,
+                declared: set[tuple[str, str]]) -> Iterator[Finding]:
+    name = call.component
+    if name not in s.components:
+        yield (*path, "component"), _unknown("component", name, list(s.components))
+        return
+    if parent is not None and (parent, name) not in declared:
+        yield (*path, "component"), (
+            f"{parent} calls {name}, but no dependency {parent} → {name} is declared"
+        )
+    if call.tables and s.components[name].kind != "database":
+        yield (*path, "tables"), f"only calls to a database touch tables; {name!r} is a {s.components[name].kind}"
+    for i, child in enumerate(call.calls):
+        node = child if isinstance(child, Call) else Call(component=child)
+        yield from _check_call(s, node, (*path, "calls", i), name, declared)

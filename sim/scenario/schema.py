@@ -1,0 +1,345 @@
+"""The scenario schema, declared once: typed, validated, immutable.
+
+Every class here is a frozen pydantic model that rejects unknown keys. Shape and value
+checks live here (pass one); cross-references between sections are checked in
+:mod:`sim.scenario.references` (pass two).
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    WrapSerializer,
+    model_validator,
+)
+
+from sim.scenario.durations import parse_duration
+
+NAME_PATTERN = r"^[a-z][a-z0-9_.-]*$"
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d))+$"},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "A duration: 250ms, 90s, 5m, 1h30m, or a number of seconds.",
+        }
+    ),
+]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+V = TypeVar("V")
+
+
+def _frozen_mapping(value: Mapping[str, V]) -> Mapping[str, V]:
+    return MappingProxyType(dict(value))
+
+
+def _dump_mapping(value: Mapping[str, Any], handler: Any) -> Any:
+    return handler(dict(value))
+
+
+# A read-only mapping keyed by a name; serialises as a plain dict.
+NamedMap = Annotated[
+    Mapping[Name, V],
+    AfterValidator(_frozen_mapping),
+    WrapSerializer(_dump_mapping),
+]
+
+
+class Model(BaseModel):
+    """Base of every schema class: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+ComponentKind = Literal[
+    "load_balancer", "web", "service", "database", "cache", "queue", "third_party"
+]
+ActionKind = Literal[
+    "restart",
+    "rollback_deploy",
+    "rollback_migration",
+    "deploy_fix",
+    "failover",
+    "scale_out",
+    "isolate",
+]
+# Actions whose target is a change id (the rest target a component).
+CHANGE_ACTIONS: frozenset[str] = frozenset({"rollback_deploy", "rollback_migration"})
+
+
+class TimeDistribution(Model):
+    """A random duration: ``constant``, ``exponential`` or ``lognormal`` with a mean and a spread."""
+
+    dist: Literal["constant", "exponential", "lognormal"] = "exponential"
+    mean: Duration = Field(gt=0)
+    cv: float = Field(default=0.5, gt=0, le=5, description="Coefficient of variation (lognormal).")
+
+
+class MoneyDistribution(Model):
+    """Order values: lognormal with a mean and coefficient of variation, in ``currency``."""
+
+    dist: Literal["constant", "lognormal"] = "lognormal"
+    mean: float = Field(gt=0)
+    cv: float = Field(default=0.6, gt=0, le=5)
+    currency: str = "USD"
+
+
+class HealthCheck(Model):
+    """Load-balancer health checks of a component's instances."""
+
+    interval: Duration = Field(default=10.0, gt=0)
+    unhealthy_after: int = Field(default=2, ge=1, description="Failed checks before ejection.")
+    healthy_after: int = Field(default=2, ge=1, description="Passed checks before re-admission.")
+
+
+class Component(Model):
+    """A deployable piece of the shop: its instances, capacity, speed and baseline errors."""
+
+    kind: ComponentKind
+    description: str = ""
+    replicas: int = Field(default=1, ge=1, le=1000)
+    concurrency: int = Field(default=64, ge=1, description="Requests served at once per replica.")
+    queue_limit: int = Field(default=1000, ge=0, description="Waiting requests per replica.")
+    service_time: TimeDistribution
+    error_rate: Probability = 0.0
+    error_class: str = "InternalError"
+    regions: tuple[Name, ...] = Field(default=("eu-west",), min_length=1)
+    version: str = "1.0.0"
+    balancing: Literal["round_robin", "least_connections"] = "round_robin"
+    health_check: HealthCheck = HealthCheck()
+    restart_time: Duration = Field(default=30.0, ge=0, description="Per instance, rolling.")
+
+
+class Retry(Model):
+    """Retries of a failed call: extra ``attempts`` with exponential backoff and jitter."""
+
+    attempts: int = Field(default=0, ge=0, le=10)
+    backoff: Duration = Field(default=0.1, ge=0)
+    multiplier: float = Field(default=2.0, ge=1)
+    jitter: Probability = 0.5
+
+
+class Breaker(Model):
+    """A circuit breaker on a dependency: opens on a failure ratio, fails fast while open."""
+
+    failure_ratio: Probability = 0.5
+    min_calls: int = Field(default=20, ge=1)
+    window: Duration = Field(default=10.0, gt=0)
+    open_for: Duration = Field(default=30.0, gt=0)
+
+
+class Dependency(Model):
+    """``caller`` calls ``callee``: the timeout, retries, pool and fallback of that call."""
+
+    caller: Name
+    callee: Name
+    timeout: Duration = Field(default=30.0, gt=0)
+    retries: Retry = Retry()
+    required: bool = True
+    fallback: str | None = None
+    pool: int | None = Field(default=None, ge=1, description="Connections per caller replica.")
+    breaker: Breaker | None = None
+
+    @model_validator(mode="after")
+    def _fallback_only_when_optional(self) -> "Dependency":
+        if self.required and self.fallback is not None:
+            raise ValueError("a fallback is only used by an optional dependency; set required: false")
+        return self
+
+
+class Call(Model):
+    """One node of an endpoint's call tree: a component and the calls it makes, in order."""
+
+    component: Name
+    tables: tuple[Name, ...] = Field(default=(), description="Tables this call reads or writes.")
+    calls: tuple["Call | Name", ...] = ()
+
+
+class Endpoint(Model):
+    """A user-facing endpoint: a path and the call tree that serves it."""
+
+    path: str = Field(pattern=r"^/")
+    call: Call
+
+
+class Surge(Model):
+    """A temporary multiplication of the arrival rate (a flash sale, a TV spot)."""
+
+    start: Duration
+    duration: Duration = Field(gt=0)
+    factor: float = Field(gt=0)
+
+
+class FunnelStep(Model):
+    """One step of the shopper funnel and the share of shoppers who go on to the next."""
+
+    step: Name
+    endpoint: Name
+    proceed: Probability = Field(description="Share of shoppers who go on to the next step.")
+    checkout: bool = Field(default=False, description="Failures here count as failed checkouts.")
+
+
+class Traffic(Model):
+    """Who arrives, when, and how they move through the shop."""
+
+    arrival_rate: float = Field(gt=0, description="Simulated sessions per second at curve 1.0.")
+    represents: int = Field(default=1, ge=1, description="Real shoppers per simulated one.")
+    daily_curve: tuple[float, ...] = Field(default=(1.0,) * 24, min_length=24, max_length=24)
+    surges: tuple[Surge, ...] = ()
+    funnel: tuple[FunnelStep, ...] = Field(min_length=1)
+    think_time: TimeDistribution = TimeDistribution(dist="exponential", mean=15.0)
+    retry_probability: Probability = 0.5
+    client_timeout: Duration = Field(default=60.0, gt=0, description="When a browser gives up.")
+    give_up_after: int = Field(default=3, ge=1, description="Errors after which a shopper leaves.")
+    order_value: MoneyDistribution = MoneyDistribution(mean=60.0)
+    regions: NamedMap[float] = Field(default_factory=lambda: {"eu-west": 1.0})
+    devices: NamedMap[float] = Field(
+        default_factory=lambda: {"desktop": 0.45, "mobile": 0.5, "tablet": 0.05}
+    )
+
+    @model_validator(mode="after")
+    def _curve_and_weights(self) -> "Traffic":
+        if any(v < 0 for v in self.daily_curve):
+            raise ValueError("daily_curve: expected 24 multipliers of zero or more")
+        for label, weights in (("regions", self.regions), ("devices", self.devices)):
+            if not weights or sum(weights.values()) <= 0 or min(weights.values()) < 0:
+                raise ValueError(f"{label}: expected non-negative weights with a positive sum")
+        return self
+
+
+class Change(Model):
+    """An entry of the change log: deploys, migrations, config changes, notices."""
+
+    id: Name
+    kind: Literal["deploy", "migration", "config", "notice"]
+    at: Duration
+    author: str
+    description: str
+    components: tuple[Name, ...] = Field(min_length=1)
+    statements: tuple[str, ...] = Field(default=(), description="SQL of a migration.")
+    version: str | None = Field(default=None, description="New version, for a deploy.")
+
+
+Remedies = NamedMap[Duration]
+
+
+class FaultBase(Model):
+    """What every fault has: an id, when it starts and ends, and the actions that remedy it."""
+
+    id: Name
+    start: Duration | None = Field(default=None, description="Defaults to the change's time.")
+    duration: Duration | Literal["until_remedied"] = "until_remedied"
+    remedies: Remedies = Field(default_factory=dict)
+
+
+class SchemaMigrationFault(FaultBase):
+    """A migration the running code cannot live with: queries touching ``breaks`` fail."""
+
+    type: Literal["schema_migration"]
+    change: Name
+    breaks: NamedMap[str] = Field(min_length=1, description="table → database error message")
+    error_class: str = "UndefinedColumn"
+
+
+class CrashFault(FaultBase):
+    """Instances of a component go down (process crash, node loss)."""
+
+    type: Literal["crash"]
+    target: Name
+    instances: int | None = Field(default=None, ge=1, description="How many; all if omitted.")
+
+
+class LatencyFault(FaultBase):
+    """A component becomes slower by ``factor``."""
+
+    type: Literal["latency"]
+    target: Name
+    factor: float = Field(gt=1)
+
+
+class ErrorRateFault(FaultBase):
+    """A component fails a share of its requests."""
+
+    type: Literal["error_rate"]
+    target: Name
+    probability: Probability
+    error_class: str = "InternalError"
+    message: str = "internal server error"
+
+
+class CapacityLossFault(FaultBase):
+    """A component keeps only a ``remaining`` share of its concurrency (noisy neighbour, CPU)."""
+
+    type: Literal["capacity_loss"]
+    target: Name
+    remaining: float = Field(gt=0, lt=1)
+
+
+class ThirdPartyOutageFault(FaultBase):
+    """A third-party provider fails fast with errors or hangs until callers time out."""
+
+    type: Literal["third_party_outage"]
+    target: Name
+    mode: Literal["errors", "hangs"] = "errors"
+    message: str = "503 Service Unavailable"
+
+
+Fault = Annotated[
+    SchemaMigrationFault
+    | CrashFault
+    | LatencyFault
+    | ErrorRateFault
+    | CapacityLossFault
+    | ThirdPartyOutageFault,
+    Field(discriminator="type"),
+]
+
+
+class ScriptedAction(Model):
+    """A remedy applied at a fixed time (the responder API comes later)."""
+
+    at: Duration
+    action: ActionKind
+    target: Name
+
+
+class Scenario(Model):
+    """A whole drill: the shop, its traffic, its history, what breaks and when."""
+
+    name: Name
+    description: str
+    seed: int = Field(default=1, ge=0)
+    clock_start: datetime = Field(
+        default=datetime.fromisoformat("2026-03-14T08:00:00+00:00"),
+        description="Wall-clock time at simulated t=0 (drives the daily curve).",
+    )
+    horizon: Duration = Field(gt=0)
+    window: Duration = Field(default=10.0, gt=0, description="Metrics window.")
+    error_threshold: Probability = Field(
+        default=0.02, description="User-facing error ratio above which errors 'have started'."
+    )
+    components: NamedMap[Component] = Field(min_length=1)
+    dependencies: tuple[Dependency, ...] = ()
+    endpoints: NamedMap[Endpoint] = Field(min_length=1)
+    traffic: Traffic
+    changes: tuple[Change, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    actions: tuple[ScriptedAction, ...] = ()
+
+
+Call.model_rebuild()
