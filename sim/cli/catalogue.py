@@ -1,0 +1,39 @@
+"""``chaosdrill list``: the scenario catalogue with one-line descriptions."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.table import Table
+
+from sim.cli.common import EXIT_INVALID, EXIT_OK, catalogue_dirs, out
+from sim.scenario import ScenarioError, format_duration, load
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("list", help="list the scenarios in the catalogue",
+                       description="List scenario files in $CHAOSDRILL_SCENARIOS and ./scenarios.")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    folders = catalogue_dirs()
+    files = sorted({p.name: p for d in reversed(folders) for p in d.glob("*.y*ml")}.values())
+    if not files:
+        out.print("no scenarios found (looked in ./scenarios and $CHAOSDRILL_SCENARIOS)")
+        return EXIT_INVALID
+    table = Table(title="scenarios", title_justify="left")
+    for col in ("name", "horizon", "faults", "description"):
+        table.add_column(col)
+    status = EXIT_OK
+    for path in files:
+        try:
+            s = load(path).scenario
+        except ScenarioError as exc:
+            table.add_row(path.stem, "", "", f"[red]invalid[/]: {exc.problems[0]}")
+            status = EXIT_INVALID
+            continue
+        table.add_row(s.name, format_duration(s.horizon), str(len(s.faults)), s.description)
+    out.print(table)
+    return status

@@ -1,0 +1,142 @@
+"""``chaosdrill run``: simulate a scenario, print the impact, write journal and pictures."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sim.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, err, load_or_report, out
+from sim.journal import Journal
+from sim.scenario import format_duration, parse_duration
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="simulate a scenario and write its journal and pictures",
+        description=(
+            "Simulate SCENARIO (a file, or a name from the scenarios/ catalogue; default: the "
+            "seed incident, bad-schema-migration) and print what it cost. Writes "
+            "DIR/journal.json, DIR/timeline.png and DIR/graph.png."
+        ),
+    )
+    p.add_argument("scenario", nargs="?", help="scenario file or catalogue name")
+    p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    p.add_argument("--horizon", type=_duration, help="simulated time to run, e.g. 30m, 2h")
+    p.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
+                   help="output folder (default: out/)")
+    p.add_argument("--no-plots", action="store_true", help="write the journal only")
+    p.set_defaults(func=main)
+
+
+def _duration(text: str) -> float:
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("expected a duration above zero")
+    return value
+
+
+class _LazyProgress:
+    """A progress bar that appears only once a run has taken more than a second."""
+
+    def __init__(self, horizon: float) -> None:
+        self.horizon = horizon
+        self.started = time.monotonic()
+        self.bar: Progress | None = None
+        self.task: Any = None
+
+    def __call__(self, now: float) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.started < 1.0:
+                return
+            self.bar = Progress(TextColumn("simulating"), BarColumn(),
+                                TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                                console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("run", total=self.horizon)
+        self.bar.update(self.task, completed=now)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def main(args: argparse.Namespace) -> int:
+    loaded = load_or_report(args.scenario)
+    if loaded is None:
+        return EXIT_INVALID
+    scenario = loaded.scenario
+    seed = scenario.seed if args.seed is None else args.seed
+    horizon = args.horizon or scenario.horizon
+    out.print(f"[bold]{scenario.name}[/] — seed {seed}, horizon {format_duration(horizon)}, "
+              f"engine request")
+    from sim.runner import run
+
+    progress = _LazyProgress(horizon)
+    try:
+        journal = run(scenario, seed, horizon=horizon, source=loaded.path, progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        err.print(f"interrupted; nothing was written to {args.out}/ (seed {seed})")
+        return EXIT_INTERRUPTED
+    progress.close()
+    written = [journal.write(args.out / "journal.json")]
+    if not args.no_plots:
+        from sim.model.topology import Topology
+        from sim.report import component_status, plot_graph, plot_timeline
+
+        topology = Topology(scenario)
+        written.append(plot_timeline(journal, args.out / "timeline.png"))
+        written.append(plot_graph(topology, args.out / "graph.png",
+                                  component_status(journal, topology),
+                                  title=f"{scenario.name} (seed {seed})"))
+    print_summary(journal)
+    out.print("wrote " + ", ".join(str(p) for p in written))
+    out.print(f"seed: {seed}")
+    return EXIT_OK
+
+
+def _clock(journal: Journal, t: float | None) -> str:
+    if t is None:
+        return "—"
+    start = datetime.fromisoformat(journal.data["clock_start"])
+    return f"{(start + timedelta(seconds=t)):%H:%M:%S} (+{format_duration(t)})"
+
+
+def print_summary(journal: Journal) -> None:
+    """The impact of a run, as an on-call engineer would want it first."""
+    s = journal.summary
+    cur = journal.data["currency"]
+    started, stopped = s["errors_started"], s["errors_stopped"]
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("errors started", _clock(journal, started) if started is not None else "never")
+    if started is not None:
+        table.add_row("errors stopped", _clock(journal, stopped) if stopped is not None
+                      else "still failing at the horizon")
+        table.add_row("peak error ratio", f"{s['peak_error_ratio']:.1%}")
+    table.add_row("requests", f"{s['requests']:,} ({s['failed_requests']:,} failed, "
+                              f"{s['error_ratio']:.2%})")
+    table.add_row("checkouts", f"{s['checkout_attempts']:,} ({s['failed_checkouts']:,} failed)")
+    table.add_row("sessions", f"{s['sessions']:,} ({s['failed_sessions']:,} gave up after errors)")
+    table.add_row("orders", f"{s['orders']:,} — revenue {s['revenue']:,.0f} {cur}")
+    table.add_row("lost revenue", f"{s['lost_revenue']:,.0f} {cur}")
+    out.print(table)
+    if s["first_errors"]:
+        errors = Table(title="first errors seen by shoppers", title_justify="left")
+        for col in ("time", "endpoint", "error", "message"):
+            errors.add_column(col)
+        for e in s["first_errors"][:8]:
+            errors.add_row(_clock(journal, e["first_seen"]).split(" ")[0], e["endpoint"],
+                           e["error_class"], e["message"])
+        out.print(errors)
