@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -12,9 +13,11 @@ _WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$")
 def parse_duration(value: object) -> float:
     """Return ``value`` as seconds; raise ``ValueError`` with the accepted forms otherwise."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as 90s, 5m or 1h30m, got {value!r}")
+        raise ValueError(
+            f"expected a duration such as 250ms, 90s, 5m or 1h30m, got {str(value).lower()}"
+        )
     if isinstance(value, int | float):
-        if value < 0:
+        if not math.isfinite(value) or value < 0:
             raise ValueError(f"expected a duration of zero or more, got {value!r}")
         return float(value)
     if isinstance(value, str):
@@ -31,5 +34,9 @@ def format_duration(seconds: float) -> str:
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{secs}s" if secs else "",
+    ]
     return "".join(parts) or "0s"

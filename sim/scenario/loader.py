@@ -32,12 +32,23 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
         raise ScenarioError([exc.problem]) from None
     if not isinstance(source.data, dict):
         got = "an empty file" if source.data is None else type(source.data).__name__
-        raise ScenarioError([Problem(file, 1, (), f"expected a mapping of scenario fields, got {got}")])
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    source.line_of(()),
+                    (),
+                    f"expected a mapping of scenario fields, got {got}",
+                )
+            ]
+        )
     try:
         scenario = Scenario.model_validate(source.data)
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc, source)) from None
-    findings = [Problem(file, source.line_of(path), path, msg) for path, msg in check_references(scenario)]
+    findings = [
+        Problem(file, source.line_of(path), path, msg) for path, msg in check_references(scenario)
+    ]
     if findings:
         raise ScenarioError(findings)
     return scenario
@@ -49,7 +60,9 @@ def load(path: str | Path) -> LoadedScenario:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise ScenarioError([Problem(file, 1, (), f"cannot read the file: {exc.strerror}")]) from None
+        raise ScenarioError(
+            [Problem(file, 1, (), f"cannot read the file: {exc.strerror}")]
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

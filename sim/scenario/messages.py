@@ -77,6 +77,9 @@ def allowed_keys(data: Any, path: tuple[PathPart, ...]) -> list[str]:
         elif isinstance(node.get("additionalProperties"), dict):
             node = _resolve(node["additionalProperties"])
             data = data.get(part) if isinstance(data, dict) else None
+        elif node.get("patternProperties"):
+            node = _resolve(next(iter(node["patternProperties"].values())))
+            data = data.get(part) if isinstance(data, dict) else None
         else:
             return []
     node = _pick_variant(node, data)
@@ -93,7 +96,11 @@ def _pick_variant(node: dict[str, Any], data: Any) -> dict[str, Any]:
             tag = variant.get("properties", {}).get("type", {}).get("const")
             if tag is not None and tag == data.get("type"):
                 return variant
-    objects = [v for v in resolved if "properties" in v or "additionalProperties" in v]
+    objects = [
+        v
+        for v in resolved
+        if {"properties", "additionalProperties", "patternProperties"} & v.keys()
+    ]
     return objects[0] if len(objects) == 1 else node
 
 
@@ -103,14 +110,17 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def _has(data: Any, part: PathPart) -> bool:
+    if isinstance(data, dict):
+        return part in data
+    return isinstance(data, list) and isinstance(part, int) and part < len(data)
+
+
 def _data_path(data: Any, loc: tuple[PathPart, ...]) -> tuple[PathPart, ...]:
     """Drop pydantic's union tags from ``loc`` so the path matches the file."""
     path: list[PathPart] = []
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-            path.append(part)
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        if _has(data, part):
             data = data[part]
             path.append(part)
         elif isinstance(data, dict) and isinstance(part, str) and data.get("type") == part:
@@ -139,7 +149,9 @@ def _message(err: ErrorDetails, source: Source, path: tuple[PathPart, ...]) -> s
         return f"expected a value {_BOUNDS[kind]} {bound}, got {got}"
     if kind == "literal_error":
         expected = str(ctx.get("expected", "")).replace("'", "")
-        hint = did_you_mean(str(err.get("input")), [e.strip() for e in expected.replace(" or ", ",").split(",")])
+        hint = did_you_mean(
+            str(err.get("input")), [e.strip() for e in expected.replace(" or ", ",").split(",")]
+        )
         return f"expected one of {expected}, got {got}{hint}"
     if kind == "union_tag_invalid":
         expected = str(ctx.get("expected_tags", "")).replace("'", "")
@@ -167,8 +179,17 @@ def _message(err: ErrorDetails, source: Source, path: tuple[PathPart, ...]) -> s
 def problems_from(exc: ValidationError, source: Source) -> list[Problem]:
     """One :class:`Problem` per pydantic error, at the line of the field it names."""
     problems: dict[tuple[int, str], Problem] = {}
-    for err in exc.errors():
+    errors = exc.errors()
+    locs = [tuple(e["loc"]) for e in errors]
+    for err in errors:
+        loc = tuple(err["loc"])
+        if err["type"] == "too_short" and any(
+            o[: len(loc)] == loc and len(o) > len(loc) for o in locs
+        ):
+            continue  # the failing items are reported; the short count is only their consequence
         path = _data_path(source.data, tuple(err["loc"]))
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            path = (*path, "type")
         # A value_error's message may already name its sub-field ("regions: ...").
         problem = Problem(source.file, source.line_of(path), path, _message(err, source, path))
         problems.setdefault((problem.line, str(problem)), problem)

@@ -33,20 +33,27 @@ def check_references(s: Scenario) -> Iterator[Finding]:
             if name not in s.components:
                 yield ("dependencies", i, end), _unknown("component", name, comps)
         if dep.caller == dep.callee:
-            yield ("dependencies", i, "callee"), f"a component cannot depend on itself ({dep.caller!r})"
+            yield (
+                ("dependencies", i, "callee"),
+                f"a component cannot depend on itself ({dep.caller!r})",
+            )
         if (dep.caller, dep.callee) in declared:
             yield ("dependencies", i), f"dependency {dep.caller} → {dep.callee} is declared twice"
         declared.add((dep.caller, dep.callee))
 
-    graph = nx.DiGraph(list(declared))
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        pass
-    else:
-        loop = " → ".join([a for a, _ in cycle] + [cycle[0][0]])
-        index = next(i for i, d in enumerate(s.dependencies) if (d.caller, d.callee) == cycle[-1])
-        yield ("dependencies", index), f"dependency cycle: {loop}; dependencies must form a DAG"
+    graph = nx.DiGraph()
+    for i, dep in enumerate(s.dependencies):
+        if dep.caller == dep.callee:
+            continue  # already reported as a self-dependency
+        if (
+            graph.has_node(dep.callee)
+            and graph.has_node(dep.caller)
+            and nx.has_path(graph, dep.callee, dep.caller)
+        ):
+            loop = " → ".join([dep.caller, *nx.shortest_path(graph, dep.callee, dep.caller)])
+            yield ("dependencies", i), f"dependency cycle: {loop}; dependencies must form a DAG"
+            break
+        graph.add_edge(dep.caller, dep.callee)
 
     for name, endpoint in s.endpoints.items():
         yield from _check_call(s, endpoint.call, ("endpoints", name, "call"), None, declared)
@@ -55,13 +62,22 @@ def check_references(s: Scenario) -> Iterator[Finding]:
     steps: set[str] = set()
     for i, step in enumerate(s.traffic.funnel):
         if step.endpoint not in s.endpoints:
-            yield ("traffic", "funnel", i, "endpoint"), _unknown("endpoint", step.endpoint, known_endpoints)
+            yield (
+                ("traffic", "funnel", i, "endpoint"),
+                _unknown("endpoint", step.endpoint, known_endpoints),
+            )
         if step.step in steps:
-            yield ("traffic", "funnel", i, "step"), f"step {step.step!r} appears twice in the funnel"
+            yield (
+                ("traffic", "funnel", i, "step"),
+                f"step {step.step!r} appears twice in the funnel",
+            )
         steps.add(step.step)
     for i, surge in enumerate(s.traffic.surges):
         if surge.start >= s.horizon:
-            yield ("traffic", "surges", i, "start"), "starts at or after the horizon, so it never happens"
+            yield (
+                ("traffic", "surges", i, "start"),
+                "starts at or after the horizon, so it never happens",
+            )
 
     changes = {c.id: c for c in s.changes}
     if len(changes) != len(s.changes):
@@ -77,23 +93,38 @@ def check_references(s: Scenario) -> Iterator[Finding]:
     for i, fault in enumerate(s.faults):
         base: tuple[PathPart, ...] = ("faults", i)
         if isinstance(fault, SchemaMigrationFault):
-            change = changes.get(fault.change)
-            if change is None:
+            migration = changes.get(fault.change)
+            if migration is None:
                 yield (*base, "change"), _unknown("change", fault.change, list(changes))
-            elif change.kind != "migration":
-                yield (*base, "change"), f"change {fault.change!r} is a {change.kind}, expected a migration"
-            elif s.components[change.components[0]].kind != "database":
-                yield (*base, "change"), f"migration {fault.change!r} must touch a database component first"
-            if fault.start is None and change is None:
-                continue
+            elif migration.kind != "migration":
+                yield (
+                    (*base, "change"),
+                    f"change {fault.change!r} is a {migration.kind}, expected a migration",
+                )
+            elif (
+                first := s.components.get(migration.components[0])
+            ) is not None and first.kind != "database":
+                yield (
+                    (*base, "change"),
+                    f"migration {fault.change!r} must touch a database component first",
+                )
         else:
             if fault.target not in s.components:
                 yield (*base, "target"), _unknown("component", fault.target, comps)
-            elif fault.type == "third_party_outage" and s.components[fault.target].kind != "third_party":
+            elif (
+                fault.type == "third_party_outage"
+                and s.components[fault.target].kind != "third_party"
+            ):
                 kind = s.components[fault.target].kind
-                yield (*base, "target"), f"expected a third_party component, got {fault.target!r} ({kind})"
+                yield (
+                    (*base, "target"),
+                    f"expected a third_party component, got {fault.target!r} ({kind})",
+                )
             if fault.start is None:
-                yield (*base, "start"), "required for this fault type (only schema_migration starts with its change)"
+                yield (
+                    (*base, "start"),
+                    "required for this fault type (only schema_migration starts with its change)",
+                )
 
     for i, action in enumerate(s.actions):
         if action.action in CHANGE_ACTIONS:
@@ -103,7 +134,10 @@ def check_references(s: Scenario) -> Iterator[Finding]:
                 wanted = "migration" if action.action == "rollback_migration" else "deploy"
                 if changes[action.target].kind != wanted:
                     got = changes[action.target].kind
-                    yield ("actions", i, "target"), f"{action.action} needs a {wanted} change, got a {got}"
+                    yield (
+                        ("actions", i, "target"),
+                        f"{action.action} needs a {wanted} change, got a {got}",
+                    )
         elif action.target not in s.components:
             yield ("actions", i, "target"), _unknown("component", action.target, comps)
         if action.at >= s.horizon:
@@ -118,18 +152,27 @@ def _duplicates(path: tuple[PathPart, ...], ids: list[str], what: str) -> Iterat
         seen.add(ident)
 
 
-def _check_call(s: Scenario, call: Call, path: tuple[PathPart, ...], parent: str | None,
-                declared: set[tuple[str, str]]) -> Iterator[Finding]:
+def _check_call(
+    s: Scenario,
+    call: Call,
+    path: tuple[PathPart, ...],
+    parent: str | None,
+    declared: set[tuple[str, str]],
+) -> Iterator[Finding]:
     name = call.component
     if name not in s.components:
         yield (*path, "component"), _unknown("component", name, list(s.components))
         return
     if parent is not None and (parent, name) not in declared:
-        yield (*path, "component"), (
-            f"{parent} calls {name}, but no dependency {parent} → {name} is declared"
+        yield (
+            (*path, "component"),
+            (f"{parent} calls {name}, but no dependency {parent} → {name} is declared"),
         )
     if call.tables and s.components[name].kind != "database":
-        yield (*path, "tables"), f"only calls to a database touch tables; {name!r} is a {s.components[name].kind}"
+        yield (
+            (*path, "tables"),
+            f"only calls to a database touch tables; {name!r} is a {s.components[name].kind}",
+        )
     for i, child in enumerate(call.calls):
         node = child if isinstance(child, Call) else Call(component=child)
         yield from _check_call(s, node, (*path, "calls", i), name, declared)

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     WithJsonSchema,
     WrapSerializer,
+    field_validator,
     model_validator,
 )
 
@@ -158,7 +159,9 @@ class Dependency(Model):
     @model_validator(mode="after")
     def _fallback_only_when_optional(self) -> "Dependency":
         if self.required and self.fallback is not None:
-            raise ValueError("a fallback is only used by an optional dependency; set required: false")
+            raise ValueError(
+                "a fallback is only used by an optional dependency; set required: false"
+            )
         return self
 
 
@@ -212,14 +215,19 @@ class Traffic(Model):
         default_factory=lambda: {"desktop": 0.45, "mobile": 0.5, "tablet": 0.05}
     )
 
-    @model_validator(mode="after")
-    def _curve_and_weights(self) -> "Traffic":
-        if any(v < 0 for v in self.daily_curve):
-            raise ValueError("daily_curve: expected 24 multipliers of zero or more")
-        for label, weights in (("regions", self.regions), ("devices", self.devices)):
-            if not weights or sum(weights.values()) <= 0 or min(weights.values()) < 0:
-                raise ValueError(f"{label}: expected non-negative weights with a positive sum")
-        return self
+    @field_validator("daily_curve")
+    @classmethod
+    def _curve(cls, curve: tuple[float, ...]) -> tuple[float, ...]:
+        if any(v < 0 for v in curve):
+            raise ValueError("expected 24 multipliers of zero or more")
+        return curve
+
+    @field_validator("regions", "devices")
+    @classmethod
+    def _weights(cls, weights: Mapping[str, float]) -> Mapping[str, float]:
+        if not weights or sum(weights.values()) <= 0 or min(weights.values()) < 0:
+            raise ValueError("expected non-negative weights with a positive sum")
+        return weights
 
 
 class Change(Model):
@@ -235,7 +243,11 @@ class Change(Model):
     version: str | None = Field(default=None, description="New version, for a deploy.")
 
 
-Remedies = NamedMap[Duration]
+Remedies = Annotated[
+    Mapping[ActionKind, Duration],
+    AfterValidator(_frozen_mapping),
+    WrapSerializer(_dump_mapping),
+]
 
 
 class FaultBase(Model):

@@ -27,18 +27,44 @@ class Source:
         return self.lines.get((), 1)
 
 
+class _BadNode(Exception):
+    def __init__(self, line: int, path: tuple[PathPart, ...], message: str) -> None:
+        self.line, self.path, self.message = line, path, message
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: tuple[PathPart, ...]) -> Any:
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:
+        raise _BadNode(
+            node.start_mark.line + 1, path, f"cannot read {node.value!r}: {exc}"
+        ) from None
+
+
 class _Duplicate(Exception):
     def __init__(self, line: int, path: tuple[PathPart, ...], key: str) -> None:
         self.line, self.path, self.key = line, path, key
 
 
-def _convert(node: yaml.Node, path: tuple[PathPart, ...], lines: dict[tuple[PathPart, ...], int],
-             loader: yaml.SafeLoader) -> Any:
+def _convert(
+    node: yaml.Node,
+    path: tuple[PathPart, ...],
+    lines: dict[tuple[PathPart, ...], int],
+    loader: yaml.SafeLoader,
+) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # YAML merge keys (<<)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            if not isinstance(key_node, yaml.ScalarNode):
+                kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+                raise _BadNode(
+                    key_node.start_mark.line + 1,
+                    path,
+                    f"expected a plain key (a name), got a {kind}",
+                )
+            key = _construct(loader, key_node, path)
             if key in result:
                 raise _Duplicate(key_node.start_mark.line + 1, path, str(key))
             child = (*path, key)
@@ -47,7 +73,7 @@ def _convert(node: yaml.Node, path: tuple[PathPart, ...], lines: dict[tuple[Path
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), lines, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return _construct(loader, node, path)
 
 
 def read_yaml(text: str, file: str) -> Source:
@@ -64,9 +90,13 @@ def read_yaml(text: str, file: str) -> Source:
         raise YamlProblem(Problem(file, line, (), f"invalid YAML: {reason}")) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(Problem(file, 1, (), f"invalid YAML: {exc}")) from None
+    except _BadNode as bad:
+        raise YamlProblem(Problem(file, bad.line, bad.path, bad.message)) from None
     except _Duplicate as dup:
         raise YamlProblem(
-            Problem(file, dup.line, dup.path, f"duplicate key {dup.key!r}; each key may appear once")
+            Problem(
+                file, dup.line, dup.path, f"duplicate key {dup.key!r}; each key may appear once"
+            )
         ) from None
     finally:
         loader.dispose()
