@@ -23,9 +23,16 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
 
 
-def run(scenario: Scenario, seed: int | None = None, *, horizon: float | None = None,
-        faults: bool = True, actions: bool = True, source: str | None = None,
-        progress: Callable[[float], None] | None = None) -> Journal:
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    horizon: float | None = None,
+    faults: bool = True,
+    actions: bool = True,
+    source: str | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Journal:
     """Simulate ``scenario`` with ``seed`` (default: the scenario's) and return its journal.
 
     ``faults=False`` runs the baseline (every fault removed); ``actions=False`` drops the
@@ -57,14 +64,17 @@ def run(scenario: Scenario, seed: int | None = None, *, horizon: float | None = 
     ]
     summary["fallbacks"] = engine.flow.fallbacks * scenario.traffic.represents
     summary["faults"] = [
-        {"id": f.id, "type": f.type, "description": f.describe(),
-         "ended": schedule.ended.get(f.id)}
+        {"id": f.id, "type": f.type, "description": f.describe(), "ended": schedule.ended.get(f.id)}
         for f in schedule.faults.values()
     ]
     data = {
         "format": FORMAT,
-        "scenario": {"name": scenario.name, "description": scenario.description,
-                     "path": source, "sha256": scenario_hash(scenario)},
+        "scenario": {
+            "name": scenario.name,
+            "description": scenario.description,
+            "path": source,
+            "sha256": scenario_hash(scenario),
+        },
         "seed": seed,
         "engine": engine.name,
         "horizon": until,
@@ -76,8 +86,10 @@ def run(scenario: Scenario, seed: int | None = None, *, horizon: float | None = 
         "timeline": timeline,
         "metrics": {
             "series": {"columns": list(SERIES_COLUMNS), "rows": [list(r) for r in m.rows]},
-            "business": {"columns": list(BUSINESS_COLUMNS),
-                         "rows": [list(r) for r in m.business_rows]},
+            "business": {
+                "columns": list(BUSINESS_COLUMNS),
+                "rows": [list(r) for r in m.business_rows],
+            },
             "errors": {"columns": list(ERROR_COLUMNS), "rows": [list(r) for r in m.error_rows]},
         },
         "failed_sessions_sample": engine.shoppers.failed,

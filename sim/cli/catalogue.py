@@ -12,8 +12,11 @@ from sim.scenario import ScenarioError, format_duration, load
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("list", help="list the scenarios in the catalogue",
-                       description="List scenario files in $CHAOSDRILL_SCENARIOS and ./scenarios.")
+    p = sub.add_parser(
+        "list",
+        help="list the scenarios in the catalogue",
+        description="List scenario files in $CHAOSDRILL_SCENARIOS and ./scenarios.",
+    )
     p.set_defaults(func=main)
 
 

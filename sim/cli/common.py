@@ -24,8 +24,11 @@ def catalogue_dirs() -> list[Path]:
         dirs.append(Path(os.environ["CHAOSDRILL_SCENARIOS"]))
     dirs.append(Path.cwd() / "scenarios")
     dirs.append(Path(__file__).resolve().parents[2] / "scenarios")
-    return [d for i, d in enumerate(dirs) if d.is_dir() and d.resolve() not in
-            {x.resolve() for x in dirs[:i] if x.is_dir()}]
+    return [
+        d
+        for i, d in enumerate(dirs)
+        if d.is_dir() and d.resolve() not in {x.resolve() for x in dirs[:i] if x.is_dir()}
+    ]
 
 
 def resolve_scenario(arg: str | None) -> Path:

@@ -16,11 +16,16 @@ def add_parser(sub: Any) -> None:
         "graph",
         help="draw a scenario's dependency graph; list single points of failure",
         description="Draw SCENARIO's components and dependencies to PNG, and print single points "
-                    "of failure, each component's blast radius and each endpoint's critical path.",
+        "of failure, each component's blast radius and each endpoint's critical path.",
     )
     p.add_argument("scenario", nargs="?", help="scenario file or catalogue name")
-    p.add_argument("--out", type=Path, default=Path("out/graph.png"), metavar="PNG",
-                   help="picture to write (default: out/graph.png)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/graph.png"),
+        metavar="PNG",
+        help="picture to write (default: out/graph.png)",
+    )
     p.set_defaults(func=main)
 
 
@@ -40,8 +45,9 @@ def main(args: argparse.Namespace) -> int:
         table.add_column(col)
     for name in topo.components:
         br = topo.blast_radius(name)
-        table.add_row(name, ", ".join(br.failing_endpoints) or "—",
-                      ", ".join(br.degraded_endpoints) or "—")
+        table.add_row(
+            name, ", ".join(br.failing_endpoints) or "—", ", ".join(br.degraded_endpoints) or "—"
+        )
     out.print(table)
     for endpoint in topo.endpoints:
         out.print(f"critical path of {endpoint}: {' → '.join(topo.critical_path(endpoint))}")

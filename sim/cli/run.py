@@ -29,8 +29,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("scenario", nargs="?", help="scenario file or catalogue name")
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     p.add_argument("--horizon", type=_duration, help="simulated time to run, e.g. 30m, 2h")
-    p.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
-                   help="output folder (default: out/)")
+    p.add_argument(
+        "--out", type=Path, default=Path("out"), metavar="DIR", help="output folder (default: out/)"
+    )
     p.add_argument("--no-plots", action="store_true", help="write the journal only")
     p.set_defaults(func=main)
 
@@ -58,9 +59,14 @@ class _LazyProgress:
         if self.bar is None:
             if time.monotonic() - self.started < 1.0:
                 return
-            self.bar = Progress(TextColumn("simulating"), BarColumn(),
-                                TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                                console=err, transient=True)
+            self.bar = Progress(
+                TextColumn("simulating"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task("run", total=self.horizon)
         self.bar.update(self.task, completed=now)
@@ -77,8 +83,10 @@ def main(args: argparse.Namespace) -> int:
     scenario = loaded.scenario
     seed = scenario.seed if args.seed is None else args.seed
     horizon = args.horizon or scenario.horizon
-    out.print(f"[bold]{scenario.name}[/] — seed {seed}, horizon {format_duration(horizon)}, "
-              f"engine request")
+    out.print(
+        f"[bold]{scenario.name}[/] — seed {seed}, horizon {format_duration(horizon)}, "
+        f"engine request"
+    )
     from sim.runner import run
 
     progress = _LazyProgress(horizon)
@@ -96,9 +104,14 @@ def main(args: argparse.Namespace) -> int:
 
         topology = Topology(scenario)
         written.append(plot_timeline(journal, args.out / "timeline.png"))
-        written.append(plot_graph(topology, args.out / "graph.png",
-                                  component_status(journal, topology),
-                                  title=f"{scenario.name} (seed {seed})"))
+        written.append(
+            plot_graph(
+                topology,
+                args.out / "graph.png",
+                component_status(journal, topology),
+                title=f"{scenario.name} (seed {seed})",
+            )
+        )
     print_summary(journal)
     out.print("wrote " + ", ".join(str(p) for p in written))
     out.print(f"seed: {seed}")
@@ -122,11 +135,14 @@ def print_summary(journal: Journal) -> None:
     table.add_column()
     table.add_row("errors started", _clock(journal, started) if started is not None else "never")
     if started is not None:
-        table.add_row("errors stopped", _clock(journal, stopped) if stopped is not None
-                      else "still failing at the horizon")
+        table.add_row(
+            "errors stopped",
+            _clock(journal, stopped) if stopped is not None else "still failing at the horizon",
+        )
         table.add_row("peak error ratio", f"{s['peak_error_ratio']:.1%}")
-    table.add_row("requests", f"{s['requests']:,} ({s['failed_requests']:,} failed, "
-                              f"{s['error_ratio']:.2%})")
+    table.add_row(
+        "requests", f"{s['requests']:,} ({s['failed_requests']:,} failed, {s['error_ratio']:.2%})"
+    )
     table.add_row("checkouts", f"{s['checkout_attempts']:,} ({s['failed_checkouts']:,} failed)")
     table.add_row("sessions", f"{s['sessions']:,} ({s['failed_sessions']:,} gave up after errors)")
     table.add_row("orders", f"{s['orders']:,} — revenue {s['revenue']:,.0f} {cur}")
@@ -137,6 +153,10 @@ def print_summary(journal: Journal) -> None:
         for col in ("time", "endpoint", "error", "message"):
             errors.add_column(col)
         for e in s["first_errors"][:8]:
-            errors.add_row(_clock(journal, e["first_seen"]).split(" ")[0], e["endpoint"],
-                           e["error_class"], e["message"])
+            errors.add_row(
+                _clock(journal, e["first_seen"]).split(" ")[0],
+                e["endpoint"],
+                e["error_class"],
+                e["message"],
+            )
         out.print(errors)

@@ -15,7 +15,7 @@ def add_parser(sub: Any) -> None:
         "schema",
         help="print the JSON Schema of scenario files",
         description="Print the JSON Schema of scenario files, for editor completion "
-                    "(e.g. a yaml-language-server $schema comment).",
+        "(e.g. a yaml-language-server $schema comment).",
     )
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of stdout")
     p.set_defaults(func=main)

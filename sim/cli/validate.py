@@ -14,7 +14,7 @@ def add_parser(sub: Any) -> None:
         "validate",
         help="check scenario files (exit 0 if all are valid, 1 otherwise)",
         description="Check each FILE's shape and references; print FILE:LINE: field: message "
-                    "for every problem.",
+        "for every problem.",
     )
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=main)

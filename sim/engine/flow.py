@@ -25,8 +25,9 @@ POOL, QUEUED, SERVING, WAITING, DONE = 1, 2, 3, 4, 5
 class Wake(Event):
     """A timer that calls ``fn(event)`` with ``event._value`` set: lighter than a process."""
 
-    def __init__(self, env: simpy.Environment, delay: float, fn: Callable[[Event], None],
-                 value: Any) -> None:
+    def __init__(
+        self, env: simpy.Environment, delay: float, fn: Callable[[Event], None], value: Any
+    ) -> None:
         self.env = env
         self.callbacks = [fn]
         self._value = value
@@ -37,13 +38,36 @@ class Wake(Event):
 class Node:
     """One call of a compiled call tree, with the dependency settings of the edge into it."""
 
-    __slots__ = ("attempts", "backoff", "breaker", "children", "comp", "jitter", "label",
-                 "mult", "pool", "required", "tables", "timeout")
+    __slots__ = (
+        "attempts",
+        "backoff",
+        "breaker",
+        "children",
+        "comp",
+        "jitter",
+        "label",
+        "mult",
+        "pool",
+        "required",
+        "tables",
+        "timeout",
+    )
 
-    def __init__(self, comp: Runtime, children: tuple[Node, ...], tables: tuple[str, ...],
-                 label: str, timeout: float = INF, attempts: int = 0, backoff: float = 0.0,
-                 mult: float = 1.0, jitter: float = 0.0, required: bool = True,
-                 pool: Gate | None = None, breaker: CircuitBreaker | None = None) -> None:
+    def __init__(
+        self,
+        comp: Runtime,
+        children: tuple[Node, ...],
+        tables: tuple[str, ...],
+        label: str,
+        timeout: float = INF,
+        attempts: int = 0,
+        backoff: float = 0.0,
+        mult: float = 1.0,
+        jitter: float = 0.0,
+        required: bool = True,
+        pool: Gate | None = None,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self.comp, self.children, self.tables, self.label = comp, children, tables, label
         self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
         self.mult, self.jitter, self.required = mult, jitter, required
@@ -53,11 +77,25 @@ class Node:
 class Frame:
     """One attempt of one call."""
 
-    __slots__ = ("attempt", "child", "deadline", "holding", "inst", "node", "parent", "pool",
-                 "req", "state", "svc_end", "t0", "tq")
+    __slots__ = (
+        "attempt",
+        "child",
+        "deadline",
+        "holding",
+        "inst",
+        "node",
+        "parent",
+        "pool",
+        "req",
+        "state",
+        "svc_end",
+        "t0",
+        "tq",
+    )
 
-    def __init__(self, node: Node, parent: Frame | None, req: Any, deadline: float,
-                 attempt: int, now: float) -> None:
+    def __init__(
+        self, node: Node, parent: Frame | None, req: Any, deadline: float, attempt: int, now: float
+    ) -> None:
         self.node = node
         self.parent = parent
         self.req = req
@@ -218,8 +256,14 @@ class Flow:
                 self.begin(nxt, inst)
 
     # -- completion ----------------------------------------------------------------------
-    def finish(self, f: Frame, outcome: int, cls: str | None = None, msg: str | None = None,
-               record: bool = True) -> None:
+    def finish(
+        self,
+        f: Frame,
+        outcome: int,
+        cls: str | None = None,
+        msg: str | None = None,
+        record: bool = True,
+    ) -> None:
         """End a frame exactly once: free what it holds, count it, tell its parent."""
         f.state = DONE
         node = f.node
@@ -251,8 +295,9 @@ class Flow:
         else:
             self.child_done(parent, f, outcome, cls, msg)
 
-    def child_done(self, p: Frame, c: Frame, outcome: int, cls: str | None,
-                   msg: str | None) -> None:
+    def child_done(
+        self, p: Frame, c: Frame, outcome: int, cls: str | None, msg: str | None
+    ) -> None:
         if p.state != WAITING:
             return
         now = self.env._now

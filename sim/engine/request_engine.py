@@ -27,8 +27,9 @@ class RequestEngine:
 
     name = "request"
 
-    def __init__(self, env: simpy.Environment, world: World, seed: int,
-                 personas: list[Persona] | None = None) -> None:
+    def __init__(
+        self, env: simpy.Environment, world: World, seed: int, personas: list[Persona] | None = None
+    ) -> None:
         self.env = env
         self.world = world
         self.seed = seed
@@ -38,9 +39,13 @@ class RequestEngine:
         self.first_errors: dict[tuple[str, str], tuple[float, str]] = {}
         rngs = self._rngs
         self.runtimes = {
-            name: Runtime(name, spec, world.states[name],
-                          sampler(spec.service_time, rngs(f"service/{name}")),
-                          self.metrics.get("component", name))
+            name: Runtime(
+                name,
+                spec,
+                world.states[name],
+                sampler(spec.service_time, rngs(f"service/{name}")),
+                self.metrics.get("component", name),
+            )
             for name, spec in scenario.components.items()
         }
         self.flow = Flow(env, rngs("flow"), self._request_done)
@@ -55,10 +60,16 @@ class RequestEngine:
         self.step_series = [self.endpoint_series[s.endpoint] for s in funnel]
         self.step_endpoints = [s.endpoint for s in funnel]
         self.client_timeout = scenario.traffic.client_timeout
-        self.shoppers = Shoppers(env, scenario.traffic, scenario.clock_start, rngs,
-                                 self.metrics.business, self._send,
-                                 personas if personas is not None else make_personas(seed))
-        for name, rt in self.runtimes.items():
+        self.shoppers = Shoppers(
+            env,
+            scenario.traffic,
+            scenario.clock_start,
+            rngs,
+            self.metrics.business,
+            self._send,
+            personas if personas is not None else make_personas(seed),
+        )
+        for rt in self.runtimes.values():
             if rt.spec.kind != "third_party":
                 env.process(self._health_checks(rt))
         self.window_start = 0.0
@@ -84,9 +95,20 @@ class RequestEngine:
         if dep.breaker is not None and key not in self.breakers:
             self.breakers[key] = CircuitBreaker(dep.breaker, label, self._breaker_changed)
         r = dep.retries
-        return Node(comp, children, call.tables, label, dep.timeout, r.attempts, r.backoff,
-                    r.multiplier, r.jitter, dep.required, self.pools.get(key),
-                    self.breakers.get(key))
+        return Node(
+            comp,
+            children,
+            call.tables,
+            label,
+            dep.timeout,
+            r.attempts,
+            r.backoff,
+            r.multiplier,
+            r.jitter,
+            dep.required,
+            self.pools.get(key),
+            self.breakers.get(key),
+        )
 
     def _breaker_changed(self, label: str, state: str) -> None:
         self.world.emit(self.env.now, f"breaker.{state}", dependency=label)
@@ -119,15 +141,17 @@ class RequestEngine:
                     inst.fails, inst.passes = inst.fails + 1, 0
                     if not inst.ejected and inst.fails >= hc.unhealthy_after:
                         inst.ejected = changed = True
-                        self.world.emit(self.env.now, "instance.ejected", component=rt.name,
-                                        instance=inst.i)
+                        self.world.emit(
+                            self.env.now, "instance.ejected", component=rt.name, instance=inst.i
+                        )
                 else:
                     inst.fails, inst.passes = 0, inst.passes + 1
                     if inst.ejected and inst.passes >= hc.healthy_after:
                         inst.ejected = False
                         changed = True
-                        self.world.emit(self.env.now, "instance.readmitted", component=rt.name,
-                                        instance=inst.i)
+                        self.world.emit(
+                            self.env.now, "instance.readmitted", component=rt.name, instance=inst.i
+                        )
             if changed:
                 rt.available = [i for i in rt.instances if not i.ejected]
             yield self.env.timeout(hc.interval)
@@ -145,8 +169,9 @@ class RequestEngine:
     def _gauge(self, component: str) -> tuple[int, int]:
         return self.runtimes[component].gauge()
 
-    def run(self, until: float, progress: Callable[[float], None] | None = None,
-            steps: int = 100) -> None:
+    def run(
+        self, until: float, progress: Callable[[float], None] | None = None, steps: int = 100
+    ) -> None:
         """Advance to ``until``; close the last partial window; report progress per step."""
         env = self.env
         for i in range(1, steps + 1):

@@ -36,8 +36,14 @@ class Instance:
 class Runtime:
     """A component at run time: its instances, the balancer in front of them, its samplers."""
 
-    def __init__(self, name: str, spec: Component, state: ComponentState,
-                 service: Callable[[], float], series: Series) -> None:
+    def __init__(
+        self,
+        name: str,
+        spec: Component,
+        state: ComponentState,
+        service: Callable[[], float],
+        series: Series,
+    ) -> None:
         self.name = name
         self.spec = spec
         self.state = state
@@ -90,11 +96,24 @@ CLOSED, OPEN, HALF_OPEN = 0, 1, 2
 class CircuitBreaker:
     """Counts failures in a fixed window; opens on a failure ratio, probes once after ``open_for``."""
 
-    __slots__ = ("calls", "fails", "label", "min_calls", "on_change", "open_for", "opened_at",
-                 "ratio", "state", "trial", "w_start", "window")
+    __slots__ = (
+        "calls",
+        "fails",
+        "label",
+        "min_calls",
+        "on_change",
+        "open_for",
+        "opened_at",
+        "ratio",
+        "state",
+        "trial",
+        "w_start",
+        "window",
+    )
 
-    def __init__(self, spec: BreakerSpec, label: str,
-                 on_change: Callable[[str, str], None]) -> None:
+    def __init__(
+        self, spec: BreakerSpec, label: str, on_change: Callable[[str, str], None]
+    ) -> None:
         self.ratio = spec.failure_ratio
         self.min_calls = spec.min_calls
         self.window = spec.window

@@ -43,8 +43,9 @@ class Session:
 
     __slots__ = ("depth", "device", "errors", "id", "persona", "region", "step", "t0", "value")
 
-    def __init__(self, sid: int, persona: int, region: str, device: str, depth: int,
-                 value: float, t0: float) -> None:
+    def __init__(
+        self, sid: int, persona: int, region: str, device: str, depth: int, value: float, t0: float
+    ) -> None:
         self.id, self.persona, self.region, self.device = sid, persona, region, device
         self.depth, self.value, self.t0 = depth, value, t0
         self.step = 0
@@ -57,9 +58,16 @@ Send = Callable[[Session, int], None]
 class Shoppers:
     """Generates sessions and moves them through the funnel according to request outcomes."""
 
-    def __init__(self, env: simpy.Environment, traffic: Traffic, clock_start: datetime,
-                 rngs: Callable[[str], random.Random], business: Business, send: Send,
-                 personas: list[Persona]) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        traffic: Traffic,
+        clock_start: datetime,
+        rngs: Callable[[str], random.Random],
+        business: Business,
+        send: Send,
+        personas: list[Persona],
+    ) -> None:
         self.env = env
         self.traffic = traffic
         self.business = business
@@ -112,8 +120,15 @@ class Shoppers:
             depth += 1
         region = self.regions[_pick(self.region_cum, rng.random())]
         device = self.devices[_pick(self.device_cum, rng.random())]
-        session = Session(self.sessions, rng.randrange(len(self.personas)), region, device,
-                          depth, self.order_value(), self.env._now)
+        session = Session(
+            self.sessions,
+            rng.randrange(len(self.personas)),
+            region,
+            device,
+            depth,
+            self.order_value(),
+            self.env._now,
+        )
         self.sessions += 1
         self.business.sessions += 1
         self.send(session, 0)
@@ -122,8 +137,9 @@ class Shoppers:
         session: Session = ev._value
         self.send(session, session.step)
 
-    def on_result(self, session: Session, root: Frame, outcome: int, cls: str | None,
-                  msg: str | None) -> None:
+    def on_result(
+        self, session: Session, root: Frame, outcome: int, cls: str | None, msg: str | None
+    ) -> None:
         """Move the session on after its request ended with ``outcome``."""
         b = self.business
         step = session.step
@@ -140,19 +156,32 @@ class Shoppers:
                 Wake(self.env, self.think(), self._next, session)
             return
         session.errors += 1
-        if session.errors < self.traffic.give_up_after and self.rng.random() < self.traffic.retry_probability:
-            Wake(self.env, 2.0 + 8.0 * self.rng.random(), self._next, session)  # reload after 2–10 s
+        if (
+            session.errors < self.traffic.give_up_after
+            and self.rng.random() < self.traffic.retry_probability
+        ):
+            Wake(
+                self.env, 2.0 + 8.0 * self.rng.random(), self._next, session
+            )  # reload after 2–10 s
             return
         b.failed_sessions += 1
         if session.depth == self.last:
             b.lost_revenue += session.value
         if len(self.failed) < FAILED_SAMPLE:
             persona = self.personas[session.persona]
-            self.failed.append({
-                "t": round(self.env._now, 3), "session": session.id, "name": persona.name,
-                "email": persona.email, "region": session.region, "device": session.device,
-                "step": self.traffic.funnel[step].step, "error_class": cls, "message": msg,
-            })
+            self.failed.append(
+                {
+                    "t": round(self.env._now, 3),
+                    "session": session.id,
+                    "name": persona.name,
+                    "email": persona.email,
+                    "region": session.region,
+                    "device": session.device,
+                    "step": self.traffic.funnel[step].step,
+                    "error_class": cls,
+                    "message": msg,
+                }
+            )
 
 
 def _cumulative(weights: Any) -> tuple[list[str], list[float]]:

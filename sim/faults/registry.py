@@ -65,8 +65,9 @@ def _latency(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
 
 def _errors(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     assert isinstance(f, ErrorRateFault)
-    effect = Effect(source=f.id, error_probability=f.probability, error_class=f.error_class,
-                    message=f.message)
+    effect = Effect(
+        source=f.id, error_probability=f.probability, error_class=f.error_class, message=f.message
+    )
     return f.target, effect, frozenset({f.target})
 
 
@@ -80,8 +81,12 @@ def _third_party(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     if f.mode == "hangs":
         effect = Effect(source=f.id, hang=True)
     else:
-        effect = Effect(source=f.id, error_probability=1.0, error_class="UpstreamUnavailable",
-                        message=f"{f.target}: {f.message}")
+        effect = Effect(
+            source=f.id,
+            error_probability=1.0,
+            error_class="UpstreamUnavailable",
+            message=f"{f.target}: {f.message}",
+        )
     return f.target, effect, frozenset({f.target})
 
 
@@ -114,5 +119,6 @@ def resolve(fault: Fault, world: World) -> ActiveFault:
         assert isinstance(fault, SchemaMigrationFault)
         start = world.changes[fault.change].at
     end = None if fault.duration == "until_remedied" else start + fault.duration
-    remedies = dict(fault.remedies) or DEFAULT_REMEDIES[fault.type]
+    remedies: dict[str, float] = {str(k): v for k, v in fault.remedies.items()}
+    remedies = remedies or DEFAULT_REMEDIES[fault.type]
     return ActiveFault(fault.id, fault.type, start, end, ((component, effect),), targets, remedies)

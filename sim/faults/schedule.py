@@ -39,8 +39,13 @@ class FaultSchedule:
         for component, effect in fault.effects:
             self.world.states[component].add(effect)
         self.active.add(fault.id)
-        self.world.emit(self.env.now, "fault.start", id=fault.id, type=fault.type,
-                        components=sorted({c for c, _ in fault.effects}))
+        self.world.emit(
+            self.env.now,
+            "fault.start",
+            id=fault.id,
+            type=fault.type,
+            components=sorted({c for c, _ in fault.effects}),
+        )
         if fault.end is not None:
             yield self.env.timeout(fault.end - fault.start)
             self.end(fault.id, "expired")

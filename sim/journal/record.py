@@ -68,8 +68,14 @@ class Journal:
         import pandas as pd
 
         return pd.DataFrame(
-            [{"t": e["t"], "kind": e["kind"], **{k: v for k, v in e.items() if k not in ("t", "kind")}}
-             for e in self.data["timeline"]]
+            [
+                {
+                    "t": e["t"],
+                    "kind": e["kind"],
+                    **{k: v for k, v in e.items() if k not in ("t", "kind")},
+                }
+                for e in self.data["timeline"]
+            ]
         )
 
     # -- files ---------------------------------------------------------------------------
@@ -87,6 +93,7 @@ class Journal:
                 fh.write(self.to_json())
                 fh.flush()
                 os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp makes files private; a journal is for sharing
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

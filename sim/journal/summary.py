@@ -23,8 +23,9 @@ def error_ratio_by_window(rows: Sequence[Sequence[Any]]) -> list[tuple[float, in
     return [(t, n, bad) for t, (n, bad) in sorted(by_t.items())]
 
 
-def error_episode(windows: list[tuple[float, int, int]], threshold: float,
-                  window: float) -> tuple[float | None, float | None, float]:
+def error_episode(
+    windows: list[tuple[float, int, int]], threshold: float, window: float
+) -> tuple[float | None, float | None, float]:
     """When user-facing errors first rose above ``threshold``, when they last fell back, the peak.
 
     ``stopped`` is ``None`` while errors are still above the threshold in the last window.
@@ -43,8 +44,12 @@ def error_episode(windows: list[tuple[float, int, int]], threshold: float,
     return started, stopped, peak
 
 
-def summarise(rows: Sequence[Sequence[Any]], business: Sequence[Sequence[Any]],
-              threshold: float, window: float) -> dict[str, Any]:
+def summarise(
+    rows: Sequence[Sequence[Any]],
+    business: Sequence[Sequence[Any]],
+    threshold: float,
+    window: float,
+) -> dict[str, Any]:
     """Totals and the error episode of a run."""
     windows = error_ratio_by_window(rows)
     started, stopped, peak = error_episode(windows, threshold, window)

@@ -85,7 +85,8 @@ class Topology:
         An endpoint *fails* when a chain of required calls leads from its root to the
         component, and *degrades* when the only chains pass an optional dependency.
         """
-        failing, degraded = [], []
+        failing: list[str] = []
+        degraded: list[str] = []
         for name in self.endpoints:
             tree = self.call_tree(name)
             hits = [n for n, data in tree.nodes(data=True) if data["component"] == component]
@@ -95,7 +96,9 @@ class Topology:
                 [(a, b) for a, b, req in tree.edges(data="required") if req]
             )
             root = next(iter(nx.topological_sort(tree)))
-            reachable = {root} | (nx.descendants(required_only, root) if root in required_only else set())
+            reachable = {root} | (
+                nx.descendants(required_only, root) if root in required_only else set()
+            )
             (failing if any(h in reachable for h in hits) else degraded).append(name)
         steps = tuple(s.step for s in self.scenario.traffic.funnel if s.endpoint in failing)
         return BlastRadius(

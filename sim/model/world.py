@@ -59,5 +59,12 @@ class World:
             }
             for name in change.components:
                 self.states[name].version = change.version
-        self.emit(t, "change", id=change.id, change_kind=change.kind, author=change.author,
-                  description=change.description, components=list(change.components))
+        self.emit(
+            t,
+            "change",
+            id=change.id,
+            change_kind=change.kind,
+            author=change.author,
+            description=change.description,
+            components=list(change.components),
+        )

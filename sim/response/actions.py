@@ -57,8 +57,9 @@ class Actions:
         world.emit(self.env.now, "action.start", action=action, target=target)
         aimed, restarts = self.targets(action, target)
         planned = self.faults.remedied_by(action, aimed)
-        duration = (max(f.remedies[action] for f in planned) if planned
-                    else DEFAULT_DURATIONS[action])
+        duration = (
+            max(f.remedies[action] for f in planned) if planned else DEFAULT_DURATIONS[action]
+        )
         started = self.env.now
         for component in restarts:
             yield from self._rolling_restart(component, f"{action}:{target}")
@@ -68,8 +69,11 @@ class Actions:
         rest = duration - (self.env.now - started)
         if rest > 0:
             yield self.env.timeout(rest)
-        remedied = [f.id for f in self.faults.remedied_by(action, aimed)
-                    if self.faults.end(f.id, f"remedied by {action} {target}")]
+        remedied = [
+            f.id
+            for f in self.faults.remedied_by(action, aimed)
+            if self.faults.end(f.id, f"remedied by {action} {target}")
+        ]
         world.emit(self.env.now, "action.end", action=action, target=target, remedied=remedied)
 
     def _rolling_restart(self, component: str, source: str) -> Generator[simpy.Event, Any, None]:

@@ -18,12 +18,31 @@ _K = 1.0 / math.log(_BASE)
 _ZERO = -(10**9)
 
 SERIES_COLUMNS = (
-    "t", "scope", "name", "requests", "ok", "errors", "timeouts", "rejected",
-    "p50", "p95", "p99", "mean_latency", "busy", "queued", "mean_wait",
+    "t",
+    "scope",
+    "name",
+    "requests",
+    "ok",
+    "errors",
+    "timeouts",
+    "rejected",
+    "p50",
+    "p95",
+    "p99",
+    "mean_latency",
+    "busy",
+    "queued",
+    "mean_wait",
 )
 BUSINESS_COLUMNS = (
-    "t", "sessions", "orders", "revenue", "checkout_attempts", "checkout_failures",
-    "failed_sessions", "lost_revenue",
+    "t",
+    "sessions",
+    "orders",
+    "revenue",
+    "checkout_attempts",
+    "checkout_failures",
+    "failed_sessions",
+    "lost_revenue",
 )
 ERROR_COLUMNS = ("t", "scope", "name", "error_class", "count")
 
@@ -79,8 +98,15 @@ class Series:
 class Business:
     """Shop-level counters for the open window (simulated shoppers, unscaled)."""
 
-    __slots__ = ("checkout_attempts", "checkout_failures", "failed_sessions", "lost_revenue",
-                 "orders", "revenue", "sessions")
+    __slots__ = (
+        "checkout_attempts",
+        "checkout_failures",
+        "failed_sessions",
+        "lost_revenue",
+        "orders",
+        "revenue",
+        "sessions",
+    )
 
     def __init__(self) -> None:
         self.reset()
@@ -120,19 +146,41 @@ class Metrics:
             total = sum(c)
             p50, p95, p99 = s.quantiles((0.5, 0.95, 0.99))
             busy, queued = gauge(s.name) if s.scope == "component" else (0, 0)
-            self.rows.append((
-                t, s.scope, s.name, total * r, c[OK] * r, c[ERROR] * r, c[TIMEOUT] * r,
-                c[REJECTED] * r, _r(p50), _r(p95), _r(p99), _r(s.lat_sum / total if total else 0.0),
-                busy, queued, _r(s.wait_sum / s.wait_n if s.wait_n else 0.0),
-            ))
+            self.rows.append(
+                (
+                    t,
+                    s.scope,
+                    s.name,
+                    total * r,
+                    c[OK] * r,
+                    c[ERROR] * r,
+                    c[TIMEOUT] * r,
+                    c[REJECTED] * r,
+                    _r(p50),
+                    _r(p95),
+                    _r(p99),
+                    _r(s.lat_sum / total if total else 0.0),
+                    busy,
+                    queued,
+                    _r(s.wait_sum / s.wait_n if s.wait_n else 0.0),
+                )
+            )
             for cls in sorted(s.errors):
                 self.error_rows.append((t, s.scope, s.name, cls, s.errors[cls] * r))
             s.reset()
         b = self.business
-        self.business_rows.append((
-            t, b.sessions * r, b.orders * r, round(b.revenue * r, 2), b.checkout_attempts * r,
-            b.checkout_failures * r, b.failed_sessions * r, round(b.lost_revenue * r, 2),
-        ))
+        self.business_rows.append(
+            (
+                t,
+                b.sessions * r,
+                b.orders * r,
+                round(b.revenue * r, 2),
+                b.checkout_attempts * r,
+                b.checkout_failures * r,
+                b.failed_sessions * r,
+                round(b.lost_revenue * r, 2),
+            )
+        )
         b.reset()
 
 

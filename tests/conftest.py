@@ -1,0 +1,25 @@
+"""Shared fixtures: the scenario catalogue and a cached seed-scenario run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.journal import Journal
+from sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+SEED_SCENARIO = SCENARIOS / "bad-schema-migration.yaml"
+
+
+@pytest.fixture(scope="session")
+def seed_scenario() -> Scenario:
+    return sim.load_scenario(SEED_SCENARIO)
+
+
+@pytest.fixture(scope="session")
+def seed_journal(seed_scenario: Scenario) -> Journal:
+    return sim.run(seed_scenario, seed=7)

@@ -1,0 +1,124 @@
+"""Conservation: every request and every call ends exactly once; window counts add up."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+import pytest
+import simpy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.engine.flow import DONE, Flow, Frame
+from sim.engine.request_engine import RequestEngine
+from sim.engine.shoppers import make_personas
+from sim.faults.schedule import FaultSchedule
+from sim.journal import Journal
+from sim.model.world import World
+from sim.response.actions import Actions
+from sim.scenario import Scenario
+from tests.conftest import SCENARIOS
+
+PERSONAS = make_personas(0, 16)
+
+
+class CheckedFlow(Flow):
+    """A flow that fails loudly if a frame ends twice, and tracks requests in flight."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_flight: dict[int, Frame] = {}
+        self.sent = self.ended = 0
+
+    def request(self, root: Any, req: Any, client_timeout: float) -> None:
+        self.sent += 1
+        super().request(root, req, client_timeout)
+
+    def start(self, f: Frame) -> None:
+        if f.parent is None:
+            self.in_flight[id(f)] = f
+        super().start(f)
+
+    def finish(
+        self,
+        f: Frame,
+        outcome: int,
+        cls: str | None = None,
+        msg: str | None = None,
+        record: bool = True,
+    ) -> None:
+        assert f.state != DONE, f"frame {f.node.label} ended twice"
+        if f.parent is None:
+            assert self.in_flight.pop(id(f)) is f
+            self.ended += 1
+        super().finish(f, outcome, cls, msg, record)
+
+
+def run_checked(scenario: Scenario, seed: int, horizon: float) -> tuple[RequestEngine, CheckedFlow]:
+    env = simpy.Environment()
+    world = World(scenario)
+    schedule = FaultSchedule(env, world)
+    actions = Actions(env, world, schedule)
+    for a in scenario.actions:
+        actions.schedule(a.at, a.action, a.target)
+    engine = RequestEngine(env, world, seed, personas=PERSONAS)
+    checked = CheckedFlow(env, engine._rngs("flow"), engine._request_done)
+    engine.flow = checked
+    engine.run(horizon)
+    return engine, checked
+
+
+@pytest.mark.parametrize(
+    ("name", "horizon"),
+    [("bad-schema-migration", 3600), ("payment-provider-outage", 2400), ("flash-sale-surge", 2400)],
+)
+def test_every_request_ends_exactly_once(name: str, horizon: float) -> None:
+    """Requests sent = requests ended + requests still in flight at the horizon, none twice."""
+    seed_scenario = sim.load_scenario(SCENARIOS / f"{name}.yaml")
+    engine, flow = run_checked(seed_scenario, seed=3, horizon=horizon)
+    assert flow.sent == engine.requests > 10_000
+    assert flow.sent == flow.ended + len(flow.in_flight)
+    assert all(f.state != DONE for f in flow.in_flight.values())
+    # what the endpoint series counted is what ended
+    r = seed_scenario.traffic.represents
+    counted = sum(row[3] for row in engine.metrics.rows if row[1] == "endpoint") // r
+    assert counted == flow.ended
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1), horizon=st.integers(2400, 3000))
+def test_conservation_for_any_seed_and_horizon(
+    seed_scenario: Scenario, seed: int, horizon: int
+) -> None:
+    """For any seed and a horizon past the migration, no frame ends twice and sent = ended + in flight."""
+    _, flow = run_checked(seed_scenario, seed, float(horizon))
+    assert flow.sent == flow.ended + len(flow.in_flight)
+
+
+def test_window_counts_add_up(seed_journal: Journal) -> None:
+    """In every window, requests = ok + errors + timeouts + rejected, and error classes sum to failures."""
+    frame = seed_journal.metrics_frame()
+    assert (frame.requests == frame.ok + frame.errors + frame.timeouts + frame.rejected).all()
+    failures = (
+        (frame.errors + frame.timeouts + frame.rejected)
+        .groupby([frame.t, frame.scope, frame.name])
+        .sum()
+    )
+    by_class = seed_journal.errors_frame().groupby(["t", "scope", "name"])["count"].sum()
+    joined = failures[failures > 0]
+    assert joined.sort_index().equals(by_class.sort_index())
+
+
+def test_windows_tile_the_horizon(seed_journal: Journal) -> None:
+    """Business windows start every 10 s from 0 and cover the whole horizon."""
+    starts = seed_journal.business_frame().t.tolist()
+    assert starts[0] == 0.0
+    assert all(abs((b - a) - 10.0) < 1e-9 for a, b in pairwise(starts))
+    assert starts[-1] + 10.0 >= seed_journal.data["horizon"]
