@@ -31,6 +31,7 @@ def run(
     faults: bool = True,
     actions: bool = True,
     source: str | None = None,
+    source_sha256: str | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Journal:
     """Simulate ``scenario`` with ``seed`` (default: the scenario's) and return its journal.
@@ -73,6 +74,7 @@ def run(
             "name": scenario.name,
             "description": scenario.description,
             "path": source,
+            "file_sha256": source_sha256,
             "sha256": scenario_hash(scenario),
         },
         "seed": seed,
@@ -83,6 +85,7 @@ def run(
         "represents": scenario.traffic.represents,
         "currency": scenario.traffic.order_value.currency,
         "faults_enabled": faults,
+        "actions_enabled": actions,
         "timeline": timeline,
         "metrics": {
             "series": {"columns": list(SERIES_COLUMNS), "rows": [list(r) for r in m.rows]},

@@ -24,6 +24,7 @@ endpoints:
   work:
     path: /
     call: {{component: server}}
+probes: {{enabled: false}}
 traffic:
   arrival_rate: {rate}
   client_timeout: 1000h

@@ -133,6 +133,7 @@ def jsonable(value: Any) -> Any:
         (0, 0.0),
         (42, 42.0),
         (2.5, 2.5),
+        ("90", 90.0),  # a number of seconds as text, as typed on the command line
     ],
 )
 def test_parse_duration_accepts_units_and_numbers(text: object, seconds: float) -> None:
@@ -144,7 +145,7 @@ def test_parse_duration_accepts_units_and_numbers(text: object, seconds: float) 
 
 @pytest.mark.parametrize(
     "value",
-    ["5 minutes", "-3s", "3sec", "1hr", "90", "", "s", "h1", True, False, None, -3, -0.5, [1]],
+    ["5 minutes", "-3s", "3sec", "1hr", "-90", "", "s", "h1", True, False, None, -3, -0.5, [1]],
     ids=repr,
 )
 def test_parse_duration_rejects_everything_else(value: object) -> None:

@@ -15,7 +15,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "list",
         help="list the scenarios in the catalogue",
-        description="List scenario files in $CHAOSDRILL_SCENARIOS and ./scenarios.",
+        description="List scenario files in $CHAOSDRILL_SCENARIOS, ./scenarios and the source "
+        "tree's scenarios/; the NAME column is what `chaosdrill run NAME` takes.",
     )
     p.set_defaults(func=main)
 
@@ -24,7 +25,9 @@ def main(args: argparse.Namespace) -> int:
     folders = catalogue_dirs()
     files = sorted({p.name: p for d in reversed(folders) for p in d.glob("*.y*ml")}.values())
     if not files:
-        out.print("no scenarios found (looked in ./scenarios and $CHAOSDRILL_SCENARIOS)")
+        out.print(
+            "no scenarios found (looked in $CHAOSDRILL_SCENARIOS, ./scenarios and the source tree)"
+        )
         return EXIT_INVALID
     table = Table(title="scenarios", title_justify="left")
     for col in ("name", "horizon", "faults", "description"):
@@ -37,6 +40,6 @@ def main(args: argparse.Namespace) -> int:
             table.add_row(path.stem, "", "", f"[red]invalid[/]: {exc.problems[0]}")
             status = EXIT_INVALID
             continue
-        table.add_row(s.name, format_duration(s.horizon), str(len(s.faults)), s.description)
+        table.add_row(path.stem, format_duration(s.horizon), str(len(s.faults)), s.description)
     out.print(table)
     return status

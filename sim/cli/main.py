@@ -15,7 +15,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="chaosdrill",
         description="Outage drills on a simulated e-commerce shop. Exit codes: 0 ok, "
-        "1 invalid input or failed expectation, 2 usage error.",
+        "1 invalid input, 2 usage error, 130 interrupted.",
         epilog="Start with: chaosdrill run   (the seed incident, a breaking schema migration)",
     )
     p.add_argument("--version", action="version", version=f"chaosdrill {__version__}")

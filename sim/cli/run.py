@@ -13,7 +13,7 @@ from rich.table import Table
 
 from sim.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, err, load_or_report, out
 from sim.journal import Journal
-from sim.scenario import format_duration, parse_duration
+from sim.scenario import Scenario, format_duration, parse_duration
 
 
 def add_parser(sub: Any) -> None:
@@ -91,31 +91,51 @@ def main(args: argparse.Namespace) -> int:
 
     progress = _LazyProgress(horizon)
     try:
-        journal = run(scenario, seed, horizon=horizon, source=loaded.path, progress=progress)
+        journal = run(
+            scenario,
+            seed,
+            horizon=horizon,
+            source=loaded.path,
+            source_sha256=loaded.sha256,
+            progress=progress,
+        )
     except KeyboardInterrupt:
         progress.close()
         err.print(f"interrupted; nothing was written to {args.out}/ (seed {seed})")
         return EXIT_INTERRUPTED
     progress.close()
-    written = [journal.write(args.out / "journal.json")]
-    if not args.no_plots:
-        from sim.model.topology import Topology
-        from sim.report import component_status, plot_graph, plot_timeline
-
-        topology = Topology(scenario)
-        written.append(plot_timeline(journal, args.out / "timeline.png"))
-        written.append(
-            plot_graph(
-                topology,
-                args.out / "graph.png",
-                component_status(journal, topology),
-                title=f"{scenario.name} (seed {seed})",
-            )
+    try:
+        written = write_outputs(journal, scenario, args.out, plots=not args.no_plots)
+    except KeyboardInterrupt:
+        # Each file is written atomically: what exists is whole, the rest was never started.
+        done = [p.name for p in (args.out / n for n in OUTPUTS) if p.exists()]
+        err.print(
+            f"interrupted while writing; complete files in {args.out}/: "
+            f"{', '.join(done) or 'none'} (seed {seed})"
         )
+        return EXIT_INTERRUPTED
     print_summary(journal)
     out.print("wrote " + ", ".join(str(p) for p in written))
     out.print(f"seed: {seed}")
     return EXIT_OK
+
+
+OUTPUTS = ("journal.json", "timeline.png", "graph.png")
+
+
+def write_outputs(journal: Journal, scenario: Scenario, out_dir: Path, plots: bool) -> list[Path]:
+    """The journal, then the pictures; each written atomically."""
+    written = [journal.write(out_dir / "journal.json")]
+    if plots:
+        from sim.model.topology import Topology
+        from sim.report import component_status, plot_graph, plot_timeline
+
+        topology = Topology(scenario)
+        written.append(plot_timeline(journal, out_dir / "timeline.png"))
+        status = component_status(journal, topology)
+        title = f"{scenario.name} (seed {journal.seed})"
+        written.append(plot_graph(topology, out_dir / "graph.png", status, title=title))
+    return written
 
 
 def _clock(journal: Journal, t: float | None) -> str:

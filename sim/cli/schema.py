@@ -29,6 +29,7 @@ def main(args: argparse.Namespace) -> int:
     schema["title"] = "chaosdrill scenario"
     text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
     else:
         print(text, end="")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 from simpy.events import NORMAL, Event
@@ -48,6 +48,7 @@ class Node:
         "label",
         "mult",
         "pool",
+        "query",
         "required",
         "tables",
         "timeout",
@@ -67,8 +68,10 @@ class Node:
         required: bool = True,
         pool: Gate | None = None,
         breaker: CircuitBreaker | None = None,
+        query: str | None = None,
     ) -> None:
         self.comp, self.children, self.tables, self.label = comp, children, tables, label
+        self.query = query
         self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
         self.mult, self.jitter, self.required = mult, jitter, required
         self.pool, self.breaker = pool, breaker
@@ -114,6 +117,18 @@ class Frame:
 Done = Callable[[Frame, int, str | None, str | None], None]
 
 
+class FlowObserver(Protocol):
+    """Who wants to hear about failed calls (telemetry's logger). Called only on failures."""
+
+    def failed(
+        self, f: Frame, outcome: int, cls: str | None, msg: str | None, origin: bool
+    ) -> None:
+        """``f`` ended with ``outcome``; ``origin`` is False when it only passed a child's on."""
+
+    def fell_back(self, p: Frame, c: Frame, cls: str | None, msg: str | None) -> None:
+        """Optional call ``c`` of ``p`` failed and ``p`` carried on without it."""
+
+
 class Flow:
     """Drives frames through instances, pools, breakers, retries and timeouts."""
 
@@ -122,6 +137,7 @@ class Flow:
         self.rand = rng.random
         self.on_request_done = on_request_done
         self.fallbacks = 0
+        self.observer: FlowObserver | None = None
 
     # -- entry ---------------------------------------------------------------------------
     def request(self, root: Node, req: Any, client_timeout: float) -> None:
@@ -155,6 +171,7 @@ class Flow:
 
     def route(self, f: Frame) -> None:
         comp = f.node.comp
+        f.tq = self.env._now  # queue wait at the instance starts now (after any pool wait)
         inst = comp.pick()
         if inst is None:
             self.finish(f, REJECTED, "NoHealthyUpstream", f"no healthy {comp.name} instance")
@@ -167,7 +184,6 @@ class Flow:
             self.begin(f, inst)
         elif len(inst.queue) < comp.queue_limit:
             f.state = QUEUED
-            f.tq = self.env._now
             inst.queue.append(f)
             self._arm(f)
         else:
@@ -263,8 +279,12 @@ class Flow:
         cls: str | None = None,
         msg: str | None = None,
         record: bool = True,
+        origin: bool = True,
     ) -> None:
-        """End a frame exactly once: free what it holds, count it, tell its parent."""
+        """End a frame exactly once: free what it holds, count it, tell its parent.
+
+        ``origin`` is False when the frame fails only because a required child failed.
+        """
         f.state = DONE
         node = f.node
         if f.holding:
@@ -289,6 +309,8 @@ class Flow:
         br = node.breaker
         if br is not None and record:
             br.record(now, outcome == OK)
+        if outcome and self.observer is not None:
+            self.observer.failed(f, outcome, cls, msg, origin)
         parent = f.parent
         if parent is None:
             self.on_request_done(f, outcome, cls, msg)
@@ -309,9 +331,11 @@ class Flow:
                     Wake(self.env, delay, self._retry, (p, node, c.attempt + 1))
                     return
             if node.required:
-                self.finish(p, outcome, cls, msg)
+                self.finish(p, outcome, cls, msg, origin=False)
                 return
             self.fallbacks += 1
+            if self.observer is not None:
+                self.observer.fell_back(p, c, cls, msg)
         children = p.node.children
         p.child += 1
         if now >= p.deadline:

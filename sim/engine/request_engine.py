@@ -21,6 +21,18 @@ from sim.model.world import World
 from sim.scenario.schema import Call
 from sim.telemetry.metrics import OK, Metrics, Series
 
+PROBE_TIMEOUT = 10.0
+
+
+class Probe:
+    """A synthetic check in flight (it stands in for a session as the request's origin)."""
+
+    __slots__ = ("rid", "series")
+
+    def __init__(self, series: Series, rid: int) -> None:
+        self.series = series
+        self.rid = rid
+
 
 class RequestEngine:
     """Simulates every shopper request through the call graph (SimPy, callback style)."""
@@ -72,6 +84,13 @@ class RequestEngine:
         for rt in self.runtimes.values():
             if rt.spec.kind != "third_party":
                 env.process(self._health_checks(rt))
+        probes = scenario.probes
+        endpoints = list(probes.endpoints) or list(
+            dict.fromkeys(s.endpoint for s in funnel if not s.checkout)
+        )
+        regions = list(probes.regions) or sorted(scenario.traffic.regions)
+        if probes.enabled:
+            env.process(self._probes(endpoints, regions, probes.interval))
         self.window_start = 0.0
         env.process(self._windows())
 
@@ -84,7 +103,7 @@ class RequestEngine:
         comp = self.runtimes[call.component]
         children = tuple(self._compile(as_call(c), call.component) for c in call.calls)
         if parent is None:
-            return Node(comp, children, call.tables, f"client → {call.component}")
+            return Node(comp, children, call.tables, f"client → {call.component}", query=call.query)
         topo = self.world.topology
         dep = topo.dependency(parent, call.component)
         key = (parent, call.component)
@@ -108,6 +127,7 @@ class RequestEngine:
             dep.required,
             self.pools.get(key),
             self.breakers.get(key),
+            call.query,
         )
 
     def _breaker_changed(self, label: str, state: str) -> None:
@@ -116,10 +136,30 @@ class RequestEngine:
     # -- shoppers ↔ requests -------------------------------------------------------------
     def _send(self, session: Session, step: int) -> None:
         self.requests += 1
+        session.rid = self.requests
         self.flow.request(self.step_roots[step], session, self.client_timeout)
 
+    def probe(self, endpoint: str, region: str) -> None:
+        """Send one synthetic check of ``endpoint`` from ``region`` (counted apart from shoppers)."""
+        self.requests += 1
+        series = self.metrics.get("probe", f"{endpoint}@{region}")
+        self.flow.request(self.roots[endpoint], Probe(series, self.requests), PROBE_TIMEOUT)
+
+    def _probes(
+        self, endpoints: list[str], regions: list[str], interval: float
+    ) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(self._rngs("probes").random() * interval)
+        while True:
+            for region in regions:
+                for endpoint in endpoints:
+                    self.probe(endpoint, region)
+            yield self.env.timeout(interval)
+
     def _request_done(self, root: Frame, outcome: int, cls: str | None, msg: str | None) -> None:
-        session: Session = root.req
+        session = root.req
+        if session.__class__ is Probe:
+            session.series.record(outcome, self.env._now - root.t0, cls)
+            return
         step = session.step
         self.step_series[step].record(outcome, self.env._now - root.t0, cls)
         if outcome != OK and cls is not None:

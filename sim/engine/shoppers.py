@@ -41,7 +41,18 @@ def make_personas(seed: int, count: int = PERSONA_POOL) -> list[Persona]:
 class Session:
     """One simulated shopper's visit."""
 
-    __slots__ = ("depth", "device", "errors", "id", "persona", "region", "step", "t0", "value")
+    __slots__ = (
+        "depth",
+        "device",
+        "errors",
+        "id",
+        "persona",
+        "region",
+        "rid",
+        "step",
+        "t0",
+        "value",
+    )
 
     def __init__(
         self, sid: int, persona: int, region: str, device: str, depth: int, value: float, t0: float
@@ -50,9 +61,12 @@ class Session:
         self.depth, self.value, self.t0 = depth, value, t0
         self.step = 0
         self.errors = 0
+        self.rid = 0  # id of the current request
 
 
 Send = Callable[[Session, int], None]
+# (now, session, persona, funnel step name, error class, message) of a shopper who gave up
+GaveUp = Callable[[float, Session, Persona, str, str | None, str | None], None]
 
 
 class Shoppers:
@@ -85,6 +99,7 @@ class Shoppers:
         self.devices, self.device_cum = _cumulative(traffic.devices)
         self.sessions = 0
         self.failed: list[dict[str, Any]] = []
+        self.on_gave_up: GaveUp | None = None
         env.process(self._arrive())
 
     def rate(self, t: float) -> float:
@@ -167,8 +182,12 @@ class Shoppers:
         b.failed_sessions += 1
         if session.depth == self.last:
             b.lost_revenue += session.value
+        persona = self.personas[session.persona]
+        if self.on_gave_up is not None:
+            self.on_gave_up(
+                self.env._now, session, persona, self.traffic.funnel[step].step, cls, msg
+            )
         if len(self.failed) < FAILED_SAMPLE:
-            persona = self.personas[session.persona]
             self.failed.append(
                 {
                     "t": round(self.env._now, 3),

@@ -22,6 +22,8 @@ def parse_duration(value: object) -> float:
         return float(value)
     if isinstance(value, str):
         text = value.strip().replace(" ", "")
+        if re.fullmatch(r"\d+(?:\.\d+)?", text):
+            return float(text)  # a plain number of seconds, as on the command line
         if _WHOLE.match(text):
             return sum(float(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
     raise ValueError(f"expected a duration such as 250ms, 90s, 5m or 1h30m, got {value!r}")

@@ -65,7 +65,7 @@ class Series:
     def record(self, outcome: int, latency: float, error_class: str | None = None) -> None:
         self.counts[outcome] += 1
         self.lat_sum += latency
-        b = int(math.log(latency) * _K) if latency > 0 else _ZERO
+        b = math.floor(math.log(latency) * _K) if latency > 0 else _ZERO
         hist = self.hist
         hist[b] = hist.get(b, 0) + 1
         if error_class is not None:
@@ -118,6 +118,8 @@ class Business:
 
 
 Gauge = Callable[[str], tuple[int, int]]
+# (window start, the window's series rows, its business row), called as each window closes
+WindowListener = Callable[[float, list[tuple[Any, ...]], tuple[Any, ...]], None]
 
 
 class Metrics:
@@ -131,6 +133,7 @@ class Metrics:
         self.rows: list[tuple[Any, ...]] = []
         self.business_rows: list[tuple[Any, ...]] = []
         self.error_rows: list[tuple[Any, ...]] = []
+        self.listeners: list[WindowListener] = []
 
     def get(self, scope: str, name: str) -> Series:
         key = (scope, name)
@@ -141,6 +144,7 @@ class Metrics:
     def close_window(self, t: float, gauge: Gauge) -> None:
         """Close the window that started at ``t``; ``gauge(component)`` gives (busy, queued)."""
         r = self.represents
+        first = len(self.rows)
         for s in self.series.values():
             c = s.counts
             total = sum(c)
@@ -182,6 +186,8 @@ class Metrics:
             )
         )
         b.reset()
+        for listener in self.listeners:
+            listener(t, self.rows[first:], self.business_rows[-1])
 
 
 def _r(x: float) -> float:
