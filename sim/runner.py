@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
 
-import simpy
-
-from sim.engine.request_engine import RequestEngine
-from sim.faults.schedule import FaultSchedule
 from sim.journal.record import FORMAT, Journal
 from sim.journal.summary import summarise
-from sim.model.world import Event, World
-from sim.response.actions import Actions
 from sim.scenario.schema import Scenario
+from sim.simulation import Simulation
 from sim.telemetry.metrics import BUSINESS_COLUMNS, ERROR_COLUMNS, SERIES_COLUMNS
 
 
@@ -29,33 +23,25 @@ def run(
     *,
     horizon: float | None = None,
     faults: bool = True,
-    actions: bool = True,
+    actions: bool | None = None,
     source: str | None = None,
     source_sha256: str | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Journal:
     """Simulate ``scenario`` with ``seed`` (default: the scenario's) and return its journal.
 
-    ``faults=False`` runs the baseline (every fault removed); ``actions=False`` drops the
-    scripted actions. ``progress`` is called with the simulated time as the run advances.
+    ``faults=False`` runs the baseline: every fault removed and, unless ``actions=True``, the
+    scripted response too (it answers the faults). ``actions=False`` drops the scripted actions. ``progress`` is called with the simulated time as the run advances.
     """
     seed = scenario.seed if seed is None else seed
     until = scenario.horizon if horizon is None else horizon
-    env = simpy.Environment()
-    world = World(scenario)
-    timeline: list[dict[str, Any]] = []
-
-    def record(event: Event) -> None:
-        timeline.append({"t": round(event.t, 6), "kind": event.kind, **event.data})
-
-    world.subscribe(record)
-    schedule = FaultSchedule(env, world, enabled=faults)
-    if actions:
-        responder = Actions(env, world, schedule)
-        for a in scenario.actions:
-            responder.schedule(a.at, a.action, a.target)
-    engine = RequestEngine(env, world, seed)
-    engine.run(until, progress)
+    if actions is None:
+        actions = faults
+    simulation = Simulation(scenario, seed, faults=faults, actions=actions)
+    simulation.advance(until, progress)
+    engine = simulation.engine
+    schedule = simulation.faults
+    timeline = simulation.timeline
 
     m = engine.metrics
     summary = summarise(m.rows, m.business_rows, scenario.error_threshold, scenario.window)
@@ -68,6 +54,19 @@ def run(
         {"id": f.id, "type": f.type, "description": f.describe(), "ended": schedule.ended.get(f.id)}
         for f in schedule.faults.values()
     ]
+    detection = simulation.detector.to_journal()
+    summary["detected_at"] = detection["detected_at"]
+    summary["detection_channel"] = detection["channel"]
+    started = summary["errors_started"]
+    summary["time_to_detect"] = (
+        None
+        if started is None or detection["detected_at"] is None
+        else round(detection["detected_at"] - started, 6)
+    )
+    acks = [i["acknowledged_at"] for i in simulation.pager.incidents if i["acknowledged_at"]]
+    summary["acknowledged_at"] = acks[0] if acks else None
+    summary["pages"] = len(simulation.pager.incidents)
+    summary["tickets"] = simulation.complaints.to_journal()["total"]
     data = {
         "format": FORMAT,
         "scenario": {
@@ -96,6 +95,25 @@ def run(
             "errors": {"columns": list(ERROR_COLUMNS), "rows": [list(r) for r in m.error_rows]},
         },
         "failed_sessions_sample": engine.shoppers.failed,
+        "alerts": simulation.monitors.records,
+        "paging": simulation.pager.to_journal(),
+        "detection": detection,
+        "logs": simulation.logs.to_journal(),
+        "complaints": simulation.complaints.to_journal(),
+        "red_herrings": simulation.red_herrings.to_journal(),
+        "changes": [
+            {
+                "id": c.id,
+                "kind": c.kind,
+                "at": c.at,
+                "author": c.author,
+                "description": c.description,
+                "components": list(c.components),
+                "statements": list(c.statements),
+                "version": c.version,
+            }
+            for c in sorted(scenario.changes, key=lambda c: c.at)
+        ],
         "summary": summary,
     }
     return Journal(data)

@@ -33,6 +33,20 @@ def add_parser(sub: Any) -> None:
         "--out", type=Path, default=Path("out"), metavar="DIR", help="output folder (default: out/)"
     )
     p.add_argument("--no-plots", action="store_true", help="write the journal only")
+    p.add_argument(
+        "--faults",
+        choices=("all", "none"),
+        default="all",
+        help="none: the baseline — every fault and the scripted response removed — to count "
+        "false alarms (default: all)",
+    )
+    p.add_argument(
+        "--export",
+        type=Path,
+        metavar="DIR",
+        help="also write metrics.prom (OpenMetrics), alerts.json (Alertmanager webhook "
+        "payloads), logs.jsonl and tickets.jsonl to DIR",
+    )
     p.set_defaults(func=main)
 
 
@@ -83,9 +97,10 @@ def main(args: argparse.Namespace) -> int:
     scenario = loaded.scenario
     seed = scenario.seed if args.seed is None else args.seed
     horizon = args.horizon or scenario.horizon
+    baseline = " — baseline: faults removed" if args.faults == "none" else ""
     out.print(
         f"[bold]{scenario.name}[/] — seed {seed}, horizon {format_duration(horizon)}, "
-        f"engine request"
+        f"engine request{baseline}"
     )
     from sim.runner import run
 
@@ -97,6 +112,7 @@ def main(args: argparse.Namespace) -> int:
             horizon=horizon,
             source=loaded.path,
             source_sha256=loaded.sha256,
+            faults=args.faults == "all",
             progress=progress,
         )
     except KeyboardInterrupt:
@@ -106,6 +122,10 @@ def main(args: argparse.Namespace) -> int:
     progress.close()
     try:
         written = write_outputs(journal, scenario, args.out, plots=not args.no_plots)
+        if args.export is not None:
+            from sim.telemetry.exports import write_exports
+
+            written += write_exports(journal, args.export)
     except KeyboardInterrupt:
         # Each file is written atomically: what exists is whole, the rest was never started.
         done = [p.name for p in (args.out / n for n in OUTPUTS) if p.exists()]
@@ -142,6 +162,7 @@ def _clock(journal: Journal, t: float | None) -> str:
     if t is None:
         return "—"
     start = datetime.fromisoformat(journal.data["clock_start"])
+    t = round(t)
     return f"{(start + timedelta(seconds=t)):%H:%M:%S} (+{format_duration(t)})"
 
 
@@ -160,6 +181,24 @@ def print_summary(journal: Journal) -> None:
             _clock(journal, stopped) if stopped is not None else "still failing at the horizon",
         )
         table.add_row("peak error ratio", f"{s['peak_error_ratio']:.1%}")
+    if s.get("detected_at") is not None:
+        ttd = s["time_to_detect"]
+        after = f", {format_duration(ttd)} after errors began" if ttd is not None else ""
+        table.add_row(
+            "detected", f"{_clock(journal, s['detected_at'])} by {s['detection_channel']}{after}"
+        )
+    elif started is not None:
+        table.add_row("detected", "not detected within the horizon")
+    if s.get("acknowledged_at") is not None:
+        table.add_row("acknowledged", _clock(journal, s["acknowledged_at"]))
+    alerts = journal.data.get("alerts", [])
+    if alerts or s.get("pages"):
+        critical = sum(a["severity"] == "critical" for a in alerts)
+        table.add_row(
+            "alerts",
+            f"{len(alerts)} fired ({critical} critical), {s['pages']} page(s), "
+            f"{s['tickets']:,} support tickets",
+        )
     table.add_row(
         "requests", f"{s['requests']:,} ({s['failed_requests']:,} failed, {s['error_ratio']:.2%})"
     )

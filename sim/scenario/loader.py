@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.messages import problems_from
-from sim.scenario.references import check_references
+from sim.scenario.references import check_references, check_signals
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlsource import YamlProblem, read_yaml
 
@@ -47,7 +47,8 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc, source)) from None
     findings = [
-        Problem(file, source.line_of(path), path, msg) for path, msg in check_references(scenario)
+        Problem(file, source.line_of(path), path, msg)
+        for path, msg in [*check_references(scenario), *check_signals(scenario)]
     ]
     if findings:
         raise ScenarioError(findings)

@@ -144,6 +144,43 @@ def check_references(s: Scenario) -> Iterator[Finding]:
             yield ("actions", i, "at"), "is at or after the horizon, so it never happens"
 
 
+def check_signals(s: Scenario) -> Iterator[Finding]:
+    """Monitors, probes and red herrings name things that exist."""
+    comps, endpoints = list(s.components), list(s.endpoints)
+    changes = {c.id for c in s.changes}
+    for i, rule in enumerate(s.monitors or ()):
+        if rule.target == "*" or rule.kind in ("throughput_drop", "log_errors"):
+            continue
+        known = comps if rule.scope == "component" else endpoints
+        if rule.target.split("@")[0] not in known:
+            yield (
+                ("monitors", i, "target"),
+                _unknown(rule.scope if rule.scope != "shop" else "endpoint", rule.target, known),
+            )
+    for i, name in enumerate(s.probes.endpoints):
+        if name not in s.endpoints:
+            yield ("probes", "endpoints", i), _unknown("endpoint", name, endpoints)
+    for i, region in enumerate(s.probes.regions):
+        if region not in s.traffic.regions:
+            yield ("probes", "regions", i), _unknown("region", region, list(s.traffic.regions))
+    yield from _duplicates(
+        ("red_herrings", "items"), [r.id for r in s.red_herrings.items], "red herring id"
+    )
+    for i, item in enumerate(s.red_herrings.items):
+        base: tuple[PathPart, ...] = ("red_herrings", "items", i)
+        if item.change is not None and item.change not in changes:
+            yield (*base, "change"), _unknown("change", item.change, sorted(changes))
+        if item.kind == "change" and item.change is None:
+            yield (*base, "change"), "a red herring of kind change names the change it marks"
+        if item.kind != "change":
+            if item.target is None:
+                yield (*base, "target"), f"a {item.kind} red herring needs a target component"
+            elif item.target not in s.components:
+                yield (*base, "target"), _unknown("component", item.target, comps)
+        if item.kind == "log_noise" and not item.message:
+            yield (*base, "message"), "a log_noise red herring needs the message it repeats"
+
+
 def _duplicates(path: tuple[PathPart, ...], ids: list[str], what: str) -> Iterator[Finding]:
     seen: set[str] = set()
     for i, ident in enumerate(ids):

@@ -383,7 +383,7 @@ class Probes(Model):
 class Logs(Model):
     """Structured logs: how many lines are kept, and the background noise."""
 
-    budget: int = Field(default=20000, ge=100, description="Lines kept (a uniform sample).")
+    budget: int = Field(default=5000, ge=100, description="Lines kept (a uniform sample).")
     noise: bool = True
     noise_rate: float = Field(
         default=1.0, ge=0, description="Noise lines per minute per component."

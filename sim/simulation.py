@@ -1,0 +1,130 @@
+"""One run's moving parts, wired together: world, faults, actions, engine and telemetry.
+
+``Simulation`` is what :func:`sim.run` drives to the horizon; tests and (later) the
+interactive drill hold on to it to look inside or act between steps.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import simpy
+
+from sim.engine.request_engine import RequestEngine
+from sim.engine.shoppers import make_personas
+from sim.engine.streams import stream
+from sim.faults.red_herrings import RedHerrings
+from sim.faults.schedule import FaultSchedule
+from sim.model.world import Event, World
+from sim.response.actions import Actions
+from sim.scenario.schema import Scenario
+from sim.telemetry.complaints import Complaints
+from sim.telemetry.detection import Detector
+from sim.telemetry.logs import EngineLogger, LogNoise, LogStore, noisy_warning
+from sim.telemetry.monitors import Monitors, default_monitors
+from sim.telemetry.paging import Pager, rotation_names
+
+
+class Simulation:
+    """Everything one seeded run consists of; ``advance(until)`` moves it on."""
+
+    def __init__(
+        self, scenario: Scenario, seed: int, *, faults: bool = True, actions: bool = True
+    ) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.faults_enabled = faults
+        self.actions_enabled = actions
+        self.env = simpy.Environment()
+        self.world = World(scenario)
+        self.timeline: list[dict[str, Any]] = []
+        self.world.subscribe(self._record)
+        env, world = self.env, self.world
+
+        self.faults = FaultSchedule(env, world, enabled=faults)
+        self.actions = Actions(env, world, self.faults)
+        if actions:
+            for a in scenario.actions:
+                self.actions.schedule(a.at, a.action, a.target)
+        self.engine = RequestEngine(env, world, seed, personas=make_personas(seed))
+
+        represents = scenario.traffic.represents
+        self.logs = LogStore(self._rng("logs"), budget=scenario.logs.budget, represents=represents)
+        self.engine.flow.observer = EngineLogger(
+            env, self.logs, paths=self._paths(), fallbacks=self._fallbacks()
+        )
+        LogNoise(env, self.logs, scenario, self._rng("noise"))
+        self.red_herrings = RedHerrings(env, world, self._log_burst)
+
+        self.complaints = Complaints(
+            env,
+            world,
+            scenario.complaints,
+            self._rng("complaints"),
+            represents,
+            scenario.traffic.order_value.currency,
+        )
+        self.engine.shoppers.on_gave_up = self.complaints.gave_up
+
+        rules = scenario.monitors if scenario.monitors is not None else default_monitors(scenario)
+        capacities = {n: c.concurrency * c.replicas for n, c in scenario.components.items()}
+        self.monitors = Monitors(
+            world, rules, scenario.window, capacities, self.expected_orders, self._error_lines
+        )
+        self.engine.metrics.listeners.append(self.monitors.on_window)
+        self.pager = Pager(
+            env, world, scenario.paging, self._rng("paging"), rotation_names(scenario.paging, seed)
+        )
+        self.detector = Detector(world)
+
+    @cache  # noqa: B019 - one cache per simulation, which lives as long as it
+    def _rng(self, name: str) -> random.Random:
+        return stream(self.seed, name)
+
+    def _record(self, event: Event) -> None:
+        self.timeline.append({"t": round(event.t, 6), "kind": event.kind, **event.data})
+
+    def _paths(self) -> dict[int, str]:
+        return {
+            id(self.engine.roots[name]): ep.path for name, ep in self.scenario.endpoints.items()
+        }
+
+    def _fallbacks(self) -> dict[str, str]:
+        return {
+            f"{d.caller} → {d.callee}": d.fallback
+            for d in self.scenario.dependencies
+            if d.fallback is not None
+        }
+
+    def _log_burst(
+        self, component: str, level: str, message: str, start: float, duration: float, rate: float
+    ) -> None:
+        noisy_warning(
+            self.env,
+            self.logs,
+            component,
+            level,
+            message,
+            start,
+            duration,
+            rate,
+            self._rng(f"red-herring/{component}"),
+        )
+
+    def _error_lines(self) -> int:
+        return self.logs.count(level="ERROR")
+
+    def expected_orders(self, t0: float, t1: float) -> float:
+        """Orders the traffic model expects in [t0, t1) (scaled): arrivals × conversion."""
+        funnel = self.scenario.traffic.funnel
+        conversion = math.prod(step.proceed for step in funnel[:-1])
+        rate = self.engine.shoppers.rate((t0 + t1) / 2)
+        return rate * (t1 - t0) * conversion * self.scenario.traffic.represents
+
+    def advance(self, until: float, progress: Callable[[float], None] | None = None) -> None:
+        """Run to simulated time ``until`` and close the last, possibly partial, window."""
+        self.engine.run(until, progress)

@@ -1,0 +1,289 @@
+"""Monitors: alert rules evaluated over closed metrics windows; alerts fire and resolve.
+
+Each rule is evaluated separately per target (``target: "*"`` expands to every endpoint,
+component or probe series it applies to) over a rolling ``over`` window of metrics windows,
+and fires once its condition has held for ``for``. Silence (too little traffic to judge)
+keeps an alert in the state it is in, so a route that stops getting traffic does not flap.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.model.world import World
+from sim.scenario.schema import Monitor, Scenario
+from sim.telemetry.metrics import BUSINESS_COLUMNS, SERIES_COLUMNS
+
+_S = {name: i for i, name in enumerate(SERIES_COLUMNS)}
+_B = {name: i for i, name in enumerate(BUSINESS_COLUMNS)}
+QUANTILE = {"p50": _S["p50"], "p95": _S["p95"], "p99": _S["p99"]}
+
+
+def default_monitors(scenario: Scenario) -> tuple[Monitor, ...]:
+    """The monitor set used when a scenario names none (see docs/monitors.md)."""
+    rules: list[dict[str, Any]] = [
+        {
+            "name": "endpoint-errors",
+            "kind": "error_ratio",
+            "scope": "endpoint",
+            "threshold": 0.05,
+            "over": 60,
+            "for": 60,
+            "min_requests": 20,
+            "severity": "critical",
+            "summary": "more than 5 % of requests to an endpoint fail",
+        },
+        {
+            "name": "orders-drop",
+            "kind": "throughput_drop",
+            "scope": "shop",
+            "threshold": 0.4,
+            "over": 600,
+            "for": 600,
+            "min_requests": 20,
+            "severity": "critical",
+            "summary": "orders below 40 % of the expected curve",
+        },
+        {
+            "name": "synthetic-checks",
+            "kind": "synthetic",
+            "scope": "endpoint",
+            "threshold": 0.5,
+            "over": 120,
+            "for": 60,
+            "min_requests": 2,
+            "severity": "critical",
+            "summary": "synthetic checks of an endpoint fail from a region",
+        },
+        {
+            "name": "endpoint-latency",
+            "kind": "latency",
+            "scope": "endpoint",
+            "threshold": 2.0,
+            "quantile": "p95",
+            "over": 300,
+            "for": 300,
+            "min_requests": 20,
+            "severity": "warning",
+            "summary": "p95 latency of an endpoint above 2 s",
+        },
+        {
+            "name": "component-saturation",
+            "kind": "saturation",
+            "scope": "component",
+            "threshold": 0.9,
+            "over": 120,
+            "for": 120,
+            "min_requests": 0,
+            "severity": "warning",
+            "summary": "a component is using more than 90 % of its capacity",
+        },
+        {
+            "name": "error-log-rate",
+            "kind": "log_errors",
+            "scope": "shop",
+            "threshold": 300,
+            "over": 300,
+            "for": 300,
+            "min_requests": 0,
+            "severity": "warning",
+            "summary": "over 300 error log lines a minute for 5 minutes (the log watcher)",
+        },
+    ]
+    return tuple(Monitor.model_validate(r) for r in rules)
+
+
+@dataclass
+class Alert:
+    """One alert instance: a monitor on one target, from firing to resolving."""
+
+    monitor: Monitor
+    target: str
+    state: str = "inactive"  # inactive → pending → firing → inactive
+    since: float = 0.0
+    value: float = 0.0
+    fired: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.monitor.name}/{self.target}"
+
+
+class Monitors:
+    """Evaluates every rule when a metrics window closes; emits ``alert.firing``/``alert.resolved``.
+
+    ``expected_orders(t0, t1)`` gives the orders the traffic model expects in [t0, t1);
+    ``error_lines()`` the cumulative count of error log lines (the log watcher's input).
+    """
+
+    def __init__(
+        self,
+        world: World,
+        rules: tuple[Monitor, ...],
+        window: float,
+        capacities: dict[str, int],
+        expected_orders: Callable[[float, float], float],
+        error_lines: Callable[[], int] | None = None,
+    ) -> None:
+        self.world = world
+        self.rules = rules
+        self.window = window
+        self.capacities = capacities
+        self.expected_orders = expected_orders
+        self.error_lines = error_lines
+        self._last_errors = 0
+        self.history: dict[str, deque[tuple[float, float, float]]] = {}
+        self.alerts: dict[str, Alert] = {}
+        self.records: list[dict[str, Any]] = []
+
+    # -- window → samples ----------------------------------------------------------------
+    def on_window(self, t: float, rows: list[tuple[Any, ...]], business: tuple[Any, ...]) -> None:
+        now = t + self.window
+        errors_now = self.error_lines() if self.error_lines is not None else 0
+        new_errors, self._last_errors = errors_now - self._last_errors, errors_now
+        for rule in self.rules:
+            for target, num, den in self._samples(rule, t, rows, business, new_errors):
+                key = f"{rule.name}/{target}"
+                hist = self.history.setdefault(key, deque())
+                hist.append((t, num, den))
+                while hist and hist[0][0] <= t - rule.over + 1e-9:
+                    hist.popleft()
+                self._evaluate(rule, target, key, hist, now)
+
+    def _samples(
+        self,
+        rule: Monitor,
+        t: float,
+        rows: list[tuple[Any, ...]],
+        business: tuple[Any, ...],
+        new_errors: int,
+    ) -> list[tuple[str, float, float]]:
+        """(target, numerator, denominator) of this window for each target of ``rule``."""
+        if rule.kind == "throughput_drop":
+            return [
+                ("shop", float(business[_B["orders"]]), self.expected_orders(t, t + self.window))
+            ]
+        if rule.kind == "log_errors":
+            return [("shop", float(new_errors), self.window / 60.0)]
+        scope = "probe" if rule.kind == "synthetic" else rule.scope
+        out: list[tuple[str, float, float]] = []
+        shop_num = shop_den = 0.0
+        for row in rows:
+            if row[_S["scope"]] != scope and not (rule.scope == "shop" and row[1] == "endpoint"):
+                continue
+            name = row[_S["name"]]
+            if (
+                rule.target != "*"
+                and name != rule.target
+                and not name.startswith(rule.target + "@")
+            ):
+                continue
+            n = row[_S["requests"]]
+            failed = row[_S["errors"]] + row[_S["timeouts"]] + row[_S["rejected"]]
+            if rule.kind in ("error_ratio", "synthetic"):
+                num, den = float(failed), float(n)
+            elif rule.kind == "latency":
+                num, den = row[QUANTILE[rule.quantile]] * n, float(n)
+            else:  # saturation: busy slots over capacity, sampled at the window's end
+                cap = self.capacities.get(name, 0)
+                num, den = float(row[_S["busy"]]), float(cap)
+            if rule.scope == "shop":
+                shop_num += num
+                shop_den += den
+            else:
+                out.append((name, num, den))
+        if rule.scope == "shop" and rule.kind not in ("saturation",):
+            out.append(("shop", shop_num, shop_den))
+        return out
+
+    # -- rule state machine --------------------------------------------------------------
+    def _value(self, rule: Monitor, hist: deque[tuple[float, float, float]]) -> float | None:
+        num = sum(h[1] for h in hist)
+        den = sum(h[2] for h in hist)
+        if rule.kind == "throughput_drop":
+            return None if den < rule.min_requests else num / den
+        if rule.kind == "log_errors":
+            return num / den if den else None
+        if rule.kind == "saturation":
+            return num / den if den else None
+        return None if den < rule.min_requests or den == 0 else num / den
+
+    def _evaluate(
+        self,
+        rule: Monitor,
+        target: str,
+        key: str,
+        hist: deque[tuple[float, float, float]],
+        now: float,
+    ) -> None:
+        value = self._value(rule, hist)
+        alert = self.alerts.get(key)
+        if alert is None:
+            alert = self.alerts[key] = Alert(rule, target)
+        if value is None:
+            return  # not enough traffic to judge: keep the current state
+        alert.value = value
+        holds = value < rule.threshold if rule.kind == "throughput_drop" else value > rule.threshold
+        if holds:
+            if alert.state == "inactive":
+                alert.state, alert.since = "pending", now
+            if alert.state == "pending" and now - alert.since >= rule.for_ - 1e-9:
+                alert.state = "firing"
+                self._fire(alert, now)
+        elif alert.state == "firing":
+            alert.state = "inactive"
+            self._resolve(alert, now)
+        else:
+            alert.state = "inactive"
+
+    def _fire(self, alert: Alert, now: float) -> None:
+        rule = alert.monitor
+        record = {
+            "id": f"{alert.key}#{len(alert.fired) + 1}",
+            "monitor": rule.name,
+            "kind": rule.kind,
+            "target": alert.target,
+            "severity": rule.severity,
+            "labels": {
+                "alertname": rule.name,
+                "severity": rule.severity,
+                "target": alert.target,
+                **dict(rule.labels),
+            },
+            "summary": f"{alert.target}: {rule.summary or rule.name}",
+            "value": round(alert.value, 6),
+            "threshold": rule.threshold,
+            "starts_at": round(now, 6),
+            "ends_at": None,
+        }
+        alert.fired.append(record)
+        self.records.append(record)
+        self.world.emit(
+            now,
+            "alert.firing",
+            alert=record["id"],
+            monitor=rule.name,
+            rule=rule.kind,
+            target=alert.target,
+            severity=rule.severity,
+            value=record["value"],
+        )
+
+    def _resolve(self, alert: Alert, now: float) -> None:
+        record = alert.fired[-1]
+        record["ends_at"] = round(now, 6)
+        self.world.emit(
+            now,
+            "alert.resolved",
+            alert=record["id"],
+            monitor=alert.monitor.name,
+            target=alert.target,
+            severity=alert.monitor.severity,
+        )
+
+    def firing(self) -> list[dict[str, Any]]:
+        """Alerts firing now."""
+        return [a.fired[-1] for a in self.alerts.values() if a.state == "firing"]

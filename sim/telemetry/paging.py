@@ -1,0 +1,142 @@
+"""Paging: critical alerts are grouped into incidents and page the on-call engineer.
+
+An on-call rotation (faker names, seeded) has a primary and a secondary. The first critical
+alert opens an incident; alerts that fire within ``group_wait`` join the same page, and later
+ones join the open incident without paging again (deduplication). The primary acknowledges
+after a random delay; if that takes longer than ``escalate_after``, the secondary is paged.
+An incident closes when all its alerts have resolved; a critical alert within
+``group_interval`` of the close reopens it silently instead of paging again.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from sim.engine.streams import sampler
+from sim.model.world import Event, World
+from sim.scenario.schema import Rotation
+
+
+def rotation_names(spec: Rotation, seed: int) -> list[str]:
+    """The engineers on call, primary first: the scenario's names or seeded faker ones."""
+    if spec.names:
+        return list(spec.names)
+    from faker import Faker
+
+    fake = Faker()
+    fake.seed_instance(seed)
+    return [fake.name() for _ in range(spec.size)]
+
+
+class Pager:
+    """Listens to ``alert.*`` events on the world and pages people (as SimPy processes)."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        world: World,
+        spec: Rotation,
+        rng: random.Random,
+        names: list[str],
+    ) -> None:
+        self.env = env
+        self.world = world
+        self.spec = spec
+        self.ack_delay = sampler(spec.ack_delay, rng)
+        self.names = names
+        self.incidents: list[dict[str, Any]] = []
+        self.open: dict[str, Any] | None = None
+        self.firing: set[str] = set()
+        self.closed_at: float | None = None
+        self.deduplicated = 0
+        world.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind == "alert.firing" and event.data["severity"] == "critical":
+            self.firing.add(event.data["alert"])
+            self._alert(event.t, event.data["alert"])
+        elif event.kind == "alert.resolved" and event.data["alert"] in self.firing:
+            self.firing.discard(event.data["alert"])
+            if not self.firing and self.open is not None:
+                self.open["closed_at"] = round(event.t, 6)
+                self.open, self.closed_at = None, event.t
+                self.world.emit(event.t, "incident.closed", incident=self.incidents[-1]["id"])
+
+    def _alert(self, t: float, alert: str) -> None:
+        if self.open is not None:
+            self.open["alerts"].append(alert)
+            if self.open["paged_at"] is not None:
+                self.deduplicated += 1
+            return
+        recent = self.closed_at is not None and t - self.closed_at < self.spec.group_interval
+        if recent and self.incidents:
+            self.open = self.incidents[-1]
+            self.open["alerts"].append(alert)
+            self.open["closed_at"] = None
+            self.deduplicated += 1
+            return
+        incident = {
+            "id": f"INC-{len(self.incidents) + 1:03d}",
+            "opened_at": round(t, 6),
+            "alerts": [alert],
+            "paged_at": None,
+            "paged": [],
+            "acknowledged_at": None,
+            "acknowledged_by": None,
+            "escalated_at": None,
+            "closed_at": None,
+        }
+        self.incidents.append(incident)
+        self.open = incident
+        self.env.process(self._page(incident))
+
+    def _page(self, incident: dict[str, Any]) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(self.spec.group_wait)
+        primary, secondary = self.names[0], self.names[1]
+        incident["paged_at"] = round(self.env.now, 6)
+        incident["paged"].append(primary)
+        self.world.emit(
+            self.env.now,
+            "page",
+            incident=incident["id"],
+            to=primary,
+            alerts=list(incident["alerts"]),
+        )
+        paged_at = self.env.now
+        delay = self.ack_delay()
+        if delay <= self.spec.escalate_after:
+            yield self.env.timeout(delay)
+            who = primary
+        else:
+            yield self.env.timeout(self.spec.escalate_after)
+            incident["escalated_at"] = round(self.env.now, 6)
+            incident["paged"].append(secondary)
+            self.world.emit(
+                self.env.now,
+                "page.escalated",
+                incident=incident["id"],
+                to=secondary,
+                after=self.spec.escalate_after,
+            )
+            yield self.env.timeout(self.ack_delay())
+            who = secondary
+        incident["acknowledged_at"] = round(self.env.now, 6)
+        incident["acknowledged_by"] = who
+        self.world.emit(
+            self.env.now,
+            "page.acknowledged",
+            incident=incident["id"],
+            by=who,
+            after=round(self.env.now - paged_at, 6),
+        )
+
+    def to_journal(self) -> dict[str, Any]:
+        return {
+            "rotation": self.names,
+            "incidents": self.incidents,
+            "deduplicated_alerts": self.deduplicated,
+        }

@@ -1,0 +1,122 @@
+"""Signals end to end: detection of the seed incident, quiet baselines, red herrings, exports."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+import sim
+from sim.journal import Journal
+from sim.scenario import Scenario
+from sim.telemetry.exports import write_exports
+from sim.telemetry.logs import LogStore
+from sim.telemetry.monitors import default_monitors
+
+MIGRATION = 2400.0
+
+
+@pytest.fixture(scope="module")
+def twenty_runs(seed_scenario: Scenario) -> list[Journal]:
+    return [sim.run(seed_scenario, seed=s, horizon=3600) for s in range(1, 21)]
+
+
+def test_seed_incident_is_detected_in_every_run(twenty_runs: list[Journal]) -> None:
+    """Seeds 1–20: detected after the migration by an alert or a customer escalation."""
+    for journal in twenty_runs:
+        detection = journal.data["detection"]
+        assert detection["detected_at"] is not None, journal.seed
+        assert detection["detected_at"] > MIGRATION
+        assert detection["channel"] in ("alert", "customer escalation")
+    ttd = [j.data["detection"]["detected_at"] - MIGRATION for j in twenty_runs]
+    assert statistics.median(ttd) < 300  # a page within five minutes of the migration
+
+
+def test_one_incident_pages_once(twenty_runs: list[Journal]) -> None:
+    """However many alerts fire, the incident pages once (grouping and deduplication)."""
+    for journal in twenty_runs:
+        assert len(journal.data["alerts"]) > 1
+        assert [e["kind"] for e in journal.events()].count("page") == 1
+
+
+def test_page_is_acknowledged_by_someone_on_call(twenty_runs: list[Journal]) -> None:
+    """Every page is acknowledged, by the primary or, after escalation, the secondary."""
+    for journal in twenty_runs:
+        incident = journal.data["paging"]["incidents"][0]
+        assert incident["acknowledged_by"] in journal.data["paging"]["rotation"][:2]
+        assert incident["acknowledged_at"] > incident["paged_at"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_baseline_day_pages_nobody(seed_scenario: Scenario, seed: int) -> None:
+    """24 h with faults removed: no page, no grading alert, yet the red herrings are visible."""
+    journal = sim.run(seed_scenario, seed=seed, horizon=24 * 3600, faults=False)
+    critical = [a for a in journal.data["alerts"] if a["severity"] == "critical"]
+    assert critical == []
+    assert journal.data["paging"]["incidents"] == []
+    assert journal.summary["tickets"] == 0
+    logs = LogStore.from_journal(journal.data["logs"])
+    assert logs.query(component="auth", text="rate limiter")  # the chatty deploy
+    assert [c["id"] for c in journal.data["changes"]][:2] == ["chg-lb-412", "notice-isp-0314"]
+    herrings = {r["id"] for r in journal.data["red_herrings"]}
+    assert {"lb-config-change", "isp-latency-blip", "slow-search"} <= herrings
+    f = journal.metrics_frame()
+    home = f[(f.scope == "endpoint") & (f.name == "home")]
+    during = home[(home.t >= 1200) & (home.t < 1560)].p95.median()
+    before = home[(home.t >= 600) & (home.t < 1200)].p95.median()
+    assert during > before + 0.03  # the ISP blip shows on the dashboard
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(seed=st.integers(1, 1000), low=st.floats(0.01, 0.5), high=st.floats(0.01, 0.5))
+def test_lower_error_threshold_never_detects_later(
+    seed_scenario: Scenario, seed: int, low: float, high: float
+) -> None:
+    """On the same seed, a lower error-ratio threshold detects no later than a higher one."""
+    low, high = min(low, high), max(low, high)
+
+    def detected(threshold: float) -> float:
+        rules = tuple(
+            r.model_copy(update={"threshold": threshold}) if r.kind == "error_ratio" else r
+            for r in default_monitors(seed_scenario)
+        )
+        journal = sim.run(
+            seed_scenario.model_copy(update={"monitors": rules}), seed=seed, horizon=3000
+        )
+        at = journal.data["detection"]["detected_at"]
+        return float("inf") if at is None else at
+
+    assert detected(low) <= detected(high)
+
+
+def test_exports_parse(seed_journal: Journal, tmp_path: Path) -> None:
+    """OpenMetrics parses with prometheus_client; alerts, logs and tickets are JSON."""
+    paths = {p.name: p for p in write_exports(seed_journal, tmp_path)}
+    families = {
+        f.name: f for f in text_string_to_metric_families(paths["metrics.prom"].read_text())
+    }
+    assert {"chaosdrill_requests", "chaosdrill_failures", "chaosdrill_orders"} <= set(families)
+    login = [s for s in families["chaosdrill_failures"].samples if s.labels.get("name") == "login"]
+    assert login[-1].value > 0
+    payloads = json.loads(paths["alerts.json"].read_text())
+    assert payloads
+    assert {"version", "status", "receiver", "groupLabels", "commonLabels", "alerts"} <= set(
+        payloads[0]
+    )
+    assert payloads[0]["alerts"][0]["labels"]["alertname"]
+    logs = [json.loads(line) for line in paths["logs.jsonl"].read_text().splitlines()]
+    assert logs
+    assert any("password_hash" in line["message"] for line in logs)
+    tickets = [json.loads(line) for line in paths["tickets.jsonl"].read_text().splitlines()]
+    assert tickets
+    assert all(t["subject"] for t in tickets)
