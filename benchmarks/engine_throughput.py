@@ -4,8 +4,8 @@
 
 Realistic: the seed scenario (bad-schema-migration) with everything on — shoppers on a
 daily curve, 7 endpoints over 13 components, load balancing, health checks, pools, retries,
-the circuit breaker, the migration fault and the scripted actions, windowed metrics and the
-journal's summary. Its figure is simulated shopper requests (each walks a whole call tree)
+the circuit breaker, the migration fault and the scripted actions, red herrings, windowed metrics,
+monitors and paging, structured logs with noise, and customer complaints. Its figure is simulated shopper requests (each walks a whole call tree)
 per second of wall time.
 
 Baseline: the textbook SimPy model of one request — a process per request walking
@@ -27,10 +27,7 @@ from pathlib import Path
 import simpy
 
 import sim
-from sim.engine.request_engine import RequestEngine
-from sim.faults.schedule import FaultSchedule
-from sim.model.world import World
-from sim.response.actions import Actions
+from sim.simulation import Simulation
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,15 +36,9 @@ def realistic(horizon: float | None = None) -> tuple[int, float]:
     """(requests, wall seconds) of one full run of the seed scenario."""
     scenario = sim.load_scenario(ROOT / "scenarios" / "bad-schema-migration.yaml")
     started = time.perf_counter()
-    env = simpy.Environment()
-    world = World(scenario)
-    schedule = FaultSchedule(env, world)
-    actions = Actions(env, world, schedule)
-    for a in scenario.actions:
-        actions.schedule(a.at, a.action, a.target)
-    engine = RequestEngine(env, world, scenario.seed)
-    engine.run(horizon or scenario.horizon)
-    return engine.requests, time.perf_counter() - started
+    simulation = Simulation(scenario, scenario.seed)
+    simulation.advance(horizon or scenario.horizon)
+    return simulation.engine.requests, time.perf_counter() - started
 
 
 def plain_chain(requests: int = 40_000, seed: int = 1) -> tuple[int, float]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from heapq import heappush
+from math import exp as _exp
 from typing import Any, Protocol
 
 import simpy
@@ -32,7 +34,8 @@ class Wake(Event):
         self.callbacks = [fn]
         self._value = value
         self._ok = True
-        env.schedule(self, NORMAL, delay)
+        # Environment.schedule, inlined: this is the hottest call of a run.
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
 class Node:
@@ -149,7 +152,11 @@ class Flow:
         deadline = now + node.timeout
         if deadline > parent.deadline:
             deadline = parent.deadline
-        self.start(Frame(node, parent, parent.req, deadline, attempt, now))
+        f = Frame(node, parent, parent.req, deadline, attempt, now)
+        if node.breaker is None and node.pool is None:
+            self.route(f)  # the common case, without start()'s checks
+        else:
+            self.start(f)
 
     def start(self, f: Frame) -> None:
         node = f.node
@@ -172,7 +179,12 @@ class Flow:
     def route(self, f: Frame) -> None:
         comp = f.node.comp
         f.tq = self.env._now  # queue wait at the instance starts now (after any pool wait)
-        inst = comp.pick()
+        avail = comp.available
+        if comp.least or not avail:
+            inst = comp.pick()
+        else:  # round robin, inlined
+            rr = comp.rr = (comp.rr + 1) % len(avail)
+            inst = avail[rr]
         if inst is None:
             self.finish(f, REJECTED, "NoHealthyUpstream", f"no healthy {comp.name} instance")
             return
@@ -180,7 +192,9 @@ class Flow:
             self.finish(f, ERROR, "ConnectionRefused", f"connect to {comp.name}-{inst.i} refused")
             return
         f.inst = inst
-        if inst.busy < comp.capacity():
+        factor = comp.state.capacity_factor
+        cap = comp.concurrency if factor == 1.0 else comp.capacity()
+        if inst.busy < cap:
             self.begin(f, inst)
         elif len(inst.queue) < comp.queue_limit:
             f.state = QUEUED
@@ -205,7 +219,13 @@ class Flow:
         series.wait_sum += now - f.tq
         series.wait_n += 1
         st = comp.state
-        svc = INF if st.hang else comp.service() * st.latency_factor
+        gauss = comp.gauss
+        if st.hang:
+            svc = INF
+        elif gauss is not None:  # lognormal, inlined (the commonest case)
+            svc = _exp(gauss(comp.mu, comp.sigma)) * st.latency_factor
+        else:
+            svc = comp.service() * st.latency_factor
         end = now + svc
         if end > f.deadline:
             f.svc_end = end

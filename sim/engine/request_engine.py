@@ -15,7 +15,7 @@ import simpy
 from sim.engine.flow import INF, Flow, Frame, Node
 from sim.engine.servers import CircuitBreaker, Gate, Runtime
 from sim.engine.shoppers import Persona, Session, Shoppers, make_personas
-from sim.engine.streams import sampler, stream
+from sim.engine.streams import lognormal_parts, sampler, stream
 from sim.model.topology import as_call
 from sim.model.world import World
 from sim.scenario.schema import Call
@@ -60,6 +60,10 @@ class RequestEngine:
             )
             for name, spec in scenario.components.items()
         }
+        for name, rt in self.runtimes.items():
+            parts = lognormal_parts(rt.spec.service_time, rngs(f"service/{name}"))
+            if parts is not None:
+                rt.gauss, rt.mu, rt.sigma = parts
         self.flow = Flow(env, rngs("flow"), self._request_done)
         self.pools: dict[tuple[str, str], Gate] = {}
         self.breakers: dict[tuple[str, str], CircuitBreaker] = {}

@@ -48,6 +48,9 @@ class Runtime:
         self.spec = spec
         self.state = state
         self.service = service
+        # Set by the engine for lognormal service times: draw exp(gauss(mu, sigma)) inline.
+        self.gauss: Callable[[float, float], float] | None = None
+        self.mu = self.sigma = 0.0
         self.series = series
         self.concurrency = spec.concurrency
         self.queue_limit = spec.queue_limit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import accumulate
@@ -100,7 +100,8 @@ class Shoppers:
         self.sessions = 0
         self.failed: list[dict[str, Any]] = []
         self.on_gave_up: GaveUp | None = None
-        env.process(self._arrive())
+        self.seg_end, self.peak = self._segment(0.0)
+        self._next_candidate(0.0)
 
     def rate(self, t: float) -> float:
         """Arrival rate (simulated sessions/s) at simulated time ``t``."""
@@ -114,19 +115,39 @@ class Shoppers:
                 level *= s.factor
         return self.traffic.arrival_rate * level
 
-    def _peak(self) -> float:
-        surge = math.prod(s.factor for s in self.traffic.surges if s.factor > 1)
-        return self.traffic.arrival_rate * max(self.traffic.daily_curve) * max(surge, 1.0)
+    def _segment(self, t: float) -> tuple[float, float]:
+        """(end, peak rate) of the stretch from ``t`` to the next clock hour or surge edge.
 
-    def _arrive(self) -> Generator[simpy.Event, Any, None]:
-        peak = self._peak()
-        if peak <= 0:
-            return
-        expo, uniform = self.arrivals.expovariate, self.arrivals.random
-        while True:
-            yield self.env.timeout(expo(peak))
-            if uniform() * peak <= self.rate(self.env.now):  # thinning
-                self.start()
+        Within it the daily curve is linear and surges are constant, so the rate peaks at an end.
+        """
+        hour = self.hour0 + t / 3600.0
+        end = t + (math.floor(hour) + 1 - hour) * 3600.0
+        for s in self.traffic.surges:
+            for edge in (s.start, s.start + s.duration):
+                if t < edge < end:
+                    end = edge
+        return end, max(self.rate(t), self.rate(end - 1e-6))
+
+    def _next_candidate(self, t: float) -> None:
+        """Schedule the next candidate arrival (thinning under a piecewise-constant peak)."""
+        end, peak = self.seg_end, self.peak
+        gap = self.arrivals.expovariate(peak) if peak > 0 else math.inf
+        if t + gap < end:
+            Wake(self.env, t + gap - self.env._now, self._arrive, None)
+        else:  # no candidate before the segment ends: start afresh there (memoryless)
+            Wake(self.env, end - self.env._now, self._boundary, end)
+
+    def _boundary(self, ev: simpy.Event) -> None:
+        t: float = ev._value
+        self.seg_end, self.peak = self._segment(t)
+        self._next_candidate(t)
+
+    def _arrive(self, ev: simpy.Event) -> None:
+        """A candidate arrival at the segment's peak rate, kept with probability rate(t)/peak."""
+        now = self.env._now
+        if self.arrivals.random() * self.peak <= self.rate(now):
+            self.start()
+        self._next_candidate(now)
 
     def start(self) -> None:
         rng = self.rng
