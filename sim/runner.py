@@ -65,7 +65,7 @@ def run(
     )
     acks = [i["acknowledged_at"] for i in simulation.pager.incidents if i["acknowledged_at"]]
     summary["acknowledged_at"] = acks[0] if acks else None
-    summary["pages"] = len(simulation.pager.incidents)
+    summary["pages"] = sum(i["paged_at"] is not None for i in simulation.pager.incidents)
     summary["tickets"] = simulation.complaints.to_journal()["total"]
     data = {
         "format": FORMAT,

@@ -148,15 +148,29 @@ def check_signals(s: Scenario) -> Iterator[Finding]:
     """Monitors, probes and red herrings name things that exist."""
     comps, endpoints = list(s.components), list(s.endpoints)
     changes = {c.id for c in s.changes}
+    yield from _duplicates(
+        ("monitors",), [r.name for r in s.monitors or ()], "monitor name", key="name"
+    )
+    regions = list(s.traffic.regions)
     for i, rule in enumerate(s.monitors or ()):
+        if rule.kind == "saturation" and rule.scope != "component":
+            yield (
+                ("monitors", i, "scope"),
+                "saturation is measured on components; use scope: component",
+            )
+        if rule.kind == "synthetic" and not s.probes.enabled:
+            yield ("monitors", i, "kind"), "a synthetic rule needs probes; probes are switched off"
         if rule.target == "*" or rule.kind in ("throughput_drop", "log_errors"):
             continue
         known = comps if rule.scope == "component" else endpoints
-        if rule.target.split("@")[0] not in known:
+        name, _, region = rule.target.partition("@")
+        if name not in known:
             yield (
                 ("monitors", i, "target"),
-                _unknown(rule.scope if rule.scope != "shop" else "endpoint", rule.target, known),
+                _unknown(rule.scope if rule.scope != "shop" else "endpoint", name, known),
             )
+        if region and region not in regions:
+            yield ("monitors", i, "target"), _unknown("region", region, regions)
     for i, name in enumerate(s.probes.endpoints):
         if name not in s.endpoints:
             yield ("probes", "endpoints", i), _unknown("endpoint", name, endpoints)
@@ -181,11 +195,13 @@ def check_signals(s: Scenario) -> Iterator[Finding]:
             yield (*base, "message"), "a log_noise red herring needs the message it repeats"
 
 
-def _duplicates(path: tuple[PathPart, ...], ids: list[str], what: str) -> Iterator[Finding]:
+def _duplicates(
+    path: tuple[PathPart, ...], ids: list[str], what: str, key: str = "id"
+) -> Iterator[Finding]:
     seen: set[str] = set()
     for i, ident in enumerate(ids):
         if ident in seen:
-            yield (*path, i, "id"), f"{what} {ident!r} is used twice; ids must be unique"
+            yield (*path, i, key), f"{what} {ident!r} is used twice; it must be unique"
         seen.add(ident)
 
 

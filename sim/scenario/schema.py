@@ -338,8 +338,6 @@ class Monitor(Model):
     the log watcher).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
     name: Name
     kind: Literal[
         "error_ratio", "latency", "throughput_drop", "saturation", "synthetic", "log_errors"
@@ -360,13 +358,22 @@ class Rotation(Model):
     """Who is paged, how fast they acknowledge, when the secondary is paged."""
 
     size: int = Field(default=4, ge=2, description="Engineers on the rotation (faker names).")
-    names: tuple[str, ...] = Field(default=(), description="Names instead of faker ones.")
+    names: tuple[str, ...] = Field(
+        default=(), description="Names instead of faker ones: primary, secondary, …"
+    )
     ack_delay: TimeDistribution = TimeDistribution(dist="lognormal", mean=180.0, cv=0.8)
     escalate_after: Duration = Field(default=600.0, gt=0)
     group_wait: Duration = Field(default=30.0, ge=0, description="Alerts grouped into a page.")
     group_interval: Duration = Field(
         default=3600.0, gt=0, description="A new page only after this long without alerts."
     )
+
+    @field_validator("names")
+    @classmethod
+    def _primary_and_secondary(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        if len(names) == 1:
+            raise ValueError("expected at least two names (a primary and a secondary), got one")
+        return names
 
 
 class Probes(Model):

@@ -16,6 +16,7 @@ OUTCOMES = ("ok", "error", "timeout", "rejected")
 _BASE = 1.03  # histogram bucket width: quantiles within ±1.5 %
 _K = 1.0 / math.log(_BASE)
 _ZERO = -(10**9)
+_log, _floor = math.log, math.floor
 
 SERIES_COLUMNS = (
     "t",
@@ -50,11 +51,22 @@ ERROR_COLUMNS = ("t", "scope", "name", "error_class", "count")
 class Series:
     """Counters of one component or endpoint for the open window."""
 
-    __slots__ = ("counts", "errors", "hist", "lat_sum", "name", "scope", "wait_n", "wait_sum")
+    __slots__ = (
+        "counts",
+        "errors",
+        "hist",
+        "lat_sum",
+        "name",
+        "scale",
+        "scope",
+        "wait_n",
+        "wait_sum",
+    )
 
-    def __init__(self, scope: str, name: str) -> None:
+    def __init__(self, scope: str, name: str, scale: int = 1) -> None:
         self.scope = scope
         self.name = name
+        self.scale = scale  # real requests per simulated one
         self.counts = [0, 0, 0, 0]
         self.hist: dict[int, int] = {}
         self.errors: dict[str, int] = {}
@@ -65,7 +77,7 @@ class Series:
     def record(self, outcome: int, latency: float, error_class: str | None = None) -> None:
         self.counts[outcome] += 1
         self.lat_sum += latency
-        b = math.floor(math.log(latency) * _K) if latency > 0 else _ZERO
+        b = _floor(_log(latency) * _K) if latency > 0 else _ZERO
         hist = self.hist
         hist[b] = hist.get(b, 0) + 1
         if error_class is not None:
@@ -77,14 +89,17 @@ class Series:
         if not total:
             return [0.0 for _ in qs]
         out: list[float] = []
-        items = sorted(self.hist.items())
-        for q in qs:
-            rank, seen = q * total, 0
-            for b, n in items:
-                seen += n
-                if seen >= rank:
-                    out.append(0.0 if b == _ZERO else _BASE ** (b + 0.5))
-                    break
+        ranks = iter(sorted(qs))
+        rank = next(ranks) * total
+        seen = 0
+        for b, n in sorted(self.hist.items()):  # one pass for all quantiles
+            seen += n
+            while seen >= rank:
+                out.append(0.0 if b == _ZERO else _BASE ** (b + 0.5))
+                q = next(ranks, None)
+                if q is None:
+                    return out
+                rank = q * total
         return out
 
     def reset(self) -> None:
@@ -138,19 +153,29 @@ class Metrics:
     def get(self, scope: str, name: str) -> Series:
         key = (scope, name)
         if key not in self.series:
-            self.series[key] = Series(scope, name)
+            # Probes are synthetic checks, not shoppers: they are counted as they are.
+            scale = 1 if scope == "probe" else self.represents
+            self.series[key] = Series(scope, name, scale)
         return self.series[key]
 
     def close_window(self, t: float, gauge: Gauge) -> None:
         """Close the window that started at ``t``; ``gauge(component)`` gives (busy, queued)."""
-        r = self.represents
         first = len(self.rows)
+        rows = self.rows
         for s in self.series.values():
-            c = s.counts
-            total = sum(c)
-            p50, p95, p99 = s.quantiles((0.5, 0.95, 0.99))
             busy, queued = gauge(s.name) if s.scope == "component" else (0, 0)
-            self.rows.append(
+            c = s.counts
+            total = c[0] + c[1] + c[2] + c[3]
+            if not total and not s.wait_n:  # an idle window: nothing to reset
+                rows.append(
+                    (t, s.scope, s.name, 0, 0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, busy, queued, 0.0)
+                )
+                continue
+            r = s.scale
+            p50, p95, p99 = s.quantiles((0.5, 0.95, 0.99))
+            mean = s.lat_sum / total if total else 0.0
+            wait = s.wait_sum / s.wait_n if s.wait_n else 0.0
+            rows.append(
                 (
                     t,
                     s.scope,
@@ -160,18 +185,19 @@ class Metrics:
                     c[ERROR] * r,
                     c[TIMEOUT] * r,
                     c[REJECTED] * r,
-                    _r(p50),
-                    _r(p95),
-                    _r(p99),
-                    _r(s.lat_sum / total if total else 0.0),
+                    round(p50, 6),
+                    round(p95, 6),
+                    round(p99, 6),
+                    round(mean, 6),
                     busy,
                     queued,
-                    _r(s.wait_sum / s.wait_n if s.wait_n else 0.0),
+                    round(wait, 6),
                 )
             )
             for cls in sorted(s.errors):
                 self.error_rows.append((t, s.scope, s.name, cls, s.errors[cls] * r))
             s.reset()
+        r = self.represents
         b = self.business
         self.business_rows.append(
             (
@@ -188,7 +214,3 @@ class Metrics:
         b.reset()
         for listener in self.listeners:
             listener(t, self.rows[first:], self.business_rows[-1])
-
-
-def _r(x: float) -> float:
-    return round(x, 6)

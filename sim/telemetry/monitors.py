@@ -96,6 +96,26 @@ def default_monitors(scenario: Scenario) -> tuple[Monitor, ...]:
     return tuple(Monitor.model_validate(r) for r in rules)
 
 
+class Window:
+    """A rolling window of (start, numerator, denominator) samples with running sums."""
+
+    __slots__ = ("den", "num", "samples")
+
+    def __init__(self) -> None:
+        self.samples: deque[tuple[float, float, float]] = deque()
+        self.num = self.den = 0.0
+
+    def push(self, t: float, num: float, den: float, oldest: float) -> None:
+        """Add a sample and drop those that started at or before ``oldest``."""
+        self.samples.append((t, num, den))
+        self.num += num
+        self.den += den
+        while self.samples and self.samples[0][0] <= oldest:
+            _, n, d = self.samples.popleft()
+            self.num -= n
+            self.den -= d
+
+
 @dataclass
 class Alert:
     """One alert instance: a monitor on one target, from firing to resolving."""
@@ -135,7 +155,7 @@ class Monitors:
         self.expected_orders = expected_orders
         self.error_lines = error_lines
         self._last_errors = 0
-        self.history: dict[str, deque[tuple[float, float, float]]] = {}
+        self.history: dict[str, Window] = {}
         self.alerts: dict[str, Alert] = {}
         self.records: list[dict[str, Any]] = []
 
@@ -144,20 +164,23 @@ class Monitors:
         now = t + self.window
         errors_now = self.error_lines() if self.error_lines is not None else 0
         new_errors, self._last_errors = errors_now - self._last_errors, errors_now
+        by_scope: dict[str, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            by_scope.setdefault(row[1], []).append(row)
         for rule in self.rules:
-            for target, num, den in self._samples(rule, t, rows, business, new_errors):
+            for target, num, den in self._samples(rule, t, by_scope, business, new_errors):
                 key = f"{rule.name}/{target}"
-                hist = self.history.setdefault(key, deque())
-                hist.append((t, num, den))
-                while hist and hist[0][0] <= t - rule.over + 1e-9:
-                    hist.popleft()
+                hist = self.history.get(key)
+                if hist is None:
+                    hist = self.history[key] = Window()
+                hist.push(t, num, den, t - rule.over + 1e-9)
                 self._evaluate(rule, target, key, hist, now)
 
     def _samples(
         self,
         rule: Monitor,
         t: float,
-        rows: list[tuple[Any, ...]],
+        by_scope: dict[str, list[tuple[Any, ...]]],
         business: tuple[Any, ...],
         new_errors: int,
     ) -> list[tuple[str, float, float]]:
@@ -168,18 +191,16 @@ class Monitors:
             ]
         if rule.kind == "log_errors":
             return [("shop", float(new_errors), self.window / 60.0)]
-        scope = "probe" if rule.kind == "synthetic" else rule.scope
+        if rule.kind == "synthetic":
+            source = "probe"
+        else:
+            source = "endpoint" if rule.scope == "shop" else rule.scope
         out: list[tuple[str, float, float]] = []
         shop_num = shop_den = 0.0
-        for row in rows:
-            if row[_S["scope"]] != scope and not (rule.scope == "shop" and row[1] == "endpoint"):
-                continue
+        prefix = rule.target + "@"
+        for row in by_scope.get(source, ()):
             name = row[_S["name"]]
-            if (
-                rule.target != "*"
-                and name != rule.target
-                and not name.startswith(rule.target + "@")
-            ):
+            if rule.target != "*" and name != rule.target and not name.startswith(prefix):
                 continue
             n = row[_S["requests"]]
             failed = row[_S["errors"]] + row[_S["timeouts"]] + row[_S["rejected"]]
@@ -188,21 +209,19 @@ class Monitors:
             elif rule.kind == "latency":
                 num, den = row[QUANTILE[rule.quantile]] * n, float(n)
             else:  # saturation: busy slots over capacity, sampled at the window's end
-                cap = self.capacities.get(name, 0)
-                num, den = float(row[_S["busy"]]), float(cap)
+                num, den = float(row[_S["busy"]]), float(self.capacities.get(name, 0))
             if rule.scope == "shop":
                 shop_num += num
                 shop_den += den
             else:
                 out.append((name, num, den))
-        if rule.scope == "shop" and rule.kind not in ("saturation",):
+        if rule.scope == "shop":
             out.append(("shop", shop_num, shop_den))
         return out
 
     # -- rule state machine --------------------------------------------------------------
-    def _value(self, rule: Monitor, hist: deque[tuple[float, float, float]]) -> float | None:
-        num = sum(h[1] for h in hist)
-        den = sum(h[2] for h in hist)
+    def _value(self, rule: Monitor, hist: Window) -> float | None:
+        num, den = hist.num, hist.den
         if rule.kind == "throughput_drop":
             return None if den < rule.min_requests else num / den
         if rule.kind == "log_errors":
@@ -216,15 +235,17 @@ class Monitors:
         rule: Monitor,
         target: str,
         key: str,
-        hist: deque[tuple[float, float, float]],
+        hist: Window,
         now: float,
     ) -> None:
         value = self._value(rule, hist)
         alert = self.alerts.get(key)
         if alert is None:
             alert = self.alerts[key] = Alert(rule, target)
-        if value is None:
-            return  # not enough traffic to judge: keep the current state
+        if value is None:  # not enough traffic to judge
+            if alert.state == "pending":
+                alert.state = "inactive"  # the condition must hold for `for` on evidence
+            return  # a firing alert keeps firing
         alert.value = value
         holds = value < rule.threshold if rule.kind == "throughput_drop" else value > rule.threshold
         if holds:
@@ -248,10 +269,10 @@ class Monitors:
             "target": alert.target,
             "severity": rule.severity,
             "labels": {
+                **dict(rule.labels),
                 "alertname": rule.name,
                 "severity": rule.severity,
                 "target": alert.target,
-                **dict(rule.labels),
             },
             "summary": f"{alert.target}: {rule.summary or rule.name}",
             "value": round(alert.value, 6),

@@ -96,6 +96,8 @@ class Pager:
 
     def _page(self, incident: dict[str, Any]) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(self.spec.group_wait)
+        if incident["closed_at"] is not None:
+            return  # every alert resolved while the page was being grouped: nobody is paged
         primary, secondary = self.names[0], self.names[1]
         incident["paged_at"] = round(self.env.now, 6)
         incident["paged"].append(primary)
