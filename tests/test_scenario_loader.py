@@ -366,3 +366,12 @@ def test_error_text_is_one_line_per_problem() -> None:
         f"mini.yaml:{line_of(text, 'replicas: 0')}: components.web.replicas: "
         "expected a value >= 1, got 0"
     )
+
+
+def test_merge_keys_can_be_overridden_locally() -> None:
+    """A key merged in with `<<` may be overridden by the mapping that merges it."""
+    from sim.scenario.yamlsource import read_yaml
+
+    source = read_yaml("base: &b\n  a: 1\n  b: 2\nx:\n  <<: *b\n  b: 3\n", "t.yaml")
+    assert source.data["x"] == {"a": 1, "b": 3}
+    assert source.lines[("x", "b")] == 6

@@ -54,9 +54,8 @@ def _convert(
 ) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # YAML merge keys (<<)
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        own: set[Any] = set()  # keys written here; merged-in (<<) keys may be overridden
+        for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
                 raise _BadNode(
@@ -64,9 +63,16 @@ def _convert(
                     path,
                     f"expected a plain key (a name), got a {kind}",
                 )
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
             key = _construct(loader, key_node, path)
-            if key in result:
+            if key in own:
                 raise _Duplicate(key_node.start_mark.line + 1, path, str(key))
+            own.add(key)
+        loader.flatten_mapping(node)  # YAML merge keys (<<): merged pairs first, own ones last
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _construct(loader, key_node, path)
             child = (*path, key)
             lines[child] = key_node.start_mark.line + 1
             result[key] = _convert(value_node, child, lines, loader)
