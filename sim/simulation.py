@@ -71,9 +71,8 @@ class Simulation:
         self.engine.shoppers.on_gave_up = self.complaints.gave_up
 
         rules = scenario.monitors if scenario.monitors is not None else default_monitors(scenario)
-        capacities = {n: c.concurrency * c.replicas for n, c in scenario.components.items()}
         self.monitors = Monitors(
-            world, rules, scenario.window, capacities, self.expected_orders, self._error_lines
+            world, rules, scenario.window, self._capacity, self.expected_orders, self._error_lines
         )
         self.engine.metrics.listeners.append(self.monitors.on_window)
         self.pager = Pager(
@@ -114,6 +113,11 @@ class Simulation:
             rate,
             self._rng(f"red-herring/{component}"),
         )
+
+    def _capacity(self, component: str) -> int:
+        """Slots the component has now: per-instance capacity × instances in rotation."""
+        rt = self.engine.runtimes[component]
+        return rt.capacity() * len(rt.available)
 
     def _error_lines(self) -> int:
         return self.logs.count(level="ERROR")

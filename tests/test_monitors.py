@@ -70,7 +70,7 @@ def make(seed_scenario: Scenario, *rules: Monitor) -> tuple[World, Monitors, lis
     world = World(seed_scenario)
     events: list[Event] = []
     world.subscribe(events.append)
-    monitors = Monitors(world, rules, WINDOW, {"db": 64}, lambda a, b: 100.0)
+    monitors = Monitors(world, rules, WINDOW, lambda name: 64, lambda a, b: 100.0)
     return world, monitors, events
 
 
@@ -200,3 +200,26 @@ def test_flapping_alert_pages_once(seed_scenario: Scenario) -> None:
     env.run(until=3000)
     assert [e.kind for e in events].count("page") == 1
     assert len(pager.incidents) == 1
+
+
+def test_saturation_follows_live_capacity(seed_scenario: Scenario) -> None:
+    """The same busy count saturates a component once its capacity has shrunk."""
+    world = World(seed_scenario)
+    events: list[Event] = []
+    world.subscribe(events.append)
+    capacity = {"db": 64}
+    sat = rule(
+        name="sat",
+        kind="saturation",
+        scope="component",
+        target="db",
+        threshold=0.9,
+        over=10,
+        severity="warning",
+        **{"for": 0},
+    )
+    monitors = Monitors(world, (sat,), WINDOW, lambda name: capacity[name], lambda a, b: 1.0)
+    monitors.on_window(0.0, [row(0.0, "db", 100, 0, scope="component", busy=40)], BUSINESS)
+    capacity["db"] = 32  # half the connections lost
+    monitors.on_window(10.0, [row(10.0, "db", 100, 0, scope="component", busy=40)], BUSINESS)
+    assert timeline(events) == [(20.0, "alert.firing")]

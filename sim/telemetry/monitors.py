@@ -135,6 +135,7 @@ class Alert:
 class Monitors:
     """Evaluates every rule when a metrics window closes; emits ``alert.firing``/``alert.resolved``.
 
+    ``capacity(component)`` gives its slots now (after capacity loss and ejected instances);
     ``expected_orders(t0, t1)`` gives the orders the traffic model expects in [t0, t1);
     ``error_lines()`` the cumulative count of error log lines (the log watcher's input).
     """
@@ -144,14 +145,14 @@ class Monitors:
         world: World,
         rules: tuple[Monitor, ...],
         window: float,
-        capacities: dict[str, int],
+        capacity: Callable[[str], int],
         expected_orders: Callable[[float, float], float],
         error_lines: Callable[[], int] | None = None,
     ) -> None:
         self.world = world
         self.rules = rules
         self.window = window
-        self.capacities = capacities
+        self.capacity = capacity
         self.expected_orders = expected_orders
         self.error_lines = error_lines
         self._last_errors = 0
@@ -209,7 +210,7 @@ class Monitors:
             elif rule.kind == "latency":
                 num, den = row[QUANTILE[rule.quantile]] * n, float(n)
             else:  # saturation: busy slots over capacity, sampled at the window's end
-                num, den = float(row[_S["busy"]]), float(self.capacities.get(name, 0))
+                num, den = float(row[_S["busy"]]), float(self.capacity(name))
             if rule.scope == "shop":
                 shop_num += num
                 shop_den += den
