@@ -36,3 +36,11 @@ def test_ruff_is_clean() -> None:
             [sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_import_sim_stays_cheap() -> None:
+    """`import sim` loads no engine, plotting, table or graph library (the pytest plugin imports it)."""
+    heavy = ("pandas", "matplotlib", "networkx", "simpy", "faker", "rich")
+    code = f"import sys, sim; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

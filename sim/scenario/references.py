@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import networkx as nx
-
 from sim.scenario.errors import PathPart
 from sim.scenario.messages import did_you_mean
 from sim.scenario.schema import (
@@ -40,6 +38,8 @@ def check_references(s: Scenario) -> Iterator[Finding]:
         if (dep.caller, dep.callee) in declared:
             yield ("dependencies", i), f"dependency {dep.caller} → {dep.callee} is declared twice"
         declared.add((dep.caller, dep.callee))
+
+    import networkx as nx  # lazily: `import sim` stays cheap for the pytest plugin
 
     graph = nx.DiGraph()
     for i, dep in enumerate(s.dependencies):
