@@ -66,7 +66,8 @@ def run(
     acks = [i["acknowledged_at"] for i in simulation.pager.incidents if i["acknowledged_at"]]
     summary["acknowledged_at"] = acks[0] if acks else None
     summary["pages"] = sum(i["paged_at"] is not None for i in simulation.pager.incidents)
-    summary["tickets"] = simulation.complaints.to_journal()["total"]
+    complaints = simulation.complaints.to_journal()
+    summary["tickets"] = complaints["total"]
     data = {
         "format": FORMAT,
         "scenario": {
@@ -99,7 +100,7 @@ def run(
         "paging": simulation.pager.to_journal(),
         "detection": detection,
         "logs": simulation.logs.to_journal(),
-        "complaints": simulation.complaints.to_journal(),
+        "complaints": complaints,
         "red_herrings": simulation.red_herrings.to_journal(),
         "changes": [
             {

@@ -10,7 +10,7 @@ import sim
 from sim.journal import Journal
 from sim.model.topology import Topology
 from sim.report import component_status, plot_graph, plot_timeline
-from sim.report.timeline import alert_lanes, detection, red_herring_spans
+from sim.report.spans import alert_lanes, detection, red_herring_spans
 from sim.scenario import Scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

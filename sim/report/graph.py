@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.report.timeline import DEFAULT_DPI, DEFAULT_SIZE, new_figure, save_figure
+from sim.report.figures import DEFAULT_DPI, DEFAULT_SIZE, new_figure, save_figure
 
 if TYPE_CHECKING:
     from sim.journal.record import Journal
