@@ -24,24 +24,41 @@ def error_ratio_by_window(rows: Sequence[Sequence[Any]]) -> list[tuple[float, in
 
 
 def error_episode(
-    windows: list[tuple[float, int, int]], threshold: float, window: float
-) -> tuple[float | None, float | None, float]:
-    """When user-facing errors first rose above ``threshold``, when they last fell back, the peak.
+    rows: Sequence[Sequence[Any]], threshold: float, window: float, smooth: float = 60.0
+) -> tuple[float | None, float | None]:
+    """When shoppers first saw errors, and when they last did.
 
-    ``stopped`` is ``None`` while errors are still above the threshold in the last window.
+    A window counts as failing when an endpoint has failures in it *and* that endpoint's
+    failed share over the last ``smooth`` seconds is above ``threshold``. Judging each endpoint
+    on its own keeps a broken login visible after most shoppers have stopped trying to log in;
+    the rolling minute keeps a single unlucky request from counting. ``started`` is the start
+    of the first failing window, ``stopped`` the end of the last one — or ``None`` when the
+    run's last window is still failing.
     """
-    started = stopped = None
-    peak = 0.0
-    for t, n, bad in windows:
-        ratio = bad / n if n else 0.0
-        peak = max(peak, ratio)
-        if ratio > threshold:
-            if started is None:
-                started = t
-            stopped = None
-        elif started is not None and stopped is None:
-            stopped = t
-    return started, stopped, peak
+    per_endpoint: dict[str, list[tuple[float, int, int]]] = {}
+    last_t = None
+    for row in rows:
+        t = row[_S["t"]]
+        last_t = t if last_t is None else max(last_t, t)
+        if row[_S["scope"]] != "endpoint":
+            continue
+        bad = row[_S["errors"]] + row[_S["timeouts"]] + row[_S["rejected"]]
+        per_endpoint.setdefault(row[_S["name"]], []).append((t, row[_S["requests"]], bad))
+    span = max(1, round(smooth / window))
+    failing: set[float] = set()
+    for series in per_endpoint.values():
+        series.sort()
+        for i, (t, _, bad) in enumerate(series):
+            if not bad:
+                continue
+            recent = [s for s in series[max(0, i - span + 1) : i + 1] if s[0] > t - smooth]
+            n = sum(s[1] for s in recent)
+            if n and sum(s[2] for s in recent) / n > threshold:
+                failing.add(t)
+    if not failing:
+        return None, None
+    first, last = min(failing), max(failing)
+    return first, None if last == last_t else last + window
 
 
 def summarise(
@@ -52,7 +69,8 @@ def summarise(
 ) -> dict[str, Any]:
     """Totals and the error episode of a run."""
     windows = error_ratio_by_window(rows)
-    started, stopped, peak = error_episode(windows, threshold, window)
+    started, stopped = error_episode(rows, threshold, window)
+    peak = max((bad / n for _, n, bad in windows if n), default=0.0)
     requests = sum(n for _, n, _ in windows)
     failed = sum(bad for _, _, bad in windows)
 
