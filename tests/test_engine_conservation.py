@@ -125,3 +125,14 @@ def test_windows_tile_the_horizon(seed_journal: Journal) -> None:
     assert starts[0] == 0.0
     assert all(abs((b - a) - 10.0) < 1e-9 for a, b in pairwise(starts))
     assert starts[-1] + 10.0 >= seed_journal.data["horizon"]
+
+
+def test_probe_calls_are_counted_apart_from_shoppers(seed_journal: Journal) -> None:
+    """The LB sees exactly the shoppers' requests; probes' calls go to their own series, unscaled."""
+    f = seed_journal.metrics_frame()
+    lb = f[(f.scope == "component") & (f.name == "lb")].requests.sum()
+    assert lb == f[f.scope == "endpoint"].requests.sum()
+    probes = f[f.scope == "probe"].requests.sum()
+    calls = f[f.scope == "synthetic"].requests.sum()
+    assert probes > 0
+    assert calls > probes  # each probe walks several components

@@ -18,7 +18,7 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from sim.engine.servers import CircuitBreaker, Gate, Instance, Runtime
-from sim.telemetry.metrics import ERROR, OK, REJECTED, TIMEOUT
+from sim.telemetry.metrics import ERROR, OK, REJECTED, TIMEOUT, Series
 
 INF = float("inf")
 POOL, QUEUED, SERVING, WAITING, DONE = 1, 2, 3, 4, 5
@@ -53,6 +53,7 @@ class Node:
         "pool",
         "query",
         "required",
+        "series",
         "tables",
         "timeout",
     )
@@ -72,9 +73,11 @@ class Node:
         pool: Gate | None = None,
         breaker: CircuitBreaker | None = None,
         query: str | None = None,
+        series: Series | None = None,
     ) -> None:
         self.comp, self.children, self.tables, self.label = comp, children, tables, label
         self.query = query
+        self.series = comp.series if series is None else series  # where its calls are counted
         self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
         self.mult, self.jitter, self.required = mult, jitter, required
         self.pool, self.breaker = pool, breaker
@@ -215,7 +218,7 @@ class Flow:
         inst.busy += 1
         f.holding = True
         f.state = SERVING
-        series = comp.series
+        series = f.node.series
         series.wait_sum += now - f.tq
         series.wait_n += 1
         st = comp.state
@@ -325,7 +328,7 @@ class Flow:
                     self.route(w)
                     break
         now = self.env._now
-        node.comp.series.record(outcome, now - f.t0, cls)
+        node.series.record(outcome, now - f.t0, cls)
         br = node.breaker
         if br is not None and record:
             br.record(now, outcome == OK)

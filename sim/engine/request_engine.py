@@ -28,6 +28,7 @@ class Probe:
     """A synthetic check in flight (it stands in for a session as the request's origin)."""
 
     __slots__ = ("rid", "series")
+    log_weight = 1  # a probe is one real request, not `represents` of them
 
     def __init__(self, series: Series, rid: int) -> None:
         self.series = series
@@ -68,6 +69,13 @@ class RequestEngine:
         self.pools: dict[tuple[str, str], Gate] = {}
         self.breakers: dict[tuple[str, str], CircuitBreaker] = {}
         self.roots = {name: self._compile(ep.call, None) for name, ep in scenario.endpoints.items()}
+        # Probes walk the same components, but their calls are counted apart: one probe is one
+        # real request, while a component's series scales every call by `represents`.
+        probe_calls = self.metrics.get("synthetic", "probe-calls")
+        self.probe_roots = {
+            name: self._compile(ep.call, None, probe_calls)
+            for name, ep in scenario.endpoints.items()
+        }
         self.endpoint_series: dict[str, Series] = {
             name: self.metrics.get("endpoint", name) for name in scenario.endpoints
         }
@@ -103,11 +111,13 @@ class RequestEngine:
         return stream(self.seed, name)
 
     # -- compile call trees --------------------------------------------------------------
-    def _compile(self, call: Call, parent: str | None) -> Node:
+    def _compile(self, call: Call, parent: str | None, series: Series | None = None) -> Node:
+        """A call tree; ``series`` (probes) replaces the components' own metrics series."""
         comp = self.runtimes[call.component]
-        children = tuple(self._compile(as_call(c), call.component) for c in call.calls)
+        children = tuple(self._compile(as_call(c), call.component, series) for c in call.calls)
         if parent is None:
-            return Node(comp, children, call.tables, f"client → {call.component}", query=call.query)
+            label = f"client → {call.component}"
+            return Node(comp, children, call.tables, label, query=call.query, series=series)
         topo = self.world.topology
         dep = topo.dependency(parent, call.component)
         key = (parent, call.component)
@@ -132,6 +142,7 @@ class RequestEngine:
             self.pools.get(key),
             self.breakers.get(key),
             call.query,
+            series,
         )
 
     def _breaker_changed(self, label: str, state: str) -> None:
@@ -147,7 +158,7 @@ class RequestEngine:
         """Send one synthetic check of ``endpoint`` from ``region`` (counted apart from shoppers)."""
         self.requests += 1
         series = self.metrics.get("probe", f"{endpoint}@{region}")
-        self.flow.request(self.roots[endpoint], Probe(series, self.requests), PROBE_TIMEOUT)
+        self.flow.request(self.probe_roots[endpoint], Probe(series, self.requests), PROBE_TIMEOUT)
 
     def _probes(
         self, endpoints: list[str], regions: list[str], interval: float

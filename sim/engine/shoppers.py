@@ -41,6 +41,8 @@ def make_personas(seed: int, count: int = PERSONA_POOL) -> list[Persona]:
 class Session:
     """One simulated shopper's visit."""
 
+    log_weight: int | None = None  # its log lines count as `represents` real ones
+
     __slots__ = (
         "depth",
         "device",

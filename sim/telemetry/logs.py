@@ -258,7 +258,8 @@ class EngineLogger:
         fallbacks: Mapping[str, str] | None = None,
     ) -> None:
         self.env = env
-        self.add = store.add
+        self.store = store
+        self._weight: int | None = None  # of the request being logged (probes count once)
         self.fallbacks = dict(fallbacks or {})
         # id(root node) → (method, path template with {0} placeholders, has placeholders)
         self._paths: dict[int, tuple[str, str, bool]] = {}
@@ -266,6 +267,17 @@ class EngineLogger:
             tpl = lt.path_template(path)
             self._paths[key] = (lt.http_method(path), tpl, tpl != path)
         self._handled: Frame | None = None  # a frame whose component just logged its error
+
+    def add(
+        self,
+        t: float,
+        component: str,
+        level: str,
+        message: str,
+        request_id: str | None,
+        instance: int | None,
+    ) -> None:
+        self.store.add(t, component, level, message, request_id, instance, weight=self._weight)
 
     def _request(self, f: Frame) -> str:
         """``METHOD /path`` of the request ``f`` belongs to."""
@@ -284,6 +296,7 @@ class EngineLogger:
     ) -> None:
         """Log frame ``f``'s failure where the services involved would log it."""
         handled, self._handled = self._handled, None
+        self._weight = f.req.log_weight
         now = self.env._now
         rid = f"req-{f.req.rid:08x}"
         node, parent = f.node, f.parent
@@ -322,6 +335,7 @@ class EngineLogger:
     def fell_back(self, p: Frame, c: Frame, cls: str | None, msg: str | None) -> None:
         """The caller carries on without an optional dependency, and says so."""
         self._handled = None
+        self._weight = p.req.log_weight
         fallback = self.fallbacks.get(c.node.label, "continuing without it")
         text = f"optional dependency {c.node.comp.name} failed ({cls or 'Error'}); fallback: {fallback}"
         inst = p.inst.i if p.inst is not None else None

@@ -154,7 +154,7 @@ class Metrics:
         key = (scope, name)
         if key not in self.series:
             # Probes are synthetic checks, not shoppers: they are counted as they are.
-            scale = 1 if scope == "probe" else self.represents
+            scale = 1 if scope in ("probe", "synthetic") else self.represents
             self.series[key] = Series(scope, name, scale)
         return self.series[key]
 
