@@ -88,9 +88,12 @@ class Simulation:
         self.timeline.append({"t": round(event.t, 6), "kind": event.kind, **event.data})
 
     def _paths(self) -> dict[int, str]:
-        return {
-            id(self.engine.roots[name]): ep.path for name, ep in self.scenario.endpoints.items()
-        }
+        """id(root node) → endpoint path, for shoppers' and probes' call trees alike."""
+        paths = {}
+        for name, ep in self.scenario.endpoints.items():
+            paths[id(self.engine.roots[name])] = ep.path
+            paths[id(self.engine.probe_roots[name])] = ep.path
+        return paths
 
     def _fallbacks(self) -> dict[str, str]:
         return {
