@@ -51,7 +51,6 @@ class ComponentState:
         "latency_factor",
         "name",
         "replicas",
-        "revision",
         "table_error_class",
         "version",
     )
@@ -63,7 +62,6 @@ class ComponentState:
         self.base_error_rate = spec.error_rate
         self.base_error_class = spec.error_class
         self.effects: list[Effect] = []
-        self.revision = 0
         self._derive()
 
     def add(self, effect: Effect) -> None:
@@ -106,8 +104,3 @@ class ComponentState:
         self.broken_tables: Mapping[str, str] = MappingProxyType(broken) if broken else _EMPTY
         self.table_error_class = table_class
         self.hang = hang
-        self.revision += 1
-
-    @property
-    def healthy(self) -> bool:
-        return not self.effects and self.base_error_rate == 0

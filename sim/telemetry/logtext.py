@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from sim.engine.flow import Frame, Node
 
 DEBUG, INFO, WARN, ERROR = "DEBUG", "INFO", "WARN", "ERROR"
-LEVELS = (DEBUG, INFO, WARN, ERROR)
 Said = tuple[str, str]  # (level, message)
 
 _PORTS = {"database": 5432, "cache": 6379, "queue": 5672, "load_balancer": 443}

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 OK, ERROR, TIMEOUT, REJECTED = 0, 1, 2, 3
-OUTCOMES = ("ok", "error", "timeout", "rejected")
 
 _BASE = 1.03  # histogram bucket width: quantiles within ±1.5 %
 _K = 1.0 / math.log(_BASE)
