@@ -7,16 +7,14 @@ interactive drill hold on to it to look inside or act between steps.
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import simpy
 
 from sim.engine.request_engine import RequestEngine
 from sim.engine.shoppers import make_personas
-from sim.engine.streams import stream
+from sim.engine.streams import Streams
 from sim.faults.red_herrings import RedHerrings
 from sim.faults.schedule import FaultSchedule
 from sim.model.world import Event, World
@@ -50,21 +48,26 @@ class Simulation:
         if actions:
             for a in scenario.actions:
                 self.actions.schedule(a.at, a.action, a.target)
-        self.engine = RequestEngine(env, world, seed, personas=make_personas(seed))
+        self.streams = Streams(seed)
+        self.engine = RequestEngine(
+            env, world, seed, personas=make_personas(seed), streams=self.streams
+        )
 
         represents = scenario.traffic.represents
-        self.logs = LogStore(self._rng("logs"), budget=scenario.logs.budget, represents=represents)
+        self.logs = LogStore(
+            self.streams("logs"), budget=scenario.logs.budget, represents=represents
+        )
         self.engine.flow.observer = EngineLogger(
             env, self.logs, paths=self._paths(), fallbacks=self._fallbacks()
         )
-        LogNoise(env, self.logs, scenario, self._rng("noise"))
+        LogNoise(env, self.logs, scenario, self.streams("noise"))
         self.red_herrings = RedHerrings(env, world, self._log_burst)
 
         self.complaints = Complaints(
             env,
             world,
             scenario.complaints,
-            self._rng("complaints"),
+            self.streams("complaints"),
             represents,
             scenario.traffic.order_value.currency,
         )
@@ -76,13 +79,13 @@ class Simulation:
         )
         self.engine.metrics.listeners.append(self.monitors.on_window)
         self.pager = Pager(
-            env, world, scenario.paging, self._rng("paging"), rotation_names(scenario.paging, seed)
+            env,
+            world,
+            scenario.paging,
+            self.streams("paging"),
+            rotation_names(scenario.paging, seed),
         )
         self.detector = Detector(world)
-
-    @cache  # noqa: B019 - one cache per simulation, which lives as long as it
-    def _rng(self, name: str) -> random.Random:
-        return stream(self.seed, name)
 
     def _record(self, event: Event) -> None:
         self.timeline.append({"t": round(event.t, 6), "kind": event.kind, **event.data})
@@ -114,7 +117,7 @@ class Simulation:
             start,
             duration,
             rate,
-            self._rng(f"red-herring/{component}"),
+            self.streams(f"red-herring/{component}"),
         )
 
     def _capacity(self, component: str) -> int:

@@ -5,9 +5,7 @@ It reads component state and never knows which fault (if any) changed it.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Generator
-from functools import cache
 from typing import Any
 
 import simpy
@@ -15,7 +13,7 @@ import simpy
 from sim.engine.flow import INF, Flow, Frame, Node
 from sim.engine.servers import CircuitBreaker, Gate, Runtime
 from sim.engine.shoppers import Persona, Session, Shoppers, make_personas
-from sim.engine.streams import lognormal_parts, sampler, stream
+from sim.engine.streams import Streams, lognormal_parts, sampler
 from sim.model.topology import as_call
 from sim.model.world import World
 from sim.scenario.schema import Call
@@ -41,16 +39,22 @@ class RequestEngine:
     name = "request"
 
     def __init__(
-        self, env: simpy.Environment, world: World, seed: int, personas: list[Persona] | None = None
+        self,
+        env: simpy.Environment,
+        world: World,
+        seed: int,
+        personas: list[Persona] | None = None,
+        streams: Streams | None = None,
     ) -> None:
         self.env = env
         self.world = world
         self.seed = seed
+        self.streams = Streams(seed) if streams is None else streams
         scenario = world.scenario
         self.metrics = Metrics(scenario.window, scenario.traffic.represents)
         self.requests = 0
         self.first_errors: dict[tuple[str, str], tuple[float, str]] = {}
-        rngs = self._rngs
+        rngs = self.streams
         self.runtimes = {
             name: Runtime(
                 name,
@@ -106,10 +110,6 @@ class RequestEngine:
         self.window_start = 0.0
         env.process(self._windows())
 
-    @cache  # noqa: B019 - one engine per run; the cache dies with it
-    def _rngs(self, name: str) -> random.Random:
-        return stream(self.seed, name)
-
     # -- compile call trees --------------------------------------------------------------
     def _compile(self, call: Call, parent: str | None, series: Series | None = None) -> Node:
         """A call tree; ``series`` (probes) replaces the components' own metrics series."""
@@ -163,7 +163,7 @@ class RequestEngine:
     def _probes(
         self, endpoints: list[str], regions: list[str], interval: float
     ) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(self._rngs("probes").random() * interval)
+        yield self.env.timeout(self.streams("probes").random() * interval)
         while True:
             for region in regions:
                 for endpoint in endpoints:
@@ -186,7 +186,7 @@ class RequestEngine:
     # -- periodic processes --------------------------------------------------------------
     def _health_checks(self, rt: Runtime) -> Generator[simpy.Event, Any, None]:
         hc = rt.spec.health_check
-        offset = self._rngs(f"health/{rt.name}").random() * hc.interval
+        offset = self.streams(f"health/{rt.name}").random() * hc.interval
         yield self.env.timeout(offset)
         while True:
             down = rt.state.down

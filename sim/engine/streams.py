@@ -17,6 +17,24 @@ def stream(seed: int, name: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+class Streams:
+    """The named random streams of one run: each name gets one generator, made on first use.
+
+    Everything in a run (engine, logs, complaints, paging …) draws from one ``Streams``, so a
+    name can never be seeded twice into two correlated generators.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._made: dict[str, random.Random] = {}
+
+    def __call__(self, name: str) -> random.Random:
+        rng = self._made.get(name)
+        if rng is None:
+            rng = self._made[name] = stream(self.seed, name)
+        return rng
+
+
 def _lognormal_params(mean: float, cv: float) -> tuple[float, float]:
     sigma = math.sqrt(math.log1p(cv * cv))
     return math.log(mean) - sigma * sigma / 2.0, sigma
