@@ -6,22 +6,16 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-import simpy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
 from sim.engine.flow import DONE, Flow, Frame
 from sim.engine.request_engine import RequestEngine
-from sim.engine.shoppers import make_personas
-from sim.faults.schedule import FaultSchedule
 from sim.journal import Journal
-from sim.model.world import World
-from sim.response.actions import Actions
 from sim.scenario import Scenario
+from sim.simulation import Simulation
 from tests.conftest import SCENARIOS
-
-PERSONAS = make_personas(0, 16)
 
 
 class CheckedFlow(Flow):
@@ -58,16 +52,13 @@ class CheckedFlow(Flow):
 
 
 def run_checked(scenario: Scenario, seed: int, horizon: float) -> tuple[RequestEngine, CheckedFlow]:
-    env = simpy.Environment()
-    world = World(scenario)
-    schedule = FaultSchedule(env, world)
-    actions = Actions(env, world, schedule)
-    for a in scenario.actions:
-        actions.schedule(a.at, a.action, a.target)
-    engine = RequestEngine(env, world, seed, personas=PERSONAS)
-    checked = CheckedFlow(env, engine._rngs("flow"), engine._request_done)
+    """A whole simulation (faults, actions, logs, complaints, monitors) with a checked flow."""
+    simulation = Simulation(scenario, seed)
+    engine = simulation.engine
+    checked = CheckedFlow(simulation.env, simulation.streams("flow"), engine._request_done)
+    checked.observer = engine.flow.observer
     engine.flow = checked
-    engine.run(horizon)
+    simulation.advance(horizon)
     return engine, checked
 
 
