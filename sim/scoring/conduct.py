@@ -1,0 +1,68 @@
+"""How the responder behaved: red herrings chased, wrong and harmful actions, communication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.scoring._journal import (
+    JournalLike,
+    document,
+    optional_float,
+    response,
+    step_index,
+    steps,
+    summary,
+)
+from sim.scoring.phases import declarations
+
+
+def conduct(journal: JournalLike) -> dict[str, Any]:
+    """The responder's conduct, counted from the response steps.
+
+    - ``herring_seconds``: time spent on steps that chased a red herring (``end - t``);
+    - ``herrings``: the red-herring ids chased, sorted, each once;
+    - ``wrong_actions``: indices of "act" steps that remedied no fault and were not harmful;
+    - ``harmful_actions``: indices of steps flagged harmful (counted once, never also as wrong);
+    - ``notify_delay`` / ``stakeholder_delay``: first user notification / stakeholder update
+      minus acknowledgement (detection if never acknowledged, impact start if neither);
+      ``None`` when it never happened;
+    - ``premature_resolutions``: "resolved" declarations made while a fault was still active.
+    """
+    doc = document(journal)
+    summ = summary(doc)
+    resp = response(doc)
+    herring_seconds = 0.0
+    herrings: set[str] = set()
+    wrong: list[int] = []
+    harmful: list[int] = []
+    for position, step in enumerate(steps(doc)):
+        index = step_index(step, position)
+        if step.get("herring") is not None:
+            herring_seconds += float(step["end"]) - float(step["t"])
+            herrings.add(str(step["herring"]))
+        if step.get("harmful"):
+            harmful.append(index)
+        elif step.get("kind") == "act" and not step.get("remedied"):
+            wrong.append(index)
+    reference = next(
+        (
+            float(summ[key])
+            for key in ("acknowledged_at", "detected_at", "errors_started")
+            if summ.get(key) is not None
+        ),
+        None,
+    )
+
+    def delay(key: str) -> float | None:
+        at = optional_float(resp.get(key))
+        return None if at is None or reference is None else round(at - reference, 6)
+
+    return {
+        "herring_seconds": round(herring_seconds, 6),
+        "herrings": sorted(herrings),
+        "wrong_actions": wrong,
+        "harmful_actions": harmful,
+        "notify_delay": delay("notified_at"),
+        "stakeholder_delay": delay("stakeholders_at"),
+        "premature_resolutions": len(declarations(doc).premature),
+    }
