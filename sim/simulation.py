@@ -1,7 +1,8 @@
 """One run's moving parts, wired together: world, faults, actions, engine and telemetry.
 
-``Simulation`` is what :func:`sim.run` drives to the horizon; tests and (later) the
-interactive drill hold on to it to look inside or act between steps.
+``Simulation`` is what :func:`sim.run` drives to the horizon. Responders drive it through
+the action API (:class:`sim.response.Incident`), which advances it a step at a time; tests
+hold on to it to look inside between steps.
 """
 
 from __future__ import annotations
@@ -30,13 +31,10 @@ from sim.telemetry.paging import Pager, rotation_names
 class Simulation:
     """Everything one seeded run consists of; ``advance(until)`` moves it on."""
 
-    def __init__(
-        self, scenario: Scenario, seed: int, *, faults: bool = True, actions: bool = True
-    ) -> None:
+    def __init__(self, scenario: Scenario, seed: int, *, faults: bool = True) -> None:
         self.scenario = scenario
         self.seed = seed
         self.faults_enabled = faults
-        self.actions_enabled = actions
         self.env = simpy.Environment()
         self.world = World(scenario)
         self.timeline: list[dict[str, Any]] = []
@@ -45,9 +43,6 @@ class Simulation:
 
         self.faults = FaultSchedule(env, world, enabled=faults)
         self.actions = Actions(env, world, self.faults)
-        if actions:
-            for a in scenario.actions:
-                self.actions.schedule(a.at, a.action, a.target)
         self.streams = Streams(seed)
         self.engine = RequestEngine(
             env, world, seed, personas=make_personas(seed), streams=self.streams
@@ -136,5 +131,9 @@ class Simulation:
         return rate * (t1 - t0) * conversion * self.scenario.traffic.represents
 
     def advance(self, until: float, progress: Callable[[float], None] | None = None) -> None:
-        """Run to simulated time ``until`` and close the last, possibly partial, window."""
+        """Run on to simulated time ``until`` (call as often as you like, forwards)."""
         self.engine.run(until, progress)
+
+    def finish(self) -> None:
+        """Close the last, possibly partial, metrics window: call once, at the end."""
+        self.engine.finish()

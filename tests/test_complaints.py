@@ -333,6 +333,7 @@ def run_seed(scenario: Scenario, seed: int, faults: bool) -> tuple[Complaints, l
     )
     engine.shoppers.on_gave_up = complaints.gave_up
     engine.run(3600)
+    engine.finish()
     return complaints, events
 
 

@@ -59,6 +59,7 @@ def run_checked(scenario: Scenario, seed: int, horizon: float) -> tuple[RequestE
     checked.observer = engine.flow.observer
     engine.flow = checked
     simulation.advance(horizon)
+    simulation.finish()
     return engine, checked
 
 

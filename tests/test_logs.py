@@ -63,6 +63,7 @@ def logged_run(
         engine.flow.observer = EngineLogger(env, store)
     LogNoise(env, store, scenario, stream(seed, "noise"))
     engine.run(horizon)
+    engine.finish()
     return LoggedRun(env, engine, store)
 
 

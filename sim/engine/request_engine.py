@@ -5,6 +5,7 @@ It reads component state and never knows which fault (if any) changed it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -227,14 +228,25 @@ class RequestEngine:
     def run(
         self, until: float, progress: Callable[[float], None] | None = None, steps: int = 100
     ) -> None:
-        """Advance to ``until``; close the last partial window; report progress per step."""
+        """Advance from now to ``until``, reporting progress up to ``steps`` times.
+
+        Windows stay open across calls, so a responder may advance a minute at a time; call
+        :meth:`close_window` once at the end for the last, possibly partial, window.
+        """
         env = self.env
+        start = env.now
+        if until <= start:
+            return
+        steps = max(1, min(steps, math.ceil((until - start) / 60.0)))
         for i in range(1, steps + 1):
-            env.run(until=until * i / steps)
+            env.run(until=start + (until - start) * i / steps)
             if progress is not None:
                 progress(env.now)
-        if env.now > self.window_start:
-            self.close_window()  # the last, possibly partial, window
+
+    def finish(self) -> None:
+        """Close the last, possibly partial, window."""
+        if self.env.now > self.window_start:
+            self.close_window()
 
 
 __all__ = ["INF", "RequestEngine"]
