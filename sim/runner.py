@@ -1,13 +1,23 @@
-"""``sim.run``: scenario + seed → journal. Wires world, faults, actions and an engine."""
+"""``sim.run``: scenario + seed + responder → journal.
+
+The responder drives the simulation through the action API until it is done (or the horizon
+comes); the rest of the horizon then runs on its own. With ``counterfactuals=True`` the same
+scenario and seed run twice more, with nobody responding and with the oracle, in worker
+processes, and the journal records what they cost (for "minutes and revenue saved").
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any
 
 from sim.journal.record import FORMAT, Journal
 from sim.journal.summary import summarise
-from sim.scenario.schema import Scenario
+from sim.response.api import Incident
+from sim.response.catalogue import make_responder
+from sim.scenario.schema import Runbook, Scenario
 from sim.simulation import Simulation
 from sim.telemetry.metrics import BUSINESS_COLUMNS, ERROR_COLUMNS, SERIES_COLUMNS
 
@@ -23,22 +33,39 @@ def run(
     *,
     horizon: float | None = None,
     faults: bool = True,
-    actions: bool | None = None,
+    responder: str | None = None,
+    runbook: Runbook | None = None,
+    counterfactuals: bool = False,
     source: str | None = None,
     source_sha256: str | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Journal:
     """Simulate ``scenario`` with ``seed`` (default: the scenario's) and return its journal.
 
-    ``faults=False`` runs the baseline: every fault removed and, unless ``actions=True``, the
-    scripted response too (it answers the faults). ``actions=False`` drops the scripted actions. ``progress`` is called with the simulated time as the run advances.
+    ``responder`` names who takes the pager (default: the scenario's ``response.responder``):
+    ``seed``, ``changes-first``, ``experienced``, ``novice``, ``oracle``, ``scripted``, ``none``
+    or a runbook of the scenario; ``runbook`` runs that runbook instead. ``faults=False`` runs
+    the baseline (every fault removed). ``counterfactuals=True`` adds the do-nothing and oracle
+    runs of the same seed. ``progress`` is called with the simulated time as the run advances.
     """
     seed = scenario.seed if seed is None else seed
     until = scenario.horizon if horizon is None else horizon
-    if actions is None:
-        actions = faults
-    simulation = Simulation(scenario, seed, faults=faults, actions=actions)
-    simulation.advance(until, progress)
+    name = runbook.name if runbook is not None else responder or scenario.response.responder
+    pending: dict[str, Future[dict[str, Any]]] = {}
+    pool: Executor | None = None
+    if counterfactuals:
+        pool = ProcessPoolExecutor(max_workers=2)
+        document = scenario.model_dump(mode="json", by_alias=True)
+        pending = {
+            other: pool.submit(counterfactual, document, seed, until, faults, other)
+            for other in ("none", "oracle")
+        }
+    try:
+        simulation, response = _simulate(scenario, seed, until, faults, name, runbook, progress)
+        results = {other: f.result() for other, f in pending.items()}
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     engine = simulation.engine
     schedule = simulation.faults
     timeline = simulation.timeline
@@ -51,9 +78,19 @@ def run(
     ]
     summary["fallbacks"] = engine.flow.fallbacks * scenario.traffic.represents
     summary["faults"] = [
-        {"id": f.id, "type": f.type, "description": f.describe(), "ended": schedule.ended.get(f.id)}
+        {
+            "id": f.id,
+            "type": f.type,
+            "description": f.describe(),
+            "start": f.start,
+            "ended": schedule.ended.get(f.id),
+            "targets": sorted(f.targets),
+            "remedies": dict(sorted(f.remedies.items())),
+        }
         for f in schedule.faults.values()
     ]
+    summary["error_threshold"] = scenario.error_threshold
+    summary["slo"] = scenario.scoring.slo.model_dump()
     detection = simulation.detector.to_journal()
     summary["detected_at"] = detection["detected_at"]
     summary["detection_channel"] = detection["channel"]
@@ -85,7 +122,6 @@ def run(
         "represents": scenario.traffic.represents,
         "currency": scenario.traffic.order_value.currency,
         "faults_enabled": faults,
-        "actions_enabled": actions,
         "timeline": timeline,
         "metrics": {
             "series": {"columns": list(SERIES_COLUMNS), "rows": [list(r) for r in m.rows]},
@@ -115,6 +151,91 @@ def run(
             }
             for c in sorted(scenario.changes, key=lambda c: c.at)
         ],
+        "response": response,
+        "counterfactuals": results,
+        "scoring": {
+            "weights": dict(scenario.scoring.weights),
+            **(
+                {"windows": {k: list(v) for k, v in scenario.scoring.windows.items()}}
+                if scenario.scoring.windows
+                else {}
+            ),
+        },
         "summary": summary,
     }
+    annotate_herrings(data)
     return Journal(data)
+
+
+def _simulate(
+    scenario: Scenario,
+    seed: int,
+    until: float,
+    faults: bool,
+    name: str,
+    runbook: Runbook | None,
+    progress: Callable[[float], None] | None,
+) -> tuple[Simulation, dict[str, Any]]:
+    """One run: the responder drives the incident, then the horizon runs out."""
+    simulation = Simulation(scenario, seed, faults=faults)
+    agent = make_responder(name, scenario, seed, runbook)
+    incident = Incident(simulation, until, progress=progress)
+    agent.respond(incident)
+    simulation.advance(until, progress)
+    simulation.finish()
+    return simulation, incident.to_journal(agent.name, agent.description)
+
+
+def counterfactual(
+    document: Mapping[str, Any], seed: int, until: float, faults: bool, name: str
+) -> dict[str, Any]:
+    """The same run with responder ``name``: what the scorecard compares against."""
+    scenario = Scenario.model_validate(document)
+    simulation, response = _simulate(scenario, seed, until, faults, name, None, None)
+    m = simulation.engine.metrics
+    s = summarise(m.rows, m.business_rows, scenario.error_threshold, scenario.window)
+    return {
+        "responder": name,
+        "seed": seed,
+        "mitigated_at": response["mitigated_at"],
+        "resolved_at": response["resolved_at"],
+        "errors_stopped": s["errors_stopped"],
+        "lost_revenue": s["lost_revenue"],
+        "failed_checkouts": s["failed_checkouts"],
+        "failed_requests": s["failed_requests"],
+    }
+
+
+def lead_herring(
+    lead: str, herrings: Sequence[Mapping[str, Any]], changes: Mapping[str, Mapping[str, Any]]
+) -> str | None:
+    """The red herring a lead points at, if any: by the change or component it names."""
+    kind, _, name = lead.partition(":")
+    for h in herrings:
+        change_kind = changes.get(h.get("change") or "", {}).get("kind")
+        if (
+            (kind == "network" and change_kind == "notice")
+            or (kind == "lb" and change_kind == "config")
+            or (kind == "change" and h.get("change") == name)
+            or (kind in ("component", "thirdparty") and h.get("target") == name)
+        ):
+            return str(h["id"])
+    if kind == "network":  # a latency blip with no notice behind it
+        blips = [h for h in herrings if h["kind"] == "latency_blip"]
+        return str(blips[0]["id"]) if blips else None
+    return None
+
+
+def annotate_herrings(data: dict[str, Any]) -> None:
+    """Mark the steps that chased a red herring (post-hoc: responders never see the list).
+
+    A step chased a herring when its lead names what the herring is about and that is not
+    what any fault's remedies aim at.
+    """
+    causes = {t for f in data["summary"]["faults"] for t in f["targets"]}
+    changes = {c["id"]: c for c in data["changes"]}
+    for step in data["response"]["steps"]:
+        lead = step["lead"]
+        if lead is None or (lead.partition(":")[2] or lead) in causes:
+            continue
+        step["herring"] = lead_herring(lead, data["red_herrings"], changes)

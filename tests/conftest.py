@@ -22,4 +22,4 @@ def seed_scenario() -> Scenario:
 
 @pytest.fixture(scope="session")
 def seed_journal(seed_scenario: Scenario) -> Journal:
-    return sim.run(seed_scenario, seed=7)
+    return sim.run(seed_scenario, seed=7, responder="scripted")

@@ -61,7 +61,7 @@ def test_restart_and_app_rollback_alone_never_end_the_fault(seed_scenario: Scena
         (3300, "restart", "db"),
         (3600, "rollback_deploy", "dep-auth-3.8.0"),
     )
-    journal = sim.run(s, seed=7, horizon=5400)
+    journal = sim.run(s, seed=7, horizon=5400, responder="scripted")
     assert fault_end(journal) is None
     assert journal.summary["errors_stopped"] is None
     assert endpoint_failures(journal, "login", 5000, 5400) > 0
@@ -70,7 +70,7 @@ def test_restart_and_app_rollback_alone_never_end_the_fault(seed_scenario: Scena
 def test_deploying_compatible_code_ends_the_fault(seed_scenario: Scenario) -> None:
     """deploy_fix on the database ends the fault after its own 25 minutes."""
     s = with_actions(seed_scenario, (3000, "deploy_fix", "db"))
-    journal = sim.run(s, seed=7, horizon=5400)
+    journal = sim.run(s, seed=7, horizon=5400, responder="scripted")
     assert fault_end(journal) == 3000 + 25 * 60
     assert endpoint_failures(journal, "login", 4600, 5400) == 0
 
@@ -78,7 +78,7 @@ def test_deploying_compatible_code_ends_the_fault(seed_scenario: Scenario) -> No
 def test_database_restart_takes_it_down_and_breaks_more(seed_scenario: Scenario) -> None:
     """Restarting the single database instance is a harmful action: every endpoint that needs it fails."""
     s = with_actions(seed_scenario, (1800, "restart", "db"))
-    journal = sim.run(s, seed=7, horizon=2300)
+    journal = sim.run(s, seed=7, horizon=2300, responder="scripted")
     assert endpoint_failures(journal, "search", 1800, 1890) > 0
     assert endpoint_failures(journal, "search", 1000, 1800) == 0
 

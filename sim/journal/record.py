@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-FORMAT = "chaosdrill.journal/1"
+FORMAT = "chaosdrill.journal/2"
 
 
 @dataclass(frozen=True)

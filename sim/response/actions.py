@@ -1,9 +1,13 @@
-"""The small internal action entry point: apply a remedy at time ``t``.
+"""Actions change component state: restart, roll back, fix, fail over, scale out, isolate.
 
-Every action takes simulated time and has side effects on component state (a restart takes
-instances down one at a time). At the end it remedies the active faults that list it, aimed
-at the right target. The full responder API (observe → evidence, act → state change) grows
-out of this module.
+Every action takes simulated time and has the side effects of its nature (a restart takes
+instances down one at a time and a database comes back with a cold cache; a migration
+rollback locks the tables it alters while it runs; isolating a component makes every call
+to it fail fast). At the end an action remedies the active faults that list it, aimed at the
+right target — and nothing else: a restart never ends a schema-migration fault.
+
+This is the layer below the action API (:mod:`sim.response.api`): it knows nothing of
+evidence, hypotheses or cost of thinking, only of what a command does to the system.
 """
 
 from __future__ import annotations
@@ -16,18 +20,28 @@ import simpy
 from sim.faults.schedule import FaultSchedule
 from sim.model.state import Effect
 from sim.model.world import World
+from sim.response.evidence import tables_in
 from sim.scenario.schema import CHANGE_ACTIONS
 
-# How long an action takes when no fault says otherwise (seconds).
+# How long an action runs when no fault says otherwise (seconds).
 DEFAULT_DURATIONS: dict[str, float] = {
     "restart": 0.0,  # plus the rolling restart itself
     "rollback_deploy": 300.0,
     "rollback_migration": 480.0,
+    "rollback_config": 120.0,
     "deploy_fix": 1200.0,
     "failover": 120.0,
     "scale_out": 180.0,
-    "isolate": 60.0,
+    "isolate": 30.0,
+    "restore": 30.0,
 }
+# A stateful store restarted comes back slow until its cache is warm again.
+COLD_CACHE_FACTOR = 3.0
+COLD_CACHE_SECONDS = 300.0
+STATEFUL = ("database", "cache")
+FAILOVER_GAP = 30.0  # a failover of a single instance: seconds with nothing serving
+SCALE_OUT_FACTOR = 1.5
+LOCK_MESSAGE = "ERROR: canceling statement due to lock timeout (SQLSTATE 55P03)"
 
 
 class Actions:
@@ -37,10 +51,16 @@ class Actions:
         self.env = env
         self.world = world
         self.faults = faults
+        self.isolated: set[str] = set()
 
     def schedule(self, at: float, action: str, target: str) -> simpy.Process:
         """Start ``action`` on ``target`` at simulated time ``at`` (not before now)."""
         return self.env.process(self._run(max(at, self.env.now), action, target))
+
+    def start(self, action: str, target: str, *, failed: str | None = None) -> simpy.Process:
+        """Start ``action`` now. With ``failed`` (a reason), it runs its course and achieves
+        nothing — a rollback job that times out, a fix that fails its tests."""
+        return self.env.process(self._run(self.env.now, action, target, failed))
 
     def targets(self, action: str, target: str) -> tuple[set[str], list[str]]:
         """What an action aims at (ids and components) and which components it restarts."""
@@ -49,39 +69,149 @@ class Actions:
             aimed = {target, *change.components}
             restarts = list(change.components) if action == "rollback_deploy" else []
             return aimed, restarts
+        if action == "deploy_fix":
+            if target in self.world.changes:
+                change = self.world.changes[target]
+                return {target, *change.components}, self._callers_of(change.components)
+            kind = self.world.scenario.components[target].kind
+            if kind in STATEFUL:  # compatible code goes to the services that use it
+                return {target}, self._callers_of((target,))
+            return {target}, [] if kind == "third_party" else [target]
         return {target}, [target] if action == "restart" else []
 
-    def _run(self, at: float, action: str, target: str) -> Generator[simpy.Event, Any, None]:
+    def duration(self, action: str, target: str) -> float:
+        """How long ``action`` on ``target`` runs now (a fault's remedy time if it has one)."""
+        aimed, _ = self.targets(action, target)
+        planned = self.faults.remedied_by(action, aimed)
+        if planned:
+            return max(f.remedies[action] for f in planned)
+        return DEFAULT_DURATIONS[action]
+
+    def harm(self, action: str, target: str) -> str | None:
+        """Why ``action`` on ``target`` hurts by its nature, or ``None``."""
+        topo = self.world.topology
+        if action in ("restart", "failover") and target in self.world.states:
+            spec = self.world.scenario.components[target]
+            if spec.replicas == 1 and spec.kind != "third_party":
+                gap = spec.restart_time if action == "restart" else FAILOVER_GAP
+                radius = topo.blast_radius(target)
+                eps = ", ".join(radius.failing_endpoints) or "nothing"
+                cache = " and empties its cache" if spec.kind in STATEFUL else ""
+                return (
+                    f"{target} has one instance: {action} takes it down for "
+                    f"{gap:.0f}s{cache} (fails {eps})"
+                )
+        if action == "isolate":
+            radius = topo.blast_radius(target)
+            if radius.failing_endpoints:
+                return f"isolating {target} fails {', '.join(radius.failing_endpoints)} for every shopper"
+        return None
+
+    def _callers_of(self, components: tuple[str, ...]) -> list[str]:
+        """The services whose code talks to ``components`` (what a compatible fix redeploys)."""
+        graph = self.world.topology.graph
+        callers = {c for comp in components for c in graph.predecessors(comp)}
+        kinds = self.world.scenario.components
+        return sorted(c for c in callers if kinds[c].kind in ("service", "web"))
+
+    def _run(
+        self, at: float, action: str, target: str, failed: str | None = None
+    ) -> Generator[simpy.Event, Any, list[str]]:
         yield self.env.timeout(at - self.env.now)
         world = self.world
         world.emit(self.env.now, "action.start", action=action, target=target)
         aimed, restarts = self.targets(action, target)
-        planned = self.faults.remedied_by(action, aimed)
-        duration = (
-            max(f.remedies[action] for f in planned) if planned else DEFAULT_DURATIONS[action]
-        )
+        duration = self.duration(action, target)
         started = self.env.now
+        if failed is None:
+            yield from self._side_effects(action, target, restarts, duration)
+        rest = duration - (self.env.now - started)
+        if rest > 0:
+            yield self.env.timeout(rest)
+        remedied = []
+        if failed is None:
+            remedied = [
+                f.id
+                for f in self.faults.remedied_by(action, aimed)
+                if self.faults.end(f.id, f"remedied by {action} {target}")
+            ]
+            self._after(action, target)
+        extra = {"failed": failed} if failed is not None else {}
+        world.emit(
+            self.env.now, "action.end", action=action, target=target, remedied=remedied, **extra
+        )
+        return remedied
+
+    def _side_effects(
+        self, action: str, target: str, restarts: list[str], duration: float
+    ) -> Generator[simpy.Event, Any, None]:
+        world = self.world
+        if action == "rollback_migration":
+            self._lock(target, duration)
+        if action == "failover" and world.states[target].replicas == 1:
+            spec = world.scenario.components[target]
+            if spec.kind != "third_party":
+                source = f"failover:{target}"
+                world.states[target].add(Effect(source=source, down_instances=(0,)))
+                yield self.env.timeout(FAILOVER_GAP)
+                world.states[target].remove(source)
         for component in restarts:
             yield from self._rolling_restart(component, f"{action}:{target}")
             previous = world.previous_versions.get(target, {})
             if action == "rollback_deploy" and component in previous:
                 world.states[component].version = previous[component]
-        rest = duration - (self.env.now - started)
-        if rest > 0:
-            yield self.env.timeout(rest)
-        remedied = [
-            f.id
-            for f in self.faults.remedied_by(action, aimed)
-            if self.faults.end(f.id, f"remedied by {action} {target}")
-        ]
-        world.emit(self.env.now, "action.end", action=action, target=target, remedied=remedied)
+        if action == "isolate":
+            world.states[target].add(
+                Effect(
+                    source=f"isolate:{target}",
+                    error_probability=1.0,
+                    error_class="Disabled",
+                    message=f"{target} disabled by operator",
+                )
+            )
+            self.isolated.add(target)
+
+    def _after(self, action: str, target: str) -> None:
+        if action == "restore" and target in self.isolated:
+            self.world.states[target].remove(f"isolate:{target}")
+            self.isolated.discard(target)
+        elif action == "scale_out":
+            self.world.states[target].add(
+                Effect(source=f"scale-out:{target}", capacity_factor=SCALE_OUT_FACTOR)
+            )
+
+    def _lock(self, change_id: str, duration: float) -> None:
+        """Rolling a migration back locks the tables it altered until it is done."""
+        change = self.world.changes[change_id]
+        tables = tables_in(change.statements)
+        if not tables or not duration:
+            return
+        db = change.components[0]
+        source = f"lock:{change_id}"
+        self.world.states[db].add(
+            Effect(
+                source=source,
+                broken_tables=dict.fromkeys(sorted(tables), LOCK_MESSAGE),
+                table_error_class="LockNotAvailable",
+            )
+        )
+        self.env.process(self._unlock(db, source, duration))
+
+    def _unlock(self, db: str, source: str, after: float) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(after)
+        self.world.states[db].remove(source)
 
     def _rolling_restart(self, component: str, source: str) -> Generator[simpy.Event, Any, None]:
         state = self.world.states[component]
-        pause = self.world.scenario.components[component].restart_time
+        spec = self.world.scenario.components[component]
         for i in range(state.replicas):
             tag = f"{source}:{component}-{i}"
             state.add(Effect(source=tag, down_instances=(i,)))
             self.world.emit(self.env.now, "instance.restart", component=component, instance=i)
-            yield self.env.timeout(pause)
+            yield self.env.timeout(spec.restart_time)
             state.remove(tag)
+        if spec.kind in STATEFUL:
+            cold = f"cold-cache:{component}"
+            state.remove(cold)
+            state.add(Effect(source=cold, latency_factor=COLD_CACHE_FACTOR))
+            self.env.process(self._unlock(component, cold, COLD_CACHE_SECONDS))

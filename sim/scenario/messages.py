@@ -6,7 +6,7 @@ import difflib
 from functools import cache
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from sim.scenario.errors import PathPart, Problem
@@ -52,45 +52,49 @@ def describe(value: Any) -> str:
 
 
 @cache
-def _schema() -> dict[str, Any]:
-    return Scenario.model_json_schema()
+def _schema(root: type[BaseModel] = Scenario) -> dict[str, Any]:
+    return root.model_json_schema()
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    defs = _schema().get("$defs", {})
+def _resolve(node: dict[str, Any], root: type[BaseModel] = Scenario) -> dict[str, Any]:
+    defs = _schema(root).get("$defs", {})
     while "$ref" in node:
         node = defs[node["$ref"].rsplit("/", 1)[-1]]
     return node
 
 
-def allowed_keys(data: Any, path: tuple[PathPart, ...]) -> list[str]:
-    """The keys the schema allows in the mapping at ``path`` of ``data`` (for did-you-mean)."""
-    node: dict[str, Any] = _resolve(_schema())
+def allowed_keys(
+    data: Any, path: tuple[PathPart, ...], root: type[BaseModel] = Scenario
+) -> list[str]:
+    """The keys the schema of ``root`` allows in the mapping at ``path`` of ``data``."""
+    node: dict[str, Any] = _resolve(_schema(root), root)
     for part in path:
-        node = _pick_variant(node, data)
+        node = _pick_variant(node, data, root)
         if isinstance(part, int):
-            node = _resolve(node.get("items", {}))
+            node = _resolve(node.get("items", {}), root)
             data = data[part] if isinstance(data, list) and part < len(data) else None
         elif "properties" in node and part in node["properties"]:
-            node = _resolve(node["properties"][part])
+            node = _resolve(node["properties"][part], root)
             data = data.get(part) if isinstance(data, dict) else None
         elif isinstance(node.get("additionalProperties"), dict):
-            node = _resolve(node["additionalProperties"])
+            node = _resolve(node["additionalProperties"], root)
             data = data.get(part) if isinstance(data, dict) else None
         elif node.get("patternProperties"):
-            node = _resolve(next(iter(node["patternProperties"].values())))
+            node = _resolve(next(iter(node["patternProperties"].values())), root)
             data = data.get(part) if isinstance(data, dict) else None
         else:
             return []
-    node = _pick_variant(node, data)
+    node = _pick_variant(node, data, root)
     return sorted(node.get("properties", {}))
 
 
-def _pick_variant(node: dict[str, Any], data: Any) -> dict[str, Any]:
+def _pick_variant(
+    node: dict[str, Any], data: Any, root: type[BaseModel] = Scenario
+) -> dict[str, Any]:
     variants = node.get("oneOf") or node.get("anyOf")
     if not variants:
         return node
-    resolved = [_resolve(v) for v in variants]
+    resolved = [_resolve(v, root) for v in variants]
     if isinstance(data, dict):
         for variant in resolved:
             tag = variant.get("properties", {}).get("type", {}).get("const")
@@ -133,7 +137,9 @@ def _data_path(data: Any, loc: tuple[PathPart, ...]) -> tuple[PathPart, ...]:
     return tuple(path)
 
 
-def _message(err: ErrorDetails, source: Source, path: tuple[PathPart, ...]) -> str:
+def _message(
+    err: ErrorDetails, source: Source, path: tuple[PathPart, ...], root: type[BaseModel]
+) -> str:
     kind = err["type"]
     got = describe(err.get("input"))
     ctx = err.get("ctx") or {}
@@ -141,7 +147,9 @@ def _message(err: ErrorDetails, source: Source, path: tuple[PathPart, ...]) -> s
         return "required field is missing"
     if kind == "extra_forbidden":
         key = str(path[-1])
-        return f"unknown field {key!r}" + did_you_mean(key, allowed_keys(source.data, path[:-1]))
+        return f"unknown field {key!r}" + did_you_mean(
+            key, allowed_keys(source.data, path[:-1], root)
+        )
     if kind in _TYPE_WORDS:
         return f"expected {_TYPE_WORDS[kind]}, got {got}"
     if kind in _BOUNDS:
@@ -176,8 +184,10 @@ def _message(err: ErrorDetails, source: Source, path: tuple[PathPart, ...]) -> s
     return f"{err['msg'][0].lower()}{err['msg'][1:]}, got {got}"
 
 
-def problems_from(exc: ValidationError, source: Source) -> list[Problem]:
-    """One :class:`Problem` per pydantic error, at the line of the field it names."""
+def problems_from(
+    exc: ValidationError, source: Source, root: type[BaseModel] = Scenario
+) -> list[Problem]:
+    """One :class:`Problem` per pydantic error of a ``root`` document, at its field's line."""
     problems: dict[tuple[int, str], Problem] = {}
     errors = exc.errors()
     locs = [tuple(e["loc"]) for e in errors]
@@ -191,6 +201,8 @@ def problems_from(exc: ValidationError, source: Source) -> list[Problem]:
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             path = (*path, "type")
         # A value_error's message may already name its sub-field ("regions: ...").
-        problem = Problem(source.file, source.line_of(path), path, _message(err, source, path))
+        problem = Problem(
+            source.file, source.line_of(path), path, _message(err, source, path, root)
+        )
         problems.setdefault((problem.line, str(problem)), problem)
     return list(problems.values())

@@ -8,7 +8,9 @@ from sim.scenario.errors import PathPart
 from sim.scenario.messages import did_you_mean
 from sim.scenario.schema import (
     CHANGE_ACTIONS,
+    ROLLBACK_OF,
     Call,
+    Runbook,
     Scenario,
     SchemaMigrationFault,
 )
@@ -131,7 +133,7 @@ def check_references(s: Scenario) -> Iterator[Finding]:
             if action.target not in changes:
                 yield ("actions", i, "target"), _unknown("change", action.target, list(changes))
             else:
-                wanted = "migration" if action.action == "rollback_migration" else "deploy"
+                wanted = {v: k for k, v in ROLLBACK_OF.items()}[action.action]
                 if changes[action.target].kind != wanted:
                     got = changes[action.target].kind
                     yield (
@@ -142,6 +144,47 @@ def check_references(s: Scenario) -> Iterator[Finding]:
             yield ("actions", i, "target"), _unknown("component", action.target, comps)
         if action.at >= s.horizon:
             yield ("actions", i, "at"), "is at or after the horizon, so it never happens"
+    yield from _check_response(s)
+
+
+SYMBOLIC_TARGETS = ("$suspect", "$cause", "$failing-service", "$latest-deploy", "$isolated")
+LEADS = ("network", "lb")
+
+
+def _check_response(s: Scenario) -> Iterator[Finding]:
+    """The responder exists; runbook steps name things that exist."""
+    from sim.response.catalogue import BUILT_IN
+
+    known = sorted({*BUILT_IN, *s.runbooks})
+    if s.response.responder not in known:
+        yield ("response", "responder"), _unknown("responder", s.response.responder, known)
+    names = [*s.components, *(c.id for c in s.changes), *LEADS]
+    for name, book in s.runbooks.items():
+        if book.name != name:
+            yield (
+                ("runbooks", name, "name"),
+                f"expected the runbook's key {name!r}, got {book.name!r}",
+            )
+        for path, message in runbook_findings(book, names):
+            yield ("runbooks", name, *path), message
+
+
+def runbook_findings(book: Runbook, names: list[str] | None) -> Iterator[Finding]:
+    """Step targets that name nothing: unknown ``$symbols`` always, unknown names when the
+    scenario's ``names`` are given (a runbook file alone cannot know them)."""
+    for part in ("steps", "loop", "close"):
+        for i, step in enumerate(getattr(book, part)):
+            target = step.target
+            if target is None or target in SYMBOLIC_TARGETS:
+                continue
+            if target.startswith("$"):
+                yield (
+                    (part, i, "target"),
+                    f"expected one of {', '.join(SYMBOLIC_TARGETS)}, got {target!r}"
+                    + did_you_mean(target, list(SYMBOLIC_TARGETS)),
+                )
+            elif names is not None and target not in names:
+                yield (part, i, "target"), _unknown("component, change or lead", target, names)
 
 
 def check_signals(s: Scenario) -> Iterator[Finding]:

@@ -74,13 +74,20 @@ ActionKind = Literal[
     "restart",
     "rollback_deploy",
     "rollback_migration",
+    "rollback_config",
     "deploy_fix",
     "failover",
     "scale_out",
     "isolate",
+    "restore",
 ]
-# Actions whose target is a change id (the rest target a component).
-CHANGE_ACTIONS: frozenset[str] = frozenset({"rollback_deploy", "rollback_migration"})
+# Actions whose target is a change id (the rest target a component), and the change kind each needs.
+CHANGE_ACTIONS: frozenset[str] = frozenset(
+    {"rollback_deploy", "rollback_migration", "rollback_config"}
+)
+ROLLBACK_OF: Mapping[str, str] = MappingProxyType(
+    {"deploy": "rollback_deploy", "migration": "rollback_migration", "config": "rollback_config"}
+)
 
 
 class TimeDistribution(Model):
@@ -441,11 +448,174 @@ class RedHerrings(Model):
 
 
 class ScriptedAction(Model):
-    """A remedy applied at a fixed time (the responder API comes later)."""
+    """An action applied at a fixed time: the ``scripted`` responder's whole plan."""
 
     at: Duration
     action: ActionKind
     target: Name
+
+
+# -- response: runbooks and the modelled responders --------------------------------------
+
+RunbookCall = Literal[
+    "status",
+    "dashboard",
+    "alerts",
+    "logs",
+    "changes",
+    "deps",
+    "net",
+    "lb",
+    "thirdparty",
+    "restart",
+    "rollback",
+    "isolate",
+    "restore",
+    "failover",
+    "scale_out",
+    "fix",
+    "diagnose",
+    "remedy",
+    "notify",
+    "update",
+    "mitigated",
+    "resolved",
+    "wait",
+    "verify",
+]
+LeadKind = Literal["network", "lb", "change", "deploy", "config", "component", "thirdparty"]
+
+
+class When(Model):
+    """Conditions on a runbook step; every one given must hold (none given: always)."""
+
+    chase: LeadKind | None = Field(
+        default=None,
+        description="Follow a lead of this kind: happens with probability susceptibility × "
+        "how loud and plausible the lead looks in the evidence seen so far.",
+    )
+    diagnosed: bool | None = Field(default=None, description="A cause has been declared.")
+    failing: bool | None = Field(
+        default=None, description="The last look at the dashboard showed user-facing errors."
+    )
+    confident: bool | None = Field(
+        default=None, description="The leading hypothesis holds the profile's confidence share."
+    )
+    chance: Probability | None = Field(default=None, description="Taken with this probability.")
+
+
+class RunbookStep(Model):
+    """One step: an action-API call, its target, when to take it and how long it takes."""
+
+    call: RunbookCall
+    target: str | None = Field(
+        default=None,
+        description="A component, change or lead name, or one of $suspect (the leading "
+        "hypothesis), $cause (the declared cause), $failing-service, $latest-deploy.",
+    )
+    when: When = When()
+    takes: TimeDistribution | None = Field(
+        default=None, description="How long the step takes; default: the action API's."
+    )
+    note: str = ""
+
+
+class Profile(Model):
+    """How a modelled responder thinks and how fast it moves."""
+
+    pace: float = Field(
+        default=1.0, gt=0, le=10, description="Multiplier on time spent looking and talking."
+    )
+    skill: Probability = Field(default=0.6, description="Chance of reading a clue right.")
+    susceptibility: Probability = Field(
+        default=0.5, description="How readily a loud, plausible lead is chased."
+    )
+    confidence: float = Field(
+        default=0.6, gt=0, le=1, description="Belief share needed to declare a cause."
+    )
+    ack: bool = Field(default=True, description="Starts after acknowledging the page.")
+
+
+class Runbook(Model):
+    """Ordered steps with conditions, then a loop repeated until the incident is resolved."""
+
+    name: Name
+    description: str = ""
+    profile: Profile = Profile()
+    steps: tuple[RunbookStep, ...] = Field(min_length=1)
+    loop: tuple[RunbookStep, ...] = Field(
+        default=(), description="Repeated after the steps until recovery or the horizon."
+    )
+    close: tuple[RunbookStep, ...] = Field(
+        default=(), description="Once a check shows the shop recovered: declare, tell, verify."
+    )
+
+
+class Response(Model):
+    """Who answers the page: a built-in responder, a runbook of this scenario, or nobody."""
+
+    responder: Name = Field(
+        default="seed",
+        description="seed, changes-first, experienced, novice, oracle, scripted (the "
+        "actions: block), none, or the name of a runbook under runbooks:.",
+    )
+
+
+ScoreKey = Literal["detection", "mitigation", "resolution", "impact", "conduct"]
+
+
+class Slo(Model):
+    """The availability objective the error budget is counted against."""
+
+    objective: float = Field(default=0.999, gt=0, lt=1)
+    window: Duration = Field(default=30 * 86400.0, gt=0)
+
+
+class Scoring(Model):
+    """How this scenario weighs the parts of the 0–100 score."""
+
+    weights: Annotated[
+        Mapping[ScoreKey, float],
+        AfterValidator(_frozen_mapping),
+        WrapSerializer(_dump_mapping),
+    ] = Field(
+        default_factory=lambda: {  # type: ignore[arg-type]
+            "detection": 15.0,
+            "mitigation": 25.0,
+            "resolution": 20.0,
+            "impact": 20.0,
+            "conduct": 20.0,
+        }
+    )
+    slo: Slo = Slo()
+    windows: Annotated[
+        Mapping[Literal["detection", "mitigation", "resolution"], tuple[Duration, Duration]],
+        AfterValidator(_frozen_mapping),
+        WrapSerializer(_dump_mapping),
+    ] = Field(
+        default_factory=dict,
+        description="Per phase, [full marks at or under, nothing at or over], e.g. [2m, 15m].",
+    )
+
+    @field_validator("windows")
+    @classmethod
+    def _ordered(cls, windows: Mapping[str, tuple[float, float]]) -> Mapping[str, Any]:
+        bad = [k for k, (lo, hi) in windows.items() if not lo < hi]
+        if bad:
+            raise ValueError(
+                f"each window must go from a shorter to a longer time: {', '.join(bad)}"
+            )
+        return windows
+
+    @field_validator("weights")
+    @classmethod
+    def _positive(cls, weights: Mapping[str, float]) -> Mapping[str, float]:
+        bad = [k for k, v in weights.items() if v < 0]
+        if bad:
+            raise ValueError(f"weights must not be negative: {', '.join(bad)}")
+        if not any(weights.values()):
+            raise ValueError("at least one weight must be above zero")
+        return weights
 
 
 class Scenario(Model):
@@ -478,6 +648,11 @@ class Scenario(Model):
     logs: Logs = Logs()
     complaints: Complaints = Complaints()
     red_herrings: RedHerrings = RedHerrings()
+    response: Response = Response()
+    runbooks: NamedMap[Runbook] = Field(
+        default_factory=dict, description="Runbooks of this scenario, by name."
+    )
+    scoring: Scoring = Scoring()
 
 
 Call.model_rebuild()

@@ -1,0 +1,463 @@
+"""The action API: one set of calls for every responder.
+
+A modelled runbook responder, the interactive trainee, a notebook and a test all drive an
+incident through :class:`Incident`: *observations* return :class:`Evidence` computed from
+telemetry only; *actions* change component state through :mod:`sim.response.actions`;
+*communication* and *declarations* are recorded for scoring. Every call costs simulated time
+(a lognormal draw around the call's typical duration, scaled by the responder's pace); the
+simulation runs on while it is spent, so the world changes under the responder's feet.
+
+Bad input never raises: an unknown target or a refused action (rolling back a notice,
+deploying a fix before naming a cause) returns evidence with ``ok=False`` and a message that
+says what was expected, at no cost in time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from sim.response.actions import Actions
+from sim.response.evidence import RECENT, Evidence, View
+from sim.scenario.messages import did_you_mean
+from sim.scenario.schema import ROLLBACK_OF
+from sim.simulation import Simulation
+
+# Typical seconds a call takes a person (looking, typing, talking); the draw is lognormal.
+COSTS: dict[str, float] = {
+    "status": 60.0,
+    "dashboard": 90.0,
+    "alerts": 30.0,
+    "logs": 180.0,
+    "changes": 120.0,
+    "deps": 150.0,
+    "net": 300.0,
+    "lb": 240.0,
+    "thirdparty": 60.0,
+    "diagnose": 60.0,
+    "notify": 120.0,
+    "update": 180.0,
+    "mitigated": 30.0,
+    "resolved": 30.0,
+    # hands-on time before an action starts running (the action's own time comes on top)
+    "act": 60.0,
+}
+COST_CV = 0.4
+# Chance that an action's job fails and achieves nothing (it still takes its time).
+FAILURE: dict[str, float] = {
+    "restart": 0.02,
+    "rollback_deploy": 0.05,
+    "rollback_migration": 0.05,
+    "rollback_config": 0.03,
+    "deploy_fix": 0.10,
+    "failover": 0.08,
+    "scale_out": 0.03,
+    "isolate": 0.0,
+    "restore": 0.0,
+}
+FAILURE_REASONS: dict[str, str] = {
+    "restart": "pods stuck in ContainerCreating; restart aborted",
+    "rollback_deploy": "rollback job timed out waiting for the rollout",
+    "rollback_migration": "down-migration hit a lock timeout and was aborted",
+    "rollback_config": "config push rejected by the validator",
+    "deploy_fix": "the fix failed its integration tests",
+    "failover": "failover precheck failed: replica lag too high",
+    "scale_out": "no capacity left in the node pool",
+}
+OBSERVE = ("status", "dashboard", "alerts", "logs", "changes", "deps", "net", "lb", "thirdparty")
+ACT = ("restart", "rollback", "isolate", "restore", "failover", "scale_out", "fix")
+COMMUNICATE = ("notify", "update")
+DECLARE = ("diagnose", "mitigated", "resolved")
+LEADS = ("network", "lb")
+
+
+class HorizonReached(Exception):
+    """The run's horizon came before the call could finish."""
+
+
+def kind_of(call: str) -> str:
+    """observe | act | communicate | declare | wait."""
+    for kind, calls in (
+        ("observe", OBSERVE),
+        ("act", ACT),
+        ("communicate", COMMUNICATE),
+        ("declare", DECLARE),
+    ):
+        if call in calls:
+            return kind
+    return "wait"
+
+
+class Incident:
+    """One incident driven through the action API, over a running :class:`Simulation`.
+
+    ``pace`` multiplies the time every observation and message takes (an experienced
+    engineer reads a dashboard faster). ``lead`` on each call names the hypothesis the caller
+    is pursuing; it is recorded with the step (post-mortems show which leads were chased).
+    """
+
+    def __init__(
+        self,
+        simulation: Simulation,
+        horizon: float,
+        *,
+        pace: float = 1.0,
+        failures: bool = True,
+        progress: Callable[[float], None] | None = None,
+    ) -> None:
+        self.sim = simulation
+        self.horizon = horizon
+        self.pace = pace
+        self.failures = failures
+        self.progress = progress
+        self.view = View(simulation)
+        self.actions: Actions = simulation.actions
+        self.rng = simulation.streams("response/api")
+        self.steps: list[dict[str, Any]] = []
+        self.started_at: float | None = None
+        self.diagnosis: dict[str, Any] | None = None
+        self.cause: str | None = None
+        self.notified_at: float | None = None
+        self.stakeholders_at: float | None = None
+        self.mitigated_at: float | None = None
+        self.resolved_at: float | None = None
+
+    # -- time ------------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return float(self.sim.env.now)
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.horizon - self.now)
+
+    def _advance(self, until: float) -> None:
+        target = min(until, self.horizon)
+        if target > self.now:
+            self.sim.advance(target, self.progress)
+        if until > self.horizon:
+            raise HorizonReached
+
+    def _cost(self, call: str, takes: float | None) -> float:
+        if takes is not None:
+            return max(0.0, takes)
+        mean = COSTS[call] * (1.0 if call == "act" else self.pace)
+        sigma = math.sqrt(math.log(1 + COST_CV**2))
+        return round(mean * math.exp(self.rng.gauss(-sigma * sigma / 2, sigma)), 1)
+
+    def wait_for_page(self, step: float = 10.0, ack: bool = True) -> float | None:
+        """Run until the on-call engineer is paged (and has acknowledged, with ``ack``)."""
+        while self.now < self.horizon:
+            for incident in self.sim.pager.incidents:
+                at = incident["acknowledged_at"] if ack else incident["paged_at"]
+                if at is not None and at <= self.now:
+                    self.started_at = self.now
+                    return self.now
+            try:
+                self._advance(self.now + step)
+            except HorizonReached:
+                return None
+        return None
+
+    def start(self) -> None:
+        """Mark the responder as working from now (a drill may start before any page)."""
+        if self.started_at is None:
+            self.started_at = self.now
+
+    # -- recording ---------------------------------------------------------------------------
+    def _record(
+        self,
+        call: str,
+        target: str | None,
+        t: float,
+        ok: bool,
+        summary: str,
+        facts: dict[str, Any] | None = None,
+        lead: str | None = None,
+        remedied: list[str] | None = None,
+        harm: str | None = None,
+    ) -> Evidence:
+        evidence = Evidence(call, target, t, self.now, ok, summary, facts or {})
+        self.steps.append(
+            {
+                "i": len(self.steps),
+                "t": round(t, 6),
+                "end": round(self.now, 6),
+                "call": call,
+                "kind": kind_of(call),
+                "target": target,
+                "ok": ok,
+                "evidence": summary,
+                "lead": lead,
+                "herring": None,
+                "remedied": remedied or [],
+                "harmful": harm is not None,
+                "harm": harm,
+            }
+        )
+        return evidence
+
+    def _refuse(self, call: str, target: str | None, why: str, lead: str | None) -> Evidence:
+        return self._record(call, target, self.now, False, why, lead=lead)
+
+    def _look(
+        self,
+        call: str,
+        target: str | None,
+        read: Callable[[], tuple[str, dict[str, Any]]],
+        takes: float | None,
+        lead: str | None,
+    ) -> Evidence:
+        t = self.now
+        try:
+            self._advance(t + self._cost(call, takes))
+        except HorizonReached:
+            self._record(call, target, t, False, "horizon reached", lead=lead)
+            raise
+        summary, facts = read()
+        return self._record(call, target, t, True, summary, facts, lead=lead)
+
+    # -- observe -----------------------------------------------------------------------------
+    def status(self, *, takes: float | None = None, lead: str | None = None) -> Evidence:
+        """Regional or global? Which endpoints fail, per region, since when."""
+        return self._look("status", None, self.view.status, takes, lead)
+
+    def dashboard(
+        self, span: float = RECENT, *, takes: float | None = None, lead: str | None = None
+    ) -> Evidence:
+        """Per-endpoint traffic, failed share and p95 over the last ``span`` seconds (default
+        five minutes); orders against the expected curve."""
+        return self._look("dashboard", None, lambda: self.view.dashboard(span), takes, lead)
+
+    def alerts(self, *, takes: float | None = None, lead: str | None = None) -> Evidence:
+        """Alerts firing now."""
+        return self._look("alerts", None, self.view.alerts, takes, lead)
+
+    def logs(
+        self, component: str | None = None, *, takes: float | None = None, lead: str | None = None
+    ) -> Evidence:
+        """New ERROR signatures since the trouble began, and the loudest warnings."""
+        if component is not None and component not in self.sim.scenario.components:
+            return self._refuse("logs", component, self._unknown_component(component), lead)
+        return self._look("logs", component, lambda: self.view.logs(component), takes, lead)
+
+    def changes(self, *, takes: float | None = None, lead: str | None = None) -> Evidence:
+        """The change log as applied: deploys, migrations, config changes, notices."""
+        return self._look("changes", None, self.view.changes, takes, lead)
+
+    def deps(
+        self, component: str | None = None, *, takes: float | None = None, lead: str | None = None
+    ) -> Evidence:
+        """Health of every component (or of one and its dependencies); the deepest failing."""
+        if component is not None and component not in self.sim.scenario.components:
+            return self._refuse("deps", component, self._unknown_component(component), lead)
+        return self._look("deps", component, lambda: self.view.deps(component), takes, lead)
+
+    def net(self, *, takes: float | None = None, lead: str | None = "network") -> Evidence:
+        """Network checks: edge and synthetic latency by region, loss, maintenance notices."""
+        return self._look("net", None, self.view.net, takes, lead)
+
+    def lb(self, *, takes: float | None = None, lead: str | None = "lb") -> Evidence:
+        """Load-balancer checks: backends in rotation, its config changes."""
+        return self._look("lb", None, self.view.lb, takes, lead)
+
+    def thirdparty(self, *, takes: float | None = None, lead: str | None = None) -> Evidence:
+        """Vendors' status pages."""
+        return self._look("thirdparty", None, self.view.thirdparty, takes, lead)
+
+    # -- act -----------------------------------------------------------------------------------
+    def restart(self, component: str, **kw: Any) -> Evidence:
+        """Rolling restart of ``component`` (a single instance goes down while it restarts)."""
+        return self._act("restart", "restart", component, **kw)
+
+    def rollback(self, change: str, **kw: Any) -> Evidence:
+        """Roll back a deploy, a migration or a config change from the change log."""
+        lead = kw.get("lead")
+        known = self.sim.world.changes
+        if change not in known:
+            why = f"no change named {change!r}{did_you_mean(change, list(known))}"
+            return self._refuse("rollback", change, why, lead)
+        spec = known[change]
+        if spec.kind not in ROLLBACK_OF:
+            why = f"{change} is a {spec.kind}, not something that can be rolled back"
+            return self._refuse("rollback", change, why, lead)
+        if all(c.id != change for _, c in self.sim.world.applied):
+            return self._refuse("rollback", change, f"{change} has not been applied", lead)
+        if any(s["call"] == "rollback" and s["target"] == change and s["ok"] for s in self.steps):
+            return self._refuse("rollback", change, f"{change} was already rolled back", lead)
+        return self._act("rollback", ROLLBACK_OF[spec.kind], change, **kw)
+
+    def isolate(self, component: str, **kw: Any) -> Evidence:
+        """Disable a component: every call to it fails fast (e.g. payments offline)."""
+        if component in self.actions.isolated:
+            return self._refuse(
+                "isolate", component, f"{component} is already isolated", kw.get("lead")
+            )
+        return self._act("isolate", "isolate", component, **kw)
+
+    def restore(self, component: str, **kw: Any) -> Evidence:
+        """Undo an isolation."""
+        if component not in self.actions.isolated:
+            why = f"{component} is not isolated" + (
+                f" (isolated: {', '.join(sorted(self.actions.isolated))})"
+                if self.actions.isolated
+                else ""
+            )
+            return self._refuse("restore", component, why, kw.get("lead"))
+        return self._act("restore", "restore", component, **kw)
+
+    def failover(self, component: str, **kw: Any) -> Evidence:
+        """Switch to a standby (a database replica, a second payment provider)."""
+        return self._act("failover", "failover", component, **kw)
+
+    def scale_out(self, component: str, **kw: Any) -> Evidence:
+        """Add capacity to ``component`` (half as much again)."""
+        return self._act("scale_out", "scale_out", component, **kw)
+
+    def fix(self, target: str, **kw: Any) -> Evidence:
+        """Deploy compatible code for the declared cause (only once a cause is declared)."""
+        if self.cause is None:
+            why = "no cause declared yet: diagnose first, then deploy a fix for it"
+            return self._refuse("fix", target, why, kw.get("lead"))
+        known = {*self.sim.scenario.components, *self.sim.world.changes}
+        if target not in known:
+            why = f"no component or change named {target!r}{did_you_mean(target, sorted(known))}"
+            return self._refuse("fix", target, why, kw.get("lead"))
+        return self._act("fix", "deploy_fix", target, **kw)
+
+    def _act(
+        self,
+        call: str,
+        action: str,
+        target: str,
+        *,
+        takes: float | None = None,
+        lead: str | None = None,
+    ) -> Evidence:
+        on_change = action in ("rollback_deploy", "rollback_migration", "rollback_config")
+        if not on_change and action != "deploy_fix" and target not in self.sim.scenario.components:
+            return self._refuse(call, target, self._unknown_component(target), lead)
+        t = self.now
+        harm = self.actions.harm(action, target)
+        failed = (
+            FAILURE_REASONS.get(action, "failed")
+            if self.failures and self.rng.random() < FAILURE.get(action, 0.0)
+            else None
+        )
+        try:
+            self._advance(t + self._cost("act", takes))
+            process = self.actions.start(action, target, failed=failed)
+            while process.is_alive:
+                self._advance(self.now + max(1.0, self.actions.duration(action, target) / 10))
+                if not process.is_alive:
+                    break
+        except HorizonReached:
+            self._record(call, target, t, False, "horizon reached", lead=lead, harm=harm)
+            raise
+        remedied: list[str] = list(process.value or [])
+        took = self.now - t
+        if failed is not None:
+            summary = f"{call} {target} failed after {took:.0f}s: {failed}"
+        else:
+            summary = f"{call} {target} done in {took:.0f}s"
+        return self._record(
+            call, target, t, failed is None, summary, lead=lead, remedied=remedied, harm=harm
+        )
+
+    # -- communicate and declare --------------------------------------------------------------
+    def notify(self, message: str = "", **kw: Any) -> Evidence:
+        """Post to the status page (users)."""
+        ev = self._say("notify", message or self._status_message(), **kw)
+        if self.notified_at is None:
+            self.notified_at = ev.t
+        return ev
+
+    def update(self, message: str = "", **kw: Any) -> Evidence:
+        """Update stakeholders (support, business, leadership)."""
+        ev = self._say("update", message or self._stakeholder_message(), **kw)
+        if self.stakeholders_at is None:
+            self.stakeholders_at = ev.t
+        return ev
+
+    def _say(
+        self, call: str, message: str, *, takes: float | None = None, lead: str | None = None
+    ) -> Evidence:
+        return self._look(call, None, lambda: (message, {"message": message}), takes, lead)
+
+    def diagnose(
+        self, cause: str, *, takes: float | None = None, lead: str | None = None
+    ) -> Evidence:
+        """Declare the cause: a change id, a component, ``network`` or ``lb``."""
+        known = [*self.sim.scenario.components, *self.sim.world.changes, *LEADS]
+        if cause not in known:
+            why = f"no change, component or lead named {cause!r}{did_you_mean(cause, known)}"
+            return self._refuse("diagnose", cause, why, lead)
+        ev = self._look("diagnose", cause, lambda: (f"cause declared: {cause}", {}), takes, lead)
+        self.cause = cause
+        if self.diagnosis is None:
+            self.diagnosis = {"at": ev.t, "cause": cause, "step": len(self.steps) - 1}
+        return ev
+
+    def mitigated(self, **kw: Any) -> Evidence:
+        """Declare the user-facing impact over."""
+        ev = self._look(
+            "mitigated", None, lambda: ("declared mitigated", {}), kw.get("takes"), kw.get("lead")
+        )
+        if self.mitigated_at is None:
+            self.mitigated_at = ev.t
+        return ev
+
+    def resolved(self, **kw: Any) -> Evidence:
+        """Declare the incident resolved (cause removed and verified)."""
+        ev = self._look(
+            "resolved", None, lambda: ("declared resolved", {}), kw.get("takes"), kw.get("lead")
+        )
+        self.resolved_at = ev.t
+        return ev
+
+    def wait(self, seconds: float, *, lead: str | None = None) -> Evidence:
+        """Let simulated time pass (watching, waiting for a rollout)."""
+        t = self.now
+        try:
+            self._advance(t + max(0.0, seconds))
+        except HorizonReached:
+            self._record("wait", None, t, False, "horizon reached", lead=lead)
+            raise
+        return self._record("wait", None, t, True, f"waited {self.now - t:.0f}s", lead=lead)
+
+    def _status_message(self) -> str:
+        """What a status page would say now, from what the dashboards show."""
+        paths = {n: e.path for n, e in self.sim.scenario.endpoints.items()}
+        failing = [paths[e] for e in self.view.failing_endpoints()]
+        if self.mitigated_at is not None or not failing:
+            return "The issue is fixed; everything works again. We are monitoring."
+        onset = self.view.onset()
+        since = f" since {self.view.clock(onset)} UTC" if onset is not None else ""
+        return f"Some requests to {', '.join(failing)} fail{since}. We are investigating."
+
+    def _stakeholder_message(self) -> str:
+        """An update for support and the business: impact so far, cause, next step."""
+        lost = sum(r[7] for r in self.sim.engine.metrics.business_rows)
+        cur = self.sim.scenario.traffic.order_value.currency
+        cause = f"cause: {self.cause}" if self.cause else "cause not yet known"
+        state = "mitigated, monitoring" if self.mitigated_at is not None else "ongoing"
+        return f"Incident {state}; {cause}; lost revenue so far ≈ {lost:,.0f} {cur}."
+
+    # -- journal ---------------------------------------------------------------------------------
+    def _unknown_component(self, name: str) -> str:
+        comps = list(self.sim.scenario.components)
+        return f"no component named {name!r}{did_you_mean(name, comps)}"
+
+    def to_journal(self, responder: str, description: str) -> dict[str, Any]:
+        return {
+            "responder": responder,
+            "description": description,
+            "started_at": self.started_at,
+            "steps": self.steps,
+            "diagnosis": self.diagnosis,
+            "notified_at": self.notified_at,
+            "stakeholders_at": self.stakeholders_at,
+            "mitigated_at": self.mitigated_at,
+            "resolved_at": self.resolved_at,
+        }

@@ -1,0 +1,419 @@
+"""What an on-call engineer can look at, computed from telemetry only.
+
+Every function here reads what the run has *published* — closed metrics windows, firing
+alerts, kept log lines and their signatures, the change log as applied, load-balancer
+rotation, vendors' status pages — and returns plain facts plus one line for people. None of
+them reads the fault list: that is the point of the layer (design principle 3).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sim.telemetry.metrics import SERIES_COLUMNS
+
+if TYPE_CHECKING:
+    from sim.simulation import Simulation
+
+_S = {name: i for i, name in enumerate(SERIES_COLUMNS)}
+_T, _SCOPE, _NAME, _REQ = _S["t"], _S["scope"], _S["name"], _S["requests"]
+_ERR, _TO, _REJ, _P95 = _S["errors"], _S["timeouts"], _S["rejected"], _S["p95"]
+
+# How far back a look at a dashboard goes, and the quiet stretch compared against.
+RECENT = 300.0
+LOOKBACK = 3600.0
+TABLE_IN_ERROR = re.compile(r"\b(?:column|relation|table)\s+\"?([a-z_][a-z0-9_]*)\.", re.I)
+TABLE_IN_SQL = re.compile(
+    r"\b(?:ALTER TABLE|UPDATE|INSERT INTO|DELETE FROM|DROP TABLE|CREATE INDEX \w+ ON)\s+"
+    r"([a-z_][a-z0-9_]*)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one call to the action API showed or did."""
+
+    call: str
+    target: str | None
+    t: float
+    end: float
+    ok: bool
+    summary: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Totals:
+    """Requests and failures summed over some windows, with the worst p95 seen."""
+
+    requests: int = 0
+    failed: int = 0
+    p95: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        return self.failed / self.requests if self.requests else 0.0
+
+
+def tables_in(statements: Sequence[str]) -> set[str]:
+    """Tables a migration's statements touch (``ALTER TABLE users …`` → ``users``)."""
+    return {m.group(1).lower() for s in statements for m in TABLE_IN_SQL.finditer(s)}
+
+
+class View:
+    """Read-only access to what a run has published so far."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        self.sim = simulation
+        self.scenario = simulation.scenario
+        self.threshold = simulation.scenario.error_threshold
+
+    @property
+    def now(self) -> float:
+        return float(self.sim.env.now)
+
+    # -- metrics ---------------------------------------------------------------------------
+    def rows_since(self, start: float, scope: str | None = None) -> Iterator[Sequence[Any]]:
+        """Closed metrics rows of windows starting at or after ``start`` (newest first)."""
+        rows = self.sim.engine.metrics.rows
+        for i in range(len(rows) - 1, -1, -1):
+            row = rows[i]
+            if row[_T] < start:
+                return
+            if scope is None or row[_SCOPE] == scope:
+                yield row
+
+    def totals(self, scope: str, start: float, end: float | None = None) -> dict[str, Totals]:
+        """Per-name totals of ``scope`` series over windows in ``[start, end)``."""
+        out: dict[str, Totals] = {}
+        for row in self.rows_since(start, scope):
+            if end is not None and row[_T] >= end:
+                continue
+            acc = out.setdefault(row[_NAME], Totals())
+            acc.requests += row[_REQ]
+            acc.failed += row[_ERR] + row[_TO] + row[_REJ]
+            acc.p95 = max(acc.p95, row[_P95])
+        return out
+
+    def failing_endpoints(self, span: float = RECENT) -> dict[str, float]:
+        """Endpoints whose failed share over the last ``span`` seconds is above the SLO line."""
+        return {
+            name: round(t.ratio, 4)
+            for name, t in sorted(self.totals("endpoint", self.now - span).items())
+            if t.requests and t.ratio > self.threshold
+        }
+
+    def onset(self) -> float | None:
+        """Start of the current run of failing minutes, read off the endpoint graphs."""
+        per_t: dict[float, list[int]] = {}
+        for row in self.rows_since(self.now - LOOKBACK * 2, "endpoint"):
+            acc = per_t.setdefault(row[_T], [0, 0])
+            acc[0] += row[_REQ]
+            acc[1] += row[_ERR] + row[_TO] + row[_REJ]
+        onset = None
+        for t in sorted(per_t, reverse=True):
+            n, bad = per_t[t]
+            if n and bad / n > self.threshold / 2:
+                onset = t
+            elif onset is not None and t < onset - 120:
+                break
+        return onset
+
+    def latency_ratio(self, scope: str, name: str, span: float) -> tuple[float, float | None]:
+        """Worst p95 of the last ``span`` seconds against the median p95 of the hour before."""
+        recent: list[float] = []
+        before: list[float] = []
+        start = self.now - span
+        for row in self.rows_since(self.now - span - LOOKBACK, scope):
+            if row[_NAME] != name or not row[_REQ]:
+                continue
+            (recent if row[_T] >= start else before).append(row[_P95])
+        if not recent or not before:
+            return 1.0, None
+        before.sort()
+        base = before[len(before) // 2]
+        worst = max(recent)
+        when = None
+        for row in self.rows_since(start, scope):
+            if row[_NAME] == name and row[_P95] == worst:
+                when = row[_T]
+                break
+        return (worst / base if base else 1.0), when
+
+    # -- observations ------------------------------------------------------------------------
+    def status(self) -> tuple[str, dict[str, Any]]:
+        """Regional or global? Synthetic checks by region, and the failing endpoints."""
+        probes = self.totals("probe", self.now - RECENT)
+        regions: dict[str, list[str]] = {}
+        for key, t in sorted(probes.items()):
+            endpoint, _, region = key.partition("@")
+            regions.setdefault(region, [])
+            if t.requests and t.ratio > 0.5:
+                regions[region].append(endpoint)
+        failing = self.failing_endpoints()
+        bad_regions = [r for r, eps in regions.items() if eps]
+        if not failing and not bad_regions:
+            scope = "none"
+        elif bad_regions and len(bad_regions) < len(regions):
+            scope = "regional"
+        else:
+            scope = "global"
+        onset = self.onset()
+        if scope == "none":
+            line = "all regions green; no endpoint above the error threshold"
+        else:
+            if scope == "regional":
+                where = f"in {', '.join(bad_regions)} only"
+            elif bad_regions:
+                where = f"in every region ({', '.join(sorted(regions))})"
+            else:
+                where = "for shoppers everywhere (synthetic checks green: they skip these paths)"
+            eps = ", ".join(f"{e} {r:.0%}" for e, r in failing.items())
+            line = f"{scope} outage {where}; failing: {eps or 'synthetic checks only'}"
+            if onset is not None:
+                line += f"; since {self.clock(onset)}"
+        facts = {"scope": scope, "failing": failing, "regions": regions, "onset": onset}
+        return line, facts
+
+    def dashboard(self, span: float = RECENT) -> tuple[str, dict[str, Any]]:
+        """Requests, failed share and p95 per endpoint; orders against the expected curve."""
+        totals = self.totals("endpoint", self.now - span)
+        endpoints = {
+            name: {"requests": t.requests, "error_ratio": round(t.ratio, 4), "p95": t.p95}
+            for name, t in sorted(totals.items())
+        }
+        orders = sum(r[2] for r in self.sim.engine.metrics.business_rows if r[0] >= self.now - span)
+        expected = self.sim.expected_orders(self.now - span, self.now)
+        orders_ratio = orders / expected if expected else 1.0
+        failing = self.failing_endpoints(span)
+        edge, edge_at = self.latency_ratio("component", self._edge(), LOOKBACK)
+        facts = {
+            "span": span,
+            "endpoints": endpoints,
+            "failing": failing,
+            "orders_ratio": round(orders_ratio, 3),
+            "edge_latency_ratio": round(edge, 2),
+            "edge_latency_at": edge_at,
+            "onset": self.onset(),
+        }
+        if failing:
+            worst = ", ".join(f"{e} {r:.0%} failed" for e, r in failing.items())
+            line = f"{worst}; orders at {orders_ratio:.0%} of normal"
+        else:
+            line = f"every endpoint under {self.threshold:.0%} errors; orders at {orders_ratio:.0%} of normal"
+        if edge >= 1.5 and edge_at is not None:
+            line += f"; edge p95 peaked {edge:.1f}× normal at {self.clock(edge_at)}"
+        return line, facts
+
+    def alerts(self) -> tuple[str, dict[str, Any]]:
+        firing = [
+            {
+                "id": a["id"],
+                "monitor": a["monitor"],
+                "target": a["target"],
+                "severity": a["severity"],
+            }
+            for a in self.sim.monitors.firing()
+        ]
+        firing.sort(key=lambda a: (a["severity"] != "critical", a["id"]))
+        if not firing:
+            return "no alert firing", {"firing": []}
+        names = ", ".join(f"{a['monitor']}/{a['target']}" for a in firing[:6])
+        more = f" and {len(firing) - 6} more" if len(firing) > 6 else ""
+        return f"{len(firing)} firing: {names}{more}", {"firing": firing}
+
+    def logs(
+        self, component: str | None = None, since: float | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """The new ERROR signatures since the trouble began (or the last hour)."""
+        onset = self.onset()
+        start = since if since is not None else (onset - 300 if onset is not None else None)
+        if start is None:
+            start = self.now - LOOKBACK
+        sigs = self.sim.logs.top_signatures(n=8, level="ERROR", since=start, component=component)
+        warns = self.sim.logs.top_signatures(
+            n=3, level="WARN", since=self.now - LOOKBACK * 2, component=component
+        )
+        listed = [
+            {
+                "component": s.component,
+                "level": s.level,
+                "signature": s.signature,
+                "count": s.count,
+                "first_seen": s.first_seen,
+                "example": s.example,
+            }
+            for s in [*sigs, *warns]
+        ]
+        tables = sorted(
+            {m.group(1).lower() for s in sigs for m in TABLE_IN_ERROR.finditer(s.example)}
+        )
+        if sigs:
+            top = sigs[0]
+            line = f"top new error on {top.component}: {top.example} ({top.count:,} lines)"
+        else:
+            line = "no new error signature"
+        if warns:
+            line += f"; loudest warning: {warns[0].component}: {warns[0].example}"
+        return line, {"signatures": listed, "tables": tables, "since": start}
+
+    def changes(self) -> tuple[str, dict[str, Any]]:
+        """The change log as applied, newest first (last six hours)."""
+        applied: list[dict[str, Any]] = [
+            {
+                "id": c.id,
+                "kind": c.kind,
+                "at": t,
+                "author": c.author,
+                "description": c.description,
+                "components": list(c.components),
+                "tables": sorted(tables_in(c.statements)),
+            }
+            for t, c in reversed(self.sim.world.applied)
+            if t >= self.now - 6 * 3600
+        ]
+        if not applied:
+            return "no change in the last six hours", {"changes": []}
+        line = "; ".join(
+            f"{self.clock(c['at'])} {c['kind']} {c['id']} ({', '.join(c['components'])})"
+            for c in applied[:5]
+        )
+        return line, {"changes": applied}
+
+    def deps(self, component: str | None = None) -> tuple[str, dict[str, Any]]:
+        """Health of every component (or of one and what it calls): failed share and p95."""
+        topo = self.sim.world.topology
+        names = (
+            [component, *topo.graph.successors(component)]
+            if component is not None
+            else topo.components
+        )
+        totals = self.totals("component", self.now - RECENT)
+        health: dict[str, dict[str, Any]] = {}
+        for name in names:
+            t = totals.get(name, Totals())
+            ratio, _ = self.latency_ratio("component", name, RECENT)
+            health[name] = {
+                "error_ratio": round(t.ratio, 4),
+                "p95_ratio": round(ratio, 2),
+                "in_rotation": len(self.sim.engine.runtimes[name].available),
+                "replicas": self.sim.world.states[name].replicas,
+            }
+        failing = {n for n, h in health.items() if h["error_ratio"] > self.threshold}
+        deepest = sorted(
+            (n for n in failing if not failing & set(topo.graph.successors(n))),
+            key=lambda n: -health[n]["error_ratio"],
+        )
+        slow = sorted(
+            (n for n, h in health.items() if h["p95_ratio"] >= 1.8 and n not in failing),
+            key=lambda n: -health[n]["p95_ratio"],
+        )
+        if deepest:
+            parts = [f"{n} failing {health[n]['error_ratio']:.0%}" for n in deepest]
+            line = "deepest failing: " + ", ".join(parts)
+            callers = sorted(failing - set(deepest))
+            if callers:
+                line += f" (callers failing too: {', '.join(callers)})"
+        else:
+            line = "every dependency healthy"
+        if slow:
+            line += "; slow: " + ", ".join(f"{n} p95 {health[n]['p95_ratio']:.1f}×" for n in slow)
+        facts = {"components": health, "deepest": deepest, "failing": sorted(failing), "slow": slow}
+        return line, facts
+
+    def net(self) -> tuple[str, dict[str, Any]]:
+        """Network checks: edge and synthetic latency by region, loss, maintenance notices."""
+        edge, edge_at = self.latency_ratio("component", self._edge(), LOOKBACK)
+        regions: dict[str, float] = {}
+        for key in sorted(self.totals("probe", self.now - LOOKBACK)):
+            ratio, _ = self.latency_ratio("probe", key, LOOKBACK)
+            region = key.partition("@")[2]
+            regions[region] = max(regions.get(region, 1.0), round(ratio, 2))
+        notices = [
+            {"id": c.id, "at": t, "description": c.description}
+            for t, c in self.sim.world.applied
+            if c.kind == "notice" and t >= self.now - 6 * 3600
+        ]
+        edge_errors = self.totals("component", self.now - RECENT).get(self._edge(), Totals())
+        own = edge_errors.ratio if edge_errors.requests else 0.0
+        line = f"no packet loss; edge p95 {edge:.1f}× normal"
+        if edge_at is not None and edge >= 1.5:
+            line += f" (peak at {self.clock(edge_at)})"
+        if notices:
+            line += f"; notice {notices[-1]['id']}: {notices[-1]['description']}"
+        facts = {
+            "edge_latency_ratio": round(edge, 2),
+            "edge_latency_at": edge_at,
+            "regions": regions,
+            "loss": 0.0,
+            "notices": notices,
+            "edge_error_ratio": round(own, 4),
+        }
+        return line, facts
+
+    def lb(self) -> tuple[str, dict[str, Any]]:
+        """Load-balancer checks: backends in rotation, its own errors, recent config changes."""
+        edge = self._edge()
+        topo = self.sim.world.topology
+        backends = {
+            name: {
+                "in_rotation": len(self.sim.engine.runtimes[name].available),
+                "replicas": self.sim.world.states[name].replicas,
+            }
+            for name in [edge, *topo.graph.successors(edge)]
+        }
+        configs = [
+            {"id": c.id, "at": t, "description": c.description}
+            for t, c in self.sim.world.applied
+            if c.kind == "config" and edge in c.components and t >= self.now - 6 * 3600
+        ]
+        out = [n for n, b in backends.items() if b["in_rotation"] < b["replicas"]]
+        line = (
+            "every backend in rotation"
+            if not out
+            else "out of rotation: "
+            + ", ".join(f"{n} {backends[n]['in_rotation']}/{backends[n]['replicas']}" for n in out)
+        )
+        line += "; health checks passing" if not out else ""
+        if configs:
+            line += f"; config change {configs[-1]['id']}: {configs[-1]['description']}"
+        return line, {"backends": backends, "configs": configs, "out_of_rotation": out}
+
+    def thirdparty(self) -> tuple[str, dict[str, Any]]:
+        """Vendors' status pages (what each vendor says about itself)."""
+        pages: dict[str, str] = {}
+        for name, spec in self.scenario.components.items():
+            if spec.kind != "third_party":
+                continue
+            state = self.sim.world.states[name]
+            if state.hang or state.error_probability >= 0.5 or all(state.down):
+                pages[name] = "major outage"
+            elif state.error_probability > 0.01 or state.latency_factor > 2 or any(state.down):
+                pages[name] = "degraded performance"
+            else:
+                pages[name] = "operational"
+        if not pages:
+            return "no third-party services", {"providers": {}}
+        return "; ".join(f"{n}: {s}" for n, s in pages.items()), {"providers": pages}
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _edge(self) -> str:
+        topo = self.sim.world.topology
+        for name, spec in self.scenario.components.items():
+            if spec.kind == "load_balancer":
+                return name
+        return min(topo.components, key=lambda n: topo.layers().get(n, math.inf))
+
+    def clock(self, t: float) -> str:
+        """``HH:MM`` on the scenario's wall clock (what a dashboard shows)."""
+        from datetime import timedelta
+
+        return f"{self.scenario.clock_start + timedelta(seconds=round(t)):%H:%M}"
+
+
+__all__ = ["Evidence", "View", "tables_in"]

@@ -1,0 +1,556 @@
+"""Modelled responders: runbook followers with bounded rationality, the oracle, a script.
+
+A :class:`RunbookResponder` holds hypotheses about the cause (leads: ``network``, ``lb``,
+``change:<id>``, ``component:<name>``, ``thirdparty:<name>``) with weights, and updates them
+from the evidence each step returns — reading a clue right with the probability its profile's
+``skill`` gives. A step marked ``when: {chase: network}`` is taken with probability
+``susceptibility × loudness × plausibility``: how loud the lead is in what the responder has
+seen (an edge-latency spike, a maintenance notice, a config change on the load balancer just
+before the errors) times how plausible it is against the other hypotheses. Responders read
+telemetry only; the :class:`OracleResponder` is the one exception, by definition — it is the
+counterfactual that knows the cause.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sim.response.api import HorizonReached, Incident
+from sim.response.evidence import Evidence
+from sim.scenario.schema import Runbook, RunbookStep, ScriptedAction
+
+KIND_PRIOR = {"migration": 1.0, "deploy": 1.0, "config": 0.8, "notice": 0.6}
+SETTLE = 120.0  # seconds a check waits after an action before judging it
+MAX_LOOPS = 40
+
+
+class Responder(Protocol):
+    """Anything that can take the pager: ``respond`` drives the incident to the horizon."""
+
+    name: str
+    description: str
+
+    def respond(self, incident: Incident) -> None: ...
+
+
+@dataclass
+class Beliefs:
+    """Weights over leads; shares are weights over their sum."""
+
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def add(self, lead: str, weight: float) -> None:
+        self.weights[lead] = self.weights.get(lead, 0.0) + weight
+
+    def scale(self, lead: str, factor: float) -> None:
+        if lead in self.weights:
+            self.weights[lead] *= factor
+
+    def share(self, lead: str) -> float:
+        total = sum(self.weights.values())
+        return self.weights.get(lead, 0.0) / total if total else 0.0
+
+    def top(self) -> tuple[str | None, float]:
+        if not self.weights:
+            return None, 0.0
+        lead = max(sorted(self.weights), key=lambda k: self.weights[k])
+        return lead, self.share(lead)
+
+
+def lead_target(lead: str) -> str:
+    """``change:mig-2041`` → ``mig-2041``; ``network`` stays ``network``."""
+    return lead.partition(":")[2] or lead
+
+
+class RunbookResponder:
+    """Follows a runbook: its steps in order, then its loop until recovery, then its close."""
+
+    def __init__(self, runbook: Runbook, rng: random.Random) -> None:
+        self.runbook = runbook
+        self.name = runbook.name
+        self.description = runbook.description
+        self.profile = runbook.profile
+        self.rng = rng
+        self.beliefs = Beliefs({"network": 0.15, "lb": 0.15})
+        self.failing: bool | None = None
+        self.recovered = False
+        self.acted_on: str | None = None
+        self.unverified = False  # something was done since the last check
+        self.closing = False
+        self.ruled_out: set[str] = set()
+        self.isolated: list[str] = []
+        self.onset: float | None = None
+        self.changes: list[dict[str, Any]] = []
+        self.tables: set[str] = set()
+        self.edge_ratio = 1.0
+        self.deps: dict[str, Any] = {}
+
+    # -- driving -----------------------------------------------------------------------------
+    def respond(self, incident: Incident) -> None:
+        incident.pace = self.profile.pace
+        if incident.wait_for_page(ack=self.profile.ack) is None:
+            return
+        self.inc = incident
+        try:
+            for step in self.runbook.steps:
+                if self.recovered:
+                    break
+                self.take(step)
+            loops = 0
+            while not self.recovered and self.runbook.loop and loops < MAX_LOOPS:
+                loops += 1
+                for step in self.runbook.loop:
+                    self.take(step)
+                    if self.recovered:
+                        break
+            if self.recovered:
+                self.closing = True
+                for step in self.runbook.close:
+                    self.take(step)
+        except HorizonReached:
+            return
+
+    def take(self, step: RunbookStep) -> Evidence | None:
+        """Take ``step`` if its conditions hold; update beliefs from what it returns."""
+        lead = self._when(step)
+        if lead is False:
+            return None
+        target = self._target(step)
+        if step.target is not None and target is None:
+            return None
+        takes = None
+        if step.takes is not None:
+            from sim.engine.streams import sampler
+
+            takes = sampler(step.takes, self.rng)()
+        return self.call(step.call, target, takes, lead if isinstance(lead, str) else None)
+
+    def _when(self, step: RunbookStep) -> bool | str:
+        """False when a condition fails; the chased lead's name when one is chased."""
+        w = step.when
+        if w.diagnosed is not None and (self.inc.cause is not None) != w.diagnosed:
+            return False
+        if w.failing is not None and bool(self.failing) != w.failing:
+            return False
+        if w.confident is not None:
+            _, share = self.beliefs.top()
+            if (share >= self.profile.confidence) != w.confident:
+                return False
+        if w.chance is not None and self.rng.random() >= w.chance:
+            return False
+        if w.chase is not None:
+            lead = self._lead_of_kind(w.chase)
+            if lead is None:
+                return False
+            p = self.profile.susceptibility * self.salience(lead)
+            if self.rng.random() >= p:
+                return False
+            return lead
+        return True
+
+    def _lead_of_kind(self, kind: str) -> str | None:
+        if kind in ("network", "lb"):
+            return kind if kind not in self.ruled_out else None
+        prefix = {"deploy": "change:", "config": "change:", "change": "change:"}.get(
+            kind, kind + ":"
+        )
+        wanted = {c["id"] for c in self.changes if kind in ("change", c["kind"])}
+        leads = [
+            lead
+            for lead in self.beliefs.weights
+            if lead.startswith(prefix)
+            and lead not in self.ruled_out
+            and (prefix != "change:" or lead_target(lead) in wanted)
+        ]
+        return max(sorted(leads), key=lambda k: self.beliefs.weights[k]) if leads else None
+
+    def salience(self, lead: str) -> float:
+        """Loudness × plausibility of a lead in the evidence seen so far, in [0, 1]."""
+        _, top_share = self.beliefs.top()
+        plausible = (self.beliefs.share(lead) / top_share) ** (1 / 3) if top_share else 0.0
+        if lead == "network":
+            loud = min(1.0, math.log(max(self.edge_ratio, 1.0)) / math.log(4.0))
+            if any(c["kind"] == "notice" for c in self.changes):
+                loud = max(loud, 0.6)
+        elif lead == "lb":
+            loud = (
+                1.0
+                if any(
+                    c["kind"] == "config" and self._edge() in c["components"] for c in self.changes
+                )
+                else 0.3
+            )
+        else:
+            loud = 0.7
+        return loud * plausible
+
+    def _edge(self) -> str:
+        for name, spec in self.inc.sim.scenario.components.items():
+            if spec.kind == "load_balancer":
+                return name
+        return ""
+
+    # -- targets -----------------------------------------------------------------------------
+    def _target(self, step: RunbookStep) -> str | None:
+        t = step.target
+        if t is None or not t.startswith("$"):
+            return t
+        if t == "$suspect":
+            lead, _ = self.beliefs.top()
+            return lead
+        if t == "$cause":
+            cause = self.inc.cause
+            if cause is None:
+                return None
+            return self._lead_for(cause)
+        if t == "$failing-service":
+            return self._failing_service()
+        if t == "$latest-deploy":
+            deploys = [
+                c
+                for c in self.changes
+                if c["kind"] == "deploy" and f"change:{c['id']}" not in self.ruled_out
+            ]
+            return f"change:{deploys[0]['id']}" if deploys else None
+        if t == "$isolated":
+            return f"component:{self.isolated[-1]}" if self.isolated else None
+        return None
+
+    def _lead_for(self, name: str) -> str:
+        if name in ("network", "lb"):
+            return name
+        if name in self.inc.sim.world.changes:
+            return f"change:{name}"
+        kind = (
+            self.inc.sim.scenario.components[name].kind
+            if name in self.inc.sim.scenario.components
+            else ""
+        )
+        return f"thirdparty:{name}" if kind == "third_party" else f"component:{name}"
+
+    def _failing_service(self) -> str | None:
+        comps = self.deps.get("components", {})
+        kinds = self.inc.sim.scenario.components
+        failing = sorted(
+            (n for n in self.deps.get("failing", []) if kinds[n].kind == "service"),
+            key=lambda n: -comps[n]["error_ratio"],
+        )
+        failing = [n for n in failing if f"component:{n}" not in self.ruled_out]
+        return f"component:{failing[0]}" if failing else None
+
+    # -- calls -------------------------------------------------------------------------------
+    def call(
+        self, call: str, lead_or_name: str | None, takes: float | None, chased: str | None
+    ) -> Evidence | None:
+        inc = self.inc
+        lead = chased or (lead_or_name if lead_or_name and self._is_lead(lead_or_name) else None)
+        name = lead_target(lead_or_name) if lead_or_name else None
+        if call in ("status", "dashboard", "alerts", "changes", "thirdparty"):
+            ev: Evidence = getattr(inc, call)(takes=takes, lead=lead)
+        elif call in ("logs", "deps"):
+            ev = getattr(inc, call)(name, takes=takes, lead=lead)
+        elif call in ("net", "lb"):
+            ev = getattr(inc, call)(takes=takes, lead=chased or call)
+        elif call == "verify":
+            if not (self.unverified or self.closing):
+                return None  # nothing was done since the last check
+            return self.verify()
+        elif call == "wait":
+            ev = inc.wait(takes if takes is not None else 300.0, lead=lead)
+        elif call in ("notify", "update", "mitigated", "resolved"):
+            ev = getattr(inc, call)(takes=takes, lead=lead)
+        elif call == "diagnose":
+            if name is None:
+                return None
+            ev = inc.diagnose(name, takes=takes, lead=lead)
+        elif call == "remedy":
+            if lead_or_name is None:
+                return None
+            return self.remedy(self._lead_for(name) if name else lead_or_name, takes)
+        else:  # restart, rollback, isolate, restore, failover, scale_out, fix
+            if name is None:
+                return None
+            ev = getattr(inc, call)(name, takes=takes, lead=lead)
+            self.unverified = True
+            if call == "isolate" and ev.ok:
+                self.isolated.append(name)
+            if call == "restore" and ev.ok and name in self.isolated:
+                self.isolated.remove(name)
+            if ev.ok and call not in ("isolate", "restore"):
+                self.acted_on = lead or self._lead_for(name)
+        self.learn(ev)
+        return ev
+
+    def _is_lead(self, text: str) -> bool:
+        return text in ("network", "lb") or ":" in text
+
+    def remedy(self, lead: str, takes: float | None) -> Evidence | None:
+        """The action a lead calls for: roll back a change, restart a component, fail over a vendor."""
+        inc = self.inc
+        name = lead_target(lead)
+        if lead.startswith("change:"):
+            kind = inc.sim.world.changes[name].kind
+            if kind == "notice":
+                ev = inc.wait(300.0, lead=lead)
+            else:
+                ev = inc.rollback(name, takes=takes, lead=lead)
+        elif lead.startswith("thirdparty:"):
+            ev = inc.failover(name, takes=takes, lead=lead)
+        elif lead.startswith("component:"):
+            ev = inc.restart(name, takes=takes, lead=lead)
+        elif lead == "lb":
+            configs = [
+                c for c in self.changes if c["kind"] == "config" and self._edge() in c["components"]
+            ]
+            if configs:
+                ev = inc.rollback(configs[0]["id"], takes=takes, lead=lead)
+            else:
+                ev = inc.restart(self._edge(), takes=takes, lead=lead)
+        else:
+            ev = inc.wait(300.0, lead=lead)
+        self.unverified = True
+        if ev.ok or "already rolled back" in ev.summary:
+            self.acted_on = lead
+        elif ev.end == ev.t:  # refused: nothing to do with this lead
+            self.rule_out(lead)
+        return ev
+
+    def verify(self) -> Evidence:
+        """Wait for things to settle, then look: judge the last action by what changed."""
+        inc = self.inc
+        inc.wait(SETTLE)
+        ev = inc.dashboard(span=SETTLE)
+        self.learn(ev)
+        if not self.failing:
+            self.recovered = True
+        elif self.acted_on is not None:
+            self.rule_out(self.acted_on)
+        self.acted_on = None
+        self.unverified = False
+        return ev
+
+    def rule_out(self, lead: str) -> None:
+        self.ruled_out.add(lead)
+        self.beliefs.scale(lead, 0.05)
+        if self.inc.cause is not None and self._lead_for(self.inc.cause) == lead:
+            self.inc.cause = None
+
+    # -- learning ------------------------------------------------------------------------------
+    def reads_right(self, bonus: float = 0.0) -> bool:
+        return self.rng.random() < min(1.0, self.profile.skill + bonus)
+
+    def learn(self, ev: Evidence) -> None:
+        f = ev.facts
+        if not ev.ok or not f:
+            return
+        if "onset" in f and f["onset"] is not None and self.onset is None:
+            self.onset = f["onset"]
+        if "failing" in f and ev.call in ("status", "dashboard"):
+            self.failing = bool(f["failing"])
+        if "edge_latency_ratio" in f:
+            self.edge_ratio = max(self.edge_ratio, f["edge_latency_ratio"])
+        handler = getattr(self, f"_learn_{ev.call}", None)
+        if handler is not None:
+            handler(f)
+
+    def _learn_status(self, f: dict[str, Any]) -> None:
+        if f["scope"] == "regional":
+            self.beliefs.scale("network", 2.0)
+
+    def _learn_changes(self, f: dict[str, Any]) -> None:
+        self.changes = f["changes"]
+        onset = self.onset if self.onset is not None else self.inc.started_at or self.inc.now
+        edge = self._edge()
+        for c in self.changes:
+            delta = onset - c["at"]
+            if delta < -60:
+                prior = 0.05
+            else:
+                prior = KIND_PRIOR[c["kind"]] * math.exp(-max(delta, 0) / 1800.0)
+                prior *= 2.0 if delta <= 600 else 1.0
+            if self.tables & set(c["tables"]):
+                prior *= 15.0
+            if c["kind"] == "notice":
+                self.beliefs.add("network", prior)
+                continue
+            lead = f"change:{c['id']}"
+            if lead not in self.beliefs.weights and lead not in self.ruled_out:
+                self.beliefs.add(lead, prior)
+            if c["kind"] == "config" and edge in c["components"]:
+                self.beliefs.add("lb", prior)
+
+    def _learn_logs(self, f: dict[str, Any]) -> None:
+        errors = [s for s in f["signatures"] if s["level"] == "ERROR"]
+        warns = [s for s in f["signatures"] if s["level"] == "WARN"]
+        if errors and self.reads_right(0.15 if f["tables"] else 0.0):
+            if f["tables"]:
+                self.tables |= set(f["tables"])
+                for c in self.changes:
+                    if self.tables & set(c["tables"]):
+                        self.beliefs.scale(f"change:{c['id']}", 15.0)
+                top = errors[0]["component"]
+                self.beliefs.add(self._lead_for(top), 0.5)
+            else:
+                self._suspect_component(errors[0]["component"], 3.0)
+        elif errors:
+            services = [s["component"] for s in errors if self._kind(s["component"]) == "service"]
+            if services:
+                self._suspect_component(services[0], 2.5)
+        for w in warns:
+            for c in self.changes:
+                if c["kind"] == "deploy" and w["component"] in c["components"]:
+                    self.beliefs.scale(f"change:{c['id']}", 1.5)
+
+    def _suspect_component(self, component: str, factor: float) -> None:
+        lead = self._lead_for(component)
+        if lead not in self.ruled_out:
+            self.beliefs.add(lead, 0.3)
+            self.beliefs.scale(lead, factor)
+        for c in self.changes:
+            if component in c["components"] and c["kind"] != "notice":
+                self.beliefs.scale(f"change:{c['id']}", factor)
+
+    def _learn_deps(self, f: dict[str, Any]) -> None:
+        self.deps = f
+        deepest = f["deepest"]
+        if deepest and self.reads_right(0.2):
+            self._suspect_component(deepest[0], 3.0)
+        elif f["failing"]:
+            services = [n for n in f["failing"] if self._kind(n) == "service"]
+            if services:
+                worst = max(services, key=lambda n: f["components"][n]["error_ratio"])
+                self._suspect_component(worst, 2.0)
+        for slow in f["slow"]:
+            lead = self._lead_for(slow)
+            if lead not in self.ruled_out:
+                self.beliefs.add(lead, 0.2)
+
+    def _learn_net(self, f: dict[str, Any]) -> None:
+        if f["loss"] == 0 and f["edge_error_ratio"] <= self.inc.view.threshold:
+            if self.reads_right(0.3):
+                self.rule_out("network")
+            else:
+                self.beliefs.scale("network", 0.7)
+
+    def _learn_lb(self, f: dict[str, Any]) -> None:
+        if not f["out_of_rotation"]:
+            if self.reads_right(0.3):
+                self.rule_out("lb")
+                for c in f["configs"]:
+                    self.beliefs.scale(f"change:{c['id']}", 0.3)
+            else:
+                self.beliefs.scale("lb", 0.7)
+
+    def _learn_thirdparty(self, f: dict[str, Any]) -> None:
+        for name, state in f["providers"].items():
+            lead = f"thirdparty:{name}"
+            if state == "major outage":
+                self.beliefs.add(lead, 5.0)
+            elif state == "operational":
+                self.beliefs.scale(lead, 0.2)
+
+    def _kind(self, component: str) -> str:
+        spec = self.inc.sim.scenario.components.get(component)
+        return spec.kind if spec is not None else ""
+
+
+class OracleResponder:
+    """Knows the cause (reads the fault list: it is the counterfactual, not a responder).
+
+    Starts at the page, names each active fault's target, applies its quickest remedy, tells
+    users and stakeholders while it runs, and declares the incident over once a check is clean.
+    """
+
+    name = "oracle"
+    description = "Knows the cause from the page on and applies its quickest remedy."
+
+    def respond(self, incident: Incident) -> None:
+        incident.pace = 0.5
+        if incident.wait_for_page(ack=False) is None:
+            return
+        faults = incident.sim.faults
+        try:
+            told = False
+            for fid in sorted(faults.active):
+                fault = faults.faults[fid]
+                action = min(sorted(fault.remedies), key=lambda a: fault.remedies[a])
+                target = self._target(incident, action, fault.targets)
+                incident.diagnose(target)
+                if not told:
+                    incident.notify()
+                    told = True
+                call = {
+                    "rollback_deploy": "rollback",
+                    "rollback_migration": "rollback",
+                    "rollback_config": "rollback",
+                    "deploy_fix": "fix",
+                }.get(action, action)
+                while fid in faults.active and incident.remaining > 0:
+                    if call == "rollback" and any(
+                        s["call"] == "rollback" and s["target"] == target and s["ok"]
+                        for s in incident.steps
+                    ):
+                        break
+                    getattr(incident, call)(target)
+            incident.update()
+            while incident.remaining > 0:
+                incident.wait(SETTLE)
+                if not incident.dashboard(span=SETTLE).facts.get("failing"):
+                    break
+            incident.mitigated()
+            incident.resolved()
+        except HorizonReached:
+            return
+
+    def _target(self, incident: Incident, action: str, targets: frozenset[str]) -> str:
+        changes = sorted(t for t in targets if t in incident.sim.world.changes)
+        comps = sorted(t for t in targets if t in incident.sim.scenario.components)
+        if action.startswith("rollback") or (action == "deploy_fix" and changes):
+            return changes[0]
+        return comps[0]
+
+
+class ScriptedResponder:
+    """The scenario's ``actions:`` block, at its times; then checks and declares it over."""
+
+    name = "scripted"
+    description = "The scenario's scripted actions at their fixed times."
+
+    def __init__(self, actions: tuple[ScriptedAction, ...]) -> None:
+        self.actions = sorted(actions, key=lambda a: a.at)
+
+    def respond(self, incident: Incident) -> None:
+        if not self.actions:
+            return
+        incident.failures = False
+        incident.start()
+        try:
+            for a in self.actions:
+                if a.at > incident.now:
+                    incident.wait(a.at - incident.now)
+                if a.action.startswith("rollback"):
+                    incident.rollback(a.target, takes=0.0)
+                elif a.action == "deploy_fix":
+                    incident.diagnose(a.target, takes=0.0)
+                    incident.fix(a.target, takes=0.0)
+                else:
+                    getattr(incident, a.action)(a.target, takes=0.0)
+            incident.wait(SETTLE)
+            if not incident.dashboard(span=SETTLE).facts.get("failing"):
+                incident.mitigated()
+                incident.resolved()
+        except HorizonReached:
+            return
+
+
+class NoResponder:
+    """Nobody answers the page: the do-nothing counterfactual."""
+
+    name = "none"
+    description = "Nobody responds."
+
+    def respond(self, incident: Incident) -> None:
+        return None
