@@ -11,7 +11,15 @@ from typing import Any
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, err, load_or_report, out
+from sim.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    err,
+    load_or_report,
+    out,
+    report,
+)
 from sim.journal import Journal
 from sim.scenario import Scenario, format_duration, parse_duration
 
@@ -22,8 +30,11 @@ def add_parser(sub: Any) -> None:
         help="simulate a scenario and write its journal and pictures",
         description=(
             "Simulate SCENARIO (a file, or a name from the scenarios/ catalogue; default: the "
-            "seed incident, bad-schema-migration) and print what it cost. Writes "
-            "DIR/journal.json, DIR/timeline.png and DIR/graph.png."
+            "seed incident, bad-schema-migration) with a modelled responder on call, and print "
+            "what it cost and the responder's scorecard — against nobody responding and against "
+            "an oracle that knows the cause, on the same seed. Writes DIR/journal.json, "
+            "DIR/timeline.png, DIR/graph.png and the post-mortem DIR/report.md and "
+            "DIR/report.html."
         ),
     )
     p.add_argument("scenario", nargs="?", help="scenario file or catalogue name")
@@ -32,7 +43,27 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--out", type=Path, default=Path("out"), metavar="DIR", help="output folder (default: out/)"
     )
-    p.add_argument("--no-plots", action="store_true", help="write the journal only")
+    p.add_argument(
+        "--responder",
+        metavar="NAME",
+        help="who takes the pager: seed, changes-first, experienced, novice, oracle, scripted "
+        "(the scenario's actions: block), none, or a runbook of the scenario (default: the "
+        "scenario's response.responder, usually seed)",
+    )
+    p.add_argument(
+        "--runbook",
+        type=Path,
+        metavar="FILE",
+        help="a runbook YAML file to follow instead (see docs/response.md)",
+    )
+    p.add_argument(
+        "--no-counterfactuals",
+        action="store_true",
+        help="skip the do-nothing and oracle runs of the same seed (faster; no savings shown)",
+    )
+    p.add_argument(
+        "--no-plots", action="store_true", help="write the journal only (no pictures, no report)"
+    )
     p.add_argument(
         "--faults",
         choices=("all", "none"),
@@ -95,12 +126,35 @@ def main(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_INVALID
     scenario = loaded.scenario
+    runbook = None
+    if args.runbook is not None:
+        from sim.response.catalogue import load_runbook
+        from sim.scenario import ScenarioError
+
+        try:
+            runbook = load_runbook(args.runbook, scenario)
+        except ScenarioError as exc:
+            report(exc)
+            return EXIT_INVALID
+    responder = (
+        runbook.name if runbook is not None else args.responder or scenario.response.responder
+    )
+    known = _responders(scenario)
+    if runbook is None and responder not in known:
+        from sim.scenario.messages import did_you_mean
+
+        err.print(
+            f"--responder: no responder named {responder!r}{did_you_mean(responder, known)} "
+            f"(known: {', '.join(known)})",
+            soft_wrap=True,
+        )
+        return EXIT_INVALID
     seed = scenario.seed if args.seed is None else args.seed
     horizon = args.horizon or scenario.horizon
     baseline = " — baseline: faults removed" if args.faults == "none" else ""
     out.print(
         f"[bold]{scenario.name}[/] — seed {seed}, horizon {format_duration(horizon)}, "
-        f"engine request{baseline}"
+        f"engine request, responder {responder}{baseline}"
     )
     from sim.runner import run
 
@@ -113,6 +167,9 @@ def main(args: argparse.Namespace) -> int:
             source=loaded.path,
             source_sha256=loaded.sha256,
             faults=args.faults == "all",
+            responder=responder,
+            runbook=runbook,
+            counterfactuals=not args.no_counterfactuals,
             progress=progress,
         )
     except KeyboardInterrupt:
@@ -135,12 +192,29 @@ def main(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     print_summary(journal)
-    out.print("wrote " + ", ".join(str(p) for p in written))
+    from sim.cli.scorecard import print_scorecard
+
+    print_scorecard(journal)
+    out.print("wrote " + ", ".join(str(p) for p in written), soft_wrap=True)
     out.print(f"seed: {seed}")
     return EXIT_OK
 
 
-OUTPUTS = ("journal.json", "timeline.png", "graph.png")
+def _responders(scenario: Scenario) -> list[str]:
+    from sim.response.catalogue import BUILT_IN
+
+    return sorted({*BUILT_IN, *scenario.runbooks})
+
+
+OUTPUTS = (
+    "journal.json",
+    "timeline.png",
+    "graph.png",
+    "report.md",
+    "report.html",
+    "report-timeline.png",
+    "report-phases.png",
+)
 
 
 def write_outputs(journal: Journal, scenario: Scenario, out_dir: Path, plots: bool) -> list[Path]:
@@ -155,6 +229,9 @@ def write_outputs(journal: Journal, scenario: Scenario, out_dir: Path, plots: bo
         status = component_status(journal, topology)
         title = f"{scenario.name} (seed {journal.seed})"
         written.append(plot_graph(topology, out_dir / "graph.png", status, title=title))
+        from sim.report.postmortem import write_report
+
+        written += write_report(journal, out_dir)
     return written
 
 

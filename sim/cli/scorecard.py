@@ -1,0 +1,90 @@
+"""The scorecard as the terminal shows it after a run (and, later, after a drill)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from sim.cli.common import out
+from sim.journal import Journal
+from sim.scenario import format_duration
+
+
+def _since(seconds: float | None) -> str:
+    return "—" if seconds is None else f"+{format_duration(round(seconds))}"
+
+
+def _minutes(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f} min"
+
+
+def print_scorecard(journal: Journal) -> None:
+    """Phases, the parts of the score, conduct and what the response saved."""
+    from sim.cli.run import _clock
+    from sim.scoring import score
+
+    sc = score(journal)
+    cur = sc.currency
+    table = Table(
+        title=f"scorecard — responder {sc.responder}: {sc.score:.1f} / 100",
+        title_justify="left",
+    )
+    for col in ("phase", "at", "since impact", "note"):
+        table.add_column(col)
+    for name, phase in sc.phases.items():
+        if phase.status == "unresolved":
+            at = "[bold red]unresolved[/]"
+        elif phase.at is None:
+            at = "—" if phase.status == "n/a" else "never"
+        else:
+            at = _clock(journal, phase.at).split(" ")[0]
+        table.add_row(name, at, _since(phase.since_impact), phase.note)
+    out.print(table)
+
+    parts = Table(show_header=True, box=None, pad_edge=False)
+    for col in ("part", "weight", "earned"):
+        parts.add_column(col, justify="right" if col != "part" else "left")
+    total = sum(sc.weights.values())
+    for name, fraction in sc.parts.items():
+        weight = sc.weights.get(name, 0.0)
+        parts.add_row(name, f"{weight:g}", f"{100 * weight * fraction / total:.1f}")
+    out.print(parts)
+
+    c: dict[str, Any] = sc.conduct
+    lines = [
+        f"red herrings chased: {', '.join(c['herrings']) or 'none'}"
+        + (f" ({format_duration(round(c['herring_seconds']))})" if c["herring_seconds"] else ""),
+        f"wrong actions: {len(c['wrong_actions'])}, harmful actions: {len(c['harmful_actions'])}",
+        "users told: "
+        + (
+            f"{format_duration(round(c['notify_delay']))} after the page"
+            if c["notify_delay"] is not None
+            else "never"
+        )
+        + ", stakeholders updated: "
+        + (
+            f"{format_duration(round(c['stakeholder_delay']))} after the page"
+            if c["stakeholder_delay"] is not None
+            else "never"
+        ),
+    ]
+    cf = sc.counterfactual
+    if cf:
+        if cf.get("saved_minutes") is not None:
+            lines.append(
+                f"against nobody responding: {_minutes(cf['saved_minutes'])} of impact and "
+                f"{cf['saved_revenue']:,.0f} {cur} saved"
+            )
+        if cf.get("oracle_gap_minutes") is not None:
+            lines.append(
+                f"against the oracle: {_minutes(cf['oracle_gap_minutes'])} and "
+                f"{cf['oracle_gap_revenue']:,.0f} {cur} behind"
+                + (
+                    f"; resolved {_minutes(cf['resolve_gap_minutes'])} later"
+                    if cf.get("resolve_gap_minutes") is not None
+                    else ""
+                )
+            )
+    for line in lines:
+        out.print(line, soft_wrap=True)
