@@ -70,7 +70,7 @@ class Simulation:
 
         rules = scenario.monitors if scenario.monitors is not None else default_monitors(scenario)
         self.monitors = Monitors(
-            world, rules, scenario.window, self._capacity, self.expected_orders, self._error_lines
+            world, rules, scenario.window, self.capacity, self.expected_orders, self._error_lines
         )
         self.engine.metrics.listeners.append(self.monitors.on_window)
         self.pager = Pager(
@@ -115,7 +115,7 @@ class Simulation:
             self.streams(f"red-herring/{component}"),
         )
 
-    def _capacity(self, component: str) -> int:
+    def capacity(self, component: str) -> int:
         """Slots the component has now: per-instance capacity × instances in rotation."""
         rt = self.engine.runtimes[component]
         return rt.capacity() * len(rt.available)

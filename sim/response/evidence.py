@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 _S = {name: i for i, name in enumerate(SERIES_COLUMNS)}
 _T, _SCOPE, _NAME, _REQ = _S["t"], _S["scope"], _S["name"], _S["requests"]
 _ERR, _TO, _REJ, _P95 = _S["errors"], _S["timeouts"], _S["rejected"], _S["p95"]
+_BUSY, _QUEUED = _S["busy"], _S["queued"]
 
 # How far back a look at a dashboard goes, and the quiet stretch compared against.
 RECENT = 300.0
+SATURATED = 0.9  # share of a component's slots in use that reads as "saturated"
 LOOKBACK = 3600.0
 TABLE_IN_ERROR = re.compile(r"\b(?:column|relation|table)\s+\"?([a-z_][a-z0-9_]*)\.", re.I)
 TABLE_IN_SQL = re.compile(
@@ -144,6 +146,17 @@ class View:
                 when = row[_T]
                 break
         return (worst / base if base else 1.0), when
+
+    def load(self, span: float) -> dict[str, float]:
+        """Per component, the busiest share of its slots in the last ``span`` seconds (a full
+        queue counts as 100 %)."""
+        out: dict[str, float] = {}
+        for row in self.rows_since(self.now - span, "component"):
+            name = row[_NAME]
+            capacity = self.sim.capacity(name)
+            share = 1.0 if row[_QUEUED] else (row[_BUSY] / capacity if capacity else 0.0)
+            out[name] = round(max(out.get(name, 0.0), share), 3)
+        return out
 
     # -- observations ------------------------------------------------------------------------
     def status(self) -> tuple[str, dict[str, Any]]:
@@ -294,6 +307,7 @@ class View:
             else topo.components
         )
         totals = self.totals("component", self.now - RECENT)
+        load = self.load(RECENT)
         health: dict[str, dict[str, Any]] = {}
         for name in names:
             t = totals.get(name, Totals())
@@ -303,6 +317,7 @@ class View:
                 "p95_ratio": round(ratio, 2),
                 "in_rotation": len(self.sim.engine.runtimes[name].available),
                 "replicas": self.sim.world.states[name].replicas,
+                "saturation": load.get(name, 0.0),
             }
         failing = {n for n, h in health.items() if h["error_ratio"] > self.threshold}
         deepest = sorted(
@@ -323,7 +338,18 @@ class View:
             line = "every dependency healthy"
         if slow:
             line += "; slow: " + ", ".join(f"{n} p95 {health[n]['p95_ratio']:.1f}×" for n in slow)
-        facts = {"components": health, "deepest": deepest, "failing": sorted(failing), "slow": slow}
+        saturated = sorted(n for n, h in health.items() if h["saturation"] >= SATURATED)
+        if saturated:
+            line += "; saturated: " + ", ".join(
+                f"{n} {health[n]['saturation']:.0%} busy" for n in saturated
+            )
+        facts = {
+            "components": health,
+            "deepest": deepest,
+            "failing": sorted(failing),
+            "slow": slow,
+            "saturated": saturated,
+        }
         return line, facts
 
     def net(self) -> tuple[str, dict[str, Any]]:

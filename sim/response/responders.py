@@ -299,6 +299,8 @@ class RunbookResponder:
                 ev = inc.rollback(name, takes=takes, lead=lead)
         elif lead.startswith("thirdparty:"):
             ev = inc.failover(name, takes=takes, lead=lead)
+        elif lead.startswith("component:") and name in self.deps.get("saturated", []):
+            ev = inc.scale_out(name, takes=takes, lead=lead)
         elif lead.startswith("component:"):
             ev = inc.restart(name, takes=takes, lead=lead)
         elif lead == "lb":
