@@ -6,8 +6,6 @@ so ``import sim`` stays cheap and nothing depends on (or changes) the pyplot bac
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,20 +43,12 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     figure's (no tight bounding box), so callers get the size they asked for. The file is
     readable by all (0644), like one written with ``open``.
     """
+    from sim.atomic import atomic_file
+
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     fmt = target.suffix.lstrip(".").lower() or "png"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=fig.dpi)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private (0600); a picture is for sharing
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(target, binary=True) as fh:
+        fig.savefig(fh, format=fmt, dpi=fig.dpi)
     return target
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -1775,16 +1774,7 @@ def write_report(
 
 
 def _write_text(target: Path, text: str) -> Path:
-    """Write atomically: a temporary file in the same folder, then a rename (as journals are)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; a report is for sharing
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    """Write atomically (as journals are)."""
+    from sim.atomic import write_text
+
+    return write_text(target, text)

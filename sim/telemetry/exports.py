@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -139,12 +137,9 @@ def _jsonl(rows: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> str:
 
 
 def _write(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
+    from sim.atomic import write_text
+
+    return write_text(path, text)
 
 
 def write_exports(journal: Journal, folder: str | Path) -> list[Path]:
