@@ -68,8 +68,9 @@ def add_parser(sub: Any) -> None:
         "--faults",
         choices=("all", "none"),
         default="all",
-        help="none: the baseline — every fault and the scripted response removed — to count "
-        "false alarms (default: all)",
+        help="none: the baseline — every fault removed (and the scripted actions, which "
+        "answer them) — to count false alarms; a runbook responder still answers any page "
+        "(default: all)",
     )
     p.add_argument(
         "--export",

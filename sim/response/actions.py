@@ -96,7 +96,11 @@ class Actions:
                 gap = spec.restart_time if action == "restart" else FAILOVER_GAP
                 radius = topo.blast_radius(target)
                 eps = ", ".join(radius.failing_endpoints) or "nothing"
-                cache = " and empties its cache" if spec.kind in STATEFUL else ""
+                cache = (
+                    " and empties its cache"
+                    if action == "restart" and spec.kind in STATEFUL
+                    else ""
+                )
                 return (
                     f"{target} has one instance: {action} takes it down for "
                     f"{gap:.0f}s{cache} (fails {eps})"

@@ -26,6 +26,7 @@ _BUSY, _QUEUED = _S["busy"], _S["queued"]
 
 # How far back a look at a dashboard goes, and the quiet stretch compared against.
 RECENT = 300.0
+MIN_BASELINE = 12  # windows needed before a latency ratio means anything
 SATURATED = 0.9  # share of a component's slots in use that reads as "saturated"
 LOOKBACK = 3600.0
 TABLE_IN_ERROR = re.compile(r"\b(?:column|relation|table)\s+\"?([a-z_][a-z0-9_]*)\.", re.I)
@@ -127,18 +128,22 @@ class View:
         return onset
 
     def latency_ratio(self, scope: str, name: str, span: float) -> tuple[float, float | None]:
-        """Worst p95 of the last ``span`` seconds against the median p95 of the hour before."""
+        """Worst p95 of the last ``span`` seconds against the median p95 of everything seen in
+        that span and the hour before it (the median shrugs off the spike it is compared with,
+        so a spike shows from the first hour of a run on)."""
         recent: list[float] = []
-        before: list[float] = []
+        seen: list[float] = []
         start = self.now - span
         for row in self.rows_since(self.now - span - LOOKBACK, scope):
             if row[_NAME] != name or not row[_REQ]:
                 continue
-            (recent if row[_T] >= start else before).append(row[_P95])
-        if not recent or not before:
+            seen.append(row[_P95])
+            if row[_T] >= start:
+                recent.append(row[_P95])
+        if not recent or len(seen) < MIN_BASELINE:
             return 1.0, None
-        before.sort()
-        base = before[len(before) // 2]
+        seen.sort()
+        base = seen[len(seen) // 2]
         worst = max(recent)
         when = None
         for row in self.rows_since(start, scope):

@@ -87,6 +87,7 @@ class RunbookResponder:
         self.tables: set[str] = set()
         self.edge_ratio = 1.0
         self.deps: dict[str, Any] = {}
+        self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
 
     # -- driving -----------------------------------------------------------------------------
     def respond(self, incident: Incident) -> None:
@@ -232,12 +233,21 @@ class RunbookResponder:
         return f"thirdparty:{name}" if kind == "third_party" else f"component:{name}"
 
     def _failing_service(self) -> str | None:
-        comps = self.deps.get("components", {})
+        """The failing service a person would blame first: the worst one on the dependency
+        view, or — before anyone looked at dependencies — the first service behind the worst
+        failing endpoint."""
         kinds = self.inc.sim.scenario.components
+        comps = self.deps.get("components", {})
         failing = sorted(
             (n for n in self.deps.get("failing", []) if kinds[n].kind == "service"),
             key=lambda n: -comps[n]["error_ratio"],
         )
+        if not failing:
+            topo = self.inc.sim.world.topology
+            for endpoint in sorted(self.endpoints, key=lambda e: -self.endpoints[e]):
+                failing += [c for c in topo.critical_path(endpoint) if kinds[c].kind == "service"][
+                    :1
+                ]
         failing = [n for n in failing if f"component:{n}" not in self.ruled_out]
         return f"component:{failing[0]}" if failing else None
 
@@ -253,7 +263,9 @@ class RunbookResponder:
         elif call in ("logs", "deps"):
             ev = getattr(inc, call)(name, takes=takes, lead=lead)
         elif call in ("net", "lb"):
-            ev = getattr(inc, call)(takes=takes, lead=chased or call)
+            ev = getattr(inc, call)(
+                takes=takes, lead=chased or ("network" if call == "net" else "lb")
+            )
         elif call == "verify":
             if not (self.unverified or self.closing):
                 return None  # nothing was done since the last check
@@ -352,6 +364,7 @@ class RunbookResponder:
             self.onset = f["onset"]
         if "failing" in f and ev.call in ("status", "dashboard"):
             self.failing = bool(f["failing"])
+            self.endpoints = dict(f["failing"])
         if "edge_latency_ratio" in f:
             self.edge_ratio = max(self.edge_ratio, f["edge_latency_ratio"])
         handler = getattr(self, f"_learn_{ev.call}", None)
@@ -525,8 +538,8 @@ class ScriptedResponder:
         self.actions = sorted(actions, key=lambda a: a.at)
 
     def respond(self, incident: Incident) -> None:
-        if not self.actions:
-            return
+        if not self.actions or not incident.sim.faults_enabled:
+            return  # the script answers the scenario's faults; a baseline has none
         incident.failures = False
         incident.start()
         try:
