@@ -4,7 +4,8 @@
 
 Realistic: the seed scenario (bad-schema-migration) with everything on — shoppers on a
 daily curve, 7 endpoints over 13 components, load balancing, health checks, pools, retries,
-the circuit breaker, the migration fault and the scripted actions, red herrings, windowed metrics,
+the circuit breaker, the migration fault and the seed responder working through the action
+API, red herrings, windowed metrics,
 monitors and paging, structured logs with noise, and customer complaints. Its figure is simulated shopper requests (each walks a whole call tree)
 per second of wall time.
 
@@ -27,6 +28,8 @@ from pathlib import Path
 import simpy
 
 import sim
+from sim.response.api import Incident
+from sim.response.catalogue import make_responder
 from sim.simulation import Simulation
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +39,10 @@ def realistic(horizon: float | None = None) -> tuple[int, float]:
     """(requests, wall seconds) of one full run of the seed scenario."""
     scenario = sim.load_scenario(ROOT / "scenarios" / "bad-schema-migration.yaml")
     started = time.perf_counter()
+    until = horizon or scenario.horizon
     simulation = Simulation(scenario, scenario.seed)
-    simulation.advance(horizon or scenario.horizon)
+    make_responder("seed", scenario, scenario.seed).respond(Incident(simulation, until))
+    simulation.advance(until)
     return simulation.engine.requests, time.perf_counter() - started
 
 
