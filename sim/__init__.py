@@ -1,17 +1,19 @@
 """chaosdrill: a chaos-engineering simulator of an e-commerce platform, for outage drills.
 
-``import sim`` stays cheap: the engine, pandas and matplotlib load on first use.
+``import sim`` is nearly free: the scenario schema (pydantic), the engine, pandas and
+matplotlib load on first use of a name below. The pytest plugin (``sim.pytest_plugin``)
+loads in every pytest session where chaosdrill is installed, and imports this package
+first.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sim.scenario import Scenario, ScenarioError, load_scenario
-
 if TYPE_CHECKING:
     from sim.journal import Journal
     from sim.runner import run
+    from sim.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = ["Journal", "Scenario", "ScenarioError", "load_scenario", "run"]
 
@@ -27,4 +29,8 @@ def __getattr__(name: str) -> Any:
         from sim.journal import Journal
 
         return Journal
+    if name in ("Scenario", "ScenarioError", "load_scenario"):
+        import sim.scenario
+
+        return getattr(sim.scenario, name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

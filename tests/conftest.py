@@ -14,6 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 SEED_SCENARIO = SCENARIOS / "bad-schema-migration.yaml"
 
+# The invalid-scenario corpus is read by its own tests; the chaosdrill plugin must not collect
+# its files with an expect: block as regression scenarios (each would fail, by design).
+collect_ignore_glob = ["invalid/*.yaml", "invalid_runbooks/*.yaml"]
+
 
 @pytest.fixture(scope="session")
 def seed_scenario() -> Scenario:

@@ -12,7 +12,7 @@ from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.messages import problems_from
 from sim.scenario.references import check_references, check_signals
 from sim.scenario.schema import Scenario
-from sim.scenario.yamlsource import YamlProblem, read_yaml
+from sim.scenario.yamlsource import Source, YamlProblem, read_yaml
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,16 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
         source = read_yaml(text, file)
     except YamlProblem as exc:
         raise ScenarioError([exc.problem]) from None
+    return validate_source(source)
+
+
+def validate_source(source: Source) -> Scenario:
+    """Validate parsed YAML (or a document edited after parsing): shape, then references.
+
+    Problems are placed at the lines ``source`` remembers, or at the nearest ancestor's line
+    for paths it does not know (keys added after parsing).
+    """
+    file = source.file
     if not isinstance(source.data, dict):
         got = "an empty file" if source.data is None else type(source.data).__name__
         raise ScenarioError(

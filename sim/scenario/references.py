@@ -158,6 +158,9 @@ def _check_response(s: Scenario) -> Iterator[Finding]:
     known = sorted({*BUILT_IN, *s.runbooks})
     if s.response.responder not in known:
         yield ("response", "responder"), _unknown("responder", s.response.responder, known)
+    expected = s.expect.responder if s.expect is not None else None
+    if expected is not None and expected not in known:
+        yield ("expect", "responder"), _unknown("responder", expected, known)
     names = [*s.components, *(c.id for c in s.changes), *LEADS]
     for name, book in s.runbooks.items():
         if book.name != name:
