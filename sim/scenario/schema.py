@@ -511,7 +511,8 @@ class RunbookStep(Model):
     target: str | None = Field(
         default=None,
         description="A component, change or lead name, or one of $suspect (the leading "
-        "hypothesis), $cause (the declared cause), $failing-service, $latest-deploy.",
+        "hypothesis), $cause (the declared cause), $failing-service, $latest-deploy, "
+        "$isolated (the component this responder isolated last).",
     )
     when: When = When()
     takes: TimeDistribution | None = Field(
