@@ -273,6 +273,7 @@ def test_red_herrings_wrong_and_harmful_actions() -> None:
         "notify_delay": 120.0,
         "stakeholder_delay": 120.0,
         "premature_resolutions": 0,
+        "hints_used": 0,
     }
     card = score(journal(steps, notified=900.0, stakeholders=900.0))
     assert card.parts["conduct"] == pytest.approx(1 - 0.15 - 2 * 0.05 - 0.10 * 700 / 600)
@@ -635,3 +636,13 @@ plans = st.fixed_dictionaries(
 def test_a_slower_responder_never_scores_higher(plan: dict[str, Any], delay: float) -> None:
     """The same response, started later, with later consequences, scores no better."""
     assert score(responder_run(plan, delay)).score <= score(responder_run(plan, 0.0)).score
+
+
+def test_each_drill_hint_costs_five_points() -> None:
+    base = journal([])
+    plain = score(base).score
+    hinted = copy.deepcopy(base)
+    hinted["response"]["hints_used"] = 2
+    card = score(hinted)
+    assert card.conduct["hints_used"] == 2
+    assert card.score == pytest.approx(max(0.0, plain - 10.0))

@@ -69,6 +69,8 @@ def print_scorecard(journal: Journal) -> None:
             else "never"
         ),
     ]
+    if c.get("hints_used"):
+        lines.append(f"hints used: {c['hints_used']} (5 points off the score each)")
     cf = sc.counterfactual
     if cf:
         if cf.get("saved_minutes") is not None:

@@ -26,7 +26,8 @@ def conduct(journal: JournalLike) -> dict[str, Any]:
     - ``notify_delay`` / ``stakeholder_delay``: first user notification / stakeholder update
       minus acknowledgement (detection if never acknowledged, impact start if neither);
       ``None`` when it never happened;
-    - ``premature_resolutions``: "resolved" declarations made while a fault was still active.
+    - ``premature_resolutions``: "resolved" declarations made while a fault was still active;
+    - ``hints_used``: hints a drill trainee asked for (``response.hints_used``; 0 elsewhere).
     """
     doc = document(journal)
     summ = summary(doc)
@@ -65,4 +66,5 @@ def conduct(journal: JournalLike) -> dict[str, Any]:
         "notify_delay": delay("notified_at"),
         "stakeholder_delay": delay("stakeholders_at"),
         "premature_resolutions": len(declarations(doc).premature),
+        "hints_used": int(resp.get("hints_used") or 0),
     }

@@ -54,6 +54,7 @@ NOTIFY_WITHIN = 15 * MINUTE
 STAKEHOLDER_PENALTY = 0.10
 STAKEHOLDER_WITHIN = 30 * MINUTE
 PREMATURE_PENALTY = 0.10
+HINT_PENALTY = 5.0  # points off the final score per hint a drill trainee used
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,7 @@ def score(journal: JournalLike, weights: Mapping[str, float] | None = None) -> S
         parts={name: round(parts[name], 6) for name in PARTS},
         weights=chosen,
         windows=windows,
-        score=round(100 * total, 1),
+        score=max(0.0, round(100 * total - HINT_PENALTY * record["hints_used"], 1)),
         counterfactual=counterfactual(doc, phase, cost),
         responder=responder(doc),
         currency=str(doc.get("currency") or ""),
