@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.journal.record import FORMAT, Journal
 from sim.journal.summary import summarise
@@ -21,10 +21,17 @@ from sim.scenario.schema import Runbook, Scenario
 from sim.simulation import Simulation
 from sim.telemetry.metrics import BUSINESS_COLUMNS, ERROR_COLUMNS, SERIES_COLUMNS
 
+if TYPE_CHECKING:
+    from sim.response.responders import Responder
+
 
 def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 of the scenario's canonical JSON: equal content, equal hash, whatever the layout."""
-    return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
+    """SHA-256 of the scenario's canonical JSON: equal content, equal hash, whatever the layout.
+
+    The ``expect:`` block is left out: expectations are checked against a run, they do not
+    change it (and a scenario without one hashes as it did before the block existed).
+    """
+    return hashlib.sha256(scenario.model_dump_json(exclude={"expect"}).encode()).hexdigest()
 
 
 def run(
@@ -61,11 +68,49 @@ def run(
             for other in ("none", "oracle")
         }
     try:
-        simulation, response = _simulate(scenario, seed, until, faults, name, runbook, progress)
+        simulation, incident, agent = _simulate(
+            scenario, seed, until, faults, name, runbook, progress
+        )
         results = {other: f.result() for other, f in pending.items()}
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    return journal_of(
+        simulation,
+        incident,
+        agent.name,
+        agent.description,
+        source=source,
+        source_sha256=source_sha256,
+        counterfactuals=results,
+    )
+
+
+def journal_of(
+    simulation: Simulation,
+    incident: Incident,
+    responder: str,
+    description: str,
+    *,
+    source: str | None = None,
+    source_sha256: str | None = None,
+    counterfactuals: Mapping[str, Any] | None = None,
+    response_extra: Mapping[str, Any] | None = None,
+) -> Journal:
+    """The journal of a finished run: ``simulation`` driven by ``incident`` to its horizon.
+
+    ``sim.run`` and the interactive drill both assemble their journal here. The caller has
+    already advanced the simulation to the incident's horizon and called ``finish()``.
+    ``response_extra`` adds keys to the response section (a drill's ``hints_used``).
+    """
+    scenario = simulation.scenario
+    seed = simulation.seed
+    until = incident.horizon
+    faults = simulation.faults_enabled
+    response = incident.to_journal(responder, description)
+    if response_extra:
+        response.update(response_extra)
+    results = dict(counterfactuals or {})
     engine = simulation.engine
     schedule = simulation.faults
     timeline = simulation.timeline
@@ -175,7 +220,7 @@ def _simulate(
     name: str,
     runbook: Runbook | None,
     progress: Callable[[float], None] | None,
-) -> tuple[Simulation, dict[str, Any]]:
+) -> tuple[Simulation, Incident, Responder]:
     """One run: the responder drives the incident, then the horizon runs out."""
     simulation = Simulation(scenario, seed, faults=faults)
     agent = make_responder(name, scenario, seed, runbook)
@@ -183,7 +228,7 @@ def _simulate(
     agent.respond(incident)
     simulation.advance(until, progress)
     simulation.finish()
-    return simulation, incident.to_journal(agent.name, agent.description)
+    return simulation, incident, agent
 
 
 def counterfactual(
@@ -191,7 +236,8 @@ def counterfactual(
 ) -> dict[str, Any]:
     """The same run with responder ``name``: what the scorecard compares against."""
     scenario = Scenario.model_validate(document)
-    simulation, response = _simulate(scenario, seed, until, faults, name, None, None)
+    simulation, incident, agent = _simulate(scenario, seed, until, faults, name, None, None)
+    response = incident.to_journal(agent.name, agent.description)
     m = simulation.engine.metrics
     s = summarise(m.rows, m.business_rows, scenario.error_threshold, scenario.window)
     return {

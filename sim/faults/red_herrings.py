@@ -29,30 +29,44 @@ class RedHerrings:
     ) -> None:
         self.env = env
         self.world = world
+        self.log_burst = log_burst
         spec = world.scenario.red_herrings
         self.items: list[RedHerring] = list(spec.items) if spec.enabled else []
         self.records: list[dict[str, Any]] = []
         for item in self.items:
-            start = self._start(item)
-            target = item.target
-            if item.kind == "change" and item.change is not None:
-                target = ",".join(world.changes[item.change].components)
-            self.records.append(
-                {
-                    "id": item.id,
-                    "kind": item.kind,
-                    "target": target,
-                    "change": item.change,
-                    "start": start,
-                    "end": None if item.kind == "change" else start + item.duration,
-                    "note": item.note,
-                }
-            )
-            if item.kind in ("latency_blip", "slow_component"):
-                env.process(self._slowdown(item, start))
-            elif item.kind == "log_noise" and log_burst is not None and item.target:
-                message = item.message or "unexpected condition (benign)"
-                log_burst(item.target, item.level, message, start, item.duration, item.rate)
+            self._schedule(item, self._start(item))
+
+    def inject(self, item: RedHerring) -> dict[str, Any]:
+        """Start red herring ``item`` now, mid-run (a drill facilitator's extra signal).
+
+        The entry is already validated against the scenario (its id must be new); its own
+        ``start`` is ignored: it starts at the current simulated time. Returns its record.
+        """
+        if any(r["id"] == item.id for r in self.records):
+            raise ValueError(f"a red herring named {item.id!r} already exists")
+        self.items.append(item)
+        return self._schedule(item, float(self.env.now))
+
+    def _schedule(self, item: RedHerring, start: float) -> dict[str, Any]:
+        target = item.target
+        if item.kind == "change" and item.change is not None:
+            target = ",".join(self.world.changes[item.change].components)
+        record = {
+            "id": item.id,
+            "kind": item.kind,
+            "target": target,
+            "change": item.change,
+            "start": start,
+            "end": None if item.kind == "change" else start + item.duration,
+            "note": item.note,
+        }
+        self.records.append(record)
+        if item.kind in ("latency_blip", "slow_component"):
+            self.env.process(self._slowdown(item, start))
+        elif item.kind == "log_noise" and self.log_burst is not None and item.target:
+            message = item.message or "unexpected condition (benign)"
+            self.log_burst(item.target, item.level, message, start, item.duration, item.rate)
+        return record
 
     def _start(self, item: RedHerring) -> float:
         if item.start is not None:
@@ -63,7 +77,7 @@ class RedHerrings:
 
     def _slowdown(self, item: RedHerring, start: float) -> Generator[simpy.Event, Any, None]:
         assert item.target is not None
-        yield self.env.timeout(start)
+        yield self.env.timeout(start - self.env.now)
         state = self.world.states[item.target]
         source = f"red-herring:{item.id}"
         state.add(Effect(source=source, latency_factor=item.factor))

@@ -9,6 +9,7 @@ import simpy
 
 from sim.faults.registry import ActiveFault, resolve
 from sim.model.world import World
+from sim.scenario.schema import Fault
 
 
 class FaultSchedule:
@@ -32,9 +33,23 @@ class FaultSchedule:
         yield self.env.timeout(at)
         self.world.apply_change(self.env.now, self.world.changes[change_id])
 
+    def inject(self, fault: Fault) -> ActiveFault:
+        """Start ``fault`` now, mid-run (a drill facilitator's extra fault).
+
+        The entry is already validated against the scenario (its id must be new); its own
+        ``start`` is ignored: an injected fault starts at the current simulated time, and a
+        ``duration`` counts from then.
+        """
+        if fault.id in self.faults:
+            raise ValueError(f"a fault named {fault.id!r} already exists")
+        active = resolve(fault.model_copy(update={"start": float(self.env.now)}), self.world)
+        self.faults[active.id] = active
+        self.env.process(self._fault(active))
+        return active
+
     def _fault(self, fault: ActiveFault) -> Generator[simpy.Event, Any, None]:
         # Priority: a fault that starts with its change starts after the change is logged.
-        yield self.env.timeout(fault.start)
+        yield self.env.timeout(fault.start - self.env.now)
         yield self.env.timeout(0)
         for component, effect in fault.effects:
             self.world.states[component].add(effect)

@@ -1,0 +1,217 @@
+"""``chaosdrill drill``: take the pager — an interactive outage drill in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    catalogue_dirs,
+    err,
+    load_or_report,
+    out,
+)
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "drill",
+        help="take the pager: an interactive outage drill in the terminal",
+        description=(
+            "You are on call for the simulated shop of SCENARIO (a file or catalogue name; "
+            "default: bad-schema-migration). The drill starts quiet; when the page comes, "
+            "investigate and act with commands (type `help`), each costing simulated time. "
+            "At the end: your scorecard next to the experienced responder's and the "
+            "oracle's on the same seed, and DIR/session.json (replay it with `chaosdrill "
+            "replay`), DIR/journal.json, DIR/report.md and DIR/report.html. Guides: "
+            "docs/drill-trainee.md, docs/drill-facilitator.md."
+        ),
+    )
+    p.add_argument("scenario", nargs="?", help="scenario file or catalogue name")
+    p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    p.add_argument(
+        "--as",
+        dest="name",
+        metavar="NAME",
+        default="trainee",
+        help="your name, as the journal and scorecard show it (default: trainee)",
+    )
+    p.add_argument(
+        "--random",
+        action="store_true",
+        help="a scenario from the catalogue, chosen by the seed and not named until the end",
+    )
+    p.add_argument(
+        "--script",
+        type=Path,
+        metavar="FILE",
+        help="read the commands from FILE (one a line, # comments) instead of the keyboard",
+    )
+    p.add_argument(
+        "--facilitator",
+        action="store_true",
+        help="allow inject-fault and inject-herring (see docs/drill-facilitator.md)",
+    )
+    p.add_argument(
+        "--hints",
+        type=_count,
+        default=3,
+        metavar="N",
+        help="hint budget (default: 3; each hint used costs score)",
+    )
+    p.add_argument(
+        "--realtime",
+        type=_factor,
+        metavar="X",
+        help="run the clock at X× wall time between commands (default: only commands move it)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/drill"),
+        metavar="DIR",
+        help="output folder (default: out/drill)",
+    )
+    p.set_defaults(func=main)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("expected 0 or more")
+    return value
+
+
+def _factor(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError("expected a number above zero, such as 1 or 10")
+    return value
+
+
+def _pick(seed: int) -> Path | None:
+    """A catalogue scenario chosen by ``seed`` (the same seed, the same choice)."""
+    from sim.engine.streams import stream
+
+    files = sorted(
+        {p.name: p for d in reversed(catalogue_dirs()) for p in d.glob("*.y*ml")}.items()
+    )
+    if not files:
+        return None
+    return stream(seed, "drill/random").choice(files)[1]
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.random and args.scenario:
+        err.print("drill: give a SCENARIO or --random, not both")
+        return EXIT_USAGE
+    name = " ".join(str(args.name).split())
+    if not name:
+        err.print("drill: --as needs a name")
+        return EXIT_USAGE
+    script: list[str] | None = None
+    if args.script is not None:
+        script = _read_script(args.script)
+        if script is None:
+            return EXIT_INVALID
+    if args.random:
+        seed = args.seed if args.seed is not None else secrets.randbelow(1_000_000)
+        chosen = _pick(seed)
+        if chosen is None:
+            err.print("drill --random: no scenarios found in the catalogue")
+            return EXIT_INVALID
+        loaded = load_or_report(str(chosen))
+    else:
+        loaded = load_or_report(args.scenario)
+    if loaded is None:
+        return EXIT_INVALID
+    if not args.random:
+        seed = loaded.scenario.seed if args.seed is None else args.seed
+
+    from sim.drill.compare import Comparisons
+    from sim.drill.core import Drill
+    from sim.drill.outcome import conclude
+    from sim.drill.terminal import (
+        LineReader,
+        PromptReader,
+        Reader,
+        ScriptReader,
+        held_interrupts,
+        play,
+    )
+
+    out_dir: Path = args.out
+    session_file = out_dir / "session.json"
+    scenario = loaded.scenario
+    comparisons = Comparisons(scenario, seed, scenario.horizon)
+    try:
+        drill = Drill(
+            loaded,
+            seed,
+            console=out,
+            responder=name,
+            hints=args.hints,
+            facilitator=args.facilitator,
+            realtime=args.realtime,
+            random_pick=args.random,
+            comparisons=comparisons,
+            autosave=session_file,
+        )
+        try:
+            drill.session.write(session_file)
+        except OSError as exc:
+            err.print(f"{out_dir}: cannot write the session there: {exc.strerror or exc}")
+            return EXIT_INVALID
+        reader: Reader
+        if script is not None:
+            reader = ScriptReader(script, out)
+        elif sys.stdin.isatty() and sys.stdout.isatty() and _has_prompt_toolkit():
+            reader = PromptReader(drill)
+        elif sys.stdin.isatty():
+            reader = LineReader(sys.stdin, out, echo=False)  # the terminal echoes
+        else:
+            reader = LineReader(sys.stdin, out)
+        play(drill, reader, out)
+        with held_interrupts():
+            try:
+                conclude(drill, out_dir, out)
+            except OSError as exc:
+                err.print(f"{out_dir}: cannot write the drill's files: {exc.strerror or exc}")
+                return EXIT_INVALID
+    finally:
+        comparisons.close()
+    return EXIT_INTERRUPTED if drill.ended == "interrupted" else EXIT_OK
+
+
+def _has_prompt_toolkit() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("prompt_toolkit") is not None
+
+
+def _read_script(path: Path) -> list[str] | None:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        print(f"{path}:1: cannot read the script: {exc.strerror or exc}", file=sys.stderr)
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        print(f"{path}:{line}: expected UTF-8 text", file=sys.stderr)
+        return None
+    return text.splitlines()

@@ -1,0 +1,279 @@
+"""The drill's commands: names, arguments, help, and how a typed line splits into them.
+
+Every investigating or acting command is one call of the action API
+(:class:`sim.response.api.Incident`) and costs the simulated time that call costs; the rest
+(``help``, ``hint``, ``pause`` …) cost none. This table is the single source of the help
+text, the tab completion and the parser.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from sim.response.api import COSTS
+
+# What an argument names, for validation and completion.
+#   component | change | cause | target: a name the trainee can see (changes: applied ones)
+#   message | yaml: the rest of the line, as typed
+#   duration: 90s, 5m, 1h30m    command: a command name    none: no argument
+ARGS = ("none", "component", "change", "cause", "target", "message", "duration", "command", "yaml")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command of the drill prompt."""
+
+    name: str
+    usage: str
+    summary: str
+    detail: str = ""
+    arg: str = "none"
+    optional: bool = False  # the argument may be left out
+    api: str | None = None  # the Incident method called (None: costs no simulated time)
+    facilitator: bool = False  # only with --facilitator
+
+    @property
+    def cost(self) -> str:
+        """Typical simulated time, for help."""
+        if self.api is None:
+            return "no simulated time"
+        if self.api == "wait":
+            return "the duration given"
+        if self.api in COSTS:
+            return f"about {COSTS[self.api]:.0f}s of simulated time"
+        return f"about {COSTS['act']:.0f}s to start, then the action's own running time"
+
+
+COMMANDS: tuple[Command, ...] = (
+    # -- look ---------------------------------------------------------------------------------
+    Command(
+        "status",
+        "status",
+        "regional or global? which endpoints fail, per region, since when",
+        "Synthetic checks by region and the endpoints failing above the error threshold.",
+        api="status",
+    ),
+    Command(
+        "dashboard",
+        "dashboard",
+        "charts of the last 30 minutes: failures, latency, orders, lost revenue",
+        "Sparklines per endpoint (failed share, p95 latency, traffic) and for the business "
+        "(orders against normal, failed checkouts, lost revenue), one bar per minute.",
+        api="dashboard",
+    ),
+    Command("alerts", "alerts", "alerts firing now", api="alerts"),
+    Command(
+        "logs",
+        "logs [COMPONENT] [--grep TEXT]",
+        "new error signatures since the trouble began, and the loudest warnings",
+        "With COMPONENT, only that component's logs. With --grep TEXT, also the latest kept "
+        "log lines whose message contains TEXT (case-insensitive).",
+        arg="component",
+        optional=True,
+        api="logs",
+    ),
+    Command(
+        "changes",
+        "changes",
+        "the change log as applied: deploys, migrations, config changes, notices",
+        "The last six hours, newest first, with the tables a migration touches.",
+        api="changes",
+    ),
+    Command(
+        "deps",
+        "deps [COMPONENT]",
+        "health of every component (or of one and what it calls); the deepest failing",
+        "Failed share, p95 against normal, instances in rotation and how busy each is.",
+        arg="component",
+        optional=True,
+        api="deps",
+    ),
+    Command(
+        "net",
+        "net",
+        "network checks: edge latency by region, packet loss, maintenance notices",
+        api="net",
+    ),
+    Command(
+        "lb",
+        "lb",
+        "load-balancer checks: backends in rotation, its recent config changes",
+        api="lb",
+    ),
+    Command("thirdparty", "thirdparty", "vendors' status pages", api="thirdparty"),
+    # -- act ----------------------------------------------------------------------------------
+    Command(
+        "restart",
+        "restart COMPONENT",
+        "rolling restart of a component (instances go down one at a time)",
+        arg="component",
+        api="restart",
+    ),
+    Command(
+        "rollback",
+        "rollback CHANGE",
+        "roll back a deploy, a migration or a config change (an id from `changes`)",
+        arg="change",
+        api="rollback",
+    ),
+    Command(
+        "isolate",
+        "isolate COMPONENT",
+        "disable a component: every call to it fails fast",
+        arg="component",
+        api="isolate",
+    ),
+    Command(
+        "restore",
+        "restore COMPONENT",
+        "undo an isolation",
+        arg="component",
+        api="restore",
+    ),
+    Command(
+        "failover",
+        "failover COMPONENT",
+        "switch to a standby (a database replica, a second payment provider)",
+        arg="component",
+        api="failover",
+    ),
+    Command(
+        "scale",
+        "scale COMPONENT",
+        "add capacity to a component (half as much again)",
+        arg="component",
+        api="scale_out",
+    ),
+    Command(
+        "fix",
+        "fix TARGET",
+        "deploy compatible code for the declared cause (diagnose first)",
+        "TARGET is a component or a change id; the fix takes a while to build and roll out.",
+        arg="target",
+        api="fix",
+    ),
+    # -- declare and communicate --------------------------------------------------------------
+    Command(
+        "diagnose",
+        "diagnose CAUSE",
+        "declare the cause: a change id, a component, `network` or `lb`",
+        arg="cause",
+        api="diagnose",
+    ),
+    Command(
+        "notify",
+        "notify [MESSAGE]",
+        "post to the status page (users); without MESSAGE, a draft from the dashboards",
+        arg="message",
+        optional=True,
+        api="notify",
+    ),
+    Command(
+        "update",
+        "update [MESSAGE]",
+        "update stakeholders (support, business); without MESSAGE, a draft with the impact",
+        arg="message",
+        optional=True,
+        api="update",
+    ),
+    Command(
+        "wait",
+        "wait [DURATION]",
+        "let simulated time pass (default 5m): watch a rollout, let things settle",
+        "DURATION like 90s, 5m, 1h30m.",
+        arg="duration",
+        optional=True,
+        api="wait",
+    ),
+    Command(
+        "mitigated",
+        "mitigated",
+        "declare the user-facing impact over",
+        api="mitigated",
+    ),
+    Command(
+        "resolve",
+        "resolve",
+        "declare the incident resolved (cause removed and verified); ends the drill",
+        api="resolved",
+    ),
+    # -- the drill itself ---------------------------------------------------------------------
+    Command(
+        "hint",
+        "hint",
+        "ask the facilitator for a hint (from the telemetry; each one costs score)",
+    ),
+    Command("pause", "pause", "stop the clock (with --realtime)"),
+    Command("resume", "resume", "start the clock again (with --realtime)"),
+    Command(
+        "help", "help [COMMAND]", "list the commands, or explain one", arg="command", optional=True
+    ),
+    Command("quit", "quit", "end the drill now: scorecard, report and session are written"),
+    Command(
+        "inject-fault",
+        "inject-fault {id: ..., type: ..., ...}",
+        "start an extra fault now (facilitator)",
+        "One fault entry in the scenario file's syntax, on one line (YAML flow style), e.g. "
+        "{id: cache-down, type: crash, target: cache}. It starts now; `start` is ignored.",
+        arg="yaml",
+        facilitator=True,
+    ),
+    Command(
+        "inject-herring",
+        "inject-herring {id: ..., kind: ..., ...}",
+        "start an extra red herring now (facilitator)",
+        "One red_herrings item in the scenario file's syntax, on one line, e.g. "
+        "{id: noisy-cart, kind: log_noise, target: cart, message: 'cache miss storm', "
+        "rate: 30, duration: 20m}. It starts now.",
+        arg="yaml",
+        facilitator=True,
+    ),
+)
+
+BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
+ALIASES: dict[str, str] = {
+    "exit": "quit",
+    "?": "help",
+    "resolved": "resolve",
+    "scale-out": "scale",
+    "scale_out": "scale",
+    "3rdparty": "thirdparty",
+    "dash": "dashboard",
+}
+
+
+def available(facilitator: bool) -> list[Command]:
+    """The commands this drill offers."""
+    return [c for c in COMMANDS if facilitator or not c.facilitator]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A typed line, split: the command word (as typed, lower-cased), its words and rest."""
+
+    word: str
+    args: tuple[str, ...]
+    rest: str
+
+
+def split(line: str) -> Parsed | None:
+    """``None`` for an empty line or a comment; otherwise the command word and its arguments.
+
+    Arguments are split like a shell would (quotes group words); a line with unbalanced
+    quotes falls back to splitting on spaces. ``rest`` is everything after the command word,
+    untouched (messages and injected YAML are taken from it).
+    """
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    word, _, rest = text.partition(" ")
+    rest = rest.strip()
+    try:
+        args = tuple(shlex.split(rest))
+    except ValueError:
+        args = tuple(rest.split())
+    return Parsed(word.lower(), args, rest)
+
+
+__all__ = ["ALIASES", "ARGS", "BY_NAME", "COMMANDS", "Command", "Parsed", "available", "split"]

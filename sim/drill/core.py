@@ -1,0 +1,531 @@
+"""The drill: a trainee drives an incident through the action API, one typed line at a time.
+
+:class:`Drill` owns one seeded :class:`~sim.simulation.Simulation` and one
+:class:`~sim.response.api.Incident`. It starts quiet and runs the simulation until the page;
+then every line the trainee types is one command (see :mod:`sim.drill.commands`), answered on
+the drill's console. Commands that call the action API cost the simulated time the API
+charges; mistakes (unknown commands or names, missing arguments) cost nothing and are
+answered with a suggestion. Every line is recorded in the :class:`~sim.drill.session.Session`
+with the simulated time it was issued at, so :mod:`sim.cli.replay` can reproduce the drill.
+
+The clock is turn-based — it moves only on commands — unless ``realtime`` is set: then it
+runs at that many simulated seconds per wall second between commands (``pause`` stops it).
+
+Nothing the trainee can type shows the fault list, the scenario's name or its description;
+they are revealed by :meth:`Drill.finish`, with the scorecard.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from sim import __version__
+from sim.drill import render
+from sim.drill.commands import ALIASES, BY_NAME, Command, Parsed, available, split
+from sim.drill.compare import Comparisons
+from sim.drill.hints import next_hint
+from sim.drill.inject import InjectError, parse_fault, parse_herring
+from sim.drill.session import Session
+from sim.journal import Journal
+from sim.response.api import HorizonReached, Incident
+from sim.response.evidence import Evidence
+from sim.scenario import LoadedScenario, format_duration, parse_duration
+from sim.scenario.messages import did_you_mean
+from sim.simulation import Simulation
+
+LEADS = ("network", "lb")
+DEFAULT_WAIT = 300.0
+DESCRIPTION = "A person at the drill prompt (chaosdrill drill)."
+
+
+class Drill:
+    """One interactive drill over ``loaded`` with ``seed``; answers go to ``console``."""
+
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        seed: int,
+        *,
+        console: Console,
+        responder: str = "trainee",
+        hints: int = 3,
+        facilitator: bool = False,
+        realtime: float | None = None,
+        random_pick: bool = False,
+        comparisons: Comparisons | None = None,
+        source: str | None = None,
+        autosave: Path | None = None,
+        wallclock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.loaded = loaded
+        self.scenario = loaded.scenario
+        self.seed = seed
+        self.out = console
+        self.responder = responder
+        self.facilitator = facilitator
+        self.realtime = realtime
+        self.autosave = autosave
+        self.wallclock = wallclock
+        self.simulation = Simulation(self.scenario, seed)
+        self.incident = Incident(self.simulation, self.scenario.horizon)
+        self.comparisons = comparisons
+        self.others: dict[str, Journal] = {}
+        # the scenario path as the journal records it (a replay passes the recorded one)
+        self.source = loaded.path if source is None else source
+        self.session = Session(
+            scenario_path=self.source,
+            scenario_file=str(Path(loaded.path).resolve()),
+            scenario_sha256=loaded.sha256,
+            seed=seed,
+            responder=responder,
+            hints=hints,
+            facilitator=facilitator,
+            realtime=realtime,
+            random=random_pick,
+            version=__version__,
+        )
+        self.hints_left = hints
+        self.hints_given: set[str] = set()
+        self.hints_used = 0
+        self.paused = False
+        self.wall_mark: float | None = None
+        self.ended: str | None = None
+        self.journal: Journal | None = None
+        self.commands = {c.name: c for c in available(facilitator)}
+
+    # -- time --------------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.incident.now
+
+    @property
+    def horizon(self) -> float:
+        return self.incident.horizon
+
+    def clock(self, t: float | None = None, seconds: bool = True) -> str:
+        return render.clock(self.simulation, self.now if t is None else t, seconds)
+
+    def prompt(self) -> str:
+        paused = " paused" if self.paused and self.realtime else ""
+        return f"drill {self.clock()}{paused}> "
+
+    def projected(self) -> float:
+        """Where the clock stands now in realtime mode (it is applied on the next command)."""
+        if not self.realtime or self.paused or self.wall_mark is None:
+            return self.now
+        return min(self.horizon, self.now + self.realtime * (self.wallclock() - self.wall_mark))
+
+    def _tick(self) -> float:
+        """Realtime mode: move the clock by the wall time since the last command.
+
+        Returns the simulated time the coming command is recorded at: the target the clock
+        was advanced to (a replay advances to exactly that), or now.
+        """
+        target = self.projected()
+        if target > self.now:
+            self._advance_to(target)
+            return target
+        return self.now
+
+    def _advance_to(self, t: float) -> None:
+        if t >= self.horizon:
+            self.simulation.advance(self.horizon)
+            self.stop("horizon")
+        elif t > self.now:
+            self.simulation.advance(t)
+
+    # -- the run -----------------------------------------------------------------------------
+    def begin(self) -> None:
+        """Introduce the shift, run quietly until the page, show it."""
+        s = self.scenario
+        self.out.print(
+            Text.assemble(
+                ("chaosdrill drill", "bold"),
+                f" — {self.responder}, you are on call. Your shift starts at "
+                f"{s.clock_start:%H:%M} UTC and lasts {format_duration(s.horizon)} "
+                f"(seed {self.seed}).",
+            ),
+            soft_wrap=True,
+        )
+        mode = (
+            f"The clock runs at {self.realtime:g}× real time between commands (pause/resume)."
+            if self.realtime
+            else "The clock moves only when you type a command; each costs simulated time."
+        )
+        self.out.print(
+            f"{mode} Type `help` for the commands, `hint` for a hint "
+            f"({self.hints_left} available, each costs score).",
+            soft_wrap=True,
+        )
+        self.out.print("All quiet. Waiting for the pager…", style="dim")
+        paged = self.incident.wait_for_page(ack=False)
+        self.session.paged_at = paged
+        if paged is None:
+            self.out.print("The shift ended without a page.")
+            self.stop("no page")
+            return
+        self.out.print(render.page(self.incident))
+        self.out.print(render.status_line(self.incident, None, self._extra()), soft_wrap=True)
+        if self.comparisons is not None:
+            self.comparisons.start()  # the runs to compare with, while the trainee works
+        self.wall_mark = self.wallclock()
+        self.save()
+
+    def issue(self, line: str, at: float | None = None) -> None:
+        """Run one typed line. ``at`` (a replay) is the simulated time it was recorded at."""
+        if self.ended is not None:
+            return
+        parsed = split(line)
+        if parsed is None:
+            return
+        if at is None:
+            t = self._tick()
+        else:
+            if at > self.now:
+                self._advance_to(at)
+            t = at
+        if self.ended is not None:
+            self.out.print("The shift is over: the horizon came while the clock was running.")
+            return
+        self.session.add(t, line.strip())
+        before = self.now
+        try:
+            self.dispatch(parsed)
+        except Exception as exc:  # a bug must not cost the trainee the drill
+            self.say(f"internal error ({type(exc).__name__}: {exc}); the drill goes on", "bold red")
+        if self.ended is None or self.ended == "horizon":
+            self.out.print(
+                render.status_line(self.incident, self.now - before, self._extra()),
+                soft_wrap=True,
+            )
+        if not self.paused:
+            self.wall_mark = self.wallclock()
+        self.save()
+
+    def stop(self, reason: str) -> None:
+        """End the drill (``finish`` then writes everything)."""
+        if self.ended is None:
+            self.ended = reason
+            self.session.ended = {"reason": reason, "t": self.now}
+
+    def save(self) -> None:
+        """Write session.json now (after every command: nothing is lost if the process dies)."""
+        if self.autosave is not None:
+            with contextlib.suppress(OSError):  # reported when the drill ends and writes
+                self.session.write(self.autosave)
+
+    def _extra(self) -> str:
+        bits = []
+        if self.realtime:
+            bits.append("paused" if self.paused else f"clock {self.realtime:g}×")
+        bits.append(f"hints left {self.hints_left}")
+        return " · ".join(bits)
+
+    # -- commands ----------------------------------------------------------------------------
+    def dispatch(self, parsed: Parsed) -> None:
+        name = ALIASES.get(parsed.word, parsed.word)
+        command = self.commands.get(name)
+        if command is None:
+            known = sorted(self.commands)
+            hint = did_you_mean(parsed.word, [*known, *ALIASES])
+            if name in BY_NAME:
+                self.say(f"{name} is a facilitator command (start the drill with --facilitator)")
+            else:
+                self.say(f"unknown command {parsed.word!r}{hint} — type `help` for the list")
+            return
+        handler: Callable[[Command, Parsed], None] = getattr(self, "_do_" + name.replace("-", "_"))
+        handler(command, parsed)
+
+    def say(self, message: str, style: str = "yellow") -> None:
+        self.out.print(Text(message, style), soft_wrap=True)
+
+    def _show(self, ev: Evidence | None, grep: str | None = None) -> None:
+        if ev is not None:
+            self.out.print(render.evidence(ev, self.incident, grep), soft_wrap=True)
+
+    def _call(self, fn: Callable[..., Evidence], *args: Any) -> Evidence | None:
+        try:
+            return fn(*args)
+        except HorizonReached:
+            self.say("The shift is over: the horizon came before that finished.", "bold")
+            self.stop("horizon")
+            return None
+
+    # names the trainee can see: components, applied changes, and the two leads
+    def components(self) -> list[str]:
+        return list(self.scenario.components)
+
+    def applied_changes(self) -> list[str]:
+        return [c.id for _, c in self.simulation.world.applied]
+
+    def _one(self, command: Command, parsed: Parsed, known: list[str], what: str) -> str | None:
+        """The single name argument, checked; ``None`` (and a message) when it is not right."""
+        if not parsed.args:
+            if command.optional:
+                return None
+            self.say(f"usage: {command.usage} — {command.summary}")
+            return None
+        name = parsed.args[0]
+        if name not in known:
+            listing = ", ".join(known) if len(known) <= 14 else f"{len(known)} names"
+            self.say(
+                f"no {what} named {name!r}{did_you_mean(name, known)} (known: {listing or 'none'})"
+            )
+            return None
+        if len(parsed.args) > 1:
+            self.say(f"usage: {command.usage} (one {what} at a time)")
+            return None
+        return name
+
+    def _observe(self, command: Command, parsed: Parsed) -> None:
+        if parsed.args:
+            self.say(f"usage: {command.usage} (no arguments)")
+            return
+        assert command.api is not None
+        self._show(self._call(getattr(self.incident, command.api)))
+
+    _do_status = _do_dashboard = _do_alerts = _do_changes = _observe
+    _do_net = _do_lb = _do_thirdparty = _observe
+
+    def _do_logs(self, command: Command, parsed: Parsed) -> None:
+        words = list(parsed.args)
+        grep: str | None = None
+        if "--grep" in words:
+            i = words.index("--grep")
+            if i + 1 >= len(words):
+                self.say("usage: logs [COMPONENT] --grep TEXT (TEXT in quotes if it has spaces)")
+                return
+            grep = " ".join(words[i + 1 :])
+            words = words[:i]
+        if len(words) > 1 or any(w.startswith("-") for w in words):
+            self.say(f"usage: {command.usage}")
+            return
+        component = None
+        if words:
+            component = self._one(
+                command, Parsed("logs", tuple(words), ""), self.components(), "component"
+            )
+            if component is None:
+                return
+        self._show(self._call(self.incident.logs, component), grep)
+
+    def _do_deps(self, command: Command, parsed: Parsed) -> None:
+        if parsed.args:
+            component = self._one(command, parsed, self.components(), "component")
+            if component is None:
+                return
+            self._show(self._call(self.incident.deps, component))
+        else:
+            self._show(self._call(self.incident.deps))
+
+    def _act(self, command: Command, parsed: Parsed) -> None:
+        target = self._one(command, parsed, self.components(), "component")
+        if target is None:
+            return
+        assert command.api is not None
+        self.say(f"{command.name} {target}: running…", "dim")
+        self._show(self._call(getattr(self.incident, command.api), target))
+
+    _do_restart = _do_isolate = _do_restore = _do_failover = _do_scale = _act
+
+    def _do_rollback(self, command: Command, parsed: Parsed) -> None:
+        change = self._one(command, parsed, self.applied_changes(), "change in the change log")
+        if change is None:
+            return
+        self.say(f"rollback {change}: running…", "dim")
+        self._show(self._call(self.incident.rollback, change))
+
+    def _do_fix(self, command: Command, parsed: Parsed) -> None:
+        known = [*self.components(), *self.applied_changes()]
+        target = self._one(command, parsed, known, "component or change")
+        if target is None:
+            return
+        self.say(f"fix {target}: building and rolling out compatible code…", "dim")
+        self._show(self._call(self.incident.fix, target))
+
+    def _do_diagnose(self, command: Command, parsed: Parsed) -> None:
+        known = [*self.components(), *self.applied_changes(), *LEADS]
+        cause = self._one(command, parsed, known, "change, component or lead")
+        if cause is None:
+            return
+        self._show(self._call(self.incident.diagnose, cause))
+
+    def _say_to(self, command: Command, parsed: Parsed) -> None:
+        assert command.api is not None
+        from sim.drill.terminal import printable
+
+        ev = self._call(getattr(self.incident, command.api), printable(parsed.rest))
+        if ev is not None:
+            who = "status page" if command.name == "notify" else "stakeholders"
+            self.out.print(Text.assemble((f"posted to the {who}: ", "dim"), ev.summary))
+
+    _do_notify = _do_update = _say_to
+
+    def _do_wait(self, command: Command, parsed: Parsed) -> None:
+        seconds = DEFAULT_WAIT
+        if parsed.args:
+            try:
+                seconds = parse_duration(parsed.rest.replace(" ", ""))
+            except ValueError:
+                self.say(f"usage: {command.usage} — a duration such as 90s, 5m or 1h30m")
+                return
+            if seconds <= 0:
+                self.say("wait for how long? a duration above zero, such as 5m")
+                return
+        self._show(self._call(self.incident.wait, seconds))
+
+    def _do_mitigated(self, command: Command, parsed: Parsed) -> None:
+        self._show(self._call(self.incident.mitigated))
+
+    def _do_resolve(self, command: Command, parsed: Parsed) -> None:
+        ev = self._call(self.incident.resolved)
+        if ev is not None:
+            self._show(ev)
+            self.stop("resolved")
+
+    def _do_quit(self, command: Command, parsed: Parsed) -> None:
+        self.stop("quit")
+
+    def _do_hint(self, command: Command, parsed: Parsed) -> None:
+        if self.hints_left <= 0:
+            self.say(f"no hints left (the budget was {self.session.hints})")
+            return
+        found = next_hint(self.incident, self.hints_given)
+        if found is None:
+            self.say("nothing new in the telemetry to point at (no hint used): try `wait 5m`")
+            return
+        key, text = found
+        self.hints_given.add(key)
+        self.hints_left -= 1
+        self.hints_used += 1
+        now = round(self.now, 6)
+        self.incident.steps.append(
+            {
+                "i": len(self.incident.steps),
+                "t": now,
+                "end": now,
+                "call": "hint",
+                "kind": "hint",
+                "target": None,
+                "ok": True,
+                "evidence": text,
+                "lead": None,
+                "herring": None,
+                "remedied": [],
+                "harmful": False,
+                "harm": None,
+            }
+        )
+        self.out.print(Text.assemble(("hint: ", "bold cyan"), text), soft_wrap=True)
+
+    def _do_pause(self, command: Command, parsed: Parsed) -> None:
+        if not self.realtime:
+            self.say("the clock only moves when you type a command; pause applies with --realtime")
+            return
+        if self.paused:
+            self.say("already paused; `resume` starts the clock again")
+            return
+        self.paused = True
+        self.wall_mark = None
+        self.session.pauses.append({"paused_at": self.now, "resumed_at": None})
+        self.say("clock paused", "bold")
+
+    def _do_resume(self, command: Command, parsed: Parsed) -> None:
+        if not self.realtime or not self.paused:
+            self.say("the clock is not paused")
+            return
+        self.paused = False
+        self.session.pauses[-1]["resumed_at"] = self.now
+        self.say(f"clock running again at {self.realtime:g}×", "bold")
+
+    def _do_help(self, command: Command, parsed: Parsed) -> None:
+        if parsed.args:
+            word = ALIASES.get(parsed.args[0].lower(), parsed.args[0].lower())
+            found = self.commands.get(word)
+            if found is None:
+                known = sorted(self.commands)
+                self.say(f"no command {word!r}{did_you_mean(word, known)}")
+                return
+            self.out.print(Text(found.usage, "bold"))
+            self.out.print(
+                found.summary + (f". {found.detail}" if found.detail else ""), soft_wrap=True
+            )
+            self.out.print(Text(f"costs {found.cost}", "dim"))
+            return
+        table = Table(box=None, pad_edge=False, show_header=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for c in self.commands.values():
+            table.add_row(c.usage, c.summary)
+        self.out.print(table)
+        self.out.print(
+            "Looking and acting cost simulated time; help, hint, pause and mistakes do not. "
+            "`help COMMAND` for more.",
+            style="dim",
+            soft_wrap=True,
+        )
+
+    def _do_inject_fault(self, command: Command, parsed: Parsed) -> None:
+        schedule = self.simulation.faults
+        try:
+            fault = parse_fault(parsed.rest, self.scenario, self.now, set(schedule.faults))
+        except InjectError as exc:
+            self.say(f"inject-fault: {exc}")
+            return
+        schedule.inject(fault)
+        entry = fault.model_dump(mode="json")
+        self.session.injections.append({"t": self.now, "kind": "fault", "entry": entry})
+        self.say(f"facilitator: fault {fault.id} injected at {self.clock()}", "bold magenta")
+
+    def _do_inject_herring(self, command: Command, parsed: Parsed) -> None:
+        herrings = self.simulation.red_herrings
+        taken = {r["id"] for r in herrings.records}
+        try:
+            item = parse_herring(parsed.rest, self.scenario, taken)
+        except InjectError as exc:
+            self.say(f"inject-herring: {exc}")
+            return
+        herrings.inject(item)
+        entry = item.model_dump(mode="json")
+        self.session.injections.append({"t": self.now, "kind": "herring", "entry": entry})
+        self.say(f"facilitator: red herring {item.id} injected at {self.clock()}", "bold magenta")
+
+    # -- the end -----------------------------------------------------------------------------
+    def finish(self) -> Journal:
+        """Run the rest of the horizon, and assemble the journal exactly as ``sim.run`` does."""
+        from sim.runner import journal_of
+
+        if self.journal is not None:
+            return self.journal
+        if self.ended is None:
+            self.stop("quit")
+        self.simulation.advance(self.horizon)
+        self.simulation.finish()
+        comparisons = self.comparisons or Comparisons(self.scenario, self.seed, self.horizon)
+        counterfactuals, others = comparisons.results()
+        self.others = others
+        self.journal = journal_of(
+            self.simulation,
+            self.incident,
+            self.responder,
+            DESCRIPTION,
+            source=self.source,
+            source_sha256=self.loaded.sha256,
+            counterfactuals=counterfactuals,
+            response_extra={"hints_used": self.hints_used},
+        )
+        self.session.scenario_name = self.scenario.name
+        self.session.journal_sha256 = hashlib.sha256(self.journal.to_json().encode()).hexdigest()
+        return self.journal
+
+
+__all__ = ["DESCRIPTION", "Drill"]

@@ -1,0 +1,131 @@
+"""Hints: what an experienced colleague would point at, read off the telemetry only.
+
+Every hint is computed from what the run has published (the same :class:`View` the action
+API answers from): the deepest failing dependency, a change that landed just before the
+errors, database errors naming a table a migration altered, a vendor's status page, a
+saturated component, healthy network and load balancer, communication not done yet, errors
+gone. None reads the fault list. Hints go from "where" to "what"; each is given once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from sim.response.evidence import tables_in
+
+if TYPE_CHECKING:
+    from sim.response.api import Incident
+
+CHANGE_WINDOW = 1800.0  # a change this long before the errors began is a suspect
+
+
+def candidates(incident: Incident) -> Iterator[tuple[str, str]]:
+    """``(key, text)`` of every hint that applies now, the most useful first."""
+    view = incident.view
+    failing = view.failing_endpoints()
+    onset = view.onset()
+    if not failing and onset is None:
+        if incident.steps:
+            yield (
+                "calm",
+                (
+                    "every endpoint is under the error threshold now: if you acted, check the "
+                    "dashboard once more, then declare `mitigated` and `resolve`"
+                ),
+            )
+        return
+    if not failing:
+        yield (
+            "recovered",
+            (
+                "the errors are back under the threshold: declare `mitigated`, tell users "
+                "(`notify`), and `resolve` once you are sure the cause is gone"
+            ),
+        )
+    _, deps = view.deps()
+    deepest: list[str] = deps["deepest"]
+    if deepest:
+        ratio = deps["components"][deepest[0]]["error_ratio"]
+        yield (
+            "deepest",
+            (
+                f"the deepest failing dependency is {deepest[0]} ({ratio:.0%} of its calls fail); "
+                "the other failing components call it"
+            ),
+        )
+    for name in deps["saturated"]:
+        busy = deps["components"][name]["saturation"]
+        yield (
+            f"saturated:{name}",
+            (f"{name} is saturated ({busy:.0%} busy): it is short of capacity rather than broken"),
+        )
+    _, vendors = view.thirdparty()
+    for name, state in vendors["providers"].items():
+        if state != "operational":
+            yield f"vendor:{name}", f"{name}'s status page reports {state}"
+    if onset is not None:
+        near = [
+            (onset - t, c)
+            for t, c in view.sim.world.applied
+            if c.kind != "notice" and onset - CHANGE_WINDOW <= t <= onset + 60
+        ]
+        if near:
+            delta, change = min(near, key=lambda item: abs(item[0]))
+            minutes = max(0, round(delta / 60))
+            when = "just as" if minutes == 0 else f"{minutes} minute{'s' * (minutes != 1)} before"
+            yield (
+                "change",
+                (
+                    f"a {change.kind} ({change.id}) landed {when} the errors began, at "
+                    f"{view.clock(t_of(incident, change.id))}"
+                ),
+            )
+    _, logs = view.logs()
+    tables = set(logs["tables"])
+    for t, change in reversed(view.sim.world.applied):
+        touched = tables & tables_in(change.statements)
+        if touched:
+            table = sorted(touched)[0]
+            yield (
+                "tables",
+                (
+                    f"the database errors name table {table}, and {change.kind} {change.id} "
+                    f"altered {table} at {view.clock(t)}"
+                ),
+            )
+            break
+    _, net = view.net()
+    _, lb = view.lb()
+    if (
+        net["edge_latency_ratio"] < 1.5
+        and net["edge_error_ratio"] <= view.threshold
+        and not lb["out_of_rotation"]
+    ):
+        yield (
+            "edge",
+            (
+                "the network and the load balancer look healthy now: edge latency is normal and "
+                "every backend is in rotation"
+            ),
+        )
+    if incident.notified_at is None:
+        yield "notify", "users have not been told yet: `notify` posts to the status page"
+    if incident.stakeholders_at is None:
+        yield "update", "support and the business have not heard from you: `update` them"
+
+
+def t_of(incident: Incident, change_id: str) -> float:
+    """When change ``change_id`` was applied (it is in the applied log)."""
+    return next(t for t, c in incident.sim.world.applied if c.id == change_id)
+
+
+def next_hint(incident: Incident, given: set[str]) -> tuple[str, str] | None:
+    """The most useful hint not given yet, or ``None`` when the telemetry has nothing new."""
+    for key, text in candidates(incident):
+        if key not in given:
+            return key, text
+    return None
+
+
+__all__ = ["candidates", "next_hint"]
