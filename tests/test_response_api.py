@@ -603,3 +603,26 @@ def test_nobody_responding_leaves_the_fault_on(seed_scenario: Scenario) -> None:
     assert fault["start"] == MIGRATION_AT
     assert fault["ended"] is None
     assert journal.events("fault.end") == []
+
+
+def test_a_fix_in_the_background_returns_at_once_and_completes_later(
+    seed_scenario: Scenario,
+) -> None:
+    """The drill's rollout: the call returns after the hands-on minute; the step gets its
+    end and what it remedied when the 25-minute rollout is over."""
+    inc = Incident(Simulation(seed_scenario, 7), 7200)
+    inc.failures = False
+    wait_until(inc, 2700.0)
+    inc.diagnose("mig-2041", takes=0.0)
+    ev = inc.fix("mig-2041", takes=60.0, background=True)
+    assert ev.ok
+    assert ev.end - ev.t == pytest.approx(60.0)
+    assert "started" in ev.summary
+    step = inc.steps[-1]
+    assert step["remedied"] == []
+    assert not events(inc, "fault.end")
+    inc.wait(26 * 60)
+    assert step["remedied"] == [FAULT]
+    assert step["end"] == pytest.approx(2700.0 + 60.0 + 25 * 60)
+    assert "done in" in step["evidence"]
+    assert events(inc, "fault.end")

@@ -252,9 +252,9 @@ class Drill:
         if ev is not None:
             self.out.print(render.evidence(ev, self.incident, grep), soft_wrap=True)
 
-    def _call(self, fn: Callable[..., Evidence], *args: Any) -> Evidence | None:
+    def _call(self, fn: Callable[..., Evidence], *args: Any, **kw: Any) -> Evidence | None:
         try:
-            return fn(*args)
+            return fn(*args, **kw)
         except HorizonReached:
             self.say("The shift is over: the horizon came before that finished.", "bold")
             self.stop("horizon")
@@ -350,7 +350,7 @@ class Drill:
         if target is None:
             return
         self.say(f"fix {target}: building and rolling out compatible code…", "dim")
-        self._show(self._call(self.incident.fix, target))
+        self._show(self._call(self.incident.fix, target, background=True))
 
     def _do_diagnose(self, command: Command, parsed: Parsed) -> None:
         known = [*self.components(), *self.applied_changes(), *LEADS]

@@ -76,6 +76,13 @@ class HorizonReached(Exception):
     """The run's horizon came before the call could finish."""
 
 
+def action_of(call: str, target: str, incident: Incident) -> str:
+    """The :mod:`sim.response.actions` action behind an API call on ``target``."""
+    if call == "rollback":
+        return ROLLBACK_OF[incident.sim.world.changes[target].kind]
+    return {"fix": "deploy_fix", "scale": "scale_out"}.get(call, call)
+
+
 def kind_of(call: str) -> str:
     """observe | act | communicate | declare | wait."""
     for kind, calls in (
@@ -316,7 +323,11 @@ class Incident:
         return self._act("scale_out", "scale_out", component, **kw)
 
     def fix(self, target: str, **kw: Any) -> Evidence:
-        """Deploy compatible code for the declared cause (only once a cause is declared)."""
+        """Deploy compatible code for the declared cause (only once a cause is declared).
+
+        With ``background=True`` the call returns once the rollout has started (its step is
+        completed, with what it remedied, when the rollout ends): the drill does this, so a
+        trainee can keep working during a rollout of many minutes."""
         if self.cause is None:
             why = "no cause declared yet: diagnose first, then deploy a fix for it"
             return self._refuse("fix", target, why, kw.get("lead"))
@@ -334,6 +345,7 @@ class Incident:
         *,
         takes: float | None = None,
         lead: str | None = None,
+        background: bool = False,
     ) -> Evidence:
         on_change = action in ("rollback_deploy", "rollback_migration", "rollback_config")
         if not on_change and action != "deploy_fix" and target not in self.sim.scenario.components:
@@ -348,6 +360,8 @@ class Incident:
         try:
             self._advance(t + self._cost("act", takes))
             process = self.actions.start(action, target, failed=failed)
+            if background:
+                return self._in_background(call, target, t, process, failed, lead, harm)
             while process.is_alive:
                 self._advance(self.now + max(1.0, self.actions.duration(action, target) / 10))
                 if not process.is_alive:
@@ -364,6 +378,35 @@ class Incident:
         return self._record(
             call, target, t, failed is None, summary, lead=lead, remedied=remedied, harm=harm
         )
+
+    def _in_background(
+        self,
+        call: str,
+        target: str,
+        t: float,
+        process: Any,
+        failed: str | None,
+        lead: str | None,
+        harm: str | None,
+    ) -> Evidence:
+        """Record a started action now; complete its step when the action ends."""
+        took = self.actions.duration(action_of(call, target, self), target)
+        summary = f"{call} {target} started; it runs about {took / 60:.0f} more minutes"
+        evidence = self._record(call, target, t, True, summary, lead=lead, harm=harm)
+        step = self.steps[-1]
+
+        def done(event: Any) -> None:
+            step["end"] = round(self.now, 6)
+            step["ok"] = failed is None
+            step["remedied"] = list(event.value or [])
+            step["evidence"] = (
+                f"{call} {target} failed after {self.now - t:.0f}s: {failed}"
+                if failed is not None
+                else f"{call} {target} done in {self.now - t:.0f}s"
+            )
+
+        process.callbacks.append(done)
+        return evidence
 
     # -- communicate and declare --------------------------------------------------------------
     def notify(self, message: str = "", **kw: Any) -> Evidence:
