@@ -31,6 +31,7 @@ from rich.console import Console
 
 import sim
 from sim.drill import Drill
+from sim.response.api import OBSERVE
 from sim.scenario import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,15 +40,7 @@ TARGET_MS = 200.0
 # everything, chases the red herrings and rolls the migration back; and one who deploys a
 # fix and tries every other action.
 LOOK_AND_ROLL_BACK = [
-    "status",
-    "dashboard",
-    "alerts",
-    "logs",
-    "changes",
-    "deps",
-    "net",
-    "lb",
-    "thirdparty",
+    *OBSERVE,  # every observation, once
     "help",
     "help rollback",
     "stauts",  # a typo: answered with a suggestion

@@ -16,24 +16,14 @@ from typing import Any
 import pytest
 
 import sim
-from sim.response.api import HorizonReached, Incident
+from sim.response.api import OBSERVE, HorizonReached, Incident
 from sim.response.evidence import Evidence
 from sim.scenario import Scenario
 from sim.simulation import Simulation
 
 FAULT = "users-orders-schema-break"
 MIGRATION_AT = 2400.0
-OBSERVATIONS = (
-    "status",
-    "dashboard",
-    "alerts",
-    "logs",
-    "changes",
-    "deps",
-    "net",
-    "lb",
-    "thirdparty",
-)
+OBSERVATIONS = OBSERVE  # every observation of the action API
 
 
 # -- helpers ---------------------------------------------------------------------------------
