@@ -8,9 +8,10 @@ them reads the fault list: that is the point of the layer (design principle 3).
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,10 @@ def tables_in(statements: Sequence[str]) -> set[str]:
     return {m.group(1).lower() for s in statements for m in TABLE_IN_SQL.finditer(s)}
 
 
+def _time(row: Sequence[Any]) -> float:
+    return float(row[_T])
+
+
 class View:
     """Read-only access to what a run has published so far."""
 
@@ -75,21 +80,25 @@ class View:
         self.sim = simulation
         self.scenario = simulation.scenario
         self.threshold = simulation.scenario.error_threshold
+        self._by_scope: dict[str, list[Sequence[Any]]] = {}
+        self._indexed = 0
 
     @property
     def now(self) -> float:
         return float(self.sim.env.now)
 
     # -- metrics ---------------------------------------------------------------------------
-    def rows_since(self, start: float, scope: str | None = None) -> Iterator[Sequence[Any]]:
-        """Closed metrics rows of windows starting at or after ``start`` (newest first)."""
+    def rows_since(self, start: float, scope: str) -> Sequence[Sequence[Any]]:
+        """Closed metrics rows of ``scope`` for windows starting at or after ``start``, newest
+        first. Rows are indexed by scope as they are published (each row is looked at once),
+        and found by bisection on their time."""
         rows = self.sim.engine.metrics.rows
-        for i in range(len(rows) - 1, -1, -1):
-            row = rows[i]
-            if row[_T] < start:
-                return
-            if scope is None or row[_SCOPE] == scope:
-                yield row
+        for row in rows[self._indexed :]:
+            self._by_scope.setdefault(row[_SCOPE], []).append(row)
+        self._indexed = len(rows)
+        mine = self._by_scope.get(scope, [])
+        first = bisect.bisect_left(mine, start, key=_time)
+        return mine[first:][::-1]
 
     def totals(self, scope: str, start: float, end: float | None = None) -> dict[str, Totals]:
         """Per-name totals of ``scope`` series over windows in ``[start, end)``."""
