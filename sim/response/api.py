@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from sim.response.actions import Actions
+from sim.response.actions import DEFAULT_DURATIONS, Actions
 from sim.response.evidence import RECENT, Evidence, View
 from sim.scenario.messages import did_you_mean
 from sim.scenario.schema import ROLLBACK_OF
@@ -363,6 +363,7 @@ class Incident:
             if background:
                 return self._in_background(call, target, t, process, failed, lead, harm)
             while process.is_alive:
+                # ten steps to the action's end, so the step ends when the action does
                 self._advance(self.now + max(1.0, self.actions.duration(action, target) / 10))
                 if not process.is_alive:
                     break
@@ -390,8 +391,12 @@ class Incident:
         harm: str | None,
     ) -> Evidence:
         """Record a started action now; complete its step when the action ends."""
-        took = self.actions.duration(action_of(call, target, self), target)
-        summary = f"{call} {target} started; it runs about {took / 60:.0f} more minutes"
+        # The typical time, never the fault's own remedy time: that would tell the caller
+        # whether this action is the remedy before it has run.
+        typical = DEFAULT_DURATIONS[action_of(call, target, self)]
+        summary = (
+            f"{call} {target} started; a rollout like this takes about {typical / 60:.0f} minutes"
+        )
         evidence = self._record(call, target, t, True, summary, lead=lead, harm=harm)
         step = self.steps[-1]
 
