@@ -332,7 +332,6 @@ class Drill:
         if target is None:
             return
         assert command.api is not None
-        self.say(f"{command.name} {target}: running…", "dim")
         self._show(self._call(getattr(self.incident, command.api), target))
 
     _do_restart = _do_isolate = _do_restore = _do_failover = _do_scale = _act
@@ -341,7 +340,6 @@ class Drill:
         change = self._one(command, parsed, self.applied_changes(), "change in the change log")
         if change is None:
             return
-        self.say(f"rollback {change}: running…", "dim")
         self._show(self._call(self.incident.rollback, change))
 
     def _do_fix(self, command: Command, parsed: Parsed) -> None:
@@ -349,7 +347,6 @@ class Drill:
         target = self._one(command, parsed, known, "component or change")
         if target is None:
             return
-        self.say(f"fix {target}: building and rolling out compatible code…", "dim")
         self._show(self._call(self.incident.fix, target, background=True))
 
     def _do_diagnose(self, command: Command, parsed: Parsed) -> None:
