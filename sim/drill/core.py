@@ -40,9 +40,9 @@ from sim.response.api import HorizonReached, Incident
 from sim.response.evidence import Evidence
 from sim.scenario import LoadedScenario, format_duration, parse_duration
 from sim.scenario.messages import did_you_mean
+from sim.scenario.schema import LEADS
 from sim.simulation import Simulation
 
-LEADS = ("network", "lb")
 DEFAULT_WAIT = 300.0
 DESCRIPTION = "A person at the drill prompt (chaosdrill drill)."
 

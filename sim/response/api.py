@@ -21,7 +21,7 @@ from typing import Any
 from sim.response.actions import DEFAULT_DURATIONS, Actions
 from sim.response.evidence import RECENT, Evidence, View
 from sim.scenario.messages import did_you_mean
-from sim.scenario.schema import ROLLBACK_OF
+from sim.scenario.schema import LEADS, ROLLBACK_OF
 from sim.simulation import Simulation
 
 # Typical seconds a call takes a person (looking, typing, talking); the draw is lognormal.
@@ -69,7 +69,6 @@ OBSERVE = ("status", "dashboard", "alerts", "logs", "changes", "deps", "net", "l
 ACT = ("restart", "rollback", "isolate", "restore", "failover", "scale_out", "fix")
 COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
-LEADS = ("network", "lb")
 
 
 class HorizonReached(Exception):

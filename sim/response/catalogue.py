@@ -11,8 +11,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import Runbook, Scenario
 
@@ -27,28 +25,16 @@ BUILT_IN: tuple[str, ...] = (*RUNBOOKS, *SPECIAL)
 def parse_runbook(text: str, file: str = "<string>", scenario: Scenario | None = None) -> Runbook:
     """Validate runbook YAML ``text`` (against ``scenario``'s names, when given); raise
     :class:`ScenarioError` listing every defect at its line."""
-    from sim.scenario.messages import problems_from
-    from sim.scenario.references import LEADS, runbook_findings
+    from sim.scenario.loader import validate_shape
+    from sim.scenario.references import runbook_findings, target_names
     from sim.scenario.yamlsource import YamlProblem, read_yaml
 
     try:
         source = read_yaml(text, file)
     except YamlProblem as exc:
         raise ScenarioError([exc.problem]) from None
-    if not isinstance(source.data, dict):
-        got = "an empty file" if source.data is None else type(source.data).__name__
-        raise ScenarioError(
-            [Problem(file, source.line_of(()), (), f"expected a runbook mapping, got {got}")]
-        )
-    try:
-        runbook = Runbook.model_validate(source.data)
-    except ValidationError as exc:
-        raise ScenarioError(problems_from(exc, source, Runbook)) from None
-    names = (
-        None
-        if scenario is None
-        else [*scenario.components, *(c.id for c in scenario.changes), *LEADS]
-    )
+    runbook = validate_shape(source, Runbook, "a runbook mapping")
+    names = None if scenario is None else target_names(scenario)
     problems = [
         Problem(file, source.line_of(path), path, message)
         for path, message in runbook_findings(runbook, names)
@@ -60,14 +46,9 @@ def parse_runbook(text: str, file: str = "<string>", scenario: Scenario | None =
 
 def load_runbook(path: str | Path, scenario: Scenario | None = None) -> Runbook:
     """Read and validate the runbook file at ``path`` (against ``scenario``, when given)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(
-            [Problem(str(path), 1, (), f"cannot read the file: {exc.strerror}")]
-        ) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([Problem(str(path), 1, (), "expected UTF-8 text")]) from None
+    from sim.scenario.loader import read_file
+
+    text, _ = read_file(path)
     return parse_runbook(text, str(path), scenario)
 
 

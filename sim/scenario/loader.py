@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.messages import problems_from
 from sim.scenario.references import check_references, check_signals
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlsource import Source, YamlProblem, read_yaml
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -40,22 +43,7 @@ def validate_source(source: Source) -> Scenario:
     for paths it does not know (keys added after parsing).
     """
     file = source.file
-    if not isinstance(source.data, dict):
-        got = "an empty file" if source.data is None else type(source.data).__name__
-        raise ScenarioError(
-            [
-                Problem(
-                    file,
-                    source.line_of(()),
-                    (),
-                    f"expected a mapping of scenario fields, got {got}",
-                )
-            ]
-        )
-    try:
-        scenario = Scenario.model_validate(source.data)
-    except ValidationError as exc:
-        raise ScenarioError(problems_from(exc, source)) from None
+    scenario = validate_shape(source, Scenario, "a mapping of scenario fields")
     findings = [
         Problem(file, source.line_of(path), path, msg)
         for path, msg in [*check_references(scenario), *check_signals(scenario)]
@@ -65,8 +53,22 @@ def validate_source(source: Source) -> Scenario:
     return scenario
 
 
-def load(path: str | Path) -> LoadedScenario:
-    """Read and validate the scenario at ``path``."""
+def validate_shape(source: Source, model: type[M], expected: str) -> M:
+    """Pass one for any YAML document (a scenario, a runbook): a mapping of ``model``'s fields,
+    every problem at its line."""
+    if not isinstance(source.data, dict):
+        got = "an empty file" if source.data is None else type(source.data).__name__
+        raise ScenarioError(
+            [Problem(source.file, source.line_of(()), (), f"expected {expected}, got {got}")]
+        )
+    try:
+        return model.model_validate(source.data)
+    except ValidationError as exc:
+        raise ScenarioError(problems_from(exc, source, model)) from None
+
+
+def read_file(path: str | Path) -> tuple[str, bytes]:
+    """The UTF-8 text of ``path`` and its bytes; unreadable or undecodable → a Problem."""
     file = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -75,10 +77,16 @@ def load(path: str | Path) -> LoadedScenario:
             [Problem(file, 1, (), f"cannot read the file: {exc.strerror}")]
         ) from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8"), raw
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ScenarioError([Problem(file, line, (), "expected UTF-8 text")]) from None
+
+
+def load(path: str | Path) -> LoadedScenario:
+    """Read and validate the scenario at ``path``."""
+    file = str(path)
+    text, raw = read_file(path)
     scenario = parse_scenario(text, file)
     return LoadedScenario(scenario, file, hashlib.sha256(raw).hexdigest())
 

@@ -8,6 +8,7 @@ from sim.scenario.errors import PathPart
 from sim.scenario.messages import did_you_mean
 from sim.scenario.schema import (
     CHANGE_ACTIONS,
+    LEADS,
     ROLLBACK_OF,
     Call,
     Runbook,
@@ -148,7 +149,11 @@ def check_references(s: Scenario) -> Iterator[Finding]:
 
 
 SYMBOLIC_TARGETS = ("$suspect", "$cause", "$failing-service", "$latest-deploy", "$isolated")
-LEADS = ("network", "lb")
+
+
+def target_names(s: Scenario) -> list[str]:
+    """What a runbook step or a diagnosis may name: components, changes and the leads."""
+    return [*s.components, *(c.id for c in s.changes), *LEADS]
 
 
 def _check_response(s: Scenario) -> Iterator[Finding]:
@@ -161,7 +166,7 @@ def _check_response(s: Scenario) -> Iterator[Finding]:
     expected = s.expect.responder if s.expect is not None else None
     if expected is not None and expected not in known:
         yield ("expect", "responder"), _unknown("responder", expected, known)
-    names = [*s.components, *(c.id for c in s.changes), *LEADS]
+    names = target_names(s)
     for name, book in s.runbooks.items():
         if book.name != name:
             yield (

@@ -483,6 +483,9 @@ RunbookCall = Literal[
     "wait",
     "verify",
 ]
+# Causes that are neither a component nor a change: what "the network" and "the load
+# balancer" stand for in a diagnosis or a runbook target.
+LEADS: tuple[str, ...] = ("network", "lb")
 LeadKind = Literal["network", "lb", "change", "deploy", "config", "component", "thirdparty"]
 
 
