@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from sim.cli.common import (
 )
 from sim.journal import Journal
 from sim.scenario import Scenario, format_duration, parse_duration
+from sim.scenario.durations import wall_clock
 
 
 def add_parser(sub: Any) -> None:
@@ -240,8 +241,7 @@ def _clock(journal: Journal, t: float | None) -> str:
     if t is None:
         return "—"
     start = datetime.fromisoformat(journal.data["clock_start"])
-    t = round(t)
-    return f"{(start + timedelta(seconds=t)):%H:%M:%S} (+{format_duration(t)})"
+    return f"{wall_clock(start, t)} (+{format_duration(round(t))})"
 
 
 def print_summary(journal: Journal) -> None:

@@ -7,7 +7,6 @@ telemetry (closed metrics windows, kept log lines) — never from the fault list
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
@@ -16,6 +15,7 @@ from rich.text import Text
 
 from sim.response.evidence import Evidence
 from sim.scenario import format_duration
+from sim.scenario.durations import wall_clock
 from sim.telemetry.metrics import BUSINESS_COLUMNS, SERIES_COLUMNS
 
 if TYPE_CHECKING:
@@ -31,8 +31,7 @@ _B = {name: i for i, name in enumerate(BUSINESS_COLUMNS)}
 
 def clock(simulation: Simulation, t: float, seconds: bool = True) -> str:
     """Wall-clock time of simulated ``t`` (``08:41:40``)."""
-    at = simulation.scenario.clock_start + timedelta(seconds=round(t))
-    return f"{at:%H:%M:%S}" if seconds else f"{at:%H:%M}"
+    return wall_clock(simulation.scenario.clock_start, t, seconds)
 
 
 def sparkline(values: Sequence[float | None], top: float | None = None) -> str:

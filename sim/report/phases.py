@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.report.figures import DEFAULT_DPI, FAULT_COLOUR, FAULT_FILL, new_figure, save_figure
-from sim.scenario.durations import format_duration
+from sim.scenario.durations import format_duration, wall_clock
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -176,7 +176,7 @@ def plot_phases(
     origin = impact_at if impact_at is not None else t_lo
 
     def clock(t: float) -> str:
-        return f"{start + timedelta(seconds=round(t)):%H:%M:%S}"
+        return wall_clock(start, t)
 
     for k, (name, phase) in enumerate(phases):
         y = (k + 0.5) * PHASE_ROW

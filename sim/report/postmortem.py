@@ -22,12 +22,12 @@ import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.journal.record import Journal
-from sim.scenario.durations import format_duration
+from sim.scenario.durations import format_duration, wall_clock
 from sim.scoring.score import NOTIFY_WITHIN, STAKEHOLDER_WITHIN
 
 if TYPE_CHECKING:
@@ -232,7 +232,7 @@ class _Context:
 
     # formats
     def clock(self, t: float) -> str:
-        return f"{self.start + timedelta(seconds=round(t)):%H:%M:%S}"
+        return wall_clock(self.start, t)
 
     def since(self, t: float | None) -> str:
         """``+4m23s`` after the impact began, ``−12m`` before it; empty without an impact."""

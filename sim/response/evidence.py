@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sim.scenario.durations import wall_clock
 from sim.telemetry.metrics import SERIES_COLUMNS
 
 if TYPE_CHECKING:
@@ -451,9 +452,7 @@ class View:
 
     def clock(self, t: float) -> str:
         """``HH:MM`` on the scenario's wall clock (what a dashboard shows)."""
-        from datetime import timedelta
-
-        return f"{self.scenario.clock_start + timedelta(seconds=round(t)):%H:%M}"
+        return wall_clock(self.scenario.clock_start, t, seconds=False)
 
 
 __all__ = ["Evidence", "View", "tables_in"]

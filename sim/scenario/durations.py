@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime, timedelta
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -42,3 +43,10 @@ def format_duration(seconds: float) -> str:
         f"{secs}s" if secs else "",
     ]
     return "".join(parts) or "0s"
+
+
+def wall_clock(start: datetime, t: float, seconds: bool = True) -> str:
+    """Simulated time ``t`` on the scenario's wall clock: ``08:41:40`` (``08:41`` without
+    ``seconds``), to the nearest second."""
+    at = start + timedelta(seconds=round(t))
+    return f"{at:%H:%M:%S}" if seconds else f"{at:%H:%M}"
