@@ -1,0 +1,215 @@
+"""What both engines share: runtimes, compiled call trees, health checks, probes and windows.
+
+An engine reads component state and never knows which fault (if any) changed it. The request
+engine (:mod:`sim.engine.request_engine`) walks every request through the call trees; the
+flow engine (:mod:`sim.engine.flow_engine`) moves per-time-step flows through the same trees.
+Both build the same runtimes, pools, breakers and metrics here, so telemetry, responders and
+scoring cannot tell them apart except by their figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from typing import Any
+
+import simpy
+
+from sim.engine.flow import Node
+from sim.engine.servers import CircuitBreaker, Gate, Runtime
+from sim.engine.streams import Streams, lognormal_parts, sampler
+from sim.model.topology import as_call
+from sim.model.world import World
+from sim.scenario.schema import Call
+from sim.telemetry.metrics import Metrics, Series
+
+PROBE_TIMEOUT = 10.0
+
+
+class EngineBase:
+    """Runtimes, call trees, metrics and the periodic processes every engine runs."""
+
+    name = "base"
+
+    def __init__(
+        self, env: simpy.Environment, world: World, seed: int, streams: Streams | None = None
+    ) -> None:
+        self.env = env
+        self.world = world
+        self.seed = seed
+        self.streams = Streams(seed) if streams is None else streams
+        scenario = world.scenario
+        self.metrics = Metrics(scenario.window, scenario.traffic.represents)
+        self.requests = 0
+        self.first_errors: dict[tuple[str, str], tuple[float, str]] = {}
+        rngs = self.streams
+        self.runtimes = {
+            name: Runtime(
+                name,
+                spec,
+                world.states[name],
+                sampler(spec.service_time, rngs(f"service/{name}")),
+                self.metrics.get("component", name),
+            )
+            for name, spec in scenario.components.items()
+        }
+        for name, rt in self.runtimes.items():
+            parts = lognormal_parts(rt.spec.service_time, rngs(f"service/{name}"))
+            if parts is not None:
+                rt.gauss, rt.mu, rt.sigma = parts
+        self.pools: dict[tuple[str, str], Gate] = {}
+        self.breakers: dict[tuple[str, str], CircuitBreaker] = {}
+        self.roots = {name: self._compile(ep.call, None) for name, ep in scenario.endpoints.items()}
+        # Probes walk the same components, but their calls are counted apart: one probe is one
+        # real request, while a component's series scales every call by `represents`.
+        probe_calls = self.metrics.get("synthetic", "probe-calls")
+        self.probe_roots = {
+            name: self._compile(ep.call, None, probe_calls)
+            for name, ep in scenario.endpoints.items()
+        }
+        self.endpoint_series: dict[str, Series] = {
+            name: self.metrics.get("endpoint", name) for name in scenario.endpoints
+        }
+        funnel = scenario.traffic.funnel
+        self.step_roots = [self.roots[s.endpoint] for s in funnel]
+        self.step_series = [self.endpoint_series[s.endpoint] for s in funnel]
+        self.step_endpoints = [s.endpoint for s in funnel]
+        self.client_timeout = scenario.traffic.client_timeout
+        self.window_start = 0.0
+
+    def start_processes(self) -> None:
+        """Health checks, probes and (unless the engine closes its own) metrics windows."""
+        scenario = self.world.scenario
+        env = self.env
+        for rt in self.runtimes.values():
+            if rt.spec.kind != "third_party":
+                env.process(self._health_checks(rt))
+        probes = scenario.probes
+        funnel = scenario.traffic.funnel
+        endpoints = list(probes.endpoints) or list(
+            dict.fromkeys(s.endpoint for s in funnel if not s.checkout)
+        )
+        regions = list(probes.regions) or sorted(scenario.traffic.regions)
+        if probes.enabled:
+            env.process(self._probes(endpoints, regions, probes.interval))
+
+    # -- compile call trees --------------------------------------------------------------
+    def _compile(self, call: Call, parent: str | None, series: Series | None = None) -> Node:
+        """A call tree; ``series`` (probes) replaces the components' own metrics series."""
+        comp = self.runtimes[call.component]
+        children = tuple(self._compile(as_call(c), call.component, series) for c in call.calls)
+        if parent is None:
+            label = f"client → {call.component}"
+            return Node(comp, children, call.tables, label, query=call.query, series=series)
+        topo = self.world.topology
+        dep = topo.dependency(parent, call.component)
+        key = (parent, call.component)
+        label = f"{parent} → {call.component}"
+        if dep.pool is not None and key not in self.pools:
+            size = dep.pool * topo.component(parent).replicas
+            self.pools[key] = Gate(size, f"{label} pool ({size})")
+        if dep.breaker is not None and key not in self.breakers:
+            self.breakers[key] = CircuitBreaker(dep.breaker, label, self._breaker_changed)
+        r = dep.retries
+        return Node(
+            comp,
+            children,
+            call.tables,
+            label,
+            dep.timeout,
+            r.attempts,
+            r.backoff,
+            r.multiplier,
+            r.jitter,
+            dep.required,
+            self.pools.get(key),
+            self.breakers.get(key),
+            call.query,
+            series,
+        )
+
+    def _breaker_changed(self, label: str, state: str) -> None:
+        self.world.emit(self.env.now, f"breaker.{state}", dependency=label)
+
+    # -- probes --------------------------------------------------------------------------
+    def probe(self, endpoint: str, region: str) -> None:
+        """Send one synthetic check of ``endpoint`` from ``region`` (counted apart from shoppers)."""
+        raise NotImplementedError
+
+    def _probes(
+        self, endpoints: list[str], regions: list[str], interval: float
+    ) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(self.streams("probes").random() * interval)
+        while True:
+            for region in regions:
+                for endpoint in endpoints:
+                    self.probe(endpoint, region)
+            yield self.env.timeout(interval)
+
+    # -- health checks -------------------------------------------------------------------
+    def _health_checks(self, rt: Runtime) -> Generator[simpy.Event, Any, None]:
+        hc = rt.spec.health_check
+        offset = self.streams(f"health/{rt.name}").random() * hc.interval
+        yield self.env.timeout(offset)
+        while True:
+            down = rt.state.down
+            changed = False
+            for inst in rt.instances:
+                if down[inst.i]:
+                    inst.fails, inst.passes = inst.fails + 1, 0
+                    if not inst.ejected and inst.fails >= hc.unhealthy_after:
+                        inst.ejected = changed = True
+                        self.world.emit(
+                            self.env.now, "instance.ejected", component=rt.name, instance=inst.i
+                        )
+                else:
+                    inst.fails, inst.passes = 0, inst.passes + 1
+                    if inst.ejected and inst.passes >= hc.healthy_after:
+                        inst.ejected = False
+                        changed = True
+                        self.world.emit(
+                            self.env.now, "instance.readmitted", component=rt.name, instance=inst.i
+                        )
+            if changed:
+                rt.available = [i for i in rt.instances if not i.ejected]
+            yield self.env.timeout(hc.interval)
+
+    # -- windows -------------------------------------------------------------------------
+    def _windows(self) -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield self.env.timeout(self.metrics.window)
+            self.close_window()
+
+    def close_window(self) -> None:
+        """Close the open window (it started at ``self.window_start``)."""
+        self.metrics.close_window(self.window_start, self._gauge)
+        self.window_start = self.env.now
+
+    def _gauge(self, component: str) -> tuple[int, int]:
+        return self.runtimes[component].gauge()
+
+    def run(
+        self, until: float, progress: Callable[[float], None] | None = None, steps: int = 100
+    ) -> None:
+        """Advance from now to ``until``, reporting progress up to ``steps`` times.
+
+        Windows stay open across calls, so a responder may advance a minute at a time; call
+        :meth:`finish` once at the end for the last, possibly partial, window.
+        """
+        env = self.env
+        start = env.now
+        if until <= start:
+            return
+        steps = max(1, min(steps, math.ceil((until - start) / 60.0)))
+        for i in range(1, steps + 1):
+            env.run(until=start + (until - start) * i / steps)
+            if progress is not None:
+                progress(env.now)
+
+    def finish(self) -> None:
+        """Close the last, possibly partial, window."""
+        if self.env.now > self.window_start:
+            self.close_window()
+
+
+__all__ = ["PROBE_TIMEOUT", "EngineBase"]
