@@ -46,6 +46,7 @@ def run(
     source: str | None = None,
     source_sha256: str | None = None,
     progress: Callable[[float], None] | None = None,
+    engine: str = "request",
 ) -> Journal:
     """Simulate ``scenario`` with ``seed`` (default: the scenario's) and return its journal.
 
@@ -54,6 +55,8 @@ def run(
     or a runbook of the scenario; ``runbook`` runs that runbook instead. ``faults=False`` runs
     the baseline (every fault removed). ``counterfactuals=True`` adds the do-nothing and oracle
     runs of the same seed. ``progress`` is called with the simulated time as the run advances.
+    ``engine`` is ``"request"`` (every request simulated) or ``"flow"`` (per-time-step flows,
+    much faster; docs/engines.md).
     """
     seed = scenario.seed if seed is None else seed
     until = scenario.horizon if horizon is None else horizon
@@ -64,12 +67,12 @@ def run(
         pool = ProcessPoolExecutor(max_workers=2)
         document = scenario.model_dump(mode="json", by_alias=True)
         pending = {
-            other: pool.submit(counterfactual, document, seed, until, faults, other)
+            other: pool.submit(counterfactual, document, seed, until, faults, other, engine)
             for other in ("none", "oracle")
         }
     try:
         simulation, incident, agent = _simulate(
-            scenario, seed, until, faults, name, runbook, progress
+            scenario, seed, until, faults, name, runbook, progress, engine
         )
         results = {other: f.result() for other, f in pending.items()}
     finally:
@@ -220,9 +223,10 @@ def _simulate(
     name: str,
     runbook: Runbook | None,
     progress: Callable[[float], None] | None,
+    engine: str = "request",
 ) -> tuple[Simulation, Incident, Responder]:
     """One run: the responder drives the incident, then the horizon runs out."""
-    simulation = Simulation(scenario, seed, faults=faults)
+    simulation = Simulation(scenario, seed, faults=faults, engine=engine)
     agent = make_responder(name, scenario, seed, runbook)
     incident = Incident(simulation, until, progress=progress)
     agent.respond(incident)
@@ -232,11 +236,16 @@ def _simulate(
 
 
 def counterfactual(
-    document: Mapping[str, Any], seed: int, until: float, faults: bool, name: str
+    document: Mapping[str, Any],
+    seed: int,
+    until: float,
+    faults: bool,
+    name: str,
+    engine: str = "request",
 ) -> dict[str, Any]:
     """The same run with responder ``name``: what the scorecard compares against."""
     scenario = Scenario.model_validate(document)
-    simulation, incident, agent = _simulate(scenario, seed, until, faults, name, None, None)
+    simulation, incident, agent = _simulate(scenario, seed, until, faults, name, None, None, engine)
     response = incident.to_journal(agent.name, agent.description)
     m = simulation.engine.metrics
     s = summarise(m.rows, m.business_rows, scenario.error_threshold, scenario.window)

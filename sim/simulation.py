@@ -27,11 +27,17 @@ from sim.telemetry.logs import EngineLogger, LogNoise, LogStore, noisy_warning
 from sim.telemetry.monitors import Monitors, default_monitors
 from sim.telemetry.paging import Pager, rotation_names
 
+ENGINES = ("request", "flow")
+
 
 class Simulation:
     """Everything one seeded run consists of; ``advance(until)`` moves it on."""
 
-    def __init__(self, scenario: Scenario, seed: int, *, faults: bool = True) -> None:
+    def __init__(
+        self, scenario: Scenario, seed: int, *, faults: bool = True, engine: str = "request"
+    ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
         self.scenario = scenario
         self.seed = seed
         self.faults_enabled = faults
@@ -44,9 +50,16 @@ class Simulation:
         self.faults = FaultSchedule(env, world, enabled=faults)
         self.actions = Actions(env, world, self.faults)
         self.streams = Streams(seed)
-        self.engine = RequestEngine(
-            env, world, seed, personas=make_personas(seed), streams=self.streams
-        )
+        if engine == "flow":
+            from sim.engine.flow_engine import FlowEngine
+
+            self.engine: RequestEngine | FlowEngine = FlowEngine(
+                env, world, seed, personas=make_personas(seed), streams=self.streams
+            )
+        else:
+            self.engine = RequestEngine(
+                env, world, seed, personas=make_personas(seed), streams=self.streams
+            )
 
         represents = scenario.traffic.represents
         self.logs = LogStore(

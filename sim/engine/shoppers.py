@@ -93,12 +93,12 @@ class Shoppers:
         self.arrivals = rngs("arrivals")
         self.think = sampler(traffic.think_time, rngs("think"))
         self.order_value = sampler(traffic.order_value, rngs("orders"))
-        self.hour0 = clock_start.hour + clock_start.minute / 60 + clock_start.second / 3600
+        self.hour0 = start_hour(clock_start)
         self.last = len(traffic.funnel) - 1
         self.proceed = [s.proceed for s in traffic.funnel]
         self.checkout = [s.checkout for s in traffic.funnel]
-        self.regions, self.region_cum = _cumulative(traffic.regions)
-        self.devices, self.device_cum = _cumulative(traffic.devices)
+        self.regions, self.region_cum = cumulative(traffic.regions)
+        self.devices, self.device_cum = cumulative(traffic.devices)
         self.sessions = 0
         self.failed: list[dict[str, Any]] = []
         self.on_gave_up: GaveUp | None = None
@@ -107,15 +107,7 @@ class Shoppers:
 
     def rate(self, t: float) -> float:
         """Arrival rate (simulated sessions/s) at simulated time ``t``."""
-        curve = self.traffic.daily_curve
-        hour = (self.hour0 + t / 3600.0) % 24.0
-        h = int(hour)
-        frac = hour - h
-        level = curve[h] * (1 - frac) + curve[(h + 1) % 24] * frac
-        for s in self.traffic.surges:
-            if s.start <= t < s.start + s.duration:
-                level *= s.factor
-        return self.traffic.arrival_rate * level
+        return arrival_rate(self.traffic, self.hour0, t)
 
     def _segment(self, t: float) -> tuple[float, float]:
         """(end, peak rate) of the stretch from ``t`` to the next clock hour or surge edge.
@@ -156,8 +148,8 @@ class Shoppers:
         depth = 0
         while depth < self.last and rng.random() < self.proceed[depth]:
             depth += 1
-        region = self.regions[_pick(self.region_cum, rng.random())]
-        device = self.devices[_pick(self.device_cum, rng.random())]
+        region = self.regions[pick(self.region_cum, rng.random())]
+        device = self.devices[pick(self.device_cum, rng.random())]
         session = Session(
             self.sessions,
             rng.randrange(len(self.personas)),
@@ -226,13 +218,36 @@ class Shoppers:
             )
 
 
-def _cumulative(weights: Any) -> tuple[list[str], list[float]]:
+def start_hour(clock_start: datetime) -> float:
+    """The hour of the day a run starts at, with fractions (08:30 → 8.5)."""
+    return clock_start.hour + clock_start.minute / 60 + clock_start.second / 3600
+
+
+def arrival_rate(traffic: Traffic, hour0: float, t: float) -> float:
+    """Arrival rate (simulated sessions/s) at simulated time ``t`` of a run starting at ``hour0``.
+
+    The daily curve is interpolated linearly between clock hours; surges multiply it.
+    """
+    curve = traffic.daily_curve
+    hour = (hour0 + t / 3600.0) % 24.0
+    h = int(hour)
+    frac = hour - h
+    level = curve[h] * (1 - frac) + curve[(h + 1) % 24] * frac
+    for s in traffic.surges:
+        if s.start <= t < s.start + s.duration:
+            level *= s.factor
+    return traffic.arrival_rate * level
+
+
+def cumulative(weights: Any) -> tuple[list[str], list[float]]:
+    """Names in order and their cumulative shares (for :func:`pick`)."""
     names = sorted(weights)
     total = sum(weights[n] for n in names)
     return names, list(accumulate(weights[n] / total for n in names))
 
 
-def _pick(cum: list[float], u: float) -> int:
+def pick(cum: list[float], u: float) -> int:
+    """The index whose cumulative share first exceeds ``u``."""
     for i, c in enumerate(cum):
         if u < c:
             return i

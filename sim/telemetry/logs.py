@@ -292,12 +292,26 @@ class EngineLogger:
         return f"{method} {tpl.format(1000 + f.req.rid % 487) if fill else tpl}"
 
     def failed(
-        self, f: Frame, outcome: int, cls: str | None, msg: str | None, origin: bool
+        self,
+        f: Frame,
+        outcome: int,
+        cls: str | None,
+        msg: str | None,
+        origin: bool,
+        *,
+        at: float | None = None,
+        handled: bool = False,
     ) -> None:
-        """Log frame ``f``'s failure where the services involved would log it."""
-        handled, self._handled = self._handled, None
+        """Log frame ``f``'s failure where the services involved would log it.
+
+        The flow engine logs a window's failures at once: ``at`` stamps the lines, and
+        ``handled`` says the child's failure that failed ``f`` was already logged by its caller.
+        """
+        handled_frame, self._handled = self._handled, None
+        if handled:
+            handled_frame = f
         self._weight = f.req.log_weight
-        now = self.env._now
+        now = self.env._now if at is None else at
         rid = f"req-{f.req.rid:08x}"
         node, parent = f.node, f.parent
         name = node.comp.name
@@ -323,7 +337,7 @@ class EngineLogger:
             text = f'"{self._request(f)} HTTP/1.1" {status} upstream={child}'
             self.add(now, name, lt.ERROR, text, rid, inst)
             return
-        if f is not handled:
+        if f is not handled_frame:
             what = "timed out" if timeout else f"failed: {cls}"
             text = f"{status} {self._request(f)} upstream {child} {what}"
             self.add(now, name, lt.ERROR, text, rid, inst)

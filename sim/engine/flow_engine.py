@@ -1,0 +1,595 @@
+"""The flow engine: traffic as per-time-step flows over the same topology and component state.
+
+Every ``dt`` seconds (a SimPy process, so faults, actions, red herrings, paging and the
+responder's clock run exactly as with the request engine) it
+
+1. reads each component's live state and last step's load into conditions — who is in
+   rotation, who refuses, what fails, how long queues and pool waits are
+   (:mod:`sim.engine.flow_queues`) — and walks each endpoint's call tree once per new set
+   of conditions (:mod:`sim.engine.flow_calls`);
+2. moves the expected sessions through the funnel (:mod:`sim.engine.flow_funnel`) and
+   draws this step's counts from them: requests and their outcomes per endpoint, orders,
+   failed checkouts, shoppers giving up (who then complain, as with the request engine);
+3. adds up load per component and pool for the next step, and what circuit breakers see.
+
+At each window's end the expected per-call figures become the same metric rows, error
+counts and log lines the request engine writes, so monitors, responders, scoring and
+reports run unchanged. What it does not model is written down in docs/engines.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.engine.base import EngineBase
+from sim.engine.flow import Frame, Node
+from sim.engine.flow_calls import CallModel, FailKey, Profile
+from sim.engine.flow_funnel import Funnel
+from sim.engine.flow_queues import Backlog, Cond, Wait, component_cond, cond_key
+from sim.engine.servers import OPEN, CircuitBreaker, Gate
+from sim.engine.shoppers import (
+    FAILED_SAMPLE,
+    Persona,
+    Session,
+    arrival_rate,
+    cumulative,
+    make_personas,
+    pick,
+    start_hour,
+)
+from sim.engine.streams import Streams, stream
+from sim.model.world import World
+from sim.telemetry.logs import EngineLogger
+from sim.telemetry.metrics import OK, TIMEOUT, Series
+
+STEPS_PER_WINDOW = 2  # the default step is half a metrics window
+SPREAD = (-1.2816, -0.5244, 0.0, 0.5244, 1.2816)  # deciles of a normal, each ~1/5 of the mass
+LATENCY_SIGMA = 0.5
+DAMPING = 0.5  # share of the previous estimate kept when traffic and conditions settle
+SETTLE = 4  # at most this many rounds of settling per step  # spread of a latency atom in the histograms (lognormal sigma)
+GaveUp = Callable[[float, Session, Persona, str, str | None, str | None], None]
+
+
+class FlowCounters:
+    """What the request flow counts that the rest of a run reads: fallbacks, the logger."""
+
+    def __init__(self) -> None:
+        self.fallbacks = 0
+        self.observer: EngineLogger | None = None
+
+
+class FlowShoppers:
+    """The shoppers' side a run reads: the arrival curve and those who gave up."""
+
+    def __init__(
+        self, engine: FlowEngine, personas: list[Persona], rng: Any, clock_hour: float
+    ) -> None:
+        traffic = engine.world.scenario.traffic
+        self.traffic = traffic
+        self.hour0 = clock_hour
+        self.personas = personas
+        self.rng = rng
+        self.failed: list[dict[str, Any]] = []
+        self.on_gave_up: GaveUp | None = None
+        self.regions, self.region_cum = cumulative(traffic.regions)
+        self.devices, self.device_cum = cumulative(traffic.devices)
+        self.sessions = 0
+
+    def rate(self, t: float) -> float:
+        """Arrival rate (simulated sessions/s) at simulated time ``t``."""
+        return arrival_rate(self.traffic, self.hour0, t)
+
+    def gave_up(
+        self, now: float, step: int, cls: str | None, msg: str | None, value: float
+    ) -> None:
+        """One simulated shopper left at funnel ``step`` after ``cls``."""
+        rng = self.rng
+        session = Session(
+            self.sessions,
+            rng.randrange(len(self.personas)),
+            self.regions[pick(self.region_cum, rng.random())],
+            self.devices[pick(self.device_cum, rng.random())],
+            step,
+            value,
+            now,
+        )
+        session.step = step
+        self.sessions += 1
+        persona = self.personas[session.persona]
+        name = self.traffic.funnel[step].step
+        if self.on_gave_up is not None:
+            self.on_gave_up(now, session, persona, name, cls, msg)
+        if len(self.failed) < FAILED_SAMPLE:
+            self.failed.append(
+                {
+                    "t": round(now, 3),
+                    "session": session.id,
+                    "name": persona.name,
+                    "email": persona.email,
+                    "region": session.region,
+                    "device": session.device,
+                    "step": name,
+                    "error_class": cls,
+                    "message": msg,
+                }
+            )
+
+
+class Share:
+    """What one request of an endpoint adds to one metrics series, in expectation."""
+
+    __slots__ = ("counts", "errors", "hist", "lat", "wait_n", "wait_sum")
+
+    def __init__(self) -> None:
+        self.counts = [0.0, 0.0, 0.0, 0.0]
+        self.lat = 0.0  # latency sum
+        self.wait_sum = 0.0
+        self.wait_n = 0.0
+        self.hist: dict[int, float] = {}
+        self.errors: dict[str, float] = {}
+
+
+class Compiled:
+    """A :class:`Profile` turned into what the engine adds up per request of its endpoint."""
+
+    def __init__(self, profile: Profile, engine: FlowEngine, serial: int) -> None:
+        self.serial = serial  # the order profiles were made in (ids would not be repeatable)
+        self.ok = profile.ok
+        # Root outcomes: OK first, then failures merged by (outcome, class, message).
+        merged: dict[tuple[int, str, str], list[float]] = {}
+        for q, outcome, cls, msg, dur, _ in profile.fails:
+            slot = merged.setdefault((outcome, cls, msg), [0.0, 0.0])
+            slot[0] += q
+            slot[1] += q * dur
+        self.atoms: list[tuple[float, int, str | None, str | None, float]] = [
+            (profile.ok, OK, None, None, profile.ok_latency)
+        ]
+        for (outcome, cls, msg), (q, qd) in sorted(merged.items(), key=lambda kv: -kv[1][0]):
+            self.atoms.append((q, outcome, cls, msg, qd / q if q > 0 else 0.0))
+        self.probs = np.array([a[0] for a in self.atoms])
+        self.probs = self.probs / self.probs.sum()
+        self.cum = list(np.cumsum(self.probs))
+        comps, pools, breakers = engine.comp_index, engine.pool_index, engine.breaker_index
+        # Per request of the endpoint, for each component (rows: calls reaching its queues,
+        # calls served, slot-seconds, deadline-seconds left on arrival) and each pool (rows:
+        # asking for a connection, getting one, connection-seconds, deadline-seconds).
+        self.comp = np.zeros((4, len(comps)))
+        self.pool = np.zeros((4, len(pools)))
+        self.br_calls = np.zeros(len(breakers))
+        self.br_fails = np.zeros(len(breakers))
+        self.fallbacks = 0.0
+        self.series: dict[Series, Share] = {}
+        self.logs: list[tuple[Node, FailKey, float]] = []
+        for node, t in profile.tallies.items():
+            i = comps[node.comp.name]
+            self.comp[:, i] += (t.offered, t.served, t.hold, t.budget)
+            if node.pool is not None:
+                j = pools[node.pool]
+                self.pool[:, j] += (t.pool_offered, t.pool_calls, t.pool_hold, t.pool_budget)
+            if node.breaker is not None:
+                b = breakers[node.breaker]
+                self.br_calls[b] += t.br_calls
+                self.br_fails[b] += t.br_fails
+            self.fallbacks += t.fallbacks
+            acc = self.series.get(node.series)
+            if acc is None:
+                acc = self.series[node.series] = Share()
+            for k in range(4):
+                acc.counts[k] += t.counts[k]
+            acc.wait_sum += t.wait
+            acc.wait_n += t.served
+            _spread_latencies(t.lat, acc)
+            for cls, m in t.errors.items():
+                acc.errors[cls] = acc.errors.get(cls, 0.0) + m
+            for key, m in t.fails.items():
+                self.logs.append((node, key, m))
+        # The endpoint's own latency histogram (its counts are drawn, not expected).
+        self.root = Share()
+        lat: dict[tuple[float, bool], float] = {}
+        for q, outcome, _, _, dur in self.atoms:
+            lat[dur, outcome != TIMEOUT] = lat.get((dur, outcome != TIMEOUT), 0.0) + q
+        _spread_latencies(lat, self.root)
+
+
+def _spread_latencies(lat: dict[tuple[float, bool], float], acc: Share) -> None:
+    """Add latency atoms to ``acc``'s sum and histogram (lognormal spread unless exact)."""
+    hist = acc.hist
+    for (dur, spread), m in lat.items():
+        acc.lat += m * dur
+        if dur <= 0:
+            hist[_ZERO] = hist.get(_ZERO, 0.0) + m
+            continue
+        if not spread:
+            b = math.floor(math.log(dur) * _K)
+            hist[b] = hist.get(b, 0.0) + m
+            continue
+        base = math.log(dur) - LATENCY_SIGMA**2 / 2.0
+        share = m / len(SPREAD)
+        for z in SPREAD:
+            b = math.floor((base + z * LATENCY_SIGMA) * _K)
+            hist[b] = hist.get(b, 0.0) + share
+
+
+_K = 1.0 / math.log(1.03)  # the metrics histograms' bucket scale (sim.telemetry.metrics)
+_ZERO = -(10**9)
+
+
+class FlowEngine(EngineBase):
+    """Simulates traffic as expected flows per time step, drawing the counts it reports."""
+
+    name = "flow"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        world: World,
+        seed: int,
+        personas: list[Persona] | None = None,
+        streams: Streams | None = None,
+        steps_per_window: int = STEPS_PER_WINDOW,
+    ) -> None:
+        super().__init__(env, world, seed, streams)
+        scenario = world.scenario
+        self.dt = scenario.window / steps_per_window
+        self.step_no = 0
+        self.rng = np.random.default_rng(stream(seed, "flow-engine").getrandbits(64))
+        self.draw = self.streams("flow")
+        self.shoppers = FlowShoppers(
+            self,
+            personas if personas is not None else make_personas(seed),
+            self.streams("shoppers"),
+            start_hour(scenario.clock_start),
+        )
+        self.flow = FlowCounters()
+        traffic = scenario.traffic
+        self.funnel = Funnel(traffic, self.dt)
+        self.represents = traffic.represents
+        self.checkout = [s.checkout for s in traffic.funnel]
+        self.last = len(traffic.funnel) - 1
+        self.order_value = traffic.order_value
+        self.comp_index = {name: i for i, name in enumerate(self.runtimes)}
+        self.pool_index: dict[Gate, int] = {g: i for i, g in enumerate(self.pools.values())}
+        self.breaker_index: dict[CircuitBreaker, int] = {
+            b: i for i, b in enumerate(self.breakers.values())
+        }
+        self.conds = {name: Cond() for name in self.runtimes}
+        self.backlogs = {name: Backlog() for name in self.runtimes}
+        self.pool_backlogs = {g: Backlog() for g in self.pool_index}
+        self.pool_wait: dict[Gate, Wait] = {g: Wait() for g in self.pool_index}
+        # Last step's traffic per second (rows as in Compiled.comp and Compiled.pool).
+        self.comp = np.zeros((4, len(self.comp_index)))
+        self.pool = np.zeros((4, len(self.pool_index)))
+        self.cache: dict[tuple[Any, ...], dict[str, Compiled]] = {}
+        self.made = 0
+        self.current: dict[str, Compiled] = {}
+        self.parents: dict[Node, Node] = {}
+        for root in self.roots.values():
+            self._map_parents(root)
+        self.pool_callee: dict[Gate, str] = {}
+        unpooled: set[str] = {root.comp.name for root in self.roots.values()}
+        for node in self.parents:
+            if node.pool is None:
+                unpooled.add(node.comp.name)
+            else:
+                self.pool_callee[node.pool] = node.comp.name
+        self.pooled = set(self.pool_callee.values()) - unpooled
+        # This window's expected requests per (funnel step, profile), for the per-call rows.
+        self.window_calls: dict[tuple[int, int], tuple[Compiled, float]] = {}
+        self.probe_calls = self.metrics.get("synthetic", "probe-calls")
+        env.process(self._steps())
+        self.start_processes()
+
+    def _map_parents(self, node: Node) -> None:
+        for child in node.children:
+            self.parents[child] = node
+            self._map_parents(child)
+
+    # -- the step ------------------------------------------------------------------------
+    def _steps(self) -> Any:
+        window = self.metrics.window
+        while True:
+            now = self.env.now
+            if now - self.window_start >= window - 1e-9:
+                self.close_window()
+            self.step(now)
+            self.step_no += 1
+            yield self.env.timeout(self.dt)
+
+    def step(self, now: float) -> None:
+        """Move this step's traffic: conditions, funnel, draws, loads, breakers."""
+        dt = self.dt
+        arrivals = self.shoppers.rate(now + dt / 2.0) * dt
+        due = self.funnel.take(self.step_no, arrivals)
+        n = due.sum(axis=1)
+        # Conditions and traffic feed each other: settle them together (damped), from last
+        # step's traffic, until the conditions stop changing (at once when nothing queues).
+        comp, pool = self.comp, self.pool
+        seen: tuple[Any, ...] | None = None
+        for _ in range(SETTLE):
+            key = self._conditions(comp, pool)
+            profiles = [self.current[ep] for ep in self.step_endpoints]
+            new_comp = sum((p.comp * n[k] for k, p in enumerate(profiles)), np.zeros_like(comp))
+            new_pool = sum((p.pool * n[k] for k, p in enumerate(profiles)), np.zeros_like(pool))
+            comp = DAMPING * comp + (1.0 - DAMPING) * new_comp / dt
+            pool = DAMPING * pool + (1.0 - DAMPING) * new_pool / dt
+            if key == seen:
+                break
+            seen = key
+        self.comp, self.pool = comp, pool
+        for backlog in (*self.backlogs.values(), *self.pool_backlogs.values()):
+            backlog.commit()
+        p_ok = np.array([p.ok for p in profiles])
+        _, leaving = self.funnel.move(self.step_no, due, p_ok)
+        self._draw(now, arrivals, n, leaving, profiles)
+        br_calls = np.zeros(len(self.breaker_index))
+        br_fails = np.zeros(len(self.breaker_index))
+        for k, prof in enumerate(profiles):
+            nk = n[k]
+            if nk <= 0:
+                continue
+            br_calls += prof.br_calls * nk
+            br_fails += prof.br_fails * nk
+            key_k = (k, prof.serial)
+            held = self.window_calls.get(key_k)
+            self.window_calls[key_k] = (prof, nk + (held[1] if held else 0.0))
+        self._breakers(now, br_calls, br_fails)
+
+    def _conditions(self, comp: np.ndarray, pool: np.ndarray) -> tuple[Any, ...]:
+        """Conditions from live state and traffic; the profiles for them (cached by key)."""
+        keys = []
+        offered, served, held, budget = comp
+        p_offered, p_served, p_held, p_budget = pool
+        # A component called only through connection pools cannot have more calls waiting
+        # than the connections in use (connection-seconds per second), less its slots.
+        bounds = dict.fromkeys(self.pooled, 0.0)
+        for gate, j in self.pool_index.items():
+            callee = self.pool_callee[gate]
+            if callee in bounds:
+                bounds[callee] += min(float(gate.capacity), p_held[j])
+        for name, rt in self.runtimes.items():
+            i = self.comp_index[name]
+            cond = component_cond(
+                rt,
+                self.backlogs[name],
+                offered[i],
+                served[i],
+                held[i] / served[i] if served[i] > 0 else 0.0,
+                budget[i] / offered[i] if offered[i] > 0 else 0.0,
+                self.conds[name],
+                bounds.get(name, math.inf),
+            )
+            keys.append(cond_key(cond))
+        for gate, j in self.pool_index.items():
+            wait = self.pool_backlogs[gate].step(
+                p_offered[j],
+                p_served[j],
+                p_held[j] / p_served[j] if p_served[j] > 0 else 0.0,
+                gate.capacity,
+                math.inf,
+                p_budget[j] / p_offered[j] if p_offered[j] > 0 else 0.0,
+                self.pool_wait[gate],
+                per=gate.capacity,
+            )
+            keys.append(wait.key())
+        open_ = frozenset(b for b in self.breaker_index if b.state == OPEN)
+        key = (tuple(keys), tuple(sorted(self.breaker_index[b] for b in open_)))
+        compiled = self.cache.get(key)
+        if compiled is None:
+            model = CallModel(self.conds, self.pool_wait, open_)
+            timeout = self.client_timeout
+            compiled = {}
+            for ep, root in self.roots.items():
+                compiled[ep] = Compiled(model.profile(root, timeout), self, self.made)
+                self.made += 1
+            self.cache[key] = compiled
+        self.current = compiled
+        return key
+
+    def _draw(
+        self,
+        now: float,
+        arrivals: float,
+        n: np.ndarray,
+        leaving: np.ndarray,
+        profiles: list[Compiled],
+    ) -> None:
+        """This step's counts, drawn from the expected flows: requests, orders, give-ups."""
+        rng = self.rng
+        b = self.metrics.business
+        sessions = int(rng.poisson(arrivals))
+        b.sessions += sessions
+        for k, prof in enumerate(profiles):
+            nk = n[k]
+            if nk <= 0:
+                continue
+            counts = rng.poisson(nk * prof.probs)
+            total = int(counts.sum())
+            if not total:
+                continue
+            self.requests += total
+            series = self.step_series[k]
+            failed = total - int(counts[0])
+            series.counts[OK] += int(counts[0])
+            for (_, outcome, cls, msg, _), c in zip(prof.atoms[1:], counts[1:], strict=True):
+                if not c:
+                    continue
+                series.counts[outcome] += int(c)
+                assert cls is not None
+                series.errors[cls] = series.errors.get(cls, 0) + int(c)
+                key = (self.step_endpoints[k], cls)
+                if key not in self.first_errors:
+                    self.first_errors[key] = (now, msg or cls)
+            if self.checkout[k]:
+                b.checkout_attempts += total
+                b.checkout_failures += failed
+            if k == self.last and counts[0]:
+                b.orders += int(counts[0])
+                b.revenue += self._values(int(counts[0]))
+            if failed and leaving[k] > 0:
+                share = min(1.0, leaving[k] / max(nk * (1.0 - prof.ok), 1e-12))
+                gone = int(rng.binomial(failed, share))
+                if gone:
+                    self._gave_up(now, k, gone, prof, counts)
+
+    def _values(self, count: int) -> float:
+        dist = self.order_value
+        if dist.dist == "constant":
+            return dist.mean * count
+        s = math.sqrt(math.log1p(dist.cv**2))
+        mu = math.log(dist.mean) - s * s / 2.0
+        return float(self.rng.lognormal(mu, s, count).sum())
+
+    def _gave_up(self, now: float, k: int, gone: int, prof: Compiled, counts: np.ndarray) -> None:
+        b = self.metrics.business
+        b.failed_sessions += gone
+        pay = int(self.rng.binomial(gone, self.funnel.meant_to_pay[k]))
+        values = [0.0] * gone
+        if pay:
+            lost = self._values(pay)
+            b.lost_revenue += lost
+            values[:pay] = [lost / pay] * pay
+        fails = counts[1:].astype(float)
+        cum = np.cumsum(fails / fails.sum())
+        for i in range(gone):
+            atom = prof.atoms[1 + min(int(np.searchsorted(cum, self.draw.random())), len(cum) - 1)]
+            self.shoppers.gave_up(now, k, atom[2], atom[3], values[i])
+
+    def _breakers(self, now: float, calls: np.ndarray, fails: np.ndarray) -> None:
+        """Circuit breakers see this step's recorded calls and failures."""
+        for br, i in self.breaker_index.items():
+            if br.state == OPEN:
+                if now - br.opened_at >= br.open_for:
+                    # The half-open trial: one call, failing as often as the callee does now.
+                    ok = self.draw.random() >= self._trial_failure(br)
+                    br._set(OPEN if not ok else 0, now)
+                continue
+            if now - br.w_start >= br.window:
+                br.w_start, br.calls, br.fails = now, 0, 0
+            br.calls += calls[i]
+            br.fails += fails[i]
+            if br.calls >= br.min_calls and br.fails >= br.ratio * br.calls and br.fails > 0:
+                br._set(OPEN, now)
+
+    def _trial_failure(self, br: CircuitBreaker) -> float:
+        node = next(n for n in self.parents if n.breaker is br)
+        model = CallModel(self.conds, self.pool_wait, frozenset())
+        ok, _, _ = model.attempt(node, node.timeout, 1.0, 0)
+        return 1.0 - ok
+
+    # -- probes --------------------------------------------------------------------------
+    def probe(self, endpoint: str, region: str) -> None:
+        """One synthetic check: an outcome drawn from the endpoint's current profile."""
+        self.requests += 1
+        prof = self.current.get(endpoint)
+        if prof is None:
+            self._conditions(self.comp, self.pool)
+            prof = self.current[endpoint]
+        i = min(int(np.searchsorted(prof.cum, self.draw.random())), len(prof.atoms) - 1)
+        _, outcome, cls, _, dur = prof.atoms[i]
+        self.metrics.get("probe", f"{endpoint}@{region}").record(outcome, dur, cls)
+        self.probe_calls.record(outcome, dur, cls)
+
+    # -- windows -------------------------------------------------------------------------
+    def close_window(self) -> None:
+        """Turn the window's expected per-call figures into counts and log lines, then close."""
+        touched: dict[Series, None] = {}  # in a fixed order: rounding draws random numbers
+        start, now = self.window_start, self.env.now
+        for (k, _), (prof, nk) in self.window_calls.items():
+            for series, acc in prof.series.items():
+                touched[series] = None
+                c = series.counts
+                for j in range(4):
+                    c[j] += acc.counts[j] * nk  # type: ignore[call-overload]  # rounded below
+                series.lat_sum += acc.lat * nk
+                series.wait_sum += acc.wait_sum * nk
+                series.wait_n += acc.wait_n * nk  # type: ignore[assignment]
+                hist = series.hist
+                for bucket, m in acc.hist.items():
+                    hist[bucket] = hist.get(bucket, 0) + m * nk  # type: ignore[assignment]
+                for cls, m in acc.errors.items():
+                    series.errors[cls] = series.errors.get(cls, 0) + m * nk  # type: ignore[assignment]
+            ep = self.step_series[k]
+            ep.lat_sum += prof.root.lat * nk
+            for bucket, m in prof.root.hist.items():
+                ep.hist[bucket] = ep.hist.get(bucket, 0) + m * nk  # type: ignore[assignment]
+            self.flow.fallbacks += self._round(prof.fallbacks * nk)
+            self._log(prof, nk, start, now)
+        for series in touched:
+            series.counts = [self._round(x) for x in series.counts]
+            series.errors = {c: n for c, x in series.errors.items() if (n := self._round(x))}
+            series.wait_n = self._round(series.wait_n)
+        for series in self.endpoint_series.values():
+            # Counts were drawn; the mean latency follows the expected mix.
+            hist_total = sum(series.hist.values())
+            total = sum(series.counts)
+            if hist_total > 0:
+                series.lat_sum *= total / hist_total
+        self.window_calls = {}
+        super().close_window()
+
+    def _round(self, x: float) -> int:
+        """``x`` rounded up or down at random, so expected counts add up over windows."""
+        whole = math.floor(x)
+        return whole + (1 if self.draw.random() < x - whole else 0)
+
+    def _gauge(self, component: str) -> tuple[int, int]:
+        i = self.comp_index[component]
+        rt = self.runtimes[component]
+        slots = rt.capacity() * len(rt.available)
+        return min(round(self.comp[2, i]), slots), round(self.backlogs[component].length)
+
+    # -- logs ----------------------------------------------------------------------------
+    def _log(self, prof: Compiled, nk: float, start: float, end: float) -> None:
+        """The window's failed calls, as the services would log them (counts, not each line)."""
+        logger = self.flow.observer
+        if logger is None or not prof.logs:
+            return
+        span = max(end - start, 1e-9)
+        for node, key, m in prof.logs:
+            count = self._round(m * nk)
+            if not count:
+                continue
+            outcome, cls, msg, d, attempt, served, child, handled = key
+            t = start + self.draw.random() * span
+            frame = self._frame(node, t, d, attempt, count)
+            if served:
+                frame.svc_end = math.inf
+            if child >= 0:
+                frame.child = child
+            logger.failed(frame, outcome, cls, msg, child < 0, at=t, handled=handled)
+
+    def _frame(self, node: Node, t: float, d: float, attempt: int, count: int) -> Frame:
+        """A frame standing for ``count`` failed calls of ``node``, with its callers above it."""
+        req = _Req(self.requests + int(self.draw.random() * 1e6), count * self.represents)
+        chain = [node]
+        while chain[-1] in self.parents:
+            chain.append(self.parents[chain[-1]])
+        parent: Frame | None = None
+        frame: Frame | None = None
+        for i, n in enumerate(reversed(chain)):
+            frame = Frame(n, parent, req, t, attempt if i == len(chain) - 1 else 0, t - d)
+            avail = n.comp.available
+            frame.inst = avail[int(self.draw.random() * len(avail))] if avail else None
+            if parent is not None:
+                parent.child = parent.node.children.index(n)
+            parent = frame
+        assert frame is not None
+        return frame
+
+
+class _Req:
+    """The request a logged frame belongs to (its log lines weigh ``log_weight``)."""
+
+    __slots__ = ("log_weight", "rid")
+
+    def __init__(self, rid: int, weight: int) -> None:
+        self.rid = rid
+        self.log_weight = weight
+
+
+__all__ = ["FlowEngine"]
