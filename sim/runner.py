@@ -47,6 +47,7 @@ def run(
     source_sha256: str | None = None,
     progress: Callable[[float], None] | None = None,
     engine: str = "request",
+    compact: bool = False,
 ) -> Journal:
     """Simulate ``scenario`` with ``seed`` (default: the scenario's) and return its journal.
 
@@ -56,7 +57,8 @@ def run(
     the baseline (every fault removed). ``counterfactuals=True`` adds the do-nothing and oracle
     runs of the same seed. ``progress`` is called with the simulated time as the run advances.
     ``engine`` is ``"request"`` (every request simulated) or ``"flow"`` (per-time-step flows,
-    much faster; docs/engines.md).
+    much faster; docs/engines.md). ``compact=True`` leaves the metrics rows and the kept log
+    lines out of the journal (a sweep keeps only its scores and figures).
     """
     seed = scenario.seed if seed is None else seed
     until = scenario.horizon if horizon is None else horizon
@@ -86,6 +88,7 @@ def run(
         source=source,
         source_sha256=source_sha256,
         counterfactuals=results,
+        compact=compact,
     )
 
 
@@ -99,12 +102,14 @@ def journal_of(
     source_sha256: str | None = None,
     counterfactuals: Mapping[str, Any] | None = None,
     response_extra: Mapping[str, Any] | None = None,
+    compact: bool = False,
 ) -> Journal:
     """The journal of a finished run: ``simulation`` driven by ``incident`` to its horizon.
 
     ``sim.run`` and the interactive drill both assemble their journal here. The caller has
     already advanced the simulation to the incident's horizon and called ``finish()``.
     ``response_extra`` adds keys to the response section (a drill's ``hints_used``).
+    ``compact`` leaves out the metrics rows and the kept log lines (``"compact": true``).
     """
     scenario = simulation.scenario
     seed = simulation.seed
@@ -171,19 +176,26 @@ def journal_of(
         "currency": scenario.traffic.order_value.currency,
         "faults_enabled": faults,
         "timeline": timeline,
+        "compact": compact,
         "metrics": {
-            "series": {"columns": list(SERIES_COLUMNS), "rows": [list(r) for r in m.rows]},
+            "series": {
+                "columns": list(SERIES_COLUMNS),
+                "rows": [] if compact else [list(r) for r in m.rows],
+            },
             "business": {
                 "columns": list(BUSINESS_COLUMNS),
                 "rows": [list(r) for r in m.business_rows],
             },
-            "errors": {"columns": list(ERROR_COLUMNS), "rows": [list(r) for r in m.error_rows]},
+            "errors": {
+                "columns": list(ERROR_COLUMNS),
+                "rows": [] if compact else [list(r) for r in m.error_rows],
+            },
         },
         "failed_sessions_sample": engine.shoppers.failed,
         "alerts": simulation.monitors.records,
         "paging": simulation.pager.to_journal(),
         "detection": detection,
-        "logs": simulation.logs.to_journal(),
+        "logs": simulation.logs.to_journal(lines=not compact),
         "complaints": complaints,
         "red_herrings": simulation.red_herrings.to_journal(),
         "changes": [

@@ -58,6 +58,13 @@ def add_parser(sub: Any) -> None:
         help="a runbook YAML file to follow instead (see docs/response.md)",
     )
     p.add_argument(
+        "--engine",
+        choices=("request", "flow"),
+        default="request",
+        help="request: every request simulated (default); flow: per-step flows, several times "
+        "faster, fewer distinct log lines (docs/engines.md)",
+    )
+    p.add_argument(
         "--no-counterfactuals",
         action="store_true",
         help="skip the do-nothing and oracle runs of the same seed (faster; no savings shown)",
@@ -156,7 +163,7 @@ def main(args: argparse.Namespace) -> int:
     baseline = " — baseline: faults removed" if args.faults == "none" else ""
     out.print(
         f"[bold]{scenario.name}[/] — seed {seed}, horizon {format_duration(horizon)}, "
-        f"engine request, responder {responder}{baseline}"
+        f"engine {args.engine}, responder {responder}{baseline}"
     )
     from sim.runner import run
 
@@ -173,6 +180,7 @@ def main(args: argparse.Namespace) -> int:
             runbook=runbook,
             counterfactuals=not args.no_counterfactuals,
             progress=progress,
+            engine=args.engine,
         )
     except KeyboardInterrupt:
         progress.close()

@@ -172,6 +172,7 @@ class EngineBase:
                         )
             if changed:
                 rt.available = [i for i in rt.instances if not i.ejected]
+                rt.rotation += 1
             yield self.env.timeout(hc.interval)
 
     # -- windows -------------------------------------------------------------------------

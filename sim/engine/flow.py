@@ -244,8 +244,11 @@ class Flow:
             broken = st.broken_tables
             for table in node.tables:
                 if table in broken:
-                    self.finish(f, ERROR, st.table_error_class, broken[table])
-                    return
+                    share = st.broken_share
+                    if share >= 1.0 or self.rand() < share:
+                        self.finish(f, ERROR, st.table_error_class, broken[table])
+                        return
+                    break
         p = st.error_probability
         if p and self.rand() < p:
             self.finish(f, ERROR, st.error_class, st.error_message)

@@ -227,10 +227,14 @@ class CallModel:
         if node.tables and c.broken:
             for table in node.tables:
                 if table in c.broken:
-                    fail(p, ERROR, c.table_cls, c.broken[table], elapsed)
-                    if gate is not None:
-                        self._pool(t, w, fails, 0.0, 0.0, pool)
-                    return 0.0, 0.0, fails
+                    share = c.broken_share
+                    fail(p * share, ERROR, c.table_cls, c.broken[table], elapsed)
+                    p *= 1.0 - share
+                    break
+            if p <= 0:
+                if gate is not None:
+                    self._pool(t, w, fails, 0.0, 0.0, pool)
+                return 0.0, 0.0, fails
         if c.err_p:
             fail(p * c.err_p, ERROR, c.err_cls, c.err_msg, elapsed)
             p *= 1.0 - c.err_p

@@ -30,6 +30,7 @@ from sim.engine.base import EngineBase
 from sim.engine.flow import Frame, Node
 from sim.engine.flow_calls import CallModel, FailKey, Profile
 from sim.engine.flow_funnel import Funnel
+from sim.engine.flow_metrics import DenseWindow, Share
 from sim.engine.flow_queues import Backlog, Cond, Wait, component_cond, cond_key
 from sim.engine.servers import OPEN, CircuitBreaker, Gate
 from sim.engine.shoppers import (
@@ -45,13 +46,17 @@ from sim.engine.shoppers import (
 from sim.engine.streams import Streams, stream
 from sim.model.world import World
 from sim.telemetry.logs import EngineLogger
-from sim.telemetry.metrics import OK, TIMEOUT, Series
+from sim.telemetry.metrics import OK, TIMEOUT
 
 STEPS_PER_WINDOW = 2  # the default step is half a metrics window
 SPREAD = (-1.2816, -0.5244, 0.0, 0.5244, 1.2816)  # deciles of a normal, each ~1/5 of the mass
 LATENCY_SIGMA = 0.5
 DAMPING = 0.5  # share of the previous estimate kept when traffic and conditions settle
-SETTLE = 4  # at most this many rounds of settling per step  # spread of a latency atom in the histograms (lognormal sigma)
+SETTLE = 4  # at most this many rounds of settling per step
+# Below this utilisation everywhere (and with nothing queued) conditions are recomputed only
+# when state changes or some component's traffic grows by QUIET_BAND: at 0.4 × 1.2 nothing
+# reaches the utilisation where queueing starts to count (flow_queues.QUIET).
+QUIET_UTIL, QUIET_BAND = 0.4, 1.2  # spread of a latency atom in the histograms (lognormal sigma)
 GaveUp = Callable[[float, Session, Persona, str, str | None, str | None], None]
 
 
@@ -120,24 +125,10 @@ class FlowShoppers:
             )
 
 
-class Share:
-    """What one request of an endpoint adds to one metrics series, in expectation."""
-
-    __slots__ = ("counts", "errors", "hist", "lat", "wait_n", "wait_sum")
-
-    def __init__(self) -> None:
-        self.counts = [0.0, 0.0, 0.0, 0.0]
-        self.lat = 0.0  # latency sum
-        self.wait_sum = 0.0
-        self.wait_n = 0.0
-        self.hist: dict[int, float] = {}
-        self.errors: dict[str, float] = {}
-
-
 class Compiled:
     """A :class:`Profile` turned into what the engine adds up per request of its endpoint."""
 
-    def __init__(self, profile: Profile, engine: FlowEngine, serial: int) -> None:
+    def __init__(self, profile: Profile, engine: FlowEngine, endpoint: str, serial: int) -> None:
         self.serial = serial  # the order profiles were made in (ids would not be repeatable)
         self.ok = profile.ok
         # Root outcomes: OK first, then failures merged by (outcome, class, message).
@@ -163,7 +154,8 @@ class Compiled:
         self.br_calls = np.zeros(len(breakers))
         self.br_fails = np.zeros(len(breakers))
         self.fallbacks = 0.0
-        self.series: dict[Series, Share] = {}
+        dense = engine.dense
+        self.share = share = Share(len(dense.series))
         self.logs: list[tuple[Node, FailKey, float]] = []
         for node, t in profile.tallies.items():
             i = comps[node.comp.name]
@@ -176,47 +168,23 @@ class Compiled:
                 self.br_calls[b] += t.br_calls
                 self.br_fails[b] += t.br_fails
             self.fallbacks += t.fallbacks
-            acc = self.series.get(node.series)
-            if acc is None:
-                acc = self.series[node.series] = Share()
-            for k in range(4):
-                acc.counts[k] += t.counts[k]
-            acc.wait_sum += t.wait
-            acc.wait_n += t.served
-            _spread_latencies(t.lat, acc)
+            row = dense.index[node.series]
+            share.counts[row] += t.counts
+            share.expect[row] += sum(t.counts)
+            share.wait[row] += (t.wait, t.served)
+            share.add_latencies(row, t.lat)
             for cls, m in t.errors.items():
-                acc.errors[cls] = acc.errors.get(cls, 0.0) + m
+                share.errors[row, cls] = share.errors.get((row, cls), 0.0) + m
             for key, m in t.fails.items():
                 self.logs.append((node, key, m))
-        # The endpoint's own latency histogram (its counts are drawn, not expected).
-        self.root = Share()
+        # The endpoint's own row: latencies expected, counts drawn (in FlowEngine._draw).
+        row = dense.index[engine.endpoint_series[endpoint]]
+        share.expect[row] += 1.0
         lat: dict[tuple[float, bool], float] = {}
         for q, outcome, _, _, dur in self.atoms:
             lat[dur, outcome != TIMEOUT] = lat.get((dur, outcome != TIMEOUT), 0.0) + q
-        _spread_latencies(lat, self.root)
-
-
-def _spread_latencies(lat: dict[tuple[float, bool], float], acc: Share) -> None:
-    """Add latency atoms to ``acc``'s sum and histogram (lognormal spread unless exact)."""
-    hist = acc.hist
-    for (dur, spread), m in lat.items():
-        acc.lat += m * dur
-        if dur <= 0:
-            hist[_ZERO] = hist.get(_ZERO, 0.0) + m
-            continue
-        if not spread:
-            b = math.floor(math.log(dur) * _K)
-            hist[b] = hist.get(b, 0.0) + m
-            continue
-        base = math.log(dur) - LATENCY_SIGMA**2 / 2.0
-        share = m / len(SPREAD)
-        for z in SPREAD:
-            b = math.floor((base + z * LATENCY_SIGMA) * _K)
-            hist[b] = hist.get(b, 0.0) + share
-
-
-_K = 1.0 / math.log(1.03)  # the metrics histograms' bucket scale (sim.telemetry.metrics)
-_ZERO = -(10**9)
+        share.add_latencies(row, lat)
+        share.freeze()
 
 
 class FlowEngine(EngineBase):
@@ -257,6 +225,9 @@ class FlowEngine(EngineBase):
         self.breaker_index: dict[CircuitBreaker, int] = {
             b: i for i, b in enumerate(self.breakers.values())
         }
+        self.dense = DenseWindow(
+            [rt.series for rt in self.runtimes.values()] + list(self.endpoint_series.values())
+        )
         self.conds = {name: Cond() for name in self.runtimes}
         self.backlogs = {name: Backlog() for name in self.runtimes}
         self.pool_backlogs = {g: Backlog() for g in self.pool_index}
@@ -266,6 +237,7 @@ class FlowEngine(EngineBase):
         self.pool = np.zeros((4, len(self.pool_index)))
         self.cache: dict[tuple[Any, ...], dict[str, Compiled]] = {}
         self.made = 0
+        self.quiet: tuple[tuple[Any, ...], np.ndarray] | None = None
         self.current: dict[str, Compiled] = {}
         self.parents: dict[Node, Node] = {}
         for root in self.roots.values():
@@ -309,20 +281,22 @@ class FlowEngine(EngineBase):
         # Conditions and traffic feed each other: settle them together (damped), from last
         # step's traffic, until the conditions stop changing (at once when nothing queues).
         comp, pool = self.comp, self.pool
-        seen: tuple[Any, ...] | None = None
-        for _ in range(SETTLE):
-            key = self._conditions(comp, pool)
+        if self._quiet(comp):
             profiles = [self.current[ep] for ep in self.step_endpoints]
-            new_comp = sum((p.comp * n[k] for k, p in enumerate(profiles)), np.zeros_like(comp))
-            new_pool = sum((p.pool * n[k] for k, p in enumerate(profiles)), np.zeros_like(pool))
-            comp = DAMPING * comp + (1.0 - DAMPING) * new_comp / dt
-            pool = DAMPING * pool + (1.0 - DAMPING) * new_pool / dt
-            if key == seen:
-                break
-            seen = key
+            comp, pool = self._traffic(profiles, n, comp, pool)
+        else:
+            seen: tuple[Any, ...] | None = None
+            for _ in range(SETTLE):
+                key = self._conditions(comp, pool)
+                profiles = [self.current[ep] for ep in self.step_endpoints]
+                comp, pool = self._traffic(profiles, n, comp, pool)
+                if key == seen:
+                    break
+                seen = key
+            for backlog in (*self.backlogs.values(), *self.pool_backlogs.values()):
+                backlog.commit()
+            self._note_quiet(comp)
         self.comp, self.pool = comp, pool
-        for backlog in (*self.backlogs.values(), *self.pool_backlogs.values()):
-            backlog.commit()
         p_ok = np.array([p.ok for p in profiles])
         _, leaving = self.funnel.move(self.step_no, due, p_ok)
         self._draw(now, arrivals, n, leaving, profiles)
@@ -338,6 +312,48 @@ class FlowEngine(EngineBase):
             held = self.window_calls.get(key_k)
             self.window_calls[key_k] = (prof, nk + (held[1] if held else 0.0))
         self._breakers(now, br_calls, br_fails)
+
+    def _traffic(
+        self, profiles: list[Compiled], n: np.ndarray, comp: np.ndarray, pool: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """This step's traffic per second, damped towards from the estimate ``comp``/``pool``."""
+        new_comp = np.zeros_like(comp)
+        new_pool = np.zeros_like(pool)
+        for k, prof in enumerate(profiles):
+            nk = n[k]
+            if nk > 0:
+                new_comp += prof.comp * nk
+                new_pool += prof.pool * nk
+        dt = self.dt
+        return (
+            DAMPING * comp + (1.0 - DAMPING) * new_comp / dt,
+            DAMPING * pool + (1.0 - DAMPING) * new_pool / dt,
+        )
+
+    def _signature(self) -> tuple[Any, ...]:
+        """Changes to what conditions are made of, apart from traffic."""
+        return (
+            tuple(rt.state.changes for rt in self.runtimes.values()),
+            tuple(rt.rotation for rt in self.runtimes.values()),
+            tuple(b.state for b in self.breaker_index),
+        )
+
+    def _note_quiet(self, comp: np.ndarray) -> None:
+        """Remember when nothing queues anywhere with room to spare: the next steps may skip."""
+        quiet = all(b.util <= QUIET_UTIL and not b.length for b in self.backlogs.values())
+        quiet = quiet and all(
+            b.util <= QUIET_UTIL and not b.length for b in self.pool_backlogs.values()
+        )
+        self.quiet = (self._signature(), comp[0].copy()) if quiet else None
+
+    def _quiet(self, comp: np.ndarray) -> bool:
+        """Whether the current profiles still hold: state unchanged, traffic within the band."""
+        if self.quiet is None:
+            return False
+        signature, offered = self.quiet
+        return bool(
+            signature == self._signature() and np.all(comp[0] <= offered * QUIET_BAND + 1e-9)
+        )
 
     def _conditions(self, comp: np.ndarray, pool: np.ndarray) -> tuple[Any, ...]:
         """Conditions from live state and traffic; the profiles for them (cached by key)."""
@@ -384,7 +400,7 @@ class FlowEngine(EngineBase):
             timeout = self.client_timeout
             compiled = {}
             for ep, root in self.roots.items():
-                compiled[ep] = Compiled(model.profile(root, timeout), self, self.made)
+                compiled[ep] = Compiled(model.profile(root, timeout), self, ep, self.made)
                 self.made += 1
             self.cache[key] = compiled
         self.current = compiled
@@ -412,15 +428,16 @@ class FlowEngine(EngineBase):
             if not total:
                 continue
             self.requests += total
-            series = self.step_series[k]
+            dense = self.dense
+            row = dense.index[self.step_series[k]]
             failed = total - int(counts[0])
-            series.counts[OK] += int(counts[0])
+            dense.counts[row, OK] += counts[0]
             for (_, outcome, cls, msg, _), c in zip(prof.atoms[1:], counts[1:], strict=True):
                 if not c:
                     continue
-                series.counts[outcome] += int(c)
+                dense.counts[row, outcome] += c
                 assert cls is not None
-                series.errors[cls] = series.errors.get(cls, 0) + int(c)
+                dense.errors[row, cls] = dense.errors.get((row, cls), 0.0) + int(c)
                 key = (self.step_endpoints[k], cls)
                 if key not in self.first_errors:
                     self.first_errors[key] = (now, msg or cls)
@@ -496,41 +513,17 @@ class FlowEngine(EngineBase):
 
     # -- windows -------------------------------------------------------------------------
     def close_window(self) -> None:
-        """Turn the window's expected per-call figures into counts and log lines, then close."""
-        touched: dict[Series, None] = {}  # in a fixed order: rounding draws random numbers
+        """Turn the window's expected per-call figures into rows and log lines, then close."""
         start, now = self.window_start, self.env.now
-        for (k, _), (prof, nk) in self.window_calls.items():
-            for series, acc in prof.series.items():
-                touched[series] = None
-                c = series.counts
-                for j in range(4):
-                    c[j] += acc.counts[j] * nk  # type: ignore[call-overload]  # rounded below
-                series.lat_sum += acc.lat * nk
-                series.wait_sum += acc.wait_sum * nk
-                series.wait_n += acc.wait_n * nk  # type: ignore[assignment]
-                hist = series.hist
-                for bucket, m in acc.hist.items():
-                    hist[bucket] = hist.get(bucket, 0) + m * nk  # type: ignore[assignment]
-                for cls, m in acc.errors.items():
-                    series.errors[cls] = series.errors.get(cls, 0) + m * nk  # type: ignore[assignment]
-            ep = self.step_series[k]
-            ep.lat_sum += prof.root.lat * nk
-            for bucket, m in prof.root.hist.items():
-                ep.hist[bucket] = ep.hist.get(bucket, 0) + m * nk  # type: ignore[assignment]
+        dense = self.dense
+        for prof, nk in self.window_calls.values():
+            dense.add(prof.share, nk)
             self.flow.fallbacks += self._round(prof.fallbacks * nk)
             self._log(prof, nk, start, now)
-        for series in touched:
-            series.counts = [self._round(x) for x in series.counts]
-            series.errors = {c: n for c, x in series.errors.items() if (n := self._round(x))}
-            series.wait_n = self._round(series.wait_n)
-        for series in self.endpoint_series.values():
-            # Counts were drawn; the mean latency follows the expected mix.
-            hist_total = sum(series.hist.values())
-            total = sum(series.counts)
-            if hist_total > 0:
-                series.lat_sum *= total / hist_total
         self.window_calls = {}
-        super().close_window()
+        ready = dense.close(start, self._gauge, self.rng)
+        self.metrics.close_window(start, self._gauge, ready)
+        self.window_start = now
 
     def _round(self, x: float) -> int:
         """``x`` rounded up or down at random, so expected counts add up over windows."""

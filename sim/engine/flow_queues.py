@@ -95,6 +95,7 @@ class Cond:
     err_msg: str = "internal server error"
     broken: Mapping[str, str] = field(default_factory=dict)
     table_cls: str = "DatabaseError"
+    broken_share: float = 1.0
     queue_limit: int = 0
 
     def within(self, x: float) -> tuple[float, float]:
@@ -127,11 +128,12 @@ class Backlog:
     step's lag, and a queue jumping straight to its target would swing).
     """
 
-    __slots__ = ("length", "settled")
+    __slots__ = ("length", "settled", "util")
 
     def __init__(self) -> None:
         self.length = 0.0  # this step's (until committed)
         self.settled = 0.0  # at the start of this step
+        self.util = 0.0  # busy share of the slots this step
 
     def commit(self) -> None:
         """End the step: its length is where the next one starts."""
@@ -160,10 +162,12 @@ class Backlog:
         connections in use less the slots).
         """
         wait.full = wait.backlog = wait.p_wait = wait.theta = 0.0
+        self.util = 0.0
         if slots <= 0 or offered <= 0 or hold <= 0:
             self.length = 0.0  # nothing arrives (or nothing can take it): the queue is gone
             return wait
         mu = slots / hold  # completions per second at full occupancy
+        self.util = offered / mu
         target = 0.0
         if offered > mu:
             z = _NORMAL.inv_cdf(mu / offered)
@@ -232,6 +236,7 @@ def component_cond(
     cond.err_msg = st.error_message
     cond.broken = st.broken_tables
     cond.table_cls = st.table_error_class
+    cond.broken_share = st.broken_share
     cond.queue_limit = rt.queue_limit
     return cond
 
@@ -249,6 +254,7 @@ def cond_key(cond: Cond) -> tuple[object, ...]:
         cond.err_msg,
         tuple(sorted(cond.broken.items())),
         cond.table_cls,
+        cond.broken_share,
     )
 
 

@@ -56,6 +56,7 @@ class Runtime:
         self.queue_limit = spec.queue_limit
         self.instances = [Instance(i) for i in range(spec.replicas)]
         self.available = list(self.instances)
+        self.rotation = 0  # how often ``available`` changed
         self.least = spec.balancing == "least_connections"
         self.rr = -1
 

@@ -47,7 +47,12 @@ def _schema(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     assert isinstance(f, SchemaMigrationFault)
     change = world.changes[f.change]
     db = change.components[0]
-    effect = Effect(source=f.id, broken_tables=dict(f.breaks), table_error_class=f.error_class)
+    effect = Effect(
+        source=f.id,
+        broken_tables=dict(f.breaks),
+        table_error_class=f.error_class,
+        broken_share=f.share,
+    )
     return db, effect, frozenset({db, f.change})
 
 

@@ -28,6 +28,7 @@ class Effect:
     hang: bool = False
     broken_tables: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     table_error_class: str = "DatabaseError"
+    broken_share: float = 1.0  # of the queries on a broken table that fail
 
 
 class ComponentState:
@@ -40,8 +41,10 @@ class ComponentState:
     __slots__ = (
         "base_error_class",
         "base_error_rate",
+        "broken_share",
         "broken_tables",
         "capacity_factor",
+        "changes",
         "down",
         "effects",
         "error_class",
@@ -62,6 +65,7 @@ class ComponentState:
         self.base_error_rate = spec.error_rate
         self.base_error_class = spec.error_class
         self.effects: list[Effect] = []
+        self.changes = 0  # how often the effects changed: engines cache what they derive
         self._derive()
 
     def add(self, effect: Effect) -> None:
@@ -76,6 +80,7 @@ class ComponentState:
         return len(self.effects) != before
 
     def _derive(self) -> None:
+        self.changes += 1
         ok = 1.0 - self.base_error_rate
         self.error_class = self.base_error_class
         self.error_message = "internal server error"
@@ -84,6 +89,7 @@ class ComponentState:
         broken: dict[str, str] = {}
         hang = False
         table_class = "DatabaseError"
+        share = 0.0
         for e in self.effects:
             if e.error_probability > 0:
                 ok *= 1.0 - e.error_probability
@@ -96,6 +102,7 @@ class ComponentState:
             if e.broken_tables:
                 broken.update(e.broken_tables)
                 table_class = e.table_error_class
+                share = max(share, e.broken_share)
             hang = hang or e.hang
         self.error_probability = 1.0 - ok
         self.latency_factor = latency
@@ -103,4 +110,5 @@ class ComponentState:
         self.down = tuple(down)
         self.broken_tables: Mapping[str, str] = MappingProxyType(broken) if broken else _EMPTY
         self.table_error_class = table_class
+        self.broken_share = share if broken else 1.0
         self.hang = hang

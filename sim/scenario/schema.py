@@ -274,6 +274,10 @@ class SchemaMigrationFault(FaultBase):
     change: Name
     breaks: NamedMap[str] = Field(min_length=1, description="table → database error message")
     error_class: str = "UndefinedColumn"
+    share: Probability = Field(
+        default=1.0,
+        description="Share of the queries on a broken table that fail (a canary shard: 0.05).",
+    )
 
 
 class CrashFault(FaultBase):

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from collections import Counter, deque
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 
+from sim.engine.shoppers import people
 from sim.engine.streams import sampler
 
 if TYPE_CHECKING:
@@ -185,8 +185,6 @@ class Complaints:
         represents: int,
         currency: str = "USD",
     ) -> None:
-        from faker import Faker  # lazy: faker is slow to import
-
         self.env = env
         self.world = world
         self.spec = spec
@@ -195,9 +193,8 @@ class Complaints:
         # Independent sub-streams, so that changing a template never moves a ticket in time.
         self._draw = random.Random(rng.getrandbits(64))  # how many complain, and when
         self._text = random.Random(rng.getrandbits(64))  # templates, channels, ids
-        fake = Faker()
-        fake.seed_instance(rng.getrandbits(32))
-        self._customers = [_customer(fake, self._text) for _ in range(NAME_POOL)]
+        pick = random.Random(rng.getrandbits(64))
+        self._customers = [(p.name, p.email) for p in pick.sample(people(), NAME_POOL)]
         self._lag = sampler(spec.lag, self._draw)
         self._next_id = 100000 + self._text.randrange(800000)
         self._clock = world.scenario.clock_start
@@ -375,14 +372,6 @@ def binomial(rng: random.Random, n: int, p: float) -> int:
         if trial > n:
             return k
         k += 1
-
-
-def _customer(fake: Any, rng: random.Random) -> tuple[str, str]:
-    first, last = fake.first_name(), fake.last_name()
-    local = re.sub(r"[^a-z0-9.]", "", f"{first}.{last}".lower())
-    if rng.random() < 0.5:
-        local += str(rng.randrange(1, 99))
-    return f"{first} {last}", f"{local}@{fake.free_email_domain()}"
 
 
 def _first_name(name: str) -> str:

@@ -209,9 +209,9 @@ class LogStore:
         ][:n]
 
     # -- journal ---------------------------------------------------------------------------
-    def to_journal(self) -> dict[str, Any]:
-        """Kept lines and every signature, JSON-ready, in a deterministic order."""
-        lines = [{**asdict(line), "t": round(line.t, 6)} for line in self.kept()]
+    def to_journal(self, lines: bool = True) -> dict[str, Any]:
+        """Kept lines (unless ``lines=False``) and every signature, JSON-ready, in order."""
+        kept = [{**asdict(line), "t": round(line.t, 6)} for line in self.kept()] if lines else []
         signatures = [
             {**asdict(s), "first_seen": round(s.first_seen, 6), "last_seen": round(s.last_seen, 6)}
             for s in self.signatures()
@@ -222,7 +222,7 @@ class LogStore:
             "examples": self.examples,
             "total": self._total,
             "seen": self._seen,
-            "lines": lines,
+            "lines": kept,
             "signatures": signatures,
         }
 

@@ -7,7 +7,7 @@ holds counters and a histogram for the open window only.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 OK, ERROR, TIMEOUT, REJECTED = 0, 1, 2, 3
@@ -157,11 +157,25 @@ class Metrics:
             self.series[key] = Series(scope, name, scale)
         return self.series[key]
 
-    def close_window(self, t: float, gauge: Gauge) -> None:
-        """Close the window that started at ``t``; ``gauge(component)`` gives (busy, queued)."""
+    def close_window(
+        self,
+        t: float,
+        gauge: Gauge,
+        ready: Mapping[Series, tuple[tuple[Any, ...], list[tuple[Any, ...]]]] | None = None,
+    ) -> None:
+        """Close the window that started at ``t``; ``gauge(component)`` gives (busy, queued).
+
+        ``ready`` holds rows (and error rows) an engine made itself for some series (the flow
+        engine keeps its series as arrays); they take those series' places in the order.
+        """
         first = len(self.rows)
         rows = self.rows
         for s in self.series.values():
+            if ready is not None and s in ready:
+                row, errors = ready[s]
+                rows.append(row)
+                self.error_rows.extend(errors)
+                continue
             busy, queued = gauge(s.name) if s.scope == "component" else (0, 0)
             c = s.counts
             total = c[0] + c[1] + c[2] + c[3]
