@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from sim.journal import Journal
     from sim.runner import run
     from sim.scenario import Scenario, ScenarioError, load_scenario
+    from sim.sweep import sweep
 
-__all__ = ["Journal", "Scenario", "ScenarioError", "load_scenario", "run"]
+__all__ = ["Journal", "Scenario", "ScenarioError", "load_scenario", "run", "sweep"]
 
 __version__ = "0.1.0"
 
@@ -29,6 +30,12 @@ def __getattr__(name: str) -> Any:
         from sim.journal import Journal
 
         return Journal
+    if name == "sweep":
+        # The sub-package sim.sweep is callable: sim.sweep(...) runs a sweep and
+        # sim.sweep.summarise(...) summarises one.
+        import sim.sweep
+
+        return sim.sweep
     if name in ("Scenario", "ScenarioError", "load_scenario"):
         import sim.scenario
 

@@ -13,6 +13,8 @@ from sim.scenario import Scenario
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 SEED_SCENARIO = SCENARIOS / "bad-schema-migration.yaml"
+# The engine of the sweep tests (test_sweep*.py): one place to switch them to "flow".
+SWEEP_ENGINE = "flow"
 
 # The invalid-scenario corpus is read by its own tests; the chaosdrill plugin must not collect
 # its files with an expect: block as regression scenarios (each would fail, by design).

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from sim import __version__
-from sim.cli import catalogue, drill, graph, replay, report, run, schema, validate
+from sim.cli import catalogue, drill, graph, replay, report, run, schema, sweep, validate
 from sim.cli.common import EXIT_INTERRUPTED, EXIT_USAGE
 
 
@@ -20,7 +20,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"chaosdrill {__version__}")
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (run, validate, catalogue, graph, schema, report, drill, replay):
+    for module in (run, sweep, validate, catalogue, graph, schema, report, drill, replay):
         module.add_parser(sub)
     return p
 

@@ -1,0 +1,35 @@
+"""Journal._repr_html_: the card a notebook shows for a run."""
+
+from __future__ import annotations
+
+import sim
+from sim.journal import Journal
+from sim.scoring import phases
+from tests.conftest import SEED_SCENARIO
+
+
+def test_journal_card_shows_the_run_and_escapes_everything() -> None:
+    """The card names scenario, seed, engine, responder, milestones, cost and score, escaped."""
+    journal = sim.run(sim.load_scenario(SEED_SCENARIO), seed=1, horizon=2700, responder="oracle")
+    html = journal._repr_html_()
+    detected = phases(journal)["detection"].since_impact
+    assert detected is not None
+    for text in (
+        "<th",
+        "bad-schema-migration",
+        '<td style="text-align:left">1</td>',
+        "request",
+        "oracle",
+        f"{detected / 60:.1f} min after impact",
+        "not within the horizon",  # mitigation and resolution, cut off at 45 minutes
+        f"{journal.summary['failed_checkouts']:,}",
+        f"{journal.summary['lost_revenue']:,.0f} USD",
+        "/ 100",
+    ):
+        assert text in html, text
+    data = dict(journal.data)
+    data["scenario"] = {**data["scenario"], "name": "a<b", "description": "<script>x</script> & co"}
+    card = Journal(data)._repr_html_()
+    assert "<script>" not in card
+    assert "&lt;script&gt;x&lt;/script&gt; &amp; co" in card
+    assert "a&lt;b" in card
