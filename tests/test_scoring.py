@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.journal import Journal
+from sim.journal.record import HORIZON_REACHED
 from sim.scoring import DEFAULT_WEIGHTS, Phase, Scorecard, conduct, impact, phases, score
 from sim.scoring.score import DEFAULT_WINDOWS
 
@@ -277,6 +278,15 @@ def test_red_herrings_wrong_and_harmful_actions() -> None:
     }
     card = score(journal(steps, notified=900.0, stakeholders=900.0))
     assert card.parts["conduct"] == pytest.approx(1 - 0.15 - 2 * 0.05 - 0.10 * 700 / 600)
+
+
+def test_an_action_the_horizon_cut_short_is_not_judged() -> None:
+    """A rollback still running at the horizon is neither right nor wrong; a finished miss is."""
+    cut = step(1800.0, "rollback", end=2100.0, target="mig-2041", ok=False)
+    cut["evidence"] = HORIZON_REACHED
+    steps = [step(1500.0, "restart", end=1590.0, target="auth"), cut]
+    record = conduct(journal(steps, notified=900.0, stakeholders=900.0))
+    assert record["wrong_actions"] == [0]
 
 
 def test_silence_costs_conduct() -> None:

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
 FORMAT = "chaosdrill.journal/2"
 
 
+# The summary of a response step the horizon cut short (docs/response.md); scoring does not
+# judge such an action right or wrong.
+HORIZON_REACHED = "horizon reached"
+
+
 @dataclass(frozen=True)
 class Journal:
     """A run's record. ``data`` is the JSON document; the properties are views of it."""
@@ -74,6 +79,49 @@ class Journal:
                 }
                 for e in self.data["timeline"]
             ]
+        )
+
+    # -- notebooks -----------------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        """A compact card for Jupyter: the run, its milestones, what it cost, its score."""
+        from html import escape
+
+        from sim.scoring import score
+
+        card = score(self.data)
+        s = self.summary
+        currency = str(self.data.get("currency") or "")
+        scenario = self.data.get("scenario") or {}
+
+        def milestone(name: str) -> str:
+            phase = card.phases[name]
+            if phase.status == "n/a":
+                return "— (no impact)"
+            if phase.since_impact is None:
+                return "not within the horizon"
+            return f"{phase.since_impact / 60:.1f} min after impact"
+
+        rows = [
+            ("scenario", str(scenario.get("name", "?"))),
+            ("seed", str(self.data.get("seed", "?"))),
+            ("engine", str(self.data.get("engine", "request"))),
+            ("responder", card.responder),
+            ("detected", milestone("detection")),
+            ("mitigated", milestone("mitigation")),
+            ("resolved", milestone("resolution")),
+            ("failed checkouts", f"{int(s.get('failed_checkouts') or 0):,}"),
+            ("lost revenue", f"{float(s.get('lost_revenue') or 0.0):,.0f} {currency}".strip()),
+            ("score", f"{card.score:g} / 100"),
+        ]
+        cells = "".join(
+            f'<tr><th style="text-align:left;padding-right:1em">{escape(k)}</th>'
+            f'<td style="text-align:left">{escape(v)}</td></tr>'
+            for k, v in rows
+        )
+        return (
+            '<div class="chaosdrill-journal">'
+            f"<strong>chaosdrill journal</strong> — {escape(str(scenario.get('description', '')))}"
+            f"<table>{cells}</table></div>"
         )
 
     # -- files ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from sim.journal.record import HORIZON_REACHED
 from sim.response.actions import DEFAULT_DURATIONS, Actions
 from sim.response.evidence import RECENT, Evidence, View
 from sim.scenario.messages import did_you_mean
@@ -219,7 +220,7 @@ class Incident:
         try:
             self._advance(t + self._cost(call, takes))
         except HorizonReached:
-            self._record(call, target, t, False, "horizon reached", lead=lead)
+            self._record(call, target, t, False, HORIZON_REACHED, lead=lead)
             raise
         summary, facts = read()
         return self._record(call, target, t, True, summary, facts, lead=lead)
@@ -367,7 +368,7 @@ class Incident:
                 if not process.is_alive:
                     break
         except HorizonReached:
-            self._record(call, target, t, False, "horizon reached", lead=lead, harm=harm)
+            self._record(call, target, t, False, HORIZON_REACHED, lead=lead, harm=harm)
             raise
         remedied: list[str] = list(process.value or [])
         took = self.now - t
@@ -469,7 +470,7 @@ class Incident:
         try:
             self._advance(t + max(0.0, seconds))
         except HorizonReached:
-            self._record("wait", None, t, False, "horizon reached", lead=lead)
+            self._record("wait", None, t, False, HORIZON_REACHED, lead=lead)
             raise
         return self._record("wait", None, t, True, f"waited {self.now - t:.0f}s", lead=lead)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.journal.record import HORIZON_REACHED
 from sim.scoring._journal import (
     JournalLike,
     document,
@@ -21,7 +22,8 @@ def conduct(journal: JournalLike) -> dict[str, Any]:
 
     - ``herring_seconds``: time spent on steps that chased a red herring (``end - t``);
     - ``herrings``: the red-herring ids chased, sorted, each once;
-    - ``wrong_actions``: indices of "act" steps that remedied no fault and were not harmful;
+    - ``wrong_actions``: indices of "act" steps that remedied no fault and were not harmful
+      (an action the horizon cut short is not judged);
     - ``harmful_actions``: indices of steps flagged harmful (counted once, never also as wrong);
     - ``notify_delay`` / ``stakeholder_delay``: first user notification / stakeholder update
       minus acknowledgement (detection if never acknowledged, impact start if neither);
@@ -43,7 +45,11 @@ def conduct(journal: JournalLike) -> dict[str, Any]:
             herrings.add(str(step["herring"]))
         if step.get("harmful"):
             harmful.append(index)
-        elif step.get("kind") == "act" and not step.get("remedied"):
+        elif (
+            step.get("kind") == "act"
+            and not step.get("remedied")
+            and step.get("evidence") != HORIZON_REACHED  # cut short: it may yet have helped
+        ):
             wrong.append(index)
     reference = next(
         (
