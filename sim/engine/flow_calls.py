@@ -18,6 +18,7 @@ change, so a steady hour costs a handful of walks.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -25,6 +26,12 @@ from sim.engine.flow import Node
 from sim.engine.flow_queues import Cond, Wait
 from sim.engine.servers import CircuitBreaker, Gate
 from sim.telemetry.metrics import ERROR, OK, REJECTED, TIMEOUT
+
+
+def _tail(x: float, mean: float, sd: float) -> float:
+    """P(wait > x) for a wait of ``mean`` ± ``sd`` (normal)."""
+    return 0.5 * (1.0 - math.erf((x - mean) / (sd * math.sqrt(2.0))))
+
 
 # A failure atom: (probability, outcome, error class, message, duration, failed here?)
 Fail = tuple[float, int, str, str, float, bool]
@@ -172,6 +179,7 @@ class CallModel:
             fail(1.0, ERROR, "CircuitOpen", f"circuit open on {node.label}", 0.0, record=False)
             return 0.0, 0.0, fails
         p, waited, pool = 1.0, 0.0, 0.0
+        ahead = var = 0.0  # backlog waits ahead of this call (mean, variance)
         gate = node.pool
         if gate is not None:
             t.pool_offered += w
@@ -183,6 +191,7 @@ class CallModel:
                 fail(timed_out, TIMEOUT, "PoolTimeout", text, d)
                 p -= timed_out
                 waited = pool = min(pw.mean, d)
+                ahead, var = pw.backlog, (pw.spread * pw.backlog) ** 2
             t.pool_calls += w * p
         c = self.conds[name]
         if c.reject:
@@ -205,6 +214,8 @@ class CallModel:
             fail(p * late, TIMEOUT, "Timeout", timeout_text, d)
             p *= 1.0 - late
             waited += min(queue.mean, left)
+            ahead += queue.backlog
+            var += (queue.spread * queue.backlog) ** 2
         if p <= 0:
             if gate is not None:
                 self._pool(t, w, fails, 0.0, 0.0, pool)
@@ -258,6 +269,16 @@ class CallModel:
             if elapsed >= d:
                 fail(p, TIMEOUT, "Timeout", timeout_text, d)
                 p = 0.0
+        if p > 0 and ahead > 0:
+            # Waits behind a backlog vary: the calls that waited longest run out of time
+            # after the queue (their children had less time left than the mean wait leaves).
+            need = elapsed - waited
+            sd = math.sqrt(var) or 1e-9
+            gone = _tail(d, ahead, sd)
+            late = (_tail(d - need, ahead, sd) - gone) / (1.0 - gone) if gone < 1.0 else 1.0
+            if late > 1e-6:
+                fail(p * late, TIMEOUT, "Timeout", timeout_text, d, served=True)
+                p *= 1.0 - late
         if p > 0:
             t.counts[OK] += w * p
             t.lat[elapsed, True] = t.lat.get((elapsed, True), 0.0) + w * p

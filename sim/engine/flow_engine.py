@@ -31,7 +31,7 @@ from sim.engine.flow import Frame, Node
 from sim.engine.flow_calls import CallModel, FailKey, Profile
 from sim.engine.flow_funnel import Funnel
 from sim.engine.flow_metrics import DenseWindow, Share
-from sim.engine.flow_queues import Backlog, Cond, Wait, component_cond, cond_key
+from sim.engine.flow_queues import Backlog, Classes, Cond, Wait, component_cond, cond_key
 from sim.engine.servers import OPEN, CircuitBreaker, Gate
 from sim.engine.shoppers import (
     FAILED_SAMPLE,
@@ -52,11 +52,12 @@ STEPS_PER_WINDOW = 2  # the default step is half a metrics window
 SPREAD = (-1.2816, -0.5244, 0.0, 0.5244, 1.2816)  # deciles of a normal, each ~1/5 of the mass
 LATENCY_SIGMA = 0.5
 DAMPING = 0.5  # share of the previous estimate kept when traffic and conditions settle
-SETTLE = 4  # at most this many rounds of settling per step
+SETTLE = 8  # at most this many rounds of settling per step
 # Below this utilisation everywhere (and with nothing queued) conditions are recomputed only
 # when state changes or some component's traffic grows by QUIET_BAND: at 0.4 × 1.2 nothing
 # reaches the utilisation where queueing starts to count (flow_queues.QUIET).
 QUIET_UTIL, QUIET_BAND = 0.4, 1.2  # spread of a latency atom in the histograms (lognormal sigma)
+Traffic = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 GaveUp = Callable[[float, Session, Persona, str, str | None, str | None], None]
 
 
@@ -151,6 +152,10 @@ class Compiled:
         # asking for a connection, getting one, connection-seconds, deadline-seconds).
         self.comp = np.zeros((4, len(comps)))
         self.pool = np.zeros((4, len(pools)))
+        # The same per node of the tree, for queues that tell their callers apart.
+        nodes = engine.node_index
+        self.node = np.zeros((4, len(nodes)))
+        self.pnode = np.zeros((4, len(nodes)))
         self.br_calls = np.zeros(len(breakers))
         self.br_fails = np.zeros(len(breakers))
         self.fallbacks = 0.0
@@ -160,9 +165,12 @@ class Compiled:
         for node, t in profile.tallies.items():
             i = comps[node.comp.name]
             self.comp[:, i] += (t.offered, t.served, t.hold, t.budget)
+            n_i = nodes[node]
+            self.node[:, n_i] = (t.offered, t.served, t.hold, t.budget)
             if node.pool is not None:
                 j = pools[node.pool]
                 self.pool[:, j] += (t.pool_offered, t.pool_calls, t.pool_hold, t.pool_budget)
+                self.pnode[:, n_i] = (t.pool_offered, t.pool_calls, t.pool_hold, t.pool_budget)
             if node.breaker is not None:
                 b = breakers[node.breaker]
                 self.br_calls[b] += t.br_calls
@@ -242,6 +250,19 @@ class FlowEngine(EngineBase):
         self.parents: dict[Node, Node] = {}
         for root in self.roots.values():
             self._map_parents(root)
+        self.node_index: dict[Node, int] = {}
+        for root in self.roots.values():
+            self.node_index[root] = len(self.node_index)
+        for node in self.parents:
+            self.node_index[node] = len(self.node_index)
+        self.comp_nodes: dict[str, list[int]] = {name: [] for name in self.runtimes}
+        self.pool_nodes: dict[Gate, list[int]] = {}
+        for node, i in self.node_index.items():
+            self.comp_nodes[node.comp.name].append(i)
+            if node.pool is not None:
+                self.pool_nodes.setdefault(node.pool, []).append(i)
+        self.node = np.zeros((4, len(self.node_index)))
+        self.pnode = np.zeros((4, len(self.node_index)))
         self.pool_callee: dict[Gate, str] = {}
         unpooled: set[str] = {root.comp.name for root in self.roots.values()}
         for node in self.parents:
@@ -280,23 +301,23 @@ class FlowEngine(EngineBase):
         n = due.sum(axis=1)
         # Conditions and traffic feed each other: settle them together (damped), from last
         # step's traffic, until the conditions stop changing (at once when nothing queues).
-        comp, pool = self.comp, self.pool
-        if self._quiet(comp):
+        traffic = (self.comp, self.pool, self.node, self.pnode)
+        if self._quiet(self.comp):
             profiles = [self.current[ep] for ep in self.step_endpoints]
-            comp, pool = self._traffic(profiles, n, comp, pool)
+            traffic = self._traffic(profiles, n, traffic)
         else:
             seen: tuple[Any, ...] | None = None
             for _ in range(SETTLE):
-                key = self._conditions(comp, pool)
+                key = self._conditions(*traffic)
                 profiles = [self.current[ep] for ep in self.step_endpoints]
-                comp, pool = self._traffic(profiles, n, comp, pool)
+                traffic = self._traffic(profiles, n, traffic)
                 if key == seen:
                     break
                 seen = key
             for backlog in (*self.backlogs.values(), *self.pool_backlogs.values()):
                 backlog.commit()
-            self._note_quiet(comp)
-        self.comp, self.pool = comp, pool
+            self._note_quiet(traffic[0])
+        self.comp, self.pool, self.node, self.pnode = traffic
         p_ok = np.array([p.ok for p in profiles])
         _, leaving = self.funnel.move(self.step_no, due, p_ok)
         self._draw(now, arrivals, n, leaving, profiles)
@@ -313,22 +334,26 @@ class FlowEngine(EngineBase):
             self.window_calls[key_k] = (prof, nk + (held[1] if held else 0.0))
         self._breakers(now, br_calls, br_fails)
 
-    def _traffic(
-        self, profiles: list[Compiled], n: np.ndarray, comp: np.ndarray, pool: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """This step's traffic per second, damped towards from the estimate ``comp``/``pool``."""
-        new_comp = np.zeros_like(comp)
-        new_pool = np.zeros_like(pool)
+    def _traffic(self, profiles: list[Compiled], n: np.ndarray, traffic: Traffic) -> Traffic:
+        """This step's traffic per second, damped from the estimate ``traffic``.
+
+        (per component, per pool, per tree node at its component, per tree node at its pool)
+        × (arrivals, served, slot or connection time, deadline left on arrival).
+        """
+        new = [np.zeros_like(a) for a in traffic]
         for k, prof in enumerate(profiles):
             nk = n[k]
             if nk > 0:
-                new_comp += prof.comp * nk
-                new_pool += prof.pool * nk
+                for acc, part in zip(
+                    new, (prof.comp, prof.pool, prof.node, prof.pnode), strict=True
+                ):
+                    acc += part * nk
         dt = self.dt
-        return (
-            DAMPING * comp + (1.0 - DAMPING) * new_comp / dt,
-            DAMPING * pool + (1.0 - DAMPING) * new_pool / dt,
+        a = DAMPING
+        c, p, nd, pn = (
+            a * old + (1.0 - a) * fresh / dt for old, fresh in zip(traffic, new, strict=True)
         )
+        return c, p, nd, pn
 
     def _signature(self) -> tuple[Any, ...]:
         """Changes to what conditions are made of, apart from traffic."""
@@ -355,7 +380,18 @@ class FlowEngine(EngineBase):
             signature == self._signature() and np.all(comp[0] <= offered * QUIET_BAND + 1e-9)
         )
 
-    def _conditions(self, comp: np.ndarray, pool: np.ndarray) -> tuple[Any, ...]:
+    def _classes(self, table: np.ndarray, nodes: list[int]) -> Classes:
+        """The callers of one queue apart: (arrivals/s, deadline left, slot time) per node."""
+        out = []
+        for i in nodes:
+            offered, served, held, budget = table[:, i]
+            if offered > 0 and served > 0:
+                out.append((float(offered), float(budget / offered), float(held / served)))
+        return out
+
+    def _conditions(
+        self, comp: np.ndarray, pool: np.ndarray, node: np.ndarray, pnode: np.ndarray
+    ) -> tuple[Any, ...]:
         """Conditions from live state and traffic; the profiles for them (cached by key)."""
         keys = []
         offered, served, held, budget = comp
@@ -378,6 +414,8 @@ class FlowEngine(EngineBase):
                 budget[i] / offered[i] if offered[i] > 0 else 0.0,
                 self.conds[name],
                 bounds.get(name, math.inf),
+                self._classes(node, self.comp_nodes[name]),
+                self.dt,
             )
             keys.append(cond_key(cond))
         for gate, j in self.pool_index.items():
@@ -390,6 +428,8 @@ class FlowEngine(EngineBase):
                 p_budget[j] / p_offered[j] if p_offered[j] > 0 else 0.0,
                 self.pool_wait[gate],
                 per=gate.capacity,
+                classes=self._classes(pnode, self.pool_nodes[gate]),
+                dt=self.dt,
             )
             keys.append(wait.key())
         open_ = frozenset(b for b in self.breaker_index if b.state == OPEN)
@@ -504,7 +544,7 @@ class FlowEngine(EngineBase):
         self.requests += 1
         prof = self.current.get(endpoint)
         if prof is None:
-            self._conditions(self.comp, self.pool)
+            self._conditions(self.comp, self.pool, self.node, self.pnode)
             prof = self.current[endpoint]
         i = min(int(np.searchsorted(prof.cum, self.draw.random())), len(prof.atoms) - 1)
         _, outcome, cls, _, dur = prof.atoms[i]

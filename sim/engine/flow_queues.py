@@ -25,7 +25,9 @@ _NORMAL = NormalDist()
 QUIET = 0.5
 RHO_MAX = 0.98
 DAMPING = 0.5  # share of the way to its settled length a backlog moves in a step
-SPREAD = 0.075  # coefficient of variation of the wait behind a backlog
+# The wait behind a backlog of L calls is the time L completions take: a Gamma(L) sum, with a
+# coefficient of variation of 1/√L (a long queue waits nearly exactly its length). Floor:
+SPREAD_MIN = 0.02
 
 
 def erlang_c(c: int, a: float) -> float:
@@ -50,6 +52,7 @@ class Wait:
 
     full: float = 0.0
     backlog: float = 0.0
+    spread: float = 0.0  # coefficient of variation of the backlog's wait
     p_wait: float = 0.0
     theta: float = 0.0
 
@@ -62,8 +65,8 @@ class Wait:
         if left <= 0:
             return 1.0
         b = self.backlog
-        if b > 0:  # the wait behind a backlog: about its length, give or take SPREAD
-            z = (left - b) / (SPREAD * b)
+        if b > 0:  # the wait behind a backlog: about its length, give or take its spread
+            z = (left - b) / (self.spread * b)
             return 0.5 * (1.0 - math.erf(z / _SQRT2))
         if self.p_wait:
             return self.p_wait * math.exp(-left / self.theta)
@@ -73,6 +76,7 @@ class Wait:
         return (
             round(self.full, 2),
             _log_round(self.backlog),
+            round(self.spread, 2),
             round(self.p_wait, 2),
             _log_round(self.theta) if self.p_wait > 0.005 else None,
         )
@@ -122,7 +126,7 @@ class Backlog:
     Below saturation the wait is Erlang C's. Above it, a backlog settles where the arrivals
     still waiting when their turn comes match what the slots complete (those whose deadline
     comes first give up, and the request flow skips them): with a wait of about ``W`` give or
-    take :data:`SPREAD`, and callers willing to wait ``patience``, that is where
+    take its spread, and callers willing to wait ``patience``, that is where
     ``P(wait < patience) = completions / arrivals``. The backlog moves towards that length
     step by step (half the way each step: conditions and traffic feed each other with a
     step's lag, and a queue jumping straight to its target would swing).
@@ -150,6 +154,8 @@ class Backlog:
         wait: Wait,
         per: int = 1,
         bound: float = math.inf,
+        classes: Classes | None = None,
+        dt: float = math.inf,
     ) -> Wait:
         """This step: ``offered`` arrivals/s, ``served`` of them got a slot for ``hold`` s.
 
@@ -159,9 +165,12 @@ class Backlog:
         arrivals evenly): instances with their own queues, or one pool (``per = slots``).
         ``patience``: the callers' mean deadline left on arrival. ``bound``: the most that can
         be waiting at all (when every caller comes through a connection pool, the
-        connections in use less the slots).
+        connections in use less the slots). ``classes``: the callers apart — (arrivals/s,
+        deadline left on arrival, slot time) each — to settle the queue where the survivors'
+        slot time fills the slots (the callers with the least time left give up first).
+        ``dt``: the step; a queue grows no faster than arrivals outpace the slots.
         """
-        wait.full = wait.backlog = wait.p_wait = wait.theta = 0.0
+        wait.full = wait.backlog = wait.spread = wait.p_wait = wait.theta = 0.0
         self.util = 0.0
         if slots <= 0 or offered <= 0 or hold <= 0:
             self.length = 0.0  # nothing arrives (or nothing can take it): the queue is gone
@@ -170,17 +179,30 @@ class Backlog:
         self.util = offered / mu
         target = 0.0
         if offered > mu:
-            z = _NORMAL.inv_cdf(mu / offered)
-            settle = patience / (1.0 + SPREAD * z) if 1.0 + SPREAD * z > 0.25 else 4.0 * patience
+            if classes is not None:
+                settle = _settle(classes, slots, mu)
+            else:
+                z = _NORMAL.inv_cdf(mu / offered)
+                # An arrival served after waiting W still needs its hold time within its
+                # deadline: the queue settles where wait plus hold meets the patience.
+                room = max(patience - hold, 0.1 * patience)
+                spread = max(SPREAD_MIN, 1.0 / math.sqrt(room * mu + 1.0))
+                for _ in range(2):  # the spread depends on the length it settles at
+                    ahead = 1.0 + spread * z
+                    settle = room / ahead if ahead > 0.25 else 4.0 * room
+                    spread = max(SPREAD_MIN, 1.0 / math.sqrt(settle * mu + 1.0))
             target = settle * mu
             if target > limit and limit <= bound:  # the queue limit: the excess is turned away
                 wait.full = 1.0 - mu / offered
                 target = limit
             target = min(target, bound)
-        self.length = self.settled + DAMPING * (target - self.settled)
+        if target > self.settled:  # it fills only as fast as arrivals outpace the slots
+            target = min(target, self.settled + max(0.0, offered - mu) * dt)
+        self.length = target
         if self.length < 1e-3 * slots:
             self.length = 0.0
         wait.backlog = self.length / mu
+        wait.spread = max(SPREAD_MIN, 1.0 / math.sqrt(self.length + 1.0))
         if wait.backlog == 0.0:
             queues = max(1, slots // per)
             a = min(served * hold / queues, RHO_MAX * per)
@@ -188,6 +210,38 @@ class Backlog:
                 wait.p_wait = erlang_c(per, a)
                 wait.theta = hold / (per - a)
         return wait
+
+
+# The callers of one queue apart: (arrivals/s, deadline left on arrival, slot time) each.
+Classes = list[tuple[float, float, float]]
+
+
+def _settle(classes: Classes, slots: float, mu: float) -> float:
+    """The wait W at which the callers still waiting when served fill the slots exactly.
+
+    A caller of class i survives the queue when W < its deadline left ``b_i``; survivors
+    hold a slot ``h_i`` each: solve Σ λ_i·h_i·P(W < b_i) = slots for W (bisection). The
+    wait behind a backlog of W·μ calls varies by 1/√(W·μ), which smooths the step at each b_i.
+    """
+    top = max((b for _, b, _ in classes), default=0.0)
+    if top <= 0:
+        return 0.0
+
+    def surplus(w: float) -> float:
+        sd = max(SPREAD_MIN, 1.0 / math.sqrt(w * mu + 1.0)) * w + 1e-9
+        held = sum(r * h * 0.5 * (1.0 + math.erf((b - w) / (sd * _SQRT2))) for r, b, h in classes)
+        return held - slots
+
+    lo, hi = 0.0, 4.0 * top
+    if surplus(hi) > 0:
+        return hi  # even far past every deadline the survivors would fill the slots
+    for _ in range(32):
+        mid = (lo + hi) / 2.0
+        if surplus(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2.0
 
 
 def component_cond(
@@ -199,6 +253,8 @@ def component_cond(
     patience: float,
     cond: Cond,
     bound: float = math.inf,
+    classes: Classes | None = None,
+    dt: float = math.inf,
 ) -> Cond:
     """Fill ``cond`` for ``rt`` from its live state and last step's traffic.
 
@@ -226,7 +282,9 @@ def component_cond(
     cap = rt.capacity()
     slots = cap * len(up)
     limit = rt.queue_limit * len(up)
-    backlog.step(offered, served, hold, slots, limit, patience, cond.wait, cap, bound - slots)
+    backlog.step(
+        offered, served, hold, slots, limit, patience, cond.wait, cap, bound - slots, classes, dt
+    )
     cond.svc = spec.service_time.mean * st.latency_factor
     cond.dist = spec.service_time.dist
     cond.sigma = math.sqrt(math.log1p(spec.service_time.cv**2))
