@@ -244,6 +244,7 @@ class FlowEngine(EngineBase):
         self.comp = np.zeros((4, len(self.comp_index)))
         self.pool = np.zeros((4, len(self.pool_index)))
         self.cache: dict[tuple[Any, ...], dict[str, Compiled]] = {}
+        self.stacks: dict[tuple[int, ...], list[tuple[np.ndarray, tuple[int, ...]]]] = {}
         self.made = 0
         self.quiet: tuple[tuple[Any, ...], np.ndarray] | None = None
         self.current: dict[str, Compiled] = {}
@@ -340,20 +341,28 @@ class FlowEngine(EngineBase):
         (per component, per pool, per tree node at its component, per tree node at its pool)
         × (arrivals, served, slot or connection time, deadline left on arrival).
         """
-        new = [np.zeros_like(a) for a in traffic]
-        for k, prof in enumerate(profiles):
-            nk = n[k]
-            if nk > 0:
-                for acc, part in zip(
-                    new, (prof.comp, prof.pool, prof.node, prof.pnode), strict=True
-                ):
-                    acc += part * nk
+        stacks = self._stacks(profiles)
+        new = [(n @ flat).reshape(shape) for flat, shape in stacks]
         dt = self.dt
         a = DAMPING
         c, p, nd, pn = (
             a * old + (1.0 - a) * fresh / dt for old, fresh in zip(traffic, new, strict=True)
         )
         return c, p, nd, pn
+
+    def _stacks(self, profiles: list[Compiled]) -> list[tuple[np.ndarray, tuple[int, ...]]]:
+        """Each funnel step's per-request traffic, stacked flat (cached per set of profiles)."""
+        key = tuple(p.serial for p in profiles)
+        stacks = self.stacks.get(key)
+        if stacks is None:
+            if len(self.stacks) > 256:
+                self.stacks.clear()
+            stacks = self.stacks[key] = [
+                (np.stack([getattr(p, part).ravel() for p in profiles]), getattr(p0, part).shape)
+                for part in ("comp", "pool", "node", "pnode")
+                for p0 in profiles[:1]
+            ]
+        return stacks
 
     def _signature(self) -> tuple[Any, ...]:
         """Changes to what conditions are made of, apart from traffic."""

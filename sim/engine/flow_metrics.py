@@ -115,12 +115,19 @@ class DenseWindow:
         whole = np.floor(self.counts)
         counts = (whole + (rng.random(whole.shape) < self.counts - whole)).astype(np.int64)
         totals = counts.sum(axis=1)
-        mass = self.hist.sum(axis=1)
-        cum = np.cumsum(self.hist, axis=1)
-        quantiles = []
-        for q in (0.5, 0.95, 0.99):
-            at = np.argmax(cum >= (q * mass)[:, None] - 1e-12, axis=1)
-            quantiles.append(np.where(mass > 0, _VALUES[at], 0.0))
+        used = np.flatnonzero(self.hist.any(axis=0))  # the few buckets this window touched
+        quantiles = [np.zeros(len(self.series))] * 3
+        if len(used):
+            hist = self.hist[:, used]
+            mass = hist.sum(axis=1)
+            cum = np.cumsum(hist, axis=1)
+            values = _VALUES[used]
+            quantiles = [
+                np.where(
+                    mass > 0, values[np.argmax(cum >= (q * mass)[:, None] - 1e-12, axis=1)], 0.0
+                )
+                for q in (0.5, 0.95, 0.99)
+            ]
         p50, p95, p99 = (np.round(x, 6).tolist() for x in quantiles)
         expected = self.expected
         denom = np.where(expected > 0, expected, 1.0)
@@ -166,7 +173,8 @@ class DenseWindow:
         self.expected[:] = 0.0
         self.lat[:] = 0.0
         self.wait[:] = 0.0
-        self.hist[:] = 0.0
+        if len(used):
+            self.hist[:, used] = 0.0
         self.errors = {}
         return ready
 

@@ -91,6 +91,7 @@ class LogStore:
         self.budget, self.represents, self.examples = budget, represents, examples
         self._random = rng.random
         self._stats: dict[tuple[str, str, str], _Stat] = {}
+        self._levels: dict[str, int] = {}  # lines seen per level (scaled)
         # Kept lines as flat tuples of atoms (seq, *LogLine fields): the garbage collector
         # stops tracking such tuples, so a full store costs a long run no collection time.
         self._reservoir: list[_Row] = []
@@ -116,6 +117,7 @@ class LogStore:
         if st is None:
             st = self._stats[key] = _Stat(t, message)
         st.count += w
+        self._levels[level] = self._levels.get(level, 0) + w
         if t > st.last:
             st.last = t
         elif t < st.first:
@@ -143,6 +145,8 @@ class LogStore:
 
     def count(self, level: str | None = None, component: str | None = None) -> int:
         """Lines seen (scaled) at ``level`` and/or on ``component`` (a sum over signatures)."""
+        if component is None and level is not None:
+            return self._levels.get(level, 0)  # the alert rules ask this every window
         return sum(
             s.count
             for (c, lv, _), s in self._stats.items()
@@ -235,6 +239,7 @@ class LogStore:
             st = _Stat(float(row["first_seen"]), row["example"], int(row["count"]), store.examples)
             st.last = float(row["last_seen"])
             store._stats[row["component"], row["level"], row["signature"]] = st
+            store._levels[row["level"]] = store._levels.get(row["level"], 0) + st.count
         store._reservoir = [
             (i, *(row[f.name] for f in fields(LogLine))) for i, row in enumerate(data["lines"])
         ]
