@@ -33,3 +33,9 @@ def test_journal_card_shows_the_run_and_escapes_everything() -> None:
     assert "<script>" not in card
     assert "&lt;script&gt;x&lt;/script&gt; &amp; co" in card
     assert "a&lt;b" in card
+
+
+def test_a_journal_prints_short() -> None:
+    """repr() names the run in one line, not its megabytes of document."""
+    journal = Journal({"scenario": {"name": "x"}, "seed": 3, "engine": "flow", "horizon": 60.0})
+    assert repr(journal) == "Journal(scenario='x', seed=3, engine='flow', horizon=60.0)"

@@ -1,26 +1,46 @@
-"""Every notebook in notebooks/ runs top to bottom without an error."""
+"""Every notebook in notebooks/ is committed without outputs and runs top to bottom."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import nbclient
+import nbformat
 import pytest
 
 from tests.conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+WHATIF = ("alert-threshold", "runbook-order", "migration-strategy", "retry-surge")
 
 
-def test_there_is_a_notebook() -> None:
-    """The project ships at least one notebook for the Jupyter users."""
-    assert NOTEBOOKS
+def test_there_are_the_notebooks() -> None:
+    """The project ships the seed-incident notebook and the four what-if notebooks."""
+    assert {p.stem for p in NOTEBOOKS} >= {"seed-incident", *WHATIF}
+
+
+def test_the_readme_lists_every_notebook() -> None:
+    """notebooks/README.md names every notebook in the folder."""
+    readme = (ROOT / "notebooks" / "README.md").read_text(encoding="utf-8")
+    assert [p.name for p in NOTEBOOKS if p.name not in readme] == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_committed_without_outputs(path: Path) -> None:
+    """A commit-ready notebook has no outputs and no execution counts (strip them before committing)."""
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    dirty = [
+        i
+        for i, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
+    ]
+    assert dirty == [], f"{path.name}: cells {dirty} have outputs or an execution count"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path) -> None:
-    """The notebook executes in a fresh kernel, from the notebooks folder, with no error."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    """The notebook executes in a fresh kernel, from the notebooks folder, with no error, and draws."""
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         notebook,
@@ -31,4 +51,5 @@ def test_notebook_runs(path: Path) -> None:
     client.execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert any(o.get("output_type") == "display_data" for o in outputs)  # the plot was drawn
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert images, f"{path.name} drew no picture"

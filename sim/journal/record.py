@@ -82,6 +82,14 @@ class Journal:
         )
 
     # -- notebooks -----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        """Short: a journal's document runs to megabytes (``data`` holds it all)."""
+        d = self.data
+        return (
+            f"Journal(scenario={d['scenario']['name']!r}, seed={d['seed']}, "
+            f"engine={d.get('engine')!r}, horizon={d['horizon']})"
+        )
+
     def _repr_html_(self) -> str:
         """A compact card for Jupyter: the run, its milestones, what it cost, its score."""
         from html import escape
