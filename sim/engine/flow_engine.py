@@ -20,7 +20,6 @@ reports run unchanged. What it does not model is written down in docs/engines.md
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,29 +27,23 @@ import simpy
 
 from sim.engine.base import EngineBase
 from sim.engine.flow import Frame, Node
-from sim.engine.flow_calls import CallModel, FailKey, Profile
+from sim.engine.flow_calls import CallModel
 from sim.engine.flow_funnel import Funnel
-from sim.engine.flow_metrics import DenseWindow, Share
+from sim.engine.flow_metrics import DenseWindow
+from sim.engine.flow_profiles import Compiled
 from sim.engine.flow_queues import Backlog, Classes, Cond, Wait, component_cond, cond_key
+from sim.engine.flow_shoppers import FlowCounters, FlowShoppers
 from sim.engine.servers import OPEN, CircuitBreaker, Gate
 from sim.engine.shoppers import (
-    FAILED_SAMPLE,
     Persona,
-    Session,
-    arrival_rate,
-    cumulative,
     make_personas,
-    pick,
     start_hour,
 )
 from sim.engine.streams import Streams, stream
 from sim.model.world import World
-from sim.telemetry.logs import EngineLogger
-from sim.telemetry.metrics import OK, TIMEOUT
+from sim.telemetry.metrics import OK
 
 STEPS_PER_WINDOW = 2  # the default step is half a metrics window
-SPREAD = (-1.2816, -0.5244, 0.0, 0.5244, 1.2816)  # deciles of a normal, each ~1/5 of the mass
-LATENCY_SIGMA = 0.5
 DAMPING = 0.5  # share of the previous estimate kept when traffic and conditions settle
 SETTLE = 8  # at most this many rounds of settling per step
 # Below this utilisation everywhere (and with nothing queued) conditions are recomputed only
@@ -58,141 +51,6 @@ SETTLE = 8  # at most this many rounds of settling per step
 # reaches the utilisation where queueing starts to count (flow_queues.QUIET).
 QUIET_UTIL, QUIET_BAND = 0.4, 1.2  # spread of a latency atom in the histograms (lognormal sigma)
 Traffic = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-GaveUp = Callable[[float, Session, Persona, str, str | None, str | None], None]
-
-
-class FlowCounters:
-    """What the request flow counts that the rest of a run reads: fallbacks, the logger."""
-
-    def __init__(self) -> None:
-        self.fallbacks = 0
-        self.observer: EngineLogger | None = None
-
-
-class FlowShoppers:
-    """The shoppers' side a run reads: the arrival curve and those who gave up."""
-
-    def __init__(
-        self, engine: FlowEngine, personas: list[Persona], rng: Any, clock_hour: float
-    ) -> None:
-        traffic = engine.world.scenario.traffic
-        self.traffic = traffic
-        self.hour0 = clock_hour
-        self.personas = personas
-        self.rng = rng
-        self.failed: list[dict[str, Any]] = []
-        self.on_gave_up: GaveUp | None = None
-        self.regions, self.region_cum = cumulative(traffic.regions)
-        self.devices, self.device_cum = cumulative(traffic.devices)
-        self.sessions = 0
-
-    def rate(self, t: float) -> float:
-        """Arrival rate (simulated sessions/s) at simulated time ``t``."""
-        return arrival_rate(self.traffic, self.hour0, t)
-
-    def gave_up(
-        self, now: float, step: int, cls: str | None, msg: str | None, value: float
-    ) -> None:
-        """One simulated shopper left at funnel ``step`` after ``cls``."""
-        rng = self.rng
-        session = Session(
-            self.sessions,
-            rng.randrange(len(self.personas)),
-            self.regions[pick(self.region_cum, rng.random())],
-            self.devices[pick(self.device_cum, rng.random())],
-            step,
-            value,
-            now,
-        )
-        session.step = step
-        self.sessions += 1
-        persona = self.personas[session.persona]
-        name = self.traffic.funnel[step].step
-        if self.on_gave_up is not None:
-            self.on_gave_up(now, session, persona, name, cls, msg)
-        if len(self.failed) < FAILED_SAMPLE:
-            self.failed.append(
-                {
-                    "t": round(now, 3),
-                    "session": session.id,
-                    "name": persona.name,
-                    "email": persona.email,
-                    "region": session.region,
-                    "device": session.device,
-                    "step": name,
-                    "error_class": cls,
-                    "message": msg,
-                }
-            )
-
-
-class Compiled:
-    """A :class:`Profile` turned into what the engine adds up per request of its endpoint."""
-
-    def __init__(self, profile: Profile, engine: FlowEngine, endpoint: str, serial: int) -> None:
-        self.serial = serial  # the order profiles were made in (ids would not be repeatable)
-        self.ok = profile.ok
-        # Root outcomes: OK first, then failures merged by (outcome, class, message).
-        merged: dict[tuple[int, str, str], list[float]] = {}
-        for q, outcome, cls, msg, dur, _ in profile.fails:
-            slot = merged.setdefault((outcome, cls, msg), [0.0, 0.0])
-            slot[0] += q
-            slot[1] += q * dur
-        self.atoms: list[tuple[float, int, str | None, str | None, float]] = [
-            (profile.ok, OK, None, None, profile.ok_latency)
-        ]
-        for (outcome, cls, msg), (q, qd) in sorted(merged.items(), key=lambda kv: -kv[1][0]):
-            self.atoms.append((q, outcome, cls, msg, qd / q if q > 0 else 0.0))
-        self.probs = np.array([a[0] for a in self.atoms])
-        self.probs = self.probs / self.probs.sum()
-        self.cum = list(np.cumsum(self.probs))
-        comps, pools, breakers = engine.comp_index, engine.pool_index, engine.breaker_index
-        # Per request of the endpoint, for each component (rows: calls reaching its queues,
-        # calls served, slot-seconds, deadline-seconds left on arrival) and each pool (rows:
-        # asking for a connection, getting one, connection-seconds, deadline-seconds).
-        self.comp = np.zeros((4, len(comps)))
-        self.pool = np.zeros((4, len(pools)))
-        # The same per node of the tree, for queues that tell their callers apart.
-        nodes = engine.node_index
-        self.node = np.zeros((4, len(nodes)))
-        self.pnode = np.zeros((4, len(nodes)))
-        self.br_calls = np.zeros(len(breakers))
-        self.br_fails = np.zeros(len(breakers))
-        self.fallbacks = 0.0
-        dense = engine.dense
-        self.share = share = Share(len(dense.series))
-        self.logs: list[tuple[Node, FailKey, float]] = []
-        for node, t in profile.tallies.items():
-            i = comps[node.comp.name]
-            self.comp[:, i] += (t.offered, t.served, t.hold, t.budget)
-            n_i = nodes[node]
-            self.node[:, n_i] = (t.offered, t.served, t.hold, t.budget)
-            if node.pool is not None:
-                j = pools[node.pool]
-                self.pool[:, j] += (t.pool_offered, t.pool_calls, t.pool_hold, t.pool_budget)
-                self.pnode[:, n_i] = (t.pool_offered, t.pool_calls, t.pool_hold, t.pool_budget)
-            if node.breaker is not None:
-                b = breakers[node.breaker]
-                self.br_calls[b] += t.br_calls
-                self.br_fails[b] += t.br_fails
-            self.fallbacks += t.fallbacks
-            row = dense.index[node.series]
-            share.counts[row] += t.counts
-            share.expect[row] += sum(t.counts)
-            share.wait[row] += (t.wait, t.served)
-            share.add_latencies(row, t.lat)
-            for cls, m in t.errors.items():
-                share.errors[row, cls] = share.errors.get((row, cls), 0.0) + m
-            for key, m in t.fails.items():
-                self.logs.append((node, key, m))
-        # The endpoint's own row: latencies expected, counts drawn (in FlowEngine._draw).
-        row = dense.index[engine.endpoint_series[endpoint]]
-        share.expect[row] += 1.0
-        lat: dict[tuple[float, bool], float] = {}
-        for q, outcome, _, _, dur in self.atoms:
-            lat[dur, outcome != TIMEOUT] = lat.get((dur, outcome != TIMEOUT), 0.0) + q
-        share.add_latencies(row, lat)
-        share.freeze()
 
 
 class FlowEngine(EngineBase):
@@ -216,7 +74,7 @@ class FlowEngine(EngineBase):
         self.rng = np.random.default_rng(stream(seed, "flow-engine").getrandbits(64))
         self.draw = self.streams("flow")
         self.shoppers = FlowShoppers(
-            self,
+            scenario.traffic,
             personas if personas is not None else make_personas(seed),
             self.streams("shoppers"),
             start_hour(scenario.clock_start),
