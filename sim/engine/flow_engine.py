@@ -49,7 +49,7 @@ SETTLE = 8  # at most this many rounds of settling per step
 # Below this utilisation everywhere (and with nothing queued) conditions are recomputed only
 # when state changes or some component's traffic grows by QUIET_BAND: at 0.4 × 1.2 nothing
 # reaches the utilisation where queueing starts to count (flow_queues.QUIET).
-QUIET_UTIL, QUIET_BAND = 0.4, 1.2  # spread of a latency atom in the histograms (lognormal sigma)
+QUIET_UTIL, QUIET_BAND = 0.4, 1.2
 Traffic = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
