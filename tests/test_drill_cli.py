@@ -108,6 +108,10 @@ def test_piped_stdin_garbage_then_ctrl_c_and_confirm(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,
+        # A shell that started the tests in the background ignores SIGINT, and a child
+        # inherits that (Python then installs no KeyboardInterrupt): give the drill a
+        # terminal's default, as a person at a keyboard has.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdin is not None
     assert proc.stdout is not None
