@@ -860,9 +860,9 @@ def _scenario_path(given: str | os.PathLike[str], base: Path) -> Path:
     for candidate in (base / path, Path.cwd() / path):
         if candidate.is_file():
             return candidate
-    from sim.cli.common import resolve_scenario
+    from sim.scenario.catalogue import resolve
 
-    return resolve_scenario(str(given))
+    return resolve(str(given))
 
 
 @pytest.fixture

@@ -45,10 +45,10 @@ def _preload(tmp_path_factory: pytest.TempPathFactory) -> None:
     cannot be imported twice in one process, and re-importing the engine in every inner
     session would be slow.
     """
-    from sim.cli.common import resolve_scenario
     from sim.report.postmortem import write_report
+    from sim.scenario.catalogue import resolve
 
-    journal = sim.run(sim.load_scenario(resolve_scenario(None)), horizon=60)
+    journal = sim.run(sim.load_scenario(resolve(None)), horizon=60)
     write_report(journal, tmp_path_factory.mktemp("preload"))
     with contextlib.suppress(ImportError):  # hypothesis's plugin imports it in every session
         import hypothesis.internal.observability  # noqa: F401

@@ -7,8 +7,8 @@ from typing import Any
 
 from rich.table import Table
 
-from sim.cli.common import EXIT_INVALID, EXIT_OK, catalogue_dirs, out
-from sim.scenario import ScenarioError, format_duration, load
+from sim.cli.common import EXIT_INVALID, EXIT_OK, out
+from sim.scenario import ScenarioError, catalogue, format_duration, load
 
 
 def add_parser(sub: Any) -> None:
@@ -22,8 +22,7 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    folders = catalogue_dirs()
-    files = sorted({p.name: p for d in reversed(folders) for p in d.glob("*.y*ml")}.values())
+    files = list(catalogue.entries().values())
     if not files:
         out.print(
             "no scenarios found (looked in $CHAOSDRILL_SCENARIOS, ./scenarios and the source tree)"

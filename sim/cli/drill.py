@@ -13,11 +13,11 @@ from sim.cli.common import (
     EXIT_INVALID,
     EXIT_OK,
     EXIT_USAGE,
-    catalogue_dirs,
     err,
     load_or_report,
     out,
 )
+from sim.scenario import catalogue
 
 
 def add_parser(sub: Any) -> None:
@@ -106,12 +106,10 @@ def _pick(seed: int) -> Path | None:
     """A catalogue scenario chosen by ``seed`` (the same seed, the same choice)."""
     from sim.engine.streams import stream
 
-    files = sorted(
-        {p.name: p for d in reversed(catalogue_dirs()) for p in d.glob("*.y*ml")}.items()
-    )
+    files = list(catalogue.entries().values())
     if not files:
         return None
-    return stream(seed, "drill/random").choice(files)[1]
+    return stream(seed, "drill/random").choice(files)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -11,7 +11,8 @@ from typing import Any
 from rich.console import Console
 
 from sim import __version__
-from sim.cli.common import EXIT_INVALID, EXIT_OK, err, out, resolve_scenario
+from sim.cli.common import EXIT_INVALID, EXIT_OK, err, out
+from sim.scenario import catalogue
 
 
 def add_parser(sub: Any) -> None:
@@ -50,7 +51,7 @@ def _find(session_file: Path, path: str, file: str) -> list[Path]:
     recorded = Path(path)
     places = [Path(file)] if file else []
     places += [recorded, session_file.parent / recorded.name]
-    places.append(resolve_scenario(recorded.stem))
+    places.append(catalogue.resolve(recorded.stem))
     seen: list[Path] = []
     for p in places:
         if p.is_file() and all(p.resolve() != s.resolve() for s in seen):

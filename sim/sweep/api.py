@@ -117,10 +117,10 @@ def _resolve(scenario: ScenarioLike) -> tuple[Scenario, dict[str, Any]]:
     if isinstance(scenario, Scenario):
         return scenario, {"file": f"<scenario {scenario.name}>", "path": None, "file_sha256": None}
     if isinstance(scenario, str | os.PathLike):
-        from sim.cli.common import resolve_scenario
+        from sim.scenario.catalogue import resolve
         from sim.scenario.loader import load
 
-        scenario = load(resolve_scenario(os.fspath(scenario)))
+        scenario = load(resolve(os.fspath(scenario)))
     if isinstance(scenario, LoadedScenario):
         return scenario.scenario, {
             "file": scenario.path,
