@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sim._version import __version__ as __version__
+
 if TYPE_CHECKING:
     from sim.journal import Journal
     from sim.runner import run
@@ -17,8 +19,6 @@ if TYPE_CHECKING:
     from sim.sweep import sweep
 
 __all__ = ["Journal", "Scenario", "ScenarioError", "load_scenario", "run", "sweep"]
-
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.response.catalogue import RUNBOOKS, builtin_runbook, load_runbook, parse_runbook
+from sim.response.catalogue import builtin_runbook
 from sim.scenario import Scenario, ScenarioError, parse_scenario
+from sim.scenario.runbooks import RUNBOOKS, load_runbook, parse_runbook
 from tests.conftest import ROOT, SEED_SCENARIO
 
 CORPUS = sorted((Path(__file__).parent / "invalid_runbooks").glob("*.yaml"))

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sim import __version__
+from sim._version import __version__
 from sim.cli import catalogue, drill, graph, replay, report, run, schema, sweep, validate
 from sim.cli.common import EXIT_INTERRUPTED, EXIT_USAGE
 

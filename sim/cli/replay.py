@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-from sim import __version__
+from sim._version import __version__
 from sim.cli.common import EXIT_INVALID, EXIT_OK, err, out
 from sim.scenario import catalogue
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from sim.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_OK,
+    clock,
     err,
     load_or_report,
     out,
@@ -22,7 +22,7 @@ from sim.cli.common import (
 )
 from sim.journal import Journal
 from sim.scenario import Scenario, format_duration, parse_duration
-from sim.scenario.durations import wall_clock
+from sim.scenario.vocabulary import responder_names
 
 
 def add_parser(sub: Any) -> None:
@@ -137,8 +137,8 @@ def main(args: argparse.Namespace) -> int:
     scenario = loaded.scenario
     runbook = None
     if args.runbook is not None:
-        from sim.response.catalogue import load_runbook
         from sim.scenario import ScenarioError
+        from sim.scenario.runbooks import load_runbook
 
         try:
             runbook = load_runbook(args.runbook, scenario)
@@ -148,7 +148,7 @@ def main(args: argparse.Namespace) -> int:
     responder = (
         runbook.name if runbook is not None else args.responder or scenario.response.responder
     )
-    known = _responders(scenario)
+    known = responder_names(scenario)
     if runbook is None and responder not in known:
         from sim.scenario.messages import did_you_mean
 
@@ -210,12 +210,6 @@ def main(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _responders(scenario: Scenario) -> list[str]:
-    from sim.response.catalogue import BUILT_IN
-
-    return sorted({*BUILT_IN, *scenario.runbooks})
-
-
 OUTPUTS = (
     "journal.json",
     "timeline.png",
@@ -245,13 +239,6 @@ def write_outputs(journal: Journal, scenario: Scenario, out_dir: Path, plots: bo
     return written
 
 
-def _clock(journal: Journal, t: float | None) -> str:
-    if t is None:
-        return "—"
-    start = datetime.fromisoformat(journal.data["clock_start"])
-    return f"{wall_clock(start, t)} (+{format_duration(round(t))})"
-
-
 def print_summary(journal: Journal) -> None:
     """The impact of a run, as an on-call engineer would want it first."""
     s = journal.summary
@@ -260,23 +247,23 @@ def print_summary(journal: Journal) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("errors started", _clock(journal, started) if started is not None else "never")
+    table.add_row("errors started", clock(journal, started) if started is not None else "never")
     if started is not None:
         table.add_row(
             "errors stopped",
-            _clock(journal, stopped) if stopped is not None else "still failing at the horizon",
+            clock(journal, stopped) if stopped is not None else "still failing at the horizon",
         )
         table.add_row("peak error ratio", f"{s['peak_error_ratio']:.1%}")
     if s.get("detected_at") is not None:
         ttd = s["time_to_detect"]
         after = f", {format_duration(ttd)} after errors began" if ttd is not None else ""
         table.add_row(
-            "detected", f"{_clock(journal, s['detected_at'])} by {s['detection_channel']}{after}"
+            "detected", f"{clock(journal, s['detected_at'])} by {s['detection_channel']}{after}"
         )
     elif started is not None:
         table.add_row("detected", "not detected within the horizon")
     if s.get("acknowledged_at") is not None:
-        table.add_row("acknowledged", _clock(journal, s["acknowledged_at"]))
+        table.add_row("acknowledged", clock(journal, s["acknowledged_at"]))
     alerts = journal.data.get("alerts", [])
     if alerts or s.get("pages"):
         critical = sum(a["severity"] == "critical" for a in alerts)
@@ -299,7 +286,7 @@ def print_summary(journal: Journal) -> None:
             errors.add_column(col)
         for e in s["first_errors"][:8]:
             errors.add_row(
-                _clock(journal, e["first_seen"]).split(" ")[0],
+                clock(journal, e["first_seen"]).split(" ")[0],
                 e["endpoint"],
                 e["error_class"],
                 e["message"],

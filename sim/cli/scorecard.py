@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from sim.cli.common import out
+from sim.cli.common import clock, out
 from sim.journal import Journal
 from sim.scenario import format_duration
 
@@ -21,7 +21,6 @@ def _minutes(value: float | None) -> str:
 
 def print_scorecard(journal: Journal) -> None:
     """Phases, the parts of the score, conduct and what the response saved."""
-    from sim.cli.run import _clock
     from sim.scoring import score
 
     sc = score(journal)
@@ -38,7 +37,7 @@ def print_scorecard(journal: Journal) -> None:
         elif phase.at is None:
             at = "—" if phase.status == "n/a" else "never"
         else:
-            at = _clock(journal, phase.at).split(" ")[0]
+            at = clock(journal, phase.at).split(" ")[0]
         table.add_row(name, at, _since(phase.since_impact), phase.note)
     out.print(table)
 

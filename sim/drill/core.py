@@ -28,8 +28,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sim import __version__
-from sim.drill import render
+import sim.drill.render as render
+from sim._version import __version__
 from sim.drill.commands import ALIASES, BY_NAME, Command, Parsed, available, split
 from sim.drill.compare import Comparisons
 from sim.drill.hints import next_hint

@@ -91,35 +91,36 @@ class Journal:
         )
 
     def _repr_html_(self) -> str:
-        """A compact card for Jupyter: the run, its milestones, what it cost, its score."""
+        """A compact card for Jupyter: the run, its milestones and what it cost.
+
+        Only what the journal records; the score is ``sim.scoring.score(journal)``.
+        """
         from html import escape
 
-        from sim.scoring import score
-
-        card = score(self.data)
+        d = self.data
         s = self.summary
-        currency = str(self.data.get("currency") or "")
-        scenario = self.data.get("scenario") or {}
+        currency = str(d.get("currency") or "")
+        scenario = d.get("scenario") or {}
+        response = d.get("response") or {}
+        started = s.get("errors_started")
 
-        def milestone(name: str) -> str:
-            phase = card.phases[name]
-            if phase.status == "n/a":
-                return "— (no impact)"
-            if phase.since_impact is None:
-                return "not within the horizon"
-            return f"{phase.since_impact / 60:.1f} min after impact"
+        def after(t: float | None, missing: str) -> str:
+            if started is None:
+                return "— (no errors)"
+            if t is None:
+                return missing
+            return f"{(t - started) / 60:.1f} min after errors started"
 
         rows = [
             ("scenario", str(scenario.get("name", "?"))),
-            ("seed", str(self.data.get("seed", "?"))),
-            ("engine", str(self.data.get("engine", "request"))),
-            ("responder", card.responder),
-            ("detected", milestone("detection")),
-            ("mitigated", milestone("mitigation")),
-            ("resolved", milestone("resolution")),
+            ("seed", str(d.get("seed", "?"))),
+            ("engine", str(d.get("engine", "request"))),
+            ("responder", str(response.get("responder") or "none")),
+            ("detected", after(s.get("detected_at"), "not within the horizon")),
+            ("errors stopped", after(s.get("errors_stopped"), "not within the horizon")),
+            ("declared resolved", after(response.get("resolved_at"), "not within the horizon")),
             ("failed checkouts", f"{int(s.get('failed_checkouts') or 0):,}"),
             ("lost revenue", f"{float(s.get('lost_revenue') or 0.0):,.0f} {currency}".strip()),
-            ("score", f"{card.score:g} / 100"),
         ]
         cells = "".join(
             f'<tr><th style="text-align:left;padding-right:1em">{escape(k)}</th>'

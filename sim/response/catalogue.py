@@ -1,56 +1,21 @@
-"""The built-in responders and runbook files: names, loading with file:line errors.
+"""The responders by name: the shipped runbooks (YAML in ``sim/response/runbooks/``), a
+scenario's own, the oracle, the scripted actions and nobody.
 
-Built-in runbooks are YAML files shipped in ``sim/response/runbooks/``; a scenario may carry
-its own under ``runbooks:``, and ``chaosdrill run --runbook FILE`` loads one from anywhere.
+Runbook files are read and checked by :mod:`sim.scenario.runbooks`.
 """
 
 from __future__ import annotations
 
 import random
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.runbooks import parse_runbook
 from sim.scenario.schema import Runbook, Scenario
+from sim.scenario.vocabulary import BUILT_IN, RUNBOOKS
 
 if TYPE_CHECKING:
     from sim.response.responders import Responder
-
-RUNBOOKS = ("seed", "changes-first", "experienced", "novice")
-SPECIAL = ("oracle", "scripted", "none")
-BUILT_IN: tuple[str, ...] = (*RUNBOOKS, *SPECIAL)
-
-
-def parse_runbook(text: str, file: str = "<string>", scenario: Scenario | None = None) -> Runbook:
-    """Validate runbook YAML ``text`` (against ``scenario``'s names, when given); raise
-    :class:`ScenarioError` listing every defect at its line."""
-    from sim.scenario.loader import validate_shape
-    from sim.scenario.references import runbook_findings, target_names
-    from sim.scenario.yamlsource import YamlProblem, read_yaml
-
-    try:
-        source = read_yaml(text, file)
-    except YamlProblem as exc:
-        raise ScenarioError([exc.problem]) from None
-    runbook = validate_shape(source, Runbook, "a runbook mapping")
-    names = None if scenario is None else target_names(scenario)
-    problems = [
-        Problem(file, source.line_of(path), path, message)
-        for path, message in runbook_findings(runbook, names)
-    ]
-    if problems:
-        raise ScenarioError(problems)
-    return runbook
-
-
-def load_runbook(path: str | Path, scenario: Scenario | None = None) -> Runbook:
-    """Read and validate the runbook file at ``path`` (against ``scenario``, when given)."""
-    from sim.scenario.loader import read_file
-
-    text, _ = read_file(path)
-    return parse_runbook(text, str(path), scenario)
-
 
 def builtin_runbook(name: str) -> Runbook:
     """One of the shipped runbooks (``seed``, ``changes-first``, ``experienced``, ``novice``)."""

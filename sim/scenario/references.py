@@ -15,6 +15,7 @@ from sim.scenario.schema import (
     Scenario,
     SchemaMigrationFault,
 )
+from sim.scenario.vocabulary import responder_names
 
 Finding = tuple[tuple[PathPart, ...], str]
 
@@ -158,9 +159,7 @@ def target_names(s: Scenario) -> list[str]:
 
 def _check_response(s: Scenario) -> Iterator[Finding]:
     """The responder exists; runbook steps name things that exist."""
-    from sim.response.catalogue import BUILT_IN
-
-    known = sorted({*BUILT_IN, *s.runbooks})
+    known = responder_names(s)
     if s.response.responder not in known:
         yield ("response", "responder"), _unknown("responder", s.response.responder, known)
     expected = s.expect.responder if s.expect is not None else None

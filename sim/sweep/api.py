@@ -239,9 +239,9 @@ def _variants(
     responder: str | None,
     horizon: float | None,
 ) -> list[Variant]:
-    from sim.response.catalogue import BUILT_IN
     from sim.runner import scenario_hash
     from sim.scenario.messages import did_you_mean
+    from sim.scenario.vocabulary import responder_names
 
     document = base_document(base, keys)
     short = _short_names(keys)
@@ -251,7 +251,7 @@ def _variants(
         made: Overridden = apply_overrides(document, overrides, file)
         scenario = made.scenario
         name = responder or scenario.response.responder
-        known = sorted({*BUILT_IN, *scenario.runbooks})
+        known = responder_names(scenario)
         if name not in known:
             raise SweepError(
                 f"responder: no responder named {name!r}{did_you_mean(name, known)} "
@@ -280,7 +280,7 @@ def _attrs(
     seeds: Sequence[int],
     variants: Sequence[Variant],
 ) -> dict[str, Any]:
-    from sim import __version__
+    from sim._version import __version__
     from sim.runner import scenario_hash
 
     def single(values: set[Any]) -> Any:

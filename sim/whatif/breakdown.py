@@ -135,7 +135,7 @@ def _attrs(
     horizon: float | None,
 ) -> dict[str, Any]:
     """The metadata :func:`sim.whatif.variants.sweep_variants` records, for the same runs."""
-    from sim import __version__
+    from sim._version import __version__
     from sim.runner import scenario_hash
 
     listed = [
