@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 import sim
-from sim.engine.flow_funnel import delay_kernel, time_cdf, time_top
-from sim.engine.shoppers import arrival_rate, start_hour
+from sim.engine.common.shoppers import arrival_rate, start_hour
+from sim.engine.flow.funnel import delay_kernel, time_cdf, time_top
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "bad-schema-migration.yaml"

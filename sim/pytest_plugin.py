@@ -2,9 +2,10 @@
 
 Registered under the ``pytest11`` entry point as ``chaosdrill``, so it loads in every pytest
 session of an environment where chaosdrill is installed (``-p no:chaosdrill`` turns it off).
-Importing it must stay cheap: this module imports only pytest and the standard library at
-module level; ``sim`` (pydantic, the engine, scoring, reports) is imported inside the hooks
-and fixtures that need it, and only when a session uses them.
+Importing it must stay cheap: this module imports only pytest, the standard library and
+:mod:`sim.expect` (itself standard library only) at module level; the rest of ``sim``
+(pydantic, the engine, scoring, reports) is imported inside the hooks and fixtures that need
+it, and only when a session uses them.
 
 What it provides (the how-to is docs/regression.md):
 
@@ -20,88 +21,44 @@ What it provides (the how-to is docs/regression.md):
   (ini: ``chaosdrill_seeds``, ``chaosdrill_responder``, ``chaosdrill_report_dir``).
 - **Failure messages** in human units, with the path of the post-mortem written for the
   failing run: ``resolved within 45m expected, got 52m10s at seed 3 — report: …/report.html``.
+
+The logic that is not pytest's lives in :mod:`sim.expect` (seed lists, checking a run against
+a bound, overrides, the run cache); this module holds the hooks, items, options and fixtures.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from sim.expect.checks import (
+    Check,
+    Measure,
+    bound_text,
+    given_bounds,
+    measure,
+    meets,
+    outcome_text,
+    phase_note,
+    quantile_run,
+    short_text,
+)
+from sim.expect.runs import Loaded, RunCache, RunKey, check_responder, run_label, shown_path
+from sim.expect.seeds import as_seeds, format_seeds, parse_seeds
+
 if TYPE_CHECKING:
     from sim.journal import Journal
     from sim.scenario.schema import RunBounds, Scenario
-    from sim.scenario.yamlsource import Source
-    from sim.scoring import Scorecard
 
 DEFAULT_SEED = 7  # the seed incident's own seed: chaosdrill_seed when nothing else says
 MARKER = "scenario"
 _EXPECT_KEY = re.compile(rb"^expect[ \t]*:", re.MULTILINE)
-_SEED_PART = re.compile(r"^(\d+)(?:-(\d+))?$")
-MAX_SEEDS = 10_000
-
-
-# -- seeds -------------------------------------------------------------------------------
-def parse_seeds(spec: str) -> tuple[int, ...]:
-    """``"1-10"``, ``"3,5,8"`` or ``"1-3,7"`` → the seeds, in the order given, once each."""
-    seeds: list[int] = []
-    for part in spec.replace(" ", "").split(","):
-        match = _SEED_PART.match(part)
-        if not match:
-            raise ValueError(f"expected seeds such as 1-10 or 3,5,8, got {spec!r}")
-        first = int(match[1])
-        last = int(match[2]) if match[2] is not None else first
-        if last < first:
-            raise ValueError(f"expected a range from low to high such as 1-10, got {part!r}")
-        if last - first >= MAX_SEEDS:
-            raise ValueError(f"at most {MAX_SEEDS} seeds, got {part!r}")
-        seeds.extend(s for s in range(first, last + 1) if s not in seeds)
-    return tuple(seeds)
-
-
-def format_seeds(seeds: Sequence[int]) -> str:
-    """The seeds as ``1-5`` or ``3,5,8`` (runs of consecutive seeds as ranges)."""
-    parts: list[str] = []
-    i = 0
-    while i < len(seeds):
-        j = i
-        while j + 1 < len(seeds) and seeds[j + 1] == seeds[j] + 1:
-            j += 1
-        parts.append(f"{seeds[i]}-{seeds[j]}" if j - i >= 2 else str(seeds[i]))
-        if j - i == 1:
-            parts.append(str(seeds[j]))
-        i = j + 1
-    return ",".join(parts)
-
-
-def as_seeds(value: Any, what: str) -> tuple[int, ...]:
-    """Seeds given to the marker: a list, a count (5 → 1..5) or a spec string ("1-10")."""
-    if isinstance(value, bool):
-        raise ValueError(f"{what}: expected a list of seeds, a count or 1-10, got {value!r}")
-    if isinstance(value, int):
-        if not 1 <= value <= MAX_SEEDS:
-            raise ValueError(f"{what}: expected a count of 1 to {MAX_SEEDS} seeds, got {value}")
-        return tuple(range(1, value + 1))
-    if isinstance(value, str):
-        try:
-            return parse_seeds(value)
-        except ValueError as exc:
-            raise ValueError(f"{what}: {exc}") from None
-    try:
-        seeds = tuple(int(s) for s in value)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{what}: expected a list of seeds, a count or 1-10, got {value!r}"
-        ) from None
-    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise ValueError(f"{what}: expected distinct seeds of 0 or more, got {value!r}")
-    return seeds
 
 
 # -- options and session state -----------------------------------------------------------
@@ -219,48 +176,24 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         )
 
 
-# -- loading and running, cached per session ---------------------------------------------
-@dataclass(frozen=True)
-class Loaded:
-    """A validated scenario and the file it came from (``path`` None for an object)."""
-
-    scenario: Scenario
-    path: Path | None
-    sha256: str | None
-    lines: Mapping[tuple[str | int, ...], int] = field(default_factory=dict)
-
-
-RunKey = tuple[str, int, str, float | None, bool]
-
-
-class Drills:
-    """A session's scenarios, runs, scorecards and written reports."""
+# -- session state: the run cache with pytest's report folder ---------------------------
+class Drills(RunCache):
+    """This session's scenarios, runs, scorecards and written reports, with the options and
+    the plan of each scenario file (shown after collection)."""
 
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        super().__init__(settings.report_dir)
         self.config = config
         self.settings = settings
-        self._loaded: dict[tuple[str, str], Loaded] = {}
-        self._runs: dict[RunKey, Journal] = {}
-        self._cards: dict[RunKey, Scorecard] = {}
-        self._reports: dict[RunKey, Path] = {}
-        self._folder: Path | None = None
-        self.written: list[Path] = []
         self.plans: list[str] = []
 
-    # where reports go
     def report_dir(self) -> Path:
+        """The report-dir option, else ``chaosdrill/`` under pytest's basetemp."""
         if self._folder is None:
-            if self.settings.report_dir is not None:
-                self._folder = self.settings.report_dir
-            else:
-                factory = getattr(self.config, "_tmp_path_factory", None)
-                if factory is not None:
-                    self._folder = Path(factory.getbasetemp()) / "chaosdrill"
-                else:  # the tmp_path plugin is switched off
-                    import tempfile
-
-                    self._folder = Path(tempfile.mkdtemp(prefix="chaosdrill-"))
-        return self._folder
+            factory = getattr(self.config, "_tmp_path_factory", None)
+            if factory is not None:
+                self._folder = Path(factory.getbasetemp()) / "chaosdrill"
+        return super().report_dir()  # a temporary folder when the tmp_path plugin is off
 
     def report_dir_text(self) -> str:
         if self.settings.report_dir is not None:
@@ -270,333 +203,8 @@ class Drills:
             return str(Path(basetemp).resolve() / "chaosdrill")
         return "<pytest basetemp>/chaosdrill (printed at the end if a run fails)"
 
-    # scenarios
-    def load(self, path: Path, overrides: Mapping[Any, Any] | None = None) -> Loaded:
-        """The scenario at ``path`` with ``overrides`` applied; raises ScenarioError."""
-        import hashlib
-
-        from sim.scenario import ScenarioError
-        from sim.scenario.errors import Problem
-        from sim.scenario.loader import validate_source
-        from sim.scenario.yamlsource import Source, YamlProblem, read_yaml
-
-        file = _shown(path)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            problem = Problem(file, 1, (), f"cannot read the file: {exc.strerror}")
-            raise ScenarioError([problem]) from None
-        key = (str(path.resolve()), hashlib.sha256(raw).hexdigest() + _overrides_key(overrides))
-        if key in self._loaded:
-            return self._loaded[key]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise ScenarioError([Problem(file, line, (), "expected UTF-8 text")]) from None
-        try:
-            source = read_yaml(text, file)
-        except YamlProblem as exc:
-            raise ScenarioError([exc.problem]) from None
-        scenario = validate_source(source)
-        if overrides:
-            scenario = _overridden(scenario, overrides, Source(file, None, source.lines))
-        sha = None if overrides else hashlib.sha256(raw).hexdigest()
-        loaded = Loaded(scenario, path, sha, dict(source.lines))
-        self._loaded[key] = loaded
-        return loaded
-
-    def load_object(self, scenario: Scenario, overrides: Mapping[Any, Any] | None) -> Loaded:
-        if not overrides:
-            return Loaded(scenario, None, None)
-        from sim.scenario.yamlsource import Source
-
-        return Loaded(
-            _overridden(scenario, overrides, Source("<scenario object>", None)), None, None
-        )
-
-    # runs
-    def run(
-        self,
-        loaded: Loaded,
-        seed: int,
-        responder: str | None = None,
-        horizon: float | None = None,
-        faults: bool = True,
-    ) -> tuple[RunKey, Journal]:
-        from sim.runner import run, scenario_hash
-
-        scenario = loaded.scenario
-        name = responder or scenario.response.responder
-        check_responder(scenario, name)
-        key: RunKey = (scenario_hash(scenario), seed, name, horizon, faults)
-        if key not in self._runs:
-            self._runs[key] = run(
-                scenario,
-                seed,
-                horizon=horizon,
-                faults=faults,
-                responder=name,
-                source=None if loaded.path is None else _shown(loaded.path),
-                source_sha256=loaded.sha256,
-            )
-        return key, self._runs[key]
-
-    def scorecard(self, key: RunKey) -> Scorecard:
-        if key not in self._cards:
-            from sim.scoring import score
-
-            self._cards[key] = score(self._runs[key])
-        return self._cards[key]
-
-    def write_report(self, key: RunKey, label: str) -> Path:
-        """Write the run's journal.json and post-mortem once; return the report.html path."""
-        if key in self._reports:
-            return self._reports[key]
-        root = self.report_dir()
-        taken = {p.parent for p in self._reports.values()}
-        folder = root / label
-        n = 1
-        while folder in taken:
-            n += 1
-            folder = root / f"{label}-{n}"
-        folder.mkdir(parents=True, exist_ok=True)
-        journal = self._runs[key]
-        journal.write(folder / "journal.json")
-        from sim.report.postmortem import REPORT_HTML, write_report
-
-        try:
-            write_report(journal, folder, report=None)
-            target = folder / REPORT_HTML
-        except Exception as exc:  # the failure must still be shown; the journal is there
-            target = folder / "journal.json"
-            (folder / "report-error.txt").write_text(f"{type(exc).__name__}: {exc}\n")
-        self._reports[key] = target
-        self.written.append(target)
-        return target
-
 
 _DRILLS = pytest.StashKey[Drills]()
-
-
-def run_label(scenario: Scenario, seed: int, responder: str, faults: bool) -> str:
-    """The report folder of a run: ``bad-schema-migration-seed3`` (``-baseline``, and the
-    responder when it is not the scenario's own)."""
-    parts = [scenario.name, *(["baseline"] if not faults else []), f"seed{seed}"]
-    if responder != scenario.response.responder:
-        parts.append(responder)
-    return "-".join(parts)
-
-
-def _shown(path: Path) -> str:
-    """A path as a person would type it: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _overrides_key(overrides: Mapping[Any, Any] | None) -> str:
-    if not overrides:
-        return ""
-    import json
-
-    return json.dumps({str(k): v for k, v in overrides.items()}, sort_keys=True, default=str)
-
-
-def _overridden(scenario: Scenario, overrides: Mapping[Any, Any], source: Source) -> Scenario:
-    """``scenario`` with ``overrides`` set in its full document (defaults spelt out, so
-    ``paging.ack_delay.mean`` changes only the mean), validated again."""
-    from sim.scenario.loader import validate_source
-
-    source.data = apply_overrides(scenario.model_dump(mode="json", by_alias=True), overrides)
-    return validate_source(source)
-
-
-def check_responder(scenario: Scenario, name: str) -> None:
-    """Refuse an unknown responder with the names that exist (and a did-you-mean)."""
-    from sim.response.catalogue import BUILT_IN
-
-    known = sorted({*BUILT_IN, *scenario.runbooks})
-    if name not in known:
-        from sim.scenario.messages import did_you_mean
-
-        raise ValueError(
-            f"no responder named {name!r}{did_you_mean(name, known)} (known: {', '.join(known)})"
-        )
-
-
-def apply_overrides(document: Any, overrides: Mapping[Any, Any]) -> Any:
-    """A copy of a scenario document with each ``"a.b.c": value`` (or tuple path) set.
-
-    Mappings along the way are created when missing; a digit names a list item
-    (``"monitors.0.for"``). The result is validated like a file, so an unknown key or a
-    bad value is reported as usual.
-    """
-    import copy
-
-    doc = copy.deepcopy(document)
-    for dotted, value in overrides.items():
-        parts: list[Any] = dotted.split(".") if isinstance(dotted, str) else list(dotted)
-        if not parts or any(p == "" for p in parts):
-            raise ValueError(
-                f"override {dotted!r}: expected a dotted path such as paging.ack_delay"
-            )
-        node = doc
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            where = ".".join(map(str, parts[:i])) or "the scenario"
-            if isinstance(node, list):
-                if not str(part).isdigit() or int(part) >= len(node):
-                    raise ValueError(
-                        f"override {dotted!r}: {where} is a list of {len(node)}; "
-                        f"expected an index below {len(node)}, got {part!r}"
-                    )
-                index = int(part)
-                if last:
-                    node[index] = copy.deepcopy(value)
-                else:
-                    node = node[index]
-            elif isinstance(node, dict):
-                if last:
-                    node[part] = copy.deepcopy(value)
-                else:
-                    if node.get(part) is None:
-                        node[part] = {}
-                    node = node[part]
-            else:
-                raise ValueError(f"override {dotted!r}: {where} is {node!r}, not a mapping")
-    return doc
-
-
-# -- expectations: measuring a run, judging a bound, saying it in human units ------------
-@dataclass(frozen=True)
-class Check:
-    """One kind of bound: its key under ``expect``, its words and where its value comes from."""
-
-    key: str
-    words: str  # "resolved within"
-    kind: str  # time | count | money | budget | score
-    source: str  # a phase, an impact key, or pages/alerts/critical_alerts/tickets/score
-    verb: str = ""  # for a milestone that never came: "not resolved within the horizon"
-
-    @property
-    def at_least(self) -> bool:
-        return self.kind == "score"
-
-
-CHECKS: tuple[Check, ...] = (
-    Check("detected_within", "detected within", "time", "detection", "detected"),
-    Check("acknowledged_within", "acknowledged within", "time", "acknowledgement", "acknowledged"),
-    Check("diagnosed_within", "diagnosed within", "time", "diagnosis", "diagnosed"),
-    Check("mitigated_within", "mitigated within", "time", "mitigation", "mitigated"),
-    Check("resolved_within", "resolved within", "time", "resolution", "resolved"),
-    Check("failed_requests_at_most", "failed requests at most", "count", "failed_requests"),
-    Check("failed_checkouts_at_most", "failed checkouts at most", "count", "failed_checkouts"),
-    Check("affected_users_at_most", "affected users at most", "count", "affected_users"),
-    Check("lost_revenue_at_most", "lost revenue at most", "money", "lost_revenue"),
-    Check(
-        "error_budget_spent_at_most", "error budget spent at most", "budget", "error_budget_spent"
-    ),
-    Check("pages_at_most", "pages at most", "count", "pages"),
-    Check("alerts_at_most", "alerts at most", "count", "alerts"),
-    Check("critical_alerts_at_most", "critical alerts at most", "count", "critical_alerts"),
-    Check("tickets_at_most", "support tickets at most", "count", "tickets"),
-    Check("score_at_least", "score at least", "score", "score"),
-)
-
-
-@dataclass(frozen=True)
-class Measure:
-    """A run's value for one check: ``value`` None = the milestone never came (a miss);
-    ``no_impact`` = there was no user-facing impact, so no milestone to time (met)."""
-
-    value: float | None
-    no_impact: bool = False
-
-
-def measure(check: Check, journal: Journal, card: Scorecard) -> Measure:
-    """The run's value for ``check``, from its journal and scorecard."""
-    if check.kind == "time":
-        phase = card.phases[check.source]
-        if phase.status == "n/a":
-            return Measure(None, no_impact=True)
-        return Measure(phase.since_impact)
-    if check.source in card.impact:
-        return Measure(float(card.impact[check.source]))
-    if check.source == "score":
-        return Measure(float(card.score))
-    alerts = journal.data.get("alerts") or []
-    if check.source == "alerts":
-        return Measure(float(len(alerts)))
-    if check.source == "critical_alerts":
-        return Measure(float(sum(a.get("severity") == "critical" for a in alerts)))
-    return Measure(float(journal.summary.get(check.source) or 0))
-
-
-def meets(check: Check, bound: float, m: Measure) -> bool:
-    if m.no_impact:
-        return True
-    if m.value is None:
-        return False
-    slack = 1e-9 * max(1.0, abs(bound))
-    return m.value >= bound - slack if check.at_least else m.value <= bound + slack
-
-
-def badness(check: Check, m: Measure) -> float:
-    """Orders runs from best to worst for a check (a milestone never reached is worst)."""
-    if m.no_impact:
-        return -math.inf
-    if m.value is None:
-        return math.inf
-    return -m.value if check.at_least else m.value
-
-
-def nearest_rank(q: float, n: int) -> int:
-    """The 0-based index of the ``q`` quantile of ``n`` sorted values (nearest rank)."""
-    return max(0, min(n - 1, math.ceil(q * n - 1e-9) - 1))
-
-
-def human(check: Check, value: float, currency: str) -> str:
-    """A value in the units a person reads: 52m10s, 1,234, 250,000 USD, 31.5 %, 48.2."""
-    from sim.scenario.durations import format_duration
-
-    if check.kind == "time":
-        if value < 0:
-            return f"{format_duration(-value)} before impact"
-        return format_duration(value)
-    if check.kind == "money":
-        return f"{value:,.0f} {currency}".rstrip()
-    if check.kind == "budget":
-        return f"{value * 100:.3g} %"
-    if check.kind == "score":
-        return f"{value:.1f}"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-
-
-def bound_text(check: Check, bound: float, currency: str) -> str:
-    if check.kind == "score":
-        return f"{check.words} {bound:g}"
-    return f"{check.words} {human(check, bound, currency)}"
-
-
-def outcome_text(check: Check, m: Measure, journal: Journal, currency: str) -> str:
-    """``got 52m10s`` or ``but not resolved within the horizon (2h)``."""
-    from sim.scenario.durations import format_duration
-
-    if m.value is None:
-        horizon = format_duration(float(journal.data["horizon"]))
-        return f"but not {check.verb} within the horizon ({horizon})"
-    return f"got {human(check, m.value, currency)}"
-
-
-def given_bounds(bounds: RunBounds) -> list[tuple[Check, float]]:
-    """The checks ``bounds`` sets, in the order of :data:`CHECKS`."""
-    return [
-        (check, float(getattr(bounds, check.key)))
-        for check in CHECKS
-        if getattr(bounds, check.key, None) is not None
-    ]
 
 
 # -- collection: scenario files as tests -------------------------------------------------
@@ -637,7 +245,7 @@ class ScenarioFile(pytest.File):
         responder = settings.responder or expect.responder or loaded.scenario.response.responder
         plan = Plan(loaded, tuple(seeds), responder)
         drills.plans.append(
-            f"{_shown(self.path)}: seeds {format_seeds(plan.seeds)}, responder {responder}"
+            f"{shown_path(self.path)}: seeds {format_seeds(plan.seeds)}, responder {responder}"
         )
         if expect.each is not None:
             for seed in plan.seeds:
@@ -722,8 +330,7 @@ class ExpectationItem(pytest.Item):
             measures = [measure(check, j, drills.scorecard(k)) for k, j in runs]
             if self.block in ("p50", "p90"):
                 q = 0.5 if self.block == "p50" else 0.9
-                order = sorted(range(len(runs)), key=lambda i: badness(check, measures[i]))
-                at = order[nearest_rank(q, len(runs))]
+                at = quantile_run(check, measures, q)
                 if not meets(check, bound, measures[at]):
                     misses.append(self._stat_miss(check, bound, runs, measures, at, currency))
                 continue
@@ -736,7 +343,8 @@ class ExpectationItem(pytest.Item):
                         f"{outcome_text(check, m, journal, currency)} {where} seed "
                         f"{journal.seed} — report: {report}"
                     )
-                    misses.append(line + self._note(check, drills.scorecard(key)))
+                    note = phase_note(check, drills.scorecard(key))
+                    misses.append(line + (f"\n    {note}" if note else ""))
         if misses:
             what = {"each": "", "p50": "p50 ", "p90": "p90 ", "baseline": "baseline "}[self.block]
             tail = (
@@ -749,12 +357,6 @@ class ExpectationItem(pytest.Item):
 
     def _label(self, journal: Journal, faults: bool) -> str:
         return run_label(self.plan.loaded.scenario, journal.seed, self.plan.responder, faults)
-
-    def _note(self, check: Check, card: Scorecard) -> str:
-        if check.kind != "time":
-            return ""
-        phase = card.phases[check.source]
-        return f"\n    {phase.name}: {phase.note}" if phase.note else ""
 
     def _stat_miss(
         self,
@@ -769,7 +371,7 @@ class ExpectationItem(pytest.Item):
         key, journal = runs[at]
         report = drills.write_report(key, self._label(journal, True))
         per_seed = ", ".join(
-            f"{j.seed}: {_short(check, m, currency)}"
+            f"{j.seed}: {short_text(check, m, currency)}"
             for (_, j), m in zip(runs, measures, strict=True)
         )
         return (
@@ -788,14 +390,6 @@ class ExpectationItem(pytest.Item):
         lines = self.plan.loaded.lines
         line = lines.get(("expect", self.block)) or lines.get(("expect",))
         return self.path, None if line is None else line - 1, self.name
-
-
-def _short(check: Check, m: Measure, currency: str) -> str:
-    if m.no_impact:
-        return "no impact"
-    if m.value is None:
-        return f"not {check.verb}"
-    return human(check, m.value, currency)
 
 
 # -- fixtures and the marker -------------------------------------------------------------
@@ -961,7 +555,7 @@ class DrillRun:
     def report(self, journal_or_key: Journal) -> Path:
         """Write a run's journal.json and post-mortem into the report folder; the HTML's path."""
         for key, label in self._request.node.stash.get(_USED, []):
-            if self._drills._runs.get(key) is journal_or_key:
+            if self._drills.journal(key) is journal_or_key:
                 return self._drills.write_report(key, label)
         raise ValueError("not a journal returned by this test's drill_run")
 

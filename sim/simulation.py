@@ -13,9 +13,9 @@ from typing import Any
 
 import simpy
 
-from sim.engine.request_engine import RequestEngine
-from sim.engine.shoppers import make_personas
-from sim.engine.streams import Streams
+from sim.engine.common.shoppers import make_personas
+from sim.engine.common.streams import Streams
+from sim.engine.request.engine import RequestEngine
 from sim.faults.red_herrings import RedHerrings
 from sim.faults.schedule import FaultSchedule
 from sim.model.world import Event, World
@@ -51,7 +51,7 @@ class Simulation:
         self.actions = Actions(env, world, self.faults)
         self.streams = Streams(seed)
         if engine == "flow":
-            from sim.engine.flow_engine import FlowEngine
+            from sim.engine.flow.engine import FlowEngine
 
             self.engine: RequestEngine | FlowEngine = FlowEngine(
                 env, world, seed, personas=make_personas(seed), streams=self.streams

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import simpy
 
-from sim.engine.request_engine import RequestEngine
-from sim.engine.shoppers import Persona, Session
-from sim.engine.streams import stream
+from sim.engine.common.shoppers import Persona, Session
+from sim.engine.common.streams import stream
+from sim.engine.request.engine import RequestEngine
 from sim.faults.schedule import FaultSchedule
 from sim.model.world import Event, World
 from sim.scenario import Scenario

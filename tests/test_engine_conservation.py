@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.engine.flow import DONE, Flow, Frame
-from sim.engine.request_engine import RequestEngine
+from sim.engine.common.calltree import Frame
+from sim.engine.request.calls import DONE, Flow
+from sim.engine.request.engine import RequestEngine
 from sim.journal import Journal
 from sim.scenario import Scenario
 from sim.simulation import Simulation

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.engine.flow_calls import CallModel
-from sim.engine.flow_funnel import Funnel, delay_kernel, time_cdf
-from sim.engine.flow_queues import Backlog, Cond, Wait, erlang_c
+from sim.engine.flow.calls import CallModel
+from sim.engine.flow.funnel import Funnel, delay_kernel, time_cdf
+from sim.engine.flow.queues import Backlog, Cond, Wait, erlang_c
 from sim.model.state import Effect
 from sim.scenario import Scenario
 from sim.simulation import Simulation
@@ -107,7 +107,7 @@ def _model(scenario: Scenario, **states: Effect) -> tuple[Simulation, CallModel]
     conds = {}
     for name, rt in engine.runtimes.items():
         cond = Cond()
-        from sim.engine.flow_queues import component_cond
+        from sim.engine.flow.queues import component_cond
 
         conds[name] = component_cond(rt, Backlog(), 0.0, 0.0, 0.0, 0.0, cond)
     return simulation, CallModel(conds, {}, frozenset())
@@ -157,7 +157,7 @@ def test_an_open_breaker_fails_fast(seed_scenario: Scenario) -> None:
     breaker = next(iter(engine.breakers.values()))
     conds = {n: Cond() for n in engine.runtimes}
     for name, rt in engine.runtimes.items():
-        from sim.engine.flow_queues import component_cond
+        from sim.engine.flow.queues import component_cond
 
         component_cond(rt, Backlog(), 0.0, 0.0, 0.0, 0.0, conds[name])
     profile = CallModel(conds, {}, frozenset({breaker})).profile(engine.roots["pay"], 60.0)

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass
 import pytest
 import simpy
 
-from sim.engine.request_engine import RequestEngine
-from sim.engine.streams import stream
+from sim.engine.common.streams import stream
+from sim.engine.request.engine import RequestEngine
 from sim.faults.schedule import FaultSchedule
 from sim.model.world import World
 from sim.response.actions import Actions

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.pytest_plugin import format_seeds, nearest_rank, parse_seeds
+from sim.expect import format_seeds, nearest_rank, parse_seeds
 from sim.scenario import parse_duration
 from tests.conftest import SEED_SCENARIO
 
@@ -85,6 +85,15 @@ def test_seed_specs_parse_and_print() -> None:
         parse_seeds("one")
     with pytest.raises(ValueError, match="low to high"):
         parse_seeds("5-1")
+
+
+def test_seed_limit_is_the_schema_s() -> None:
+    """``--chaosdrill-seeds`` and marker seeds allow as many seeds as ``expect.seeds``
+    (sim.expect.seeds keeps its own copy of the limit so that the plugin imports no pydantic)."""
+    from sim.expect.seeds import MAX_SEEDS
+    from sim.scenario import schema
+
+    assert MAX_SEEDS == schema.MAX_SEEDS
 
 
 def test_nearest_rank() -> None:

@@ -104,7 +104,7 @@ def _factor(text: str) -> float:
 
 def _pick(seed: int) -> Path | None:
     """A catalogue scenario chosen by ``seed`` (the same seed, the same choice)."""
-    from sim.engine.streams import stream
+    from sim.engine.common.streams import stream
 
     files = list(catalogue.entries().values())
     if not files:

@@ -98,10 +98,11 @@ def main(args: argparse.Namespace) -> int:
             soft_wrap=True,
         )
 
+    from sim.drill.commands import printable
     from sim.drill.compare import Comparisons
     from sim.drill.core import Drill
     from sim.drill.outcome import conclude
-    from sim.drill.terminal import held_interrupts, printable
+    from sim.drill.terminal import held_interrupts
 
     console = Console(file=io.StringIO()) if args.quiet else out
     scenario = loaded.scenario

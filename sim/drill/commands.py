@@ -276,4 +276,19 @@ def split(line: str) -> Parsed | None:
     return Parsed(word.lower(), args, rest)
 
 
-__all__ = ["ALIASES", "ARGS", "BY_NAME", "COMMANDS", "Command", "Parsed", "available", "split"]
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (an echo must not drive the terminal)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+__all__ = [
+    "ALIASES",
+    "ARGS",
+    "BY_NAME",
+    "COMMANDS",
+    "Command",
+    "Parsed",
+    "available",
+    "printable",
+    "split",
+]

@@ -30,7 +30,7 @@ from rich.text import Text
 
 import sim.drill.render as render
 from sim._version import __version__
-from sim.drill.commands import ALIASES, BY_NAME, Command, Parsed, available, split
+from sim.drill.commands import ALIASES, BY_NAME, Command, Parsed, available, printable, split
 from sim.drill.compare import Comparisons
 from sim.drill.hints import next_hint
 from sim.drill.inject import InjectError, parse_fault, parse_herring
@@ -358,8 +358,6 @@ class Drill:
 
     def _say_to(self, command: Command, parsed: Parsed) -> None:
         assert command.api is not None
-        from sim.drill.terminal import printable
-
         ev = self._call(getattr(self.incident, command.api), printable(parsed.rest))
         if ev is not None:
             who = "status page" if command.name == "notify" else "stakeholders"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from sim.response.evidence import tables_in
+from sim.model.sql import tables_in
 
 if TYPE_CHECKING:
     from sim.response.api import Incident

@@ -20,7 +20,7 @@ from sim.telemetry.metrics import BUSINESS_COLUMNS, SERIES_COLUMNS
 
 if TYPE_CHECKING:
     from sim.response.api import Incident
-    from sim.simulation import Simulation
+    from sim.response.running import Running
 
 BARS = "▁▂▃▄▅▆▇█"
 CHART_SPAN = 1800.0  # the dashboard shows the last 30 minutes
@@ -29,7 +29,7 @@ _S = {name: i for i, name in enumerate(SERIES_COLUMNS)}
 _B = {name: i for i, name in enumerate(BUSINESS_COLUMNS)}
 
 
-def clock(simulation: Simulation, t: float, seconds: bool = True) -> str:
+def clock(simulation: Running, t: float, seconds: bool = True) -> str:
     """Wall-clock time of simulated ``t`` (``08:41:40``)."""
     return wall_clock(simulation.scenario.clock_start, t, seconds)
 
@@ -49,7 +49,7 @@ def sparkline(values: Sequence[float | None], top: float | None = None) -> str:
     return "".join(out)
 
 
-def impact_so_far(simulation: Simulation) -> tuple[float, float]:
+def impact_so_far(simulation: Running) -> tuple[float, float]:
     """(failed checkouts, lost revenue) since the start, from the business metrics rows."""
     failed = lost = 0.0
     fi, li = _B["checkout_failures"], _B["lost_revenue"]

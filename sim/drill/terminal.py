@@ -23,18 +23,13 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 from rich.console import Console
 from rich.text import Text
 
-from sim.drill.commands import BY_NAME, split
+from sim.drill.commands import BY_NAME, printable, split
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import CompleteEvent, Completion
     from prompt_toolkit.document import Document
 
     from sim.drill.core import Drill
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters shown as escapes (an echo must not drive the terminal)."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 QUESTION = "End the drill now? The session, journal and report will be written. [y/N] "
@@ -257,5 +252,4 @@ __all__ = [
     "completer",
     "held_interrupts",
     "play",
-    "printable",
 ]

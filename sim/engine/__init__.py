@@ -1,5 +1,10 @@
-"""Engines read component state and simulate traffic through the topology."""
+"""Engines read component state and simulate traffic through the topology.
 
-from sim.engine.request_engine import RequestEngine
+- ``sim.engine.request``: every request walks its endpoint's call tree (SimPy, one event per
+  served call);
+- ``sim.engine.flow``: per-time-step flows through the same trees (numpy);
+- ``sim.engine.common``: what both share — runtimes, compiled call trees, the shoppers'
+  common side, random streams, health checks, probes and windows.
 
-__all__ = ["RequestEngine"]
+Importing this package loads nothing: each engine is imported where it is used.
+"""

@@ -18,9 +18,9 @@ from typing import Any
 import simpy
 
 from sim.faults.schedule import FaultSchedule
+from sim.model.sql import tables_in
 from sim.model.state import Effect
 from sim.model.world import World
-from sim.response.evidence import tables_in
 from sim.scenario.schema import CHANGE_ACTIONS
 
 # How long an action runs when no fault says otherwise (seconds).

@@ -21,9 +21,9 @@ from typing import Any
 from sim.journal.record import HORIZON_REACHED
 from sim.response.actions import DEFAULT_DURATIONS, Actions
 from sim.response.evidence import RECENT, Evidence, View
+from sim.response.running import Running
 from sim.scenario.messages import did_you_mean
 from sim.scenario.schema import LEADS, ROLLBACK_OF
-from sim.simulation import Simulation
 
 # Typical seconds a call takes a person (looking, typing, talking); the draw is lognormal.
 COSTS: dict[str, float] = {
@@ -97,7 +97,7 @@ def kind_of(call: str) -> str:
 
 
 class Incident:
-    """One incident driven through the action API, over a running :class:`Simulation`.
+    """One incident driven through the action API, over a running simulation (:class:`~sim.response.running.Running`).
 
     ``pace`` multiplies the time every observation and message takes (an experienced
     engineer reads a dashboard faster). ``lead`` on each call names the hypothesis the caller
@@ -106,7 +106,7 @@ class Incident:
 
     def __init__(
         self,
-        simulation: Simulation,
+        simulation: Running,
         horizon: float,
         *,
         pace: float = 1.0,

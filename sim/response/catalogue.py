@@ -17,6 +17,7 @@ from sim.scenario.vocabulary import BUILT_IN, RUNBOOKS
 if TYPE_CHECKING:
     from sim.response.responders import Responder
 
+
 def builtin_runbook(name: str) -> Runbook:
     """One of the shipped runbooks (``seed``, ``changes-first``, ``experienced``, ``novice``)."""
     ref = resources.files("sim.response").joinpath("runbooks", f"{name}.yaml")
@@ -27,7 +28,7 @@ def make_responder(
     name: str, scenario: Scenario, seed: int, runbook: Runbook | None = None
 ) -> Responder:
     """The responder called ``name`` for ``scenario`` (``runbook`` overrides the lookup)."""
-    from sim.engine.streams import stream
+    from sim.engine.common.streams import stream
     from sim.response.responders import (
         NoResponder,
         OracleResponder,

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sim.model.sql import tables_in
 from sim.scenario.durations import wall_clock
 from sim.telemetry.metrics import SERIES_COLUMNS
 
 if TYPE_CHECKING:
-    from sim.simulation import Simulation
+    from sim.response.running import Running
 
 _S = {name: i for i, name in enumerate(SERIES_COLUMNS)}
 _T, _SCOPE, _NAME, _REQ = _S["t"], _S["scope"], _S["name"], _S["requests"]
@@ -32,11 +33,6 @@ MIN_BASELINE = 12  # windows needed before a latency ratio means anything
 SATURATED = 0.9  # share of a component's slots in use that reads as "saturated"
 LOOKBACK = 3600.0
 TABLE_IN_ERROR = re.compile(r"\b(?:column|relation|table)\s+\"?([a-z_][a-z0-9_]*)\.", re.I)
-TABLE_IN_SQL = re.compile(
-    r"\b(?:ALTER TABLE|UPDATE|INSERT INTO|DELETE FROM|DROP TABLE|CREATE INDEX \w+ ON)\s+"
-    r"([a-z_][a-z0-9_]*)",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -65,11 +61,6 @@ class Totals:
         return self.failed / self.requests if self.requests else 0.0
 
 
-def tables_in(statements: Sequence[str]) -> set[str]:
-    """Tables a migration's statements touch (``ALTER TABLE users …`` → ``users``)."""
-    return {m.group(1).lower() for s in statements for m in TABLE_IN_SQL.finditer(s)}
-
-
 def _time(row: Sequence[Any]) -> float:
     return float(row[_T])
 
@@ -77,7 +68,7 @@ def _time(row: Sequence[Any]) -> float:
 class View:
     """Read-only access to what a run has published so far."""
 
-    def __init__(self, simulation: Simulation) -> None:
+    def __init__(self, simulation: Running) -> None:
         self.sim = simulation
         self.scenario = simulation.scenario
         self.threshold = simulation.scenario.error_threshold
@@ -455,4 +446,4 @@ class View:
         return wall_clock(self.scenario.clock_start, t, seconds=False)
 
 
-__all__ = ["Evidence", "View", "tables_in"]
+__all__ = ["Evidence", "View"]

@@ -124,7 +124,7 @@ class RunbookResponder:
             return None
         takes = None
         if step.takes is not None:
-            from sim.engine.streams import sampler
+            from sim.engine.common.streams import sampler
 
             takes = sampler(step.takes, self.rng)()
         return self.call(step.call, target, takes, lead if isinstance(lead, str) else None)

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 
-from sim.engine.shoppers import people
-from sim.engine.streams import sampler
+from sim.engine.common.shoppers import people
+from sim.engine.common.streams import sampler
 
 if TYPE_CHECKING:
-    from sim.engine.shoppers import Persona, Session
+    from sim.engine.common.shoppers import Persona, Session
     from sim.model.world import World
     from sim.scenario.schema import Complaints as ComplaintsSpec
 

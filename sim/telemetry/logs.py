@@ -23,7 +23,7 @@ from sim.telemetry import logtext as lt
 from sim.telemetry.metrics import TIMEOUT
 
 if TYPE_CHECKING:
-    from sim.engine.flow import Frame
+    from sim.engine.common.calltree import Frame
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sim.scenario.schema import Call, Scenario
 
 if TYPE_CHECKING:
-    from sim.engine.flow import Frame, Node
+    from sim.engine.common.calltree import Frame, Node
 
 DEBUG, INFO, WARN, ERROR = "DEBUG", "INFO", "WARN", "ERROR"
 Said = tuple[str, str]  # (level, message)

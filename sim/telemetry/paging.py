@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-from sim.engine.streams import sampler
+from sim.engine.common.streams import sampler
 from sim.model.world import Event, World
 from sim.scenario.schema import Rotation
 

@@ -1,7 +1,7 @@
 """The flow engine's shoppers as the rest of a run sees them: the arrival curve, who gave up.
 
-The request engine's :class:`~sim.engine.shoppers.Shoppers` moves every session; the flow
-engine moves expected flows (:mod:`sim.engine.flow_funnel`) and draws who gives up. What the
+The request engine's :class:`~sim.engine.request.shoppers.Shoppers` moves every session; the flow
+engine moves expected flows (:mod:`sim.engine.flow.funnel`) and draws who gives up. What the
 run reads of either — the arrival rate, the failed-sessions sample, the complaints hook — is
 here, with the same names.
 """
@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from sim.engine.shoppers import (
+from sim.engine.common.shoppers import (
     FAILED_SAMPLE,
     Persona,
     Session,

@@ -1,6 +1,6 @@
 """Instances behind a load balancer, connection pools and circuit breakers.
 
-Plain data with counters; the request flow in :mod:`sim.engine.flow` drives them with
+Plain data with counters; the request flow in :mod:`sim.engine.request.calls` drives them with
 callbacks (one SimPy event per served call) rather than a process per request.
 """
 
@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sim.model.state import ComponentState
 from sim.scenario.schema import Breaker as BreakerSpec
 from sim.scenario.schema import Component
 from sim.telemetry.metrics import Series
-
-if TYPE_CHECKING:
-    from sim.engine.flow import Frame
 
 
 class Instance:
@@ -27,7 +24,7 @@ class Instance:
     def __init__(self, i: int) -> None:
         self.i = i
         self.busy = 0
-        self.queue: deque[Frame] = deque()
+        self.queue: deque[Any] = deque()  # the request engine's frames waiting for a slot
         self.ejected = False
         self.fails = 0
         self.passes = 0
@@ -91,7 +88,7 @@ class Gate:
         self.capacity = capacity
         self.label = label
         self.used = 0
-        self.waiters: deque[Frame] = deque()
+        self.waiters: deque[Any] = deque()  # the request engine's frames waiting for a connection
 
 
 CLOSED, OPEN, HALF_OPEN = 0, 1, 2

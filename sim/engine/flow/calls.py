@@ -1,7 +1,7 @@
 """The flow engine's call model: what one request does, in expectation, under given conditions.
 
 The request engine walks each request through its endpoint's call tree; here the same
-compiled tree (:class:`~sim.engine.flow.Node`) is walked once per *condition* (who is down,
+compiled tree (:class:`~sim.engine.common.calltree.Node`) is walked once per *condition* (who is down,
 what fails, how long the queues are), and the walk yields probabilities instead of draws:
 how likely each outcome is at every call, how long it takes, how long it holds a slot. The
 rules are the request flow's, one for one: a breaker that is open fails fast; a pool wait
@@ -22,9 +22,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sim.engine.flow import Node
-from sim.engine.flow_queues import Cond, Wait
-from sim.engine.servers import CircuitBreaker, Gate
+from sim.engine.common.calltree import Node
+from sim.engine.common.servers import CircuitBreaker, Gate
+from sim.engine.flow.queues import Cond, Wait
 from sim.telemetry.metrics import ERROR, OK, REJECTED, TIMEOUT
 
 

@@ -5,9 +5,9 @@ responder's clock run exactly as with the request engine) it
 
 1. reads each component's live state and last step's load into conditions — who is in
    rotation, who refuses, what fails, how long queues and pool waits are
-   (:mod:`sim.engine.flow_queues`) — and walks each endpoint's call tree once per new set
-   of conditions (:mod:`sim.engine.flow_calls`);
-2. moves the expected sessions through the funnel (:mod:`sim.engine.flow_funnel`) and
+   (:mod:`sim.engine.flow.queues`) — and walks each endpoint's call tree once per new set
+   of conditions (:mod:`sim.engine.flow.calls`);
+2. moves the expected sessions through the funnel (:mod:`sim.engine.flow.funnel`) and
    draws this step's counts from them: requests and their outcomes per endpoint, orders,
    failed checkouts, shoppers giving up (who then complain, as with the request engine);
 3. adds up load per component and pool for the next step, and what circuit breakers see.
@@ -25,21 +25,17 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.engine.base import EngineBase
-from sim.engine.flow import Frame, Node
-from sim.engine.flow_calls import CallModel
-from sim.engine.flow_funnel import Funnel
-from sim.engine.flow_metrics import DenseWindow
-from sim.engine.flow_profiles import Compiled
-from sim.engine.flow_queues import Backlog, Classes, Cond, Wait, component_cond, cond_key
-from sim.engine.flow_shoppers import FlowCounters, FlowShoppers
-from sim.engine.servers import OPEN, CircuitBreaker, Gate
-from sim.engine.shoppers import (
-    Persona,
-    make_personas,
-    start_hour,
-)
-from sim.engine.streams import Streams, stream
+from sim.engine.common.base import EngineBase
+from sim.engine.common.calltree import Frame, Node
+from sim.engine.common.servers import OPEN, CircuitBreaker, Gate
+from sim.engine.common.shoppers import Persona, make_personas, start_hour
+from sim.engine.common.streams import Streams, stream
+from sim.engine.flow.calls import CallModel
+from sim.engine.flow.funnel import Funnel
+from sim.engine.flow.metrics import DenseWindow
+from sim.engine.flow.profiles import Compiled
+from sim.engine.flow.queues import Backlog, Classes, Cond, Wait, component_cond, cond_key
+from sim.engine.flow.shoppers import FlowCounters, FlowShoppers
 from sim.model.world import World
 from sim.telemetry.metrics import OK
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import simpy
 
-from sim.engine.base import PROBE_TIMEOUT, EngineBase
-from sim.engine.flow import INF, Flow, Frame
-from sim.engine.shoppers import Persona, Session, Shoppers, make_personas
-from sim.engine.streams import Streams
+from sim.engine.common.base import PROBE_TIMEOUT, EngineBase
+from sim.engine.common.calltree import INF, Frame
+from sim.engine.common.shoppers import Persona, Session, make_personas
+from sim.engine.common.streams import Streams
+from sim.engine.request.calls import Flow
+from sim.engine.request.shoppers import Shoppers
 from sim.model.world import World
 from sim.telemetry.metrics import OK, Series
 

@@ -17,10 +17,10 @@ from typing import Any, Protocol
 import simpy
 from simpy.events import NORMAL, Event
 
-from sim.engine.servers import CircuitBreaker, Gate, Instance, Runtime
-from sim.telemetry.metrics import ERROR, OK, REJECTED, TIMEOUT, Series
+from sim.engine.common.calltree import INF, Frame, Node
+from sim.engine.common.servers import Instance, Runtime
+from sim.telemetry.metrics import ERROR, OK, REJECTED, TIMEOUT
 
-INF = float("inf")
 POOL, QUEUED, SERVING, WAITING, DONE = 1, 2, 3, 4, 5
 
 
@@ -36,88 +36,6 @@ class Wake(Event):
         self._ok = True
         # Environment.schedule, inlined: this is the hottest call of a run.
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
-
-
-class Node:
-    """One call of a compiled call tree, with the dependency settings of the edge into it."""
-
-    __slots__ = (
-        "attempts",
-        "backoff",
-        "breaker",
-        "children",
-        "comp",
-        "jitter",
-        "label",
-        "mult",
-        "pool",
-        "query",
-        "required",
-        "series",
-        "tables",
-        "timeout",
-    )
-
-    def __init__(
-        self,
-        comp: Runtime,
-        children: tuple[Node, ...],
-        tables: tuple[str, ...],
-        label: str,
-        timeout: float = INF,
-        attempts: int = 0,
-        backoff: float = 0.0,
-        mult: float = 1.0,
-        jitter: float = 0.0,
-        required: bool = True,
-        pool: Gate | None = None,
-        breaker: CircuitBreaker | None = None,
-        query: str | None = None,
-        series: Series | None = None,
-    ) -> None:
-        self.comp, self.children, self.tables, self.label = comp, children, tables, label
-        self.query = query
-        self.series = comp.series if series is None else series  # where its calls are counted
-        self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
-        self.mult, self.jitter, self.required = mult, jitter, required
-        self.pool, self.breaker = pool, breaker
-
-
-class Frame:
-    """One attempt of one call."""
-
-    __slots__ = (
-        "attempt",
-        "child",
-        "deadline",
-        "holding",
-        "inst",
-        "node",
-        "parent",
-        "pool",
-        "req",
-        "state",
-        "svc_end",
-        "t0",
-        "tq",
-    )
-
-    def __init__(
-        self, node: Node, parent: Frame | None, req: Any, deadline: float, attempt: int, now: float
-    ) -> None:
-        self.node = node
-        self.parent = parent
-        self.req = req
-        self.deadline = deadline
-        self.attempt = attempt
-        self.t0 = now
-        self.tq = now
-        self.state = 0
-        self.child = 0
-        self.holding = False
-        self.inst: Instance | None = None
-        self.pool: Gate | None = None
-        self.svc_end = 0.0
 
 
 Done = Callable[[Frame, int, str | None, str | None], None]

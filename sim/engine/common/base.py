@@ -1,8 +1,8 @@
 """What both engines share: runtimes, compiled call trees, health checks, probes and windows.
 
 An engine reads component state and never knows which fault (if any) changed it. The request
-engine (:mod:`sim.engine.request_engine`) walks every request through the call trees; the
-flow engine (:mod:`sim.engine.flow_engine`) moves per-time-step flows through the same trees.
+engine (:mod:`sim.engine.request.engine`) walks every request through the call trees; the
+flow engine (:mod:`sim.engine.flow.engine`) moves per-time-step flows through the same trees.
 Both build the same runtimes, pools, breakers and metrics here, so telemetry, responders and
 scoring cannot tell them apart except by their figures.
 """
@@ -15,9 +15,9 @@ from typing import Any
 
 import simpy
 
-from sim.engine.flow import Node
-from sim.engine.servers import CircuitBreaker, Gate, Runtime
-from sim.engine.streams import Streams, lognormal_parts, sampler
+from sim.engine.common.calltree import Node
+from sim.engine.common.servers import CircuitBreaker, Gate, Runtime
+from sim.engine.common.streams import Streams, lognormal_parts, sampler
 from sim.model.topology import as_call
 from sim.model.world import World
 from sim.scenario.schema import Call

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
-from sim.engine.servers import Runtime
+from sim.engine.common.servers import Runtime
 
 _SQRT2 = math.sqrt(2.0)
 _NORMAL = NormalDist()

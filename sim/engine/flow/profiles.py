@@ -1,6 +1,6 @@
 """A call-model profile compiled into what the flow engine adds up per request of an endpoint.
 
-:class:`~sim.engine.flow_calls.CallModel` walks an endpoint's call tree once per set of
+:class:`~sim.engine.flow.calls.CallModel` walks an endpoint's call tree once per set of
 conditions; :class:`Compiled` turns the walk into arrays — traffic per component, pool and
 tree node, what circuit breakers record, the metrics share of every series, the failures to
 log — so that a step costs a few array products, not a walk.
@@ -8,23 +8,39 @@ log — so that a step costs a few array products, not a walk.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Protocol
 
 import numpy as np
 
-from sim.engine.flow import Node
-from sim.engine.flow_calls import FailKey, Profile
-from sim.engine.flow_metrics import Share
-from sim.telemetry.metrics import OK, TIMEOUT
+from sim.engine.common.calltree import Node
+from sim.engine.common.servers import CircuitBreaker, Gate
+from sim.engine.flow.calls import FailKey, Profile
+from sim.engine.flow.metrics import DenseWindow, Share
+from sim.telemetry.metrics import OK, TIMEOUT, Series
 
-if TYPE_CHECKING:
-    from sim.engine.flow_engine import FlowEngine
+
+class Indexed(Protocol):
+    """Where the flow engine keeps each component, pool, breaker, tree node and series."""
+
+    @property
+    def comp_index(self) -> Mapping[str, int]: ...
+    @property
+    def pool_index(self) -> Mapping[Gate, int]: ...
+    @property
+    def breaker_index(self) -> Mapping[CircuitBreaker, int]: ...
+    @property
+    def node_index(self) -> Mapping[Node, int]: ...
+    @property
+    def dense(self) -> DenseWindow: ...
+    @property
+    def endpoint_series(self) -> Mapping[str, Series]: ...
 
 
 class Compiled:
     """A :class:`Profile` turned into what the engine adds up per request of its endpoint."""
 
-    def __init__(self, profile: Profile, engine: FlowEngine, endpoint: str, serial: int) -> None:
+    def __init__(self, profile: Profile, engine: Indexed, endpoint: str, serial: int) -> None:
         self.serial = serial  # the order profiles were made in (ids would not be repeatable)
         self.ok = profile.ok
         # Root outcomes: OK first, then failures merged by (outcome, class, message).
@@ -90,4 +106,4 @@ class Compiled:
         share.freeze()
 
 
-__all__ = ["Compiled"]
+__all__ = ["Compiled", "Indexed"]

@@ -1,0 +1,151 @@
+"""The scenario schema, declared once: typed, validated, immutable.
+
+Every class here is a frozen pydantic model that rejects unknown keys. Shape and value
+checks live here (pass one); cross-references between sections are checked in
+:mod:`sim.scenario.references` (pass two).
+
+One module per part of a scenario file, each importing only the ones above it:
+:mod:`~sim.scenario.schema.base` (the base model, names, durations, read-only mappings),
+:mod:`~sim.scenario.schema.components` (components, dependencies, endpoints, calls),
+:mod:`~sim.scenario.schema.traffic`, :mod:`~sim.scenario.schema.changes` (the change log and
+the actions on the shop), :mod:`~sim.scenario.schema.faults`,
+:mod:`~sim.scenario.schema.signals` (monitors, paging, probes, logs, complaints, red
+herrings), :mod:`~sim.scenario.schema.response` (runbooks, responders, scripted actions),
+:mod:`~sim.scenario.schema.scoring`, :mod:`~sim.scenario.schema.expect` and
+:mod:`~sim.scenario.schema.scenario` (the whole :class:`Scenario`). Every name is importable
+from here.
+"""
+
+from sim.scenario.schema.base import (
+    NAME_PATTERN,
+    Duration,
+    FrozenMap,
+    Model,
+    Name,
+    NamedMap,
+    Probability,
+    TimeDistribution,
+)
+from sim.scenario.schema.changes import CHANGE_ACTIONS, ROLLBACK_OF, ActionKind, Change
+from sim.scenario.schema.components import (
+    Breaker,
+    Call,
+    Component,
+    ComponentKind,
+    Dependency,
+    Endpoint,
+    HealthCheck,
+    Retry,
+)
+from sim.scenario.schema.expect import (
+    MAX_SEEDS,
+    TIMED_BOUNDS,
+    BaselineBounds,
+    Bounds,
+    Count,
+    Expect,
+    RunBounds,
+    Seeds,
+)
+from sim.scenario.schema.faults import (
+    CapacityLossFault,
+    CrashFault,
+    ErrorRateFault,
+    Fault,
+    FaultBase,
+    LatencyFault,
+    Remedies,
+    SchemaMigrationFault,
+    ThirdPartyOutageFault,
+)
+from sim.scenario.schema.response import (
+    LEADS,
+    LeadKind,
+    Profile,
+    Response,
+    Runbook,
+    RunbookCall,
+    RunbookStep,
+    ScriptedAction,
+    When,
+)
+from sim.scenario.schema.scenario import Scenario
+from sim.scenario.schema.scoring import ScoreKey, Scoring, Slo
+from sim.scenario.schema.signals import (
+    Complaints,
+    Escalation,
+    Logs,
+    Monitor,
+    Probes,
+    RedHerring,
+    RedHerrings,
+    Rotation,
+    Severity,
+)
+from sim.scenario.schema.traffic import FunnelStep, MoneyDistribution, Surge, Traffic
+
+__all__ = [
+    "CHANGE_ACTIONS",
+    "LEADS",
+    "MAX_SEEDS",
+    "NAME_PATTERN",
+    "ROLLBACK_OF",
+    "TIMED_BOUNDS",
+    "ActionKind",
+    "BaselineBounds",
+    "Bounds",
+    "Breaker",
+    "Call",
+    "CapacityLossFault",
+    "Change",
+    "Complaints",
+    "Component",
+    "ComponentKind",
+    "Count",
+    "CrashFault",
+    "Dependency",
+    "Duration",
+    "Endpoint",
+    "ErrorRateFault",
+    "Escalation",
+    "Expect",
+    "Fault",
+    "FaultBase",
+    "FrozenMap",
+    "FunnelStep",
+    "HealthCheck",
+    "LatencyFault",
+    "LeadKind",
+    "Logs",
+    "Model",
+    "MoneyDistribution",
+    "Monitor",
+    "Name",
+    "NamedMap",
+    "Probability",
+    "Probes",
+    "Profile",
+    "RedHerring",
+    "RedHerrings",
+    "Remedies",
+    "Response",
+    "Retry",
+    "Rotation",
+    "RunBounds",
+    "Runbook",
+    "RunbookCall",
+    "RunbookStep",
+    "Scenario",
+    "SchemaMigrationFault",
+    "ScoreKey",
+    "Scoring",
+    "ScriptedAction",
+    "Seeds",
+    "Severity",
+    "Slo",
+    "Surge",
+    "ThirdPartyOutageFault",
+    "TimeDistribution",
+    "Traffic",
+    "When",
+]

@@ -1,0 +1,96 @@
+"""The shop: its components, the dependencies between them and the endpoints that shoppers
+call, each served by a tree of calls."""
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.scenario.schema.base import Duration, Model, Name, Probability, TimeDistribution
+
+ComponentKind = Literal[
+    "load_balancer", "web", "service", "database", "cache", "queue", "third_party"
+]
+
+
+class HealthCheck(Model):
+    """Load-balancer health checks of a component's instances."""
+
+    interval: Duration = Field(default=10.0, gt=0)
+    unhealthy_after: int = Field(default=2, ge=1, description="Failed checks before ejection.")
+    healthy_after: int = Field(default=2, ge=1, description="Passed checks before re-admission.")
+
+
+class Component(Model):
+    """A deployable piece of the shop: its instances, capacity, speed and baseline errors."""
+
+    kind: ComponentKind
+    description: str = ""
+    replicas: int = Field(default=1, ge=1, le=1000)
+    concurrency: int = Field(default=64, ge=1, description="Requests served at once per replica.")
+    queue_limit: int = Field(default=1000, ge=0, description="Waiting requests per replica.")
+    service_time: TimeDistribution
+    error_rate: Probability = 0.0
+    error_class: str = "InternalError"
+    regions: tuple[Name, ...] = Field(default=("eu-west",), min_length=1)
+    version: str = "1.0.0"
+    balancing: Literal["round_robin", "least_connections"] = "round_robin"
+    health_check: HealthCheck = HealthCheck()
+    restart_time: Duration = Field(default=30.0, ge=0, description="Per instance, rolling.")
+
+
+class Retry(Model):
+    """Retries of a failed call: extra ``attempts`` with exponential backoff and jitter."""
+
+    attempts: int = Field(default=0, ge=0, le=10)
+    backoff: Duration = Field(default=0.1, ge=0)
+    multiplier: float = Field(default=2.0, ge=1)
+    jitter: Probability = 0.5
+
+
+class Breaker(Model):
+    """A circuit breaker on a dependency: opens on a failure ratio, fails fast while open."""
+
+    failure_ratio: Probability = 0.5
+    min_calls: int = Field(default=20, ge=1)
+    window: Duration = Field(default=10.0, gt=0)
+    open_for: Duration = Field(default=30.0, gt=0)
+
+
+class Dependency(Model):
+    """``caller`` calls ``callee``: the timeout, retries, pool and fallback of that call."""
+
+    caller: Name
+    callee: Name
+    timeout: Duration = Field(default=30.0, gt=0)
+    retries: Retry = Retry()
+    required: bool = True
+    fallback: str | None = None
+    pool: int | None = Field(default=None, ge=1, description="Connections per caller replica.")
+    breaker: Breaker | None = None
+
+    @model_validator(mode="after")
+    def _fallback_only_when_optional(self) -> "Dependency":
+        if self.required and self.fallback is not None:
+            raise ValueError(
+                "a fallback is only used by an optional dependency; set required: false"
+            )
+        return self
+
+
+class Call(Model):
+    """One node of an endpoint's call tree: a component and the calls it makes, in order."""
+
+    component: Name
+    tables: tuple[Name, ...] = Field(default=(), description="Tables this call reads or writes.")
+    query: str | None = Field(default=None, description="The SQL it runs (shown in logs).")
+    calls: tuple["Call | Name", ...] = ()
+
+
+class Endpoint(Model):
+    """A user-facing endpoint: a path and the call tree that serves it."""
+
+    path: str = Field(pattern=r"^/")
+    call: Call
+
+
+Call.model_rebuild()

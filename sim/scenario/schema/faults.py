@@ -1,0 +1,86 @@
+"""Faults: what breaks, when, for how long, and which actions remedy it."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from sim.scenario.schema.base import Duration, FrozenMap, Model, Name, NamedMap, Probability
+from sim.scenario.schema.changes import ActionKind
+
+Remedies = FrozenMap[ActionKind, Duration]
+
+
+class FaultBase(Model):
+    """What every fault has: an id, when it starts and ends, and the actions that remedy it."""
+
+    id: Name
+    start: Duration | None = Field(default=None, description="Defaults to the change's time.")
+    duration: Duration | Literal["until_remedied"] = "until_remedied"
+    remedies: Remedies = Field(default_factory=dict)
+
+
+class SchemaMigrationFault(FaultBase):
+    """A migration the running code cannot live with: queries touching ``breaks`` fail."""
+
+    type: Literal["schema_migration"]
+    change: Name
+    breaks: NamedMap[str] = Field(min_length=1, description="table → database error message")
+    error_class: str = "UndefinedColumn"
+    share: Probability = Field(
+        default=1.0,
+        description="Share of the queries on a broken table that fail (a canary shard: 0.05).",
+    )
+
+
+class CrashFault(FaultBase):
+    """Instances of a component go down (process crash, node loss)."""
+
+    type: Literal["crash"]
+    target: Name
+    instances: int | None = Field(default=None, ge=1, description="How many; all if omitted.")
+
+
+class LatencyFault(FaultBase):
+    """A component becomes slower by ``factor``."""
+
+    type: Literal["latency"]
+    target: Name
+    factor: float = Field(gt=1)
+
+
+class ErrorRateFault(FaultBase):
+    """A component fails a share of its requests."""
+
+    type: Literal["error_rate"]
+    target: Name
+    probability: Probability
+    error_class: str = "InternalError"
+    message: str = "internal server error"
+
+
+class CapacityLossFault(FaultBase):
+    """A component keeps only a ``remaining`` share of its concurrency (noisy neighbour, CPU)."""
+
+    type: Literal["capacity_loss"]
+    target: Name
+    remaining: float = Field(gt=0, lt=1)
+
+
+class ThirdPartyOutageFault(FaultBase):
+    """A third-party provider fails fast with errors or hangs until callers time out."""
+
+    type: Literal["third_party_outage"]
+    target: Name
+    mode: Literal["errors", "hangs"] = "errors"
+    message: str = "503 Service Unavailable"
+
+
+Fault = Annotated[
+    SchemaMigrationFault
+    | CrashFault
+    | LatencyFault
+    | ErrorRateFault
+    | CapacityLossFault
+    | ThirdPartyOutageFault,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,125 @@
+"""The response: who answers the page, the runbooks a modelled responder follows, and the
+scripted actions of the ``scripted`` responder."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from sim.scenario.schema.base import Duration, Model, Name, Probability, TimeDistribution
+from sim.scenario.schema.changes import ActionKind
+
+
+class ScriptedAction(Model):
+    """An action applied at a fixed time: the ``scripted`` responder's whole plan."""
+
+    at: Duration
+    action: ActionKind
+    target: Name
+
+
+RunbookCall = Literal[
+    "status",
+    "dashboard",
+    "alerts",
+    "logs",
+    "changes",
+    "deps",
+    "net",
+    "lb",
+    "thirdparty",
+    "restart",
+    "rollback",
+    "isolate",
+    "restore",
+    "failover",
+    "scale_out",
+    "fix",
+    "diagnose",
+    "remedy",
+    "notify",
+    "update",
+    "mitigated",
+    "resolved",
+    "wait",
+    "verify",
+]
+# Causes that are neither a component nor a change: what "the network" and "the load
+# balancer" stand for in a diagnosis or a runbook target.
+LEADS: tuple[str, ...] = ("network", "lb")
+LeadKind = Literal["network", "lb", "change", "deploy", "config", "component", "thirdparty"]
+
+
+class When(Model):
+    """Conditions on a runbook step; every one given must hold (none given: always)."""
+
+    chase: LeadKind | None = Field(
+        default=None,
+        description="Follow a lead of this kind: happens with probability susceptibility × "
+        "how loud and plausible the lead looks in the evidence seen so far.",
+    )
+    diagnosed: bool | None = Field(default=None, description="A cause has been declared.")
+    failing: bool | None = Field(
+        default=None, description="The last look at the dashboard showed user-facing errors."
+    )
+    confident: bool | None = Field(
+        default=None, description="The leading hypothesis holds the profile's confidence share."
+    )
+    chance: Probability | None = Field(default=None, description="Taken with this probability.")
+
+
+class RunbookStep(Model):
+    """One step: an action-API call, its target, when to take it and how long it takes."""
+
+    call: RunbookCall
+    target: str | None = Field(
+        default=None,
+        description="A component, change or lead name, or one of $suspect (the leading "
+        "hypothesis), $cause (the declared cause), $failing-service, $latest-deploy, "
+        "$isolated (the component this responder isolated last).",
+    )
+    when: When = When()
+    takes: TimeDistribution | None = Field(
+        default=None, description="How long the step takes; default: the action API's."
+    )
+    note: str = ""
+
+
+class Profile(Model):
+    """How a modelled responder thinks and how fast it moves."""
+
+    pace: float = Field(
+        default=1.0, gt=0, le=10, description="Multiplier on time spent looking and talking."
+    )
+    skill: Probability = Field(default=0.6, description="Chance of reading a clue right.")
+    susceptibility: Probability = Field(
+        default=0.5, description="How readily a loud, plausible lead is chased."
+    )
+    confidence: float = Field(
+        default=0.6, gt=0, le=1, description="Belief share needed to declare a cause."
+    )
+    ack: bool = Field(default=True, description="Starts after acknowledging the page.")
+
+
+class Runbook(Model):
+    """Ordered steps with conditions, then a loop repeated until the incident is resolved."""
+
+    name: Name
+    description: str = ""
+    profile: Profile = Profile()
+    steps: tuple[RunbookStep, ...] = Field(min_length=1)
+    loop: tuple[RunbookStep, ...] = Field(
+        default=(), description="Repeated after the steps until recovery or the horizon."
+    )
+    close: tuple[RunbookStep, ...] = Field(
+        default=(), description="Once a check shows the shop recovered: declare, tell, verify."
+    )
+
+
+class Response(Model):
+    """Who answers the page: a built-in responder, a runbook of this scenario, or nobody."""
+
+    responder: Name = Field(
+        default="seed",
+        description="seed, changes-first, experienced, novice, oracle, scripted (the "
+        "actions: block), none, or the name of a runbook under runbooks:.",
+    )

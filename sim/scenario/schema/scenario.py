@@ -1,0 +1,58 @@
+"""The whole scenario: the shop, its traffic, its history, what breaks and when, who
+responds, how it is scored and what a regression run must show."""
+
+from datetime import datetime
+
+from pydantic import Field
+
+from sim.scenario.schema.base import Duration, Model, Name, NamedMap, Probability
+from sim.scenario.schema.changes import Change
+from sim.scenario.schema.components import Component, Dependency, Endpoint
+from sim.scenario.schema.expect import Expect
+from sim.scenario.schema.faults import Fault
+from sim.scenario.schema.response import Response, Runbook, ScriptedAction
+from sim.scenario.schema.scoring import Scoring
+from sim.scenario.schema.signals import Complaints, Logs, Monitor, Probes, RedHerrings, Rotation
+from sim.scenario.schema.traffic import Traffic
+
+
+class Scenario(Model):
+    """A whole drill: the shop, its traffic, its history, what breaks and when."""
+
+    name: Name
+    description: str
+    seed: int = Field(default=1, ge=0)
+    clock_start: datetime = Field(
+        default=datetime.fromisoformat("2026-03-14T08:00:00+00:00"),
+        description="Wall-clock time at simulated t=0 (drives the daily curve).",
+    )
+    horizon: Duration = Field(gt=0)
+    window: Duration = Field(default=10.0, gt=0, description="Metrics window.")
+    error_threshold: Probability = Field(
+        default=0.02, description="User-facing error ratio above which errors 'have started'."
+    )
+    components: NamedMap[Component] = Field(min_length=1)
+    dependencies: tuple[Dependency, ...] = ()
+    endpoints: NamedMap[Endpoint] = Field(min_length=1)
+    traffic: Traffic
+    changes: tuple[Change, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    actions: tuple[ScriptedAction, ...] = ()
+    monitors: tuple[Monitor, ...] | None = Field(
+        default=None, description="Alert rules; omitted: the default set."
+    )
+    paging: Rotation = Rotation()
+    probes: Probes = Probes()
+    logs: Logs = Logs()
+    complaints: Complaints = Complaints()
+    red_herrings: RedHerrings = RedHerrings()
+    response: Response = Response()
+    runbooks: NamedMap[Runbook] = Field(
+        default_factory=dict, description="Runbooks of this scenario, by name."
+    )
+    scoring: Scoring = Scoring()
+    expect: Expect | None = Field(
+        default=None,
+        description="Expectations checked by pytest (docs/regression.md); they do not "
+        "change the run.",
+    )

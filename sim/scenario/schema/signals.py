@@ -1,0 +1,122 @@
+"""Signals: what an on-call engineer sees — alert rules and paging, synthetic probes, logs,
+customer complaints, and the red herrings among them."""
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from sim.scenario.schema.base import Duration, Model, Name, NamedMap, Probability, TimeDistribution
+
+Severity = Literal["critical", "warning", "info"]
+
+
+class Monitor(Model):
+    """A rule over the metrics that fires an alert when it holds for ``for`` (key ``for``).
+
+    Kinds: ``error_ratio`` (failed/requests of an endpoint or component), ``latency``
+    (a quantile above ``threshold`` seconds), ``throughput_drop`` (orders below ``threshold``
+    × the expected curve), ``saturation`` (busy/capacity above ``threshold``), ``synthetic``
+    (share of failed probes from any one region), ``log_errors`` (error log lines per minute,
+    the log watcher).
+    """
+
+    name: Name
+    kind: Literal[
+        "error_ratio", "latency", "throughput_drop", "saturation", "synthetic", "log_errors"
+    ]
+    scope: Literal["endpoint", "component", "shop"] = "endpoint"
+    target: str = Field(default="*", description="A name, or * for each one separately.")
+    threshold: float = Field(ge=0)
+    quantile: Literal["p50", "p95", "p99"] = "p95"
+    over: Duration = Field(default=60.0, gt=0, description="Evaluation window.")
+    for_: Duration = Field(default=60.0, ge=0, alias="for", description="How long it must hold.")
+    min_requests: int = Field(default=10, ge=0, description="Below this, the rule is silent.")
+    severity: Severity = "warning"
+    labels: NamedMap[str] = Field(default_factory=dict)
+    summary: str = ""
+
+
+class Rotation(Model):
+    """Who is paged, how fast they acknowledge, when the secondary is paged."""
+
+    size: int = Field(default=4, ge=2, description="Engineers on the rotation (faker names).")
+    names: tuple[str, ...] = Field(
+        default=(), description="Names instead of faker ones: primary, secondary, …"
+    )
+    ack_delay: TimeDistribution = TimeDistribution(dist="lognormal", mean=180.0, cv=0.8)
+    escalate_after: Duration = Field(default=600.0, gt=0)
+    group_wait: Duration = Field(default=30.0, ge=0, description="Alerts grouped into a page.")
+    group_interval: Duration = Field(
+        default=3600.0, gt=0, description="A new page only after this long without alerts."
+    )
+
+    @field_validator("names")
+    @classmethod
+    def _primary_and_secondary(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        if len(names) == 1:
+            raise ValueError("expected at least two names (a primary and a secondary), got one")
+        return names
+
+
+class Probes(Model):
+    """Synthetic checks from each region against endpoints."""
+
+    enabled: bool = True
+    interval: Duration = Field(default=30.0, gt=0)
+    endpoints: tuple[Name, ...] = Field(
+        default=(), description="Default: every funnel endpoint that is not a checkout step."
+    )
+    regions: tuple[Name, ...] = Field(default=(), description="Default: the traffic regions.")
+
+
+class Logs(Model):
+    """Structured logs: how many lines are kept, and the background noise."""
+
+    budget: int = Field(default=5000, ge=100, description="Lines kept (a uniform sample).")
+    noise: bool = True
+    noise_rate: float = Field(
+        default=1.0, ge=0, description="Noise lines per minute per component."
+    )
+
+
+class Escalation(Model):
+    """Customer service escalates to engineering after ``tickets`` within ``within``."""
+
+    tickets: int = Field(default=5, ge=1)
+    within: Duration = Field(default=600.0, gt=0)
+
+
+class Complaints(Model):
+    """Support tickets from shoppers who gave up after errors."""
+
+    probability: Probability = Field(default=0.02, description="Per real shopper who gave up.")
+    lag: TimeDistribution = TimeDistribution(dist="lognormal", mean=300.0, cv=0.8)
+    escalation: Escalation = Escalation()
+
+
+class RedHerring(Model):
+    """A visible signal that is not the cause: it must not fire the alerts that page.
+
+    Kinds: ``change`` (mark a change-log entry as a red herring), ``latency_blip`` (a short,
+    small slowdown of ``target``), ``slow_component`` (a slower but healthy ``target``),
+    ``log_noise`` (a noisy ``message`` on ``target`` at ``rate`` lines per minute).
+    """
+
+    id: Name
+    kind: Literal["change", "latency_blip", "slow_component", "log_noise"]
+    change: Name | None = None
+    target: Name | None = None
+    start: Duration | None = Field(default=None, description="Default: the change's time.")
+    duration: Duration = Field(default=600.0, gt=0)
+    factor: float = Field(default=1.5, ge=1)
+    message: str | None = None
+    level: Literal["INFO", "WARN", "ERROR"] = "WARN"
+    rate: float = Field(default=6.0, gt=0)
+    note: str = Field(default="", description="Why it is misleading (for the post-mortem).")
+
+
+class RedHerrings(Model):
+    """The red herrings of a scenario, with a switch to turn them all off."""
+
+    enabled: bool = True
+    items: tuple[RedHerring, ...] = ()

@@ -1,0 +1,74 @@
+"""Traffic: who arrives and when, how shoppers move through the funnel, what they spend."""
+
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from sim.scenario.schema.base import (
+    Duration,
+    Model,
+    Name,
+    NamedMap,
+    Probability,
+    TimeDistribution,
+)
+
+
+class MoneyDistribution(Model):
+    """Order values: lognormal with a mean and coefficient of variation, in ``currency``."""
+
+    dist: Literal["constant", "lognormal"] = "lognormal"
+    mean: float = Field(gt=0)
+    cv: float = Field(default=0.6, gt=0, le=5)
+    currency: str = "USD"
+
+
+class Surge(Model):
+    """A temporary multiplication of the arrival rate (a flash sale, a TV spot)."""
+
+    start: Duration
+    duration: Duration = Field(gt=0)
+    factor: float = Field(gt=0)
+
+
+class FunnelStep(Model):
+    """One step of the shopper funnel and the share of shoppers who go on to the next."""
+
+    step: Name
+    endpoint: Name
+    proceed: Probability = Field(description="Share of shoppers who go on to the next step.")
+    checkout: bool = Field(default=False, description="Failures here count as failed checkouts.")
+
+
+class Traffic(Model):
+    """Who arrives, when, and how they move through the shop."""
+
+    arrival_rate: float = Field(gt=0, description="Simulated sessions per second at curve 1.0.")
+    represents: int = Field(default=1, ge=1, description="Real shoppers per simulated one.")
+    daily_curve: tuple[float, ...] = Field(default=(1.0,) * 24, min_length=24, max_length=24)
+    surges: tuple[Surge, ...] = ()
+    funnel: tuple[FunnelStep, ...] = Field(min_length=1)
+    think_time: TimeDistribution = TimeDistribution(dist="exponential", mean=15.0)
+    retry_probability: Probability = 0.5
+    client_timeout: Duration = Field(default=60.0, gt=0, description="When a browser gives up.")
+    give_up_after: int = Field(default=3, ge=1, description="Errors after which a shopper leaves.")
+    order_value: MoneyDistribution = MoneyDistribution(mean=60.0)
+    regions: NamedMap[float] = Field(default_factory=lambda: {"eu-west": 1.0})
+    devices: NamedMap[float] = Field(
+        default_factory=lambda: {"desktop": 0.45, "mobile": 0.5, "tablet": 0.05}
+    )
+
+    @field_validator("daily_curve")
+    @classmethod
+    def _curve(cls, curve: tuple[float, ...]) -> tuple[float, ...]:
+        if any(v < 0 for v in curve):
+            raise ValueError("expected 24 multipliers of zero or more")
+        return curve
+
+    @field_validator("regions", "devices")
+    @classmethod
+    def _weights(cls, weights: Mapping[str, float]) -> Mapping[str, float]:
+        if not weights or sum(weights.values()) <= 0 or min(weights.values()) < 0:
+            raise ValueError("expected non-negative weights with a positive sum")
+        return weights
