@@ -145,7 +145,7 @@ def test_investigating_and_rolling_back_resolves_the_seed_incident(
     assert set(journal.data["counterfactuals"]) == {"none", "oracle"}
     assert "failed checkouts" in text
     assert "lost revenue" in text
-    from sim.cli.scorecard import print_scorecard
+    from sim.report.console import print_scorecard
 
     print_scorecard(journal)
     assert "scorecard — responder trainee" in capsys.readouterr().out

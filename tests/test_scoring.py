@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.journal import Journal
-from sim.journal.record import HORIZON_REACHED
+from sim.response.outcomes import HORIZON_REACHED
 from sim.scoring import DEFAULT_WEIGHTS, Phase, Scorecard, conduct, impact, phases, score
 from sim.scoring.score import DEFAULT_WINDOWS
 

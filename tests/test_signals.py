@@ -13,8 +13,8 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 import sim
 from sim.journal import Journal
+from sim.report.exports import write_exports
 from sim.scenario import Scenario
-from sim.telemetry.exports import write_exports
 from sim.telemetry.logs import LogStore
 from sim.telemetry.monitors import default_monitors
 

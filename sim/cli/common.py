@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 
 from rich.console import Console
 
-from sim.journal import Journal
-from sim.scenario import LoadedScenario, ScenarioError, catalogue, format_duration, load
-from sim.scenario.durations import wall_clock
+from sim.scenario import LoadedScenario, ScenarioError, catalogue, load
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -29,11 +26,3 @@ def load_or_report(arg: str | None) -> LoadedScenario | None:
 def report(exc: ScenarioError) -> None:
     for problem in exc.problems:
         print(problem, file=sys.stderr)
-
-
-def clock(journal: Journal, t: float | None) -> str:
-    """Simulated time ``t`` of a run as ``08:41:40 (+41m40s)``; ``—`` for no time."""
-    if t is None:
-        return "—"
-    start = datetime.fromisoformat(journal.data["clock_start"])
-    return f"{wall_clock(start, t)} (+{format_duration(round(t))})"

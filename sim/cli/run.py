@@ -14,13 +14,13 @@ from sim.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_OK,
-    clock,
     err,
     load_or_report,
     out,
     report,
 )
 from sim.journal import Journal
+from sim.report.console import clock
 from sim.scenario import Scenario, format_duration, parse_duration
 from sim.scenario.vocabulary import responder_names
 
@@ -190,7 +190,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         written = write_outputs(journal, scenario, args.out, plots=not args.no_plots)
         if args.export is not None:
-            from sim.telemetry.exports import write_exports
+            from sim.report.exports import write_exports
 
             written += write_exports(journal, args.export)
     except KeyboardInterrupt:
@@ -202,9 +202,9 @@ def main(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     print_summary(journal)
-    from sim.cli.scorecard import print_scorecard
+    from sim.report.console import print_scorecard
 
-    print_scorecard(journal)
+    print_scorecard(journal, out)
     out.print("wrote " + ", ".join(str(p) for p in written), soft_wrap=True)
     out.print(f"seed: {seed}")
     return EXIT_OK

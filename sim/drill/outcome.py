@@ -1,7 +1,7 @@
 """The end of a drill: the reveal, the scorecard side by side with others, the files.
 
 The journal is assembled like ``sim.run``'s (:func:`sim.runner.journal_of`), scored like any
-run's (:func:`sim.cli.scorecard.print_scorecard`), and compared with the ``experienced``
+run's (:func:`sim.report.console.print_scorecard`), and compared with the ``experienced``
 responder and the oracle on the same scenario and seed. Files, each written atomically, in
 this order: ``session.json`` (the most precious: it reproduces everything else),
 ``journal.json``, then the post-mortem ``report.md`` / ``report.html`` and its pictures.
@@ -78,7 +78,7 @@ def reveal(drill: Drill, journal: Journal, console: Console) -> None:
 
 def conclude(drill: Drill, out_dir: Path, console: Console) -> tuple[Journal, list[Path]]:
     """Finish ``drill``, show how it went, write its files; return the journal and paths."""
-    from sim.cli.scorecard import print_scorecard
+    from sim.report.console import print_scorecard
 
     journal = drill.finish()
     written = [drill.session.write(out_dir / "session.json")]

@@ -14,11 +14,6 @@ if TYPE_CHECKING:
 FORMAT = "chaosdrill.journal/2"
 
 
-# The summary of a response step the horizon cut short (docs/response.md); scoring does not
-# judge such an action right or wrong.
-HORIZON_REACHED = "horizon reached"
-
-
 @dataclass(frozen=True)
 class Journal:
     """A run's record. ``data`` is the JSON document; the properties are views of it."""

@@ -18,9 +18,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from sim.journal.record import HORIZON_REACHED
 from sim.response.actions import DEFAULT_DURATIONS, Actions
 from sim.response.evidence import RECENT, Evidence, View
+from sim.response.outcomes import HORIZON_REACHED
 from sim.response.running import Running
 from sim.scenario.messages import did_you_mean
 from sim.scenario.schema import LEADS, ROLLBACK_OF

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.journal.record import HORIZON_REACHED
+from sim.response.outcomes import HORIZON_REACHED
 from sim.scoring._journal import (
     JournalLike,
     document,

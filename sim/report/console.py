@@ -1,14 +1,24 @@
-"""The scorecard as the terminal shows it after a run (and, later, after a drill)."""
+"""The scorecard as the terminal shows it after a run and after a drill."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
-from sim.cli.common import clock, out
 from sim.journal import Journal
 from sim.scenario import format_duration
+from sim.scenario.durations import wall_clock
+
+
+def clock(journal: Journal, t: float | None) -> str:
+    """Simulated time ``t`` of a run as ``08:41:40 (+41m40s)``; ``—`` for no time."""
+    if t is None:
+        return "—"
+    start = datetime.fromisoformat(journal.data["clock_start"])
+    return f"{wall_clock(start, t)} (+{format_duration(round(t))})"
 
 
 def _since(seconds: float | None) -> str:
@@ -19,8 +29,10 @@ def _minutes(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f} min"
 
 
-def print_scorecard(journal: Journal) -> None:
-    """Phases, the parts of the score, conduct and what the response saved."""
+def print_scorecard(journal: Journal, out: Console | None = None) -> None:
+    """Phases, the parts of the score, conduct and what the response saved (on ``out``,
+    default: standard output)."""
+    out = Console(highlight=False) if out is None else out
     from sim.scoring import score
 
     sc = score(journal)
