@@ -29,3 +29,9 @@ def seed_scenario() -> Scenario:
 @pytest.fixture(scope="session")
 def seed_journal(seed_scenario: Scenario) -> Journal:
     return sim.run(seed_scenario, seed=7, responder="scripted")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with slow tests first, so that both workers finish together (loadscope)."""
+    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)

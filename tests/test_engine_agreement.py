@@ -7,10 +7,10 @@ median. (The flash sale fails a few dozen checkouts out of ~20,000 in some seeds
 in others: its request-engine median moves by more than 10 % from one set of 30 seeds to the
 next, docs/engines.md.) Runs that never detect count as detected at infinity, not dropped.
 
-The request engine's figures are stored (``tests/reference/request-engine.json``, 90 runs
-cost minutes); ``test_reference_is_current`` re-runs one seed of each scenario and checks it
-against the file, so a change to the model that moves the request engine fails here until
-the file is regenerated.
+Both engines' figures are stored (``tests/reference/engines.json``: 30 seeds × every
+scenario × two engines cost many minutes); ``test_reference_is_current`` re-runs seed 1 of
+each scenario on each engine and checks it against the file, so a change to the model that
+moves either engine fails here until the file is regenerated.
 """
 
 from __future__ import annotations
@@ -23,28 +23,26 @@ from typing import Any
 import numpy as np
 import pytest
 
-import sim
 from sim.runner import scenario_hash
 from sim.scenario import load_scenario
-from tests.reference.make_request_reference import FIGURES, REFERENCE, SEEDS, scenarios
+from tests.reference.make_engine_reference import (
+    ENGINES,
+    FIGURES,
+    REFERENCE,
+    SEEDS,
+    figures,
+    scenarios,
+)
 
 PATHS = scenarios()
 COMPARED = ("failed_checkouts", "time_to_detect")
-REGENERATE = "python -m tests.reference.make_request_reference"
+REGENERATE = "python -m tests.reference.make_engine_reference"
 
 
 @pytest.fixture(scope="module")
 def reference() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(REFERENCE.read_text())
     return data
-
-
-@pytest.fixture(scope="module")
-def flow_runs() -> dict[str, Any]:
-    """The flow engine over the same seeds, every scenario (worker processes)."""
-    return {
-        path.name: sim.sweep(path, seeds=SEEDS, engine="flow", executor="local") for path in PATHS
-    }
 
 
 def median_interval(values: list[float], seed: int = 0, rounds: int = 4000) -> tuple[float, float]:
@@ -65,40 +63,39 @@ def _values(figure: str, column: list[Any]) -> list[float]:
 
 
 def test_every_scenario_has_a_reference(reference: dict[str, Any]) -> None:
-    """The reference covers exactly the catalogue, 30 seeds each, with every figure."""
+    """The reference covers exactly the catalogue, both engines, 30 seeds each, every figure."""
     assert sorted(reference["scenarios"]) == [p.name for p in PATHS]
     assert reference["seeds"] == SEEDS == 30
     for entry in reference["scenarios"].values():
-        assert [r["seed"] for r in entry["runs"]] == list(range(1, SEEDS + 1))
-        assert all(set(FIGURES) <= set(r) for r in entry["runs"])
+        for engine in ENGINES:
+            assert [r["seed"] for r in entry[engine]] == list(range(1, SEEDS + 1))
+            assert all(set(FIGURES) <= set(r) for r in entry[engine])
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
-def test_reference_is_current(path: Path, reference: dict[str, Any]) -> None:
-    """The stored request-engine figures are those the current model gives (seed 1 re-run)."""
+def test_reference_is_current(path: Path, engine: str, reference: dict[str, Any]) -> None:
+    """The stored figures are those the current model gives (seed 1 re-run on each engine)."""
     entry = reference["scenarios"][path.name]
     assert entry["sha256"] == scenario_hash(load_scenario(path)), (
-        f"{path.name} changed since the reference was made: run {REGENERATE}"
+        f"{path.name} changed since the reference was made: run {REGENERATE} {path.name}"
     )
-    fresh = sim.sweep(path, seeds=[1], engine="request", executor="serial").iloc[0]
-    stored = entry["runs"][0]
+    (fresh,) = figures(path, engine, [1])
+    stored = entry[engine][0]
     for figure in FIGURES:
-        now = fresh[figure]
-        now = None if now is None or (isinstance(now, float) and math.isnan(now)) else now
-        assert now == pytest.approx(stored[figure]), (
-            f"{path.name} seed 1: {figure} is {now}, the reference says {stored[figure]}: "
-            f"the request engine's results moved; run {REGENERATE}"
+        assert fresh[figure] == pytest.approx(stored[figure]), (
+            f"{path.name} seed 1: {figure} is {fresh[figure]} on the {engine} engine, the "
+            f"reference says {stored[figure]}: the results moved; run {REGENERATE} {path.name}"
         )
 
 
 @pytest.mark.parametrize("figure", COMPARED)
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
-def test_engines_agree(
-    path: Path, figure: str, reference: dict[str, Any], flow_runs: dict[str, Any]
-) -> None:
+def test_engines_agree(path: Path, figure: str, reference: dict[str, Any]) -> None:
     """Flow and request engine medians agree within 10 % (or the request median's 95 % CI)."""
-    request = _values(figure, [r[figure] for r in reference["scenarios"][path.name]["runs"]])
-    flow = _values(figure, list(flow_runs[path.name][figure]))
+    entry = reference["scenarios"][path.name]
+    request = _values(figure, [r[figure] for r in entry["request"]])
+    flow = _values(figure, [r[figure] for r in entry["flow"]])
     assert len(request) == len(flow) == SEEDS
     m_req, m_flow = float(np.median(request)), float(np.median(flow))
     assert math.isfinite(m_req), f"{path.name}: the request engine's median {figure} is not finite"

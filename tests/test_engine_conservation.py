@@ -20,11 +20,12 @@ from tests.conftest import SCENARIOS
 
 
 class CheckedFlow(Flow):
-    """A flow that fails loudly if a frame ends twice, and tracks requests in flight."""
+    """A flow that fails loudly if a frame ends twice or ends without having started, and
+    keeps every frame in flight (requests and the calls within them) to check at the end."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.in_flight: dict[int, Frame] = {}
+        self.in_flight: dict[int, Frame] = {}  # every frame that started and has not ended
         self.sent = self.ended = 0
 
     def request(self, root: Any, req: Any, client_timeout: float) -> None:
@@ -32,9 +33,12 @@ class CheckedFlow(Flow):
         super().request(root, req, client_timeout)
 
     def start(self, f: Frame) -> None:
-        if f.parent is None:
-            self.in_flight[id(f)] = f
+        self.in_flight[id(f)] = f
         super().start(f)
+
+    def route(self, f: Frame) -> None:
+        self.in_flight[id(f)] = f  # calls without a pool or breaker skip start()
+        super().route(f)
 
     def finish(
         self,
@@ -46,10 +50,22 @@ class CheckedFlow(Flow):
         origin: bool = True,
     ) -> None:
         assert f.state != DONE, f"frame {f.node.label} ended twice"
+        assert self.in_flight.pop(id(f), None) is f, f"frame {f.node.label} ended unstarted"
         if f.parent is None:
-            assert self.in_flight.pop(id(f)) is f
             self.ended += 1
         super().finish(f, outcome, cls, msg, record, origin)
+
+    def roots_in_flight(self) -> list[Frame]:
+        return [f for f in self.in_flight.values() if f.parent is None]
+
+    def overdue(self) -> list[str]:
+        """Frames still in flight after their deadline: every wait has a timer, so none may be."""
+        now = self.env.now
+        return [
+            f"{f.node.label} (deadline {f.deadline:.3f}, now {now:.3f}, state {f.state})"
+            for f in self.in_flight.values()
+            if f.deadline < now - 1e-9
+        ]
 
 
 def run_checked(scenario: Scenario, seed: int, horizon: float) -> tuple[RequestEngine, CheckedFlow]:
@@ -69,12 +85,14 @@ def run_checked(scenario: Scenario, seed: int, horizon: float) -> tuple[RequestE
     [("bad-schema-migration", 3600), ("payment-provider-outage", 2400), ("flash-sale-surge", 2400)],
 )
 def test_every_request_ends_exactly_once(name: str, horizon: float) -> None:
-    """Requests sent = requests ended + requests still in flight at the horizon, none twice."""
+    """Requests sent = requests ended + requests in flight at the horizon, none ended twice,
+    and nothing in flight past its deadline (timeouts, retries and breakers end every call)."""
     seed_scenario = sim.load_scenario(SCENARIOS / f"{name}.yaml")
     engine, flow = run_checked(seed_scenario, seed=3, horizon=horizon)
     assert flow.sent == engine.requests > 10_000
-    assert flow.sent == flow.ended + len(flow.in_flight)
+    assert flow.sent == flow.ended + len(flow.roots_in_flight())
     assert all(f.state != DONE for f in flow.in_flight.values())
+    assert flow.overdue() == []
     # what the endpoint and probe series counted is what ended
     r = seed_scenario.traffic.represents
     shoppers = sum(row[3] for row in engine.metrics.rows if row[1] == "endpoint") // r
@@ -93,9 +111,11 @@ def test_every_request_ends_exactly_once(name: str, horizon: float) -> None:
 def test_conservation_for_any_seed_and_horizon(
     seed_scenario: Scenario, seed: int, horizon: int
 ) -> None:
-    """For any seed and a horizon past the migration, no frame ends twice and sent = ended + in flight."""
+    """For any seed and a horizon past the migration: no frame ends twice, sent = ended + in
+    flight, and no frame is in flight past its deadline."""
     _, flow = run_checked(seed_scenario, seed, float(horizon))
-    assert flow.sent == flow.ended + len(flow.in_flight)
+    assert flow.sent == flow.ended + len(flow.roots_in_flight())
+    assert flow.overdue() == []
 
 
 def test_window_counts_add_up(seed_journal: Journal) -> None:

@@ -1,4 +1,9 @@
-"""Every notebook in notebooks/ is committed without outputs and runs top to bottom."""
+"""Every notebook in notebooks/ is committed without outputs and runs top to bottom.
+
+The suite runs each notebook with smaller parameters than its own: the notebook's cell tagged
+``parameters`` keeps the real ones, and the test inserts a cell after it with those below (as
+papermill does), so the claims the notebook checks at its end are checked on fewer seeds.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,22 @@ from tests.conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 WHATIF = ("alert-threshold", "runbook-order", "migration-strategy", "retry-surge")
+# What the suite runs each notebook with, after its own parameters cell.
+QUICK = {
+    "alert-threshold": "SEEDS = range(1, 4)",
+    "migration-strategy": "SEEDS = range(1, 5)",
+    "runbook-order": "SEEDS = range(1, 5)",
+    "retry-surge": "SEEDS = [1]",
+    "seed-incident": "DELAY_SEEDS = range(1, 3)",
+}
+
+
+def with_quick_parameters(notebook: nbformat.NotebookNode, source: str) -> None:
+    """Insert a cell of ``source`` right after the notebook's ``parameters`` cell."""
+    tagged = [i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "a notebook needs exactly one cell tagged 'parameters'"
+    cell = nbformat.v4.new_code_cell("# injected by tests/test_notebooks.py\n" + source)
+    notebook.cells.insert(tagged[0] + 1, cell)
 
 
 def test_there_are_the_notebooks() -> None:
@@ -39,9 +60,20 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_has_its_parameters_in_one_cell(path: Path) -> None:
+    """Each notebook tags one cell ``parameters`` and the suite knows its smaller ones."""
+    notebook = nbformat.read(path, as_version=4)
+    tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    names = {line.split("=")[0].strip() for line in QUICK[path.stem].splitlines()}
+    assert all(f"{name} =" in tagged[0].source for name in names)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path) -> None:
     """The notebook executes in a fresh kernel, from the notebooks folder, with no error, and draws."""
     notebook = nbformat.read(path, as_version=4)
+    with_quick_parameters(notebook, QUICK[path.stem])
     client = nbclient.NotebookClient(
         notebook,
         timeout=600,

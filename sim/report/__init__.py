@@ -1,7 +1,7 @@
 """Pictures and reports of a run: the incident timeline, the dependency graph, the post-mortem.
 
-Importing this package is cheap: matplotlib and pandas load when a plot is drawn, scoring
-when a report is built.
+Importing this package is cheap: matplotlib and pandas load when a plot is drawn, Jinja2
+when a report is rendered.
 """
 
 from __future__ import annotations

@@ -1,0 +1,78 @@
+"""Regenerate ``engines.json``: both engines' figures for the agreement test.
+
+The flow engine must agree with the request engine on every catalogue scenario over 30 seeds
+(``tests/test_engine_agreement.py``). Running both engines 30 times per scenario costs many
+minutes (a flash-sale run takes ~12 s on the request engine, ~8 s on the flow engine), so
+the figures are stored here with the scenario hashes they belong to. The test re-runs seed 1
+of every scenario on both engines to prove the file is current, and fails with this command
+when it is not::
+
+    python -m tests.reference.make_engine_reference [SCENARIO-FILE-NAME ...]
+
+With names (``bad-schema-migration.yaml``), only those scenarios are re-run; the others keep
+their stored figures.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+REFERENCE = HERE / "engines.json"
+ENGINES = ("request", "flow")
+SEEDS = 30
+# What is compared, and what is stored to check the file against a fresh run.
+FIGURES = (
+    "failed_checkouts",
+    "time_to_detect",
+    "detected_at",
+    "errors_started",
+    "time_to_resolve",
+    "failed_requests",
+    "lost_revenue",
+    "orders",
+)
+
+
+def scenarios() -> list[Path]:
+    return sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def figures(path: Path, engine: str, seeds: int | list[int]) -> list[dict[str, Any]]:
+    """One record of FIGURES per seed (``None`` for what did not happen)."""
+    import sim
+
+    executor = "serial" if isinstance(seeds, list) and len(seeds) == 1 else "local"
+    df = sim.sweep(path, seeds=seeds, engine=engine, executor=executor)
+    table = df[["seed", *FIGURES]].astype(object)
+    rows: list[dict[str, Any]] = table.where(table.notna(), None).to_dict(orient="records")
+    return rows
+
+
+def main(names: list[str]) -> int:
+    from sim.runner import scenario_hash
+    from sim.scenario import load_scenario
+
+    old: dict[str, Any] = json.loads(REFERENCE.read_text()) if REFERENCE.exists() else {}
+    table: dict[str, Any] = {}
+    for path in scenarios():
+        if names and path.name not in names and path.name in old.get("scenarios", {}):
+            table[path.name] = old["scenarios"][path.name]
+            continue
+        entry: dict[str, Any] = {"sha256": scenario_hash(load_scenario(path))}
+        for engine in ENGINES:
+            print(f"{path.name}: {SEEDS} seeds, {engine} engine …", file=sys.stderr, flush=True)
+            entry[engine] = figures(path, engine, SEEDS)
+        table[path.name] = entry
+    out = {"seeds": SEEDS, "figures": list(FIGURES), "scenarios": table}
+    REFERENCE.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {REFERENCE.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
