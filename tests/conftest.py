@@ -32,6 +32,10 @@ def seed_journal(seed_scenario: Scenario) -> Journal:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with slow tests first, so that both workers finish together (loadscope)."""
+    """The catalogue's expect: blocks count as slow (many seeded runs each); modules with slow
+    tests go first, so that both workers finish together (loadscope)."""
+    for item in items:
+        if item.nodeid.startswith("scenarios/"):
+            item.add_marker(pytest.mark.slow)
     slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)

@@ -72,6 +72,7 @@ def test_every_scenario_has_a_reference(reference: dict[str, Any]) -> None:
             assert all(set(FIGURES) <= set(r) for r in entry[engine])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
 def test_reference_is_current(path: Path, engine: str, reference: dict[str, Any]) -> None:

@@ -42,6 +42,7 @@ def erlang_c_wait(lam: float, mu: float, c: int) -> float:
     return p_wait / (c * mu - lam)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("c", "rate", "mean"), [(3, 2.25, 1.0), (1, 0.6, 1.0)])
 def test_mmc_mean_wait_matches_erlang_c(c: int, rate: float, mean: float) -> None:
     """Pooled over three seeds of ~80k arrivals each, the mean queue wait is within 5 % of Erlang C.

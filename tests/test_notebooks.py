@@ -69,6 +69,7 @@ def test_notebook_has_its_parameters_in_one_cell(path: Path) -> None:
     assert all(f"{name} =" in tagged[0].source for name in names)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path) -> None:
     """The notebook executes in a fresh kernel, from the notebooks folder, with no error, and draws."""
