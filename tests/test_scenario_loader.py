@@ -145,12 +145,39 @@ def test_parse_duration_accepts_units_and_numbers(text: object, seconds: float) 
 
 @pytest.mark.parametrize(
     "value",
-    ["5 minutes", "-3s", "3sec", "1hr", "-90", "", "s", "h1", True, False, None, -3, -0.5, [1]],
+    [
+        "5 minutes",
+        "-3s",
+        "3sec",
+        "1hr",
+        "-90",
+        "",
+        "s",
+        "h1",
+        True,
+        False,
+        None,
+        -3,
+        -0.5,
+        [1],
+        float("nan"),
+    ],
     ids=repr,
 )
 def test_parse_duration_rejects_everything_else(value: object) -> None:
-    """Words, negative durations, bare numeric strings, booleans and null are refused."""
+    """Words, negative durations, bare numeric strings, booleans, null and NaN are refused."""
     with pytest.raises(ValueError, match="duration"):
+        parse_duration(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [10**400, "1" + "0" * 400, "1" + "0" * 400 + "s", float("inf"), 1e308, "367d", "8785h"],
+    ids=["400-digit-int", "400-digit-text", "400-digit-seconds", "inf", "1e308", "367d", "8785h"],
+)
+def test_parse_duration_refuses_more_than_a_year(value: object) -> None:
+    """A duration past 366 days is refused by its bound, however many digits it has."""
+    with pytest.raises(ValueError, match=r"at most 8784h \(366 days\)"):
         parse_duration(value)
 
 
@@ -366,6 +393,14 @@ def test_error_text_is_one_line_per_problem() -> None:
         f"mini.yaml:{line_of(text, 'replicas: 0')}: components.web.replicas: "
         "expected a value >= 1, got 0"
     )
+
+
+def test_a_key_with_spaces_or_control_characters_is_escaped_in_the_path() -> None:
+    """An unknown key holding a space or a carriage return stays one word on one line."""
+    (problem,) = problems_of(MINI + '"bad key\\r": 1\n')
+    assert str(problem).splitlines() == [
+        f"mini.yaml:{len(MINI.splitlines()) + 1}: ['bad\\x20key\\x0d']: unknown field 'bad key\\r'"
+    ]
 
 
 def test_merge_keys_can_be_overridden_locally() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime, timedelta
+
+from sim.scenario.errors import describe
+from sim.scenario.limits import DAY, MAX_DURATION
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -12,22 +14,44 @@ _WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$")
 
 
 def parse_duration(value: object) -> float:
-    """Return ``value`` as seconds; raise ``ValueError`` with the accepted forms otherwise."""
+    """Return ``value`` as seconds; raise ``ValueError`` with the accepted forms otherwise.
+
+    A duration is at most :data:`~sim.scenario.limits.MAX_DURATION` (366 days).
+    """
     if isinstance(value, bool):
         raise ValueError(
             f"expected a duration such as 250ms, 90s, 5m or 1h30m, got {str(value).lower()}"
         )
     if isinstance(value, int | float):
-        if not math.isfinite(value) or value < 0:
+        if value != value or value < 0:  # NaN, or negative
             raise ValueError(f"expected a duration of zero or more, got {value!r}")
-        return float(value)
+        return _at_most_a_year(value, value)
     if isinstance(value, str):
         text = value.strip().replace(" ", "")
         if re.fullmatch(r"\d+(?:\.\d+)?", text):
-            return float(text)  # a plain number of seconds, as on the command line
+            return _at_most_a_year(float(text), value)  # seconds, as on the command line
         if _WHOLE.match(text):
-            return sum(float(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
-    raise ValueError(f"expected a duration such as 250ms, 90s, 5m or 1h30m, got {value!r}")
+            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
+            return _at_most_a_year(seconds, value)
+    raise ValueError(f"expected a duration such as 250ms, 90s, 5m or 1h30m, got {describe(value)}")
+
+
+def _at_most_a_year(seconds: float, given: object) -> float:
+    """``seconds`` as a float, refused above :data:`MAX_DURATION` (compared before converting:
+    a whole number of 400 digits has no float, and a decimal one reads as infinity)."""
+    if seconds > MAX_DURATION:
+        raise ValueError(
+            f"expected a duration of at most {span(MAX_DURATION)}, got {describe(given)}"
+        )
+    return float(seconds)
+
+
+def span(seconds: float) -> str:
+    """A bound in a message: :func:`format_duration`, with whole days spelt out
+    (``720h (30 days)``)."""
+    text = format_duration(seconds)
+    days = seconds / DAY
+    return f"{text} ({days:g} days)" if days >= 2 and days == int(days) else text
 
 
 def format_duration(seconds: float) -> str:

@@ -9,11 +9,13 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario.budget import check_work
 from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.limits import MAX_FILE_BYTES
 from sim.scenario.messages import problems_from
 from sim.scenario.references import check_references, check_signals
 from sim.scenario.schema import Scenario
-from sim.scenario.yamlsource import Source, YamlProblem, read_yaml
+from sim.scenario.yamlsource import Source, YamlProblem, read_yaml, too_large
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,7 +48,11 @@ def validate_source(source: Source) -> Scenario:
     scenario = validate_shape(source, Scenario, "a mapping of scenario fields")
     findings = [
         Problem(file, source.line_of(path), path, msg)
-        for path, msg in [*check_references(scenario), *check_signals(scenario)]
+        for path, msg in [
+            *check_references(scenario),
+            *check_signals(scenario),
+            *check_work(scenario),
+        ]
     ]
     if findings:
         raise ScenarioError(findings)
@@ -68,14 +74,18 @@ def validate_shape(source: Source, model: type[M], expected: str) -> M:
 
 
 def read_file(path: str | Path) -> tuple[str, bytes]:
-    """The UTF-8 text of ``path`` and its bytes; unreadable or undecodable → a Problem."""
+    """The UTF-8 text of ``path`` and its bytes; unreadable, undecodable or larger than
+    :data:`~sim.scenario.limits.MAX_FILE_BYTES` (no more is read) → a Problem."""
     file = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(
-            [Problem(file, 1, (), f"cannot read the file: {exc.strerror}")]
+            [Problem(file, 1, (), f"cannot read the file: {exc.strerror or exc}")]
         ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError([too_large(file)])
     try:
         return raw.decode("utf-8"), raw
     except UnicodeDecodeError as exc:

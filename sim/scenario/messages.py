@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from sim.scenario.errors import PathPart, Problem
+from sim.scenario.errors import PathPart, Problem, describe
 from sim.scenario.schema import NAME_PATTERN, Scenario
 from sim.scenario.yamlsource import Source
 
@@ -18,6 +18,7 @@ _TYPE_WORDS = {
     "int_type": "an integer",
     "int_from_float": "a whole number",
     "float_parsing": "a number",
+    "finite_number": "a finite number",
     "float_type": "a number",
     "bool_parsing": "true or false",
     "bool_type": "true or false",
@@ -37,18 +38,6 @@ _BOUNDS = {
     "less_than": "<",
     "less_than_equal": "<=",
 }
-
-
-def describe(value: Any) -> str:
-    """A short, readable rendering of a received value."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @cache
@@ -172,6 +161,8 @@ def _message(
         bound = ctx.get("min_length", ctx.get("max_length"))
         word = "at least" if kind == "too_short" else "at most"
         actual = ctx.get("actual_length")
+        if actual is None:  # pydantic leaves it out for a mapping
+            actual = len(err.get("input") or ())
         return f"expected {word} {bound} items, got {actual}"
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
@@ -206,3 +197,6 @@ def problems_from(
         )
         problems.setdefault((problem.line, str(problem)), problem)
     return list(problems.values())
+
+
+__all__ = ["allowed_keys", "describe", "did_you_mean", "problems_from"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sim.scenario.errors import PathPart
+from sim.scenario.limits import MAX_CHAIN
 from sim.scenario.messages import did_you_mean
 from sim.scenario.schema import (
     CHANGE_ACTIONS,
@@ -58,6 +59,20 @@ def check_references(s: Scenario) -> Iterator[Finding]:
             yield ("dependencies", i), f"dependency cycle: {loop}; dependencies must form a DAG"
             break
         graph.add_edge(dep.caller, dep.callee)
+    else:
+        chain = nx.dag_longest_path(graph)
+        if len(chain) > MAX_CHAIN:
+            last = next(
+                i
+                for i, dep in enumerate(s.dependencies)
+                if (dep.caller, dep.callee) == (chain[-2], chain[-1])
+            )
+            yield (
+                ("dependencies", last),
+                f"expected dependency chains (and so call trees) of at most {MAX_CHAIN} components, "
+                f"got one of "
+                f"{len(chain)}: {chain[0]} → … → {chain[-1]}",
+            )
 
     for name, endpoint in s.endpoints.items():
         yield from _check_call(s, endpoint.call, ("endpoints", name, "call"), None, declared)

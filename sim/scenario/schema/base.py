@@ -15,7 +15,8 @@ from pydantic import (
     WrapSerializer,
 )
 
-from sim.scenario.durations import parse_duration
+from sim.scenario.durations import format_duration, parse_duration, span
+from sim.scenario.limits import MAX_DURATION
 
 NAME_PATTERN = r"^[a-z][a-z0-9_.-]*$"
 
@@ -26,12 +27,28 @@ Duration = Annotated[
         {
             "anyOf": [
                 {"type": "string", "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d))+$"},
-                {"type": "number", "minimum": 0},
+                {"type": "number", "minimum": 0, "maximum": MAX_DURATION},
             ],
             "description": "A duration: 250ms, 90s, 5m, 1h30m, or a number of seconds.",
         }
     ),
 ]
+
+
+def check_within(seconds: float, low: float = 0.0, high: float = MAX_DURATION) -> float:
+    """``seconds``, or a ``ValueError`` naming the bound it passes in the file's units."""
+    if seconds < low:
+        raise ValueError(f"expected at least {span(low)}, got {format_duration(seconds)}")
+    if seconds > high:
+        raise ValueError(f"expected at most {span(high)}, got {format_duration(seconds)}")
+    return seconds
+
+
+def within(low: float = 0.0, high: float = MAX_DURATION) -> AfterValidator:
+    """Bounds on a duration field (see :func:`check_within`)."""
+    return AfterValidator(lambda seconds: check_within(seconds, low, high))
+
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
@@ -58,9 +75,9 @@ NamedMap = FrozenMap[Name, V]
 
 
 class Model(BaseModel):
-    """Base of every schema class: frozen, unknown keys rejected."""
+    """Base of every schema class: frozen, unknown keys rejected, numbers finite."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class TimeDistribution(Model):

@@ -19,6 +19,7 @@ ActionKind = Literal[
     "scale_out",
     "isolate",
     "restore",
+    "cancel_query",
 ]
 # Actions whose target is a change id (the rest target a component), and the change kind each needs.
 CHANGE_ACTIONS: frozenset[str] = frozenset(
@@ -40,3 +41,8 @@ class Change(Model):
     components: tuple[Name, ...] = Field(min_length=1)
     statements: tuple[str, ...] = Field(default=(), description="SQL of a migration.")
     version: str | None = Field(default=None, description="New version, for a deploy.")
+    lock_timeout: Duration | None = Field(
+        default=None,
+        description="A migration on a database with a data tier gives up waiting for a lock "
+        "after this (and fails).",
+    )

@@ -1,11 +1,22 @@
 """The shop: its components, the dependencies between them and the endpoints that shoppers
 call, each served by a tree of calls."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.schema.base import Duration, Model, Name, Probability, TimeDistribution
+from sim.scenario.limits import (
+    MAX_BREAKER_CALLS,
+    MAX_CHECKS,
+    MAX_CONCURRENCY,
+    MAX_POOL,
+    MAX_QUEUE_LIMIT,
+    MAX_REGIONS,
+    MAX_REPLICAS,
+    MAX_RETRY_MULTIPLIER,
+    MIN_INTERVAL,
+)
+from sim.scenario.schema.base import Duration, Model, Name, Probability, TimeDistribution, within
 
 ComponentKind = Literal[
     "load_balancer", "web", "service", "database", "cache", "queue", "third_party"
@@ -15,9 +26,13 @@ ComponentKind = Literal[
 class HealthCheck(Model):
     """Load-balancer health checks of a component's instances."""
 
-    interval: Duration = Field(default=10.0, gt=0)
-    unhealthy_after: int = Field(default=2, ge=1, description="Failed checks before ejection.")
-    healthy_after: int = Field(default=2, ge=1, description="Passed checks before re-admission.")
+    interval: Annotated[Duration, within(low=MIN_INTERVAL)] = 10.0
+    unhealthy_after: int = Field(
+        default=2, ge=1, le=MAX_CHECKS, description="Failed checks before ejection."
+    )
+    healthy_after: int = Field(
+        default=2, ge=1, le=MAX_CHECKS, description="Passed checks before re-admission."
+    )
 
 
 class Component(Model):
@@ -25,13 +40,17 @@ class Component(Model):
 
     kind: ComponentKind
     description: str = ""
-    replicas: int = Field(default=1, ge=1, le=1000)
-    concurrency: int = Field(default=64, ge=1, description="Requests served at once per replica.")
-    queue_limit: int = Field(default=1000, ge=0, description="Waiting requests per replica.")
+    replicas: int = Field(default=1, ge=1, le=MAX_REPLICAS)
+    concurrency: int = Field(
+        default=64, ge=1, le=MAX_CONCURRENCY, description="Requests served at once per replica."
+    )
+    queue_limit: int = Field(
+        default=1000, ge=0, le=MAX_QUEUE_LIMIT, description="Waiting requests per replica."
+    )
     service_time: TimeDistribution
     error_rate: Probability = 0.0
     error_class: str = "InternalError"
-    regions: tuple[Name, ...] = Field(default=("eu-west",), min_length=1)
+    regions: tuple[Name, ...] = Field(default=("eu-west",), min_length=1, max_length=MAX_REGIONS)
     version: str = "1.0.0"
     balancing: Literal["round_robin", "least_connections"] = "round_robin"
     health_check: HealthCheck = HealthCheck()
@@ -43,7 +62,7 @@ class Retry(Model):
 
     attempts: int = Field(default=0, ge=0, le=10)
     backoff: Duration = Field(default=0.1, ge=0)
-    multiplier: float = Field(default=2.0, ge=1)
+    multiplier: float = Field(default=2.0, ge=1, le=MAX_RETRY_MULTIPLIER)
     jitter: Probability = 0.5
 
 
@@ -51,7 +70,7 @@ class Breaker(Model):
     """A circuit breaker on a dependency: opens on a failure ratio, fails fast while open."""
 
     failure_ratio: Probability = 0.5
-    min_calls: int = Field(default=20, ge=1)
+    min_calls: int = Field(default=20, ge=1, le=MAX_BREAKER_CALLS)
     window: Duration = Field(default=10.0, gt=0)
     open_for: Duration = Field(default=30.0, gt=0)
 
@@ -65,8 +84,16 @@ class Dependency(Model):
     retries: Retry = Retry()
     required: bool = True
     fallback: str | None = None
-    pool: int | None = Field(default=None, ge=1, description="Connections per caller replica.")
+    pool: int | None = Field(
+        default=None, ge=1, le=MAX_POOL, description="Connections per caller replica."
+    )
     breaker: Breaker | None = None
+    lock_timeout: Duration | None = Field(
+        default=None, description="The caller's connections give up waiting for a lock after this."
+    )
+    statement_timeout: Duration | None = Field(
+        default=None, description="The caller's connections cancel a statement after this."
+    )
 
     @model_validator(mode="after")
     def _fallback_only_when_optional(self) -> "Dependency":
@@ -82,6 +109,14 @@ class Call(Model):
 
     component: Name
     tables: tuple[Name, ...] = Field(default=(), description="Tables this call reads or writes.")
+    access: Literal["read", "write"] | None = Field(
+        default=None,
+        description="On a database with a data tier: a write goes to the primary, a read to the "
+        "replicas (default: write when it inserts, else read).",
+    )
+    inserts: tuple[Name, ...] = Field(
+        default=(), description="Tables it inserts one row into (each takes a sequence value)."
+    )
     query: str | None = Field(default=None, description="The SQL it runs (shown in logs).")
     calls: tuple["Call | Name", ...] = ()
 

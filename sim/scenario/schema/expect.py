@@ -32,6 +32,8 @@ def _seed_list(value: Any) -> Any:
 def _distinct_seeds(seeds: tuple[int, ...]) -> tuple[int, ...]:
     if not seeds:
         raise ValueError("expected at least one seed, got an empty list")
+    if len(seeds) > MAX_SEEDS:
+        raise ValueError(f"expected at most {MAX_SEEDS} seeds, got {len(seeds)}")
     twice = sorted({s for s in seeds if seeds.count(s) > 1})
     if twice:
         raise ValueError(f"each seed may appear once; repeated: {', '.join(map(str, twice))}")
@@ -50,6 +52,7 @@ Seeds = Annotated[
                     "type": "array",
                     "items": {"type": "integer", "minimum": 0},
                     "minItems": 1,
+                    "maxItems": MAX_SEEDS,
                     "uniqueItems": True,
                 },
             ],

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from sim.scenario.limits import MAX_FACTOR, MAX_REPLICAS
 from sim.scenario.schema.base import Duration, FrozenMap, Model, Name, NamedMap, Probability
 from sim.scenario.schema.changes import ActionKind
 
@@ -37,7 +38,9 @@ class CrashFault(FaultBase):
 
     type: Literal["crash"]
     target: Name
-    instances: int | None = Field(default=None, ge=1, description="How many; all if omitted.")
+    instances: int | None = Field(
+        default=None, ge=1, le=MAX_REPLICAS, description="How many; all if omitted."
+    )
 
 
 class LatencyFault(FaultBase):
@@ -45,7 +48,7 @@ class LatencyFault(FaultBase):
 
     type: Literal["latency"]
     target: Name
-    factor: float = Field(gt=1)
+    factor: float = Field(gt=1, le=MAX_FACTOR)
 
 
 class ErrorRateFault(FaultBase):

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from sim.scenario.limits import MAX_RUNBOOK_STEPS
 from sim.scenario.schema.base import Duration, Model, Name, Probability, TimeDistribution
 from sim.scenario.schema.changes import ActionKind
 
@@ -27,6 +28,7 @@ RunbookCall = Literal[
     "net",
     "lb",
     "thirdparty",
+    "db",
     "restart",
     "rollback",
     "isolate",
@@ -34,6 +36,7 @@ RunbookCall = Literal[
     "failover",
     "scale_out",
     "fix",
+    "cancel",
     "diagnose",
     "remedy",
     "notify",
@@ -106,12 +109,16 @@ class Runbook(Model):
     name: Name
     description: str = ""
     profile: Profile = Profile()
-    steps: tuple[RunbookStep, ...] = Field(min_length=1)
+    steps: tuple[RunbookStep, ...] = Field(min_length=1, max_length=MAX_RUNBOOK_STEPS)
     loop: tuple[RunbookStep, ...] = Field(
-        default=(), description="Repeated after the steps until recovery or the horizon."
+        default=(),
+        max_length=MAX_RUNBOOK_STEPS,
+        description="Repeated after the steps until recovery or the horizon.",
     )
     close: tuple[RunbookStep, ...] = Field(
-        default=(), description="Once a check shows the shop recovered: declare, tell, verify."
+        default=(),
+        max_length=MAX_RUNBOOK_STEPS,
+        description="Once a check shows the shop recovered: declare, tell, verify.",
     )
 
 

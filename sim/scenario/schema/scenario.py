@@ -2,12 +2,25 @@
 responds, how it is scored and what a regression run must show."""
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
-from sim.scenario.schema.base import Duration, Model, Name, NamedMap, Probability
+from sim.scenario.limits import (
+    MAX_ACTIONS,
+    MAX_CHANGES,
+    MAX_COMPONENTS,
+    MAX_DEPENDENCIES,
+    MAX_ENDPOINTS,
+    MAX_FAULTS,
+    MAX_HORIZON,
+    MAX_MONITORS,
+    MIN_WINDOW,
+)
+from sim.scenario.schema.base import Duration, Model, Name, NamedMap, Probability, within
 from sim.scenario.schema.changes import Change
 from sim.scenario.schema.components import Component, Dependency, Endpoint
+from sim.scenario.schema.data import Databases
 from sim.scenario.schema.expect import Expect
 from sim.scenario.schema.faults import Fault
 from sim.scenario.schema.response import Response, Runbook, ScriptedAction
@@ -26,20 +39,26 @@ class Scenario(Model):
         default=datetime.fromisoformat("2026-03-14T08:00:00+00:00"),
         description="Wall-clock time at simulated t=0 (drives the daily curve).",
     )
-    horizon: Duration = Field(gt=0)
-    window: Duration = Field(default=10.0, gt=0, description="Metrics window.")
+    horizon: Annotated[Duration, within(high=MAX_HORIZON)] = Field(gt=0)
+    window: Annotated[Duration, within(low=MIN_WINDOW)] = Field(
+        default=10.0, description="Metrics window."
+    )
     error_threshold: Probability = Field(
         default=0.02, description="User-facing error ratio above which errors 'have started'."
     )
-    components: NamedMap[Component] = Field(min_length=1)
-    dependencies: tuple[Dependency, ...] = ()
-    endpoints: NamedMap[Endpoint] = Field(min_length=1)
+    components: NamedMap[Component] = Field(min_length=1, max_length=MAX_COMPONENTS)
+    dependencies: tuple[Dependency, ...] = Field(default=(), max_length=MAX_DEPENDENCIES)
+    endpoints: NamedMap[Endpoint] = Field(min_length=1, max_length=MAX_ENDPOINTS)
     traffic: Traffic
-    changes: tuple[Change, ...] = ()
-    faults: tuple[Fault, ...] = ()
-    actions: tuple[ScriptedAction, ...] = ()
+    databases: Databases = Field(
+        default_factory=dict,
+        description="The data tier of database components, by component name (docs/mechanisms.md).",
+    )
+    changes: tuple[Change, ...] = Field(default=(), max_length=MAX_CHANGES)
+    faults: tuple[Fault, ...] = Field(default=(), max_length=MAX_FAULTS)
+    actions: tuple[ScriptedAction, ...] = Field(default=(), max_length=MAX_ACTIONS)
     monitors: tuple[Monitor, ...] | None = Field(
-        default=None, description="Alert rules; omitted: the default set."
+        default=None, max_length=MAX_MONITORS, description="Alert rules; omitted: the default set."
     )
     paging: Rotation = Rotation()
     probes: Probes = Probes()

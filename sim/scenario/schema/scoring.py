@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from sim.scenario.limits import MAX_WEIGHT
 from sim.scenario.schema.base import Duration, FrozenMap, Model
 
 ScoreKey = Literal["detection", "mitigation", "resolution", "impact", "conduct"]
@@ -54,6 +55,9 @@ class Scoring(Model):
         bad = [k for k, v in weights.items() if v < 0]
         if bad:
             raise ValueError(f"weights must not be negative: {', '.join(bad)}")
+        bad = [k for k, v in weights.items() if v > MAX_WEIGHT]
+        if bad:
+            raise ValueError(f"weights must be at most {MAX_WEIGHT:,}: {', '.join(bad)}")
         if not any(weights.values()):
             raise ValueError("at least one weight must be above zero")
         return weights

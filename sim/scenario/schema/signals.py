@@ -1,11 +1,27 @@
 """Signals: what an on-call engineer sees — alert rules and paging, synthetic probes, logs,
 customer complaints, and the red herrings among them."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from sim.scenario.schema.base import Duration, Model, Name, NamedMap, Probability, TimeDistribution
+from sim.scenario.limits import (
+    MAX_FACTOR,
+    MAX_LINES_PER_MINUTE,
+    MAX_LOG_BUDGET,
+    MAX_RED_HERRINGS,
+    MAX_ROTATION,
+    MIN_INTERVAL,
+)
+from sim.scenario.schema.base import (
+    Duration,
+    Model,
+    Name,
+    NamedMap,
+    Probability,
+    TimeDistribution,
+    within,
+)
 
 Severity = Literal["critical", "warning", "info"]
 
@@ -39,9 +55,13 @@ class Monitor(Model):
 class Rotation(Model):
     """Who is paged, how fast they acknowledge, when the secondary is paged."""
 
-    size: int = Field(default=4, ge=2, description="Engineers on the rotation (faker names).")
+    size: int = Field(
+        default=4, ge=2, le=MAX_ROTATION, description="Engineers on the rotation (faker names)."
+    )
     names: tuple[str, ...] = Field(
-        default=(), description="Names instead of faker ones: primary, secondary, …"
+        default=(),
+        max_length=MAX_ROTATION,
+        description="Names instead of faker ones: primary, secondary, …",
     )
     ack_delay: TimeDistribution = TimeDistribution(dist="lognormal", mean=180.0, cv=0.8)
     escalate_after: Duration = Field(default=600.0, gt=0)
@@ -62,7 +82,7 @@ class Probes(Model):
     """Synthetic checks from each region against endpoints."""
 
     enabled: bool = True
-    interval: Duration = Field(default=30.0, gt=0)
+    interval: Annotated[Duration, within(low=MIN_INTERVAL)] = 30.0
     endpoints: tuple[Name, ...] = Field(
         default=(), description="Default: every funnel endpoint that is not a checkout step."
     )
@@ -72,10 +92,15 @@ class Probes(Model):
 class Logs(Model):
     """Structured logs: how many lines are kept, and the background noise."""
 
-    budget: int = Field(default=5000, ge=100, description="Lines kept (a uniform sample).")
+    budget: int = Field(
+        default=5000, ge=100, le=MAX_LOG_BUDGET, description="Lines kept (a uniform sample)."
+    )
     noise: bool = True
     noise_rate: float = Field(
-        default=1.0, ge=0, description="Noise lines per minute per component."
+        default=1.0,
+        ge=0,
+        le=MAX_LINES_PER_MINUTE,
+        description="Noise lines per minute per component.",
     )
 
 
@@ -108,10 +133,10 @@ class RedHerring(Model):
     target: Name | None = None
     start: Duration | None = Field(default=None, description="Default: the change's time.")
     duration: Duration = Field(default=600.0, gt=0)
-    factor: float = Field(default=1.5, ge=1)
+    factor: float = Field(default=1.5, ge=1, le=MAX_FACTOR)
     message: str | None = None
     level: Literal["INFO", "WARN", "ERROR"] = "WARN"
-    rate: float = Field(default=6.0, gt=0)
+    rate: float = Field(default=6.0, gt=0, le=MAX_LINES_PER_MINUTE)
     note: str = Field(default="", description="Why it is misleading (for the post-mortem).")
 
 
@@ -119,4 +144,4 @@ class RedHerrings(Model):
     """The red herrings of a scenario, with a switch to turn them all off."""
 
     enabled: bool = True
-    items: tuple[RedHerring, ...] = ()
+    items: tuple[RedHerring, ...] = Field(default=(), max_length=MAX_RED_HERRINGS)

@@ -5,6 +5,20 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from sim.scenario.errors import describe
+from sim.scenario.limits import (
+    MAX_ARRIVAL_RATE,
+    MAX_CURVE,
+    MAX_FUNNEL_STEPS,
+    MAX_GIVE_UP_AFTER,
+    MAX_ORDER_VALUE,
+    MAX_REGIONS,
+    MAX_REPRESENTS,
+    MAX_SURGE,
+    MAX_SURGES,
+    MAX_THINK_TIME,
+    MAX_WEIGHT,
+)
 from sim.scenario.schema.base import (
     Duration,
     Model,
@@ -12,6 +26,7 @@ from sim.scenario.schema.base import (
     NamedMap,
     Probability,
     TimeDistribution,
+    check_within,
 )
 
 
@@ -19,7 +34,7 @@ class MoneyDistribution(Model):
     """Order values: lognormal with a mean and coefficient of variation, in ``currency``."""
 
     dist: Literal["constant", "lognormal"] = "lognormal"
-    mean: float = Field(gt=0)
+    mean: float = Field(gt=0, le=MAX_ORDER_VALUE)
     cv: float = Field(default=0.6, gt=0, le=5)
     currency: str = "USD"
 
@@ -29,7 +44,7 @@ class Surge(Model):
 
     start: Duration
     duration: Duration = Field(gt=0)
-    factor: float = Field(gt=0)
+    factor: float = Field(gt=0, le=MAX_SURGE)
 
 
 class FunnelStep(Model):
@@ -44,31 +59,52 @@ class FunnelStep(Model):
 class Traffic(Model):
     """Who arrives, when, and how they move through the shop."""
 
-    arrival_rate: float = Field(gt=0, description="Simulated sessions per second at curve 1.0.")
-    represents: int = Field(default=1, ge=1, description="Real shoppers per simulated one.")
+    arrival_rate: float = Field(
+        gt=0, le=MAX_ARRIVAL_RATE, description="Simulated sessions per second at curve 1.0."
+    )
+    represents: int = Field(
+        default=1, ge=1, le=MAX_REPRESENTS, description="Real shoppers per simulated one."
+    )
     daily_curve: tuple[float, ...] = Field(default=(1.0,) * 24, min_length=24, max_length=24)
-    surges: tuple[Surge, ...] = ()
-    funnel: tuple[FunnelStep, ...] = Field(min_length=1)
+    surges: tuple[Surge, ...] = Field(default=(), max_length=MAX_SURGES)
+    funnel: tuple[FunnelStep, ...] = Field(min_length=1, max_length=MAX_FUNNEL_STEPS)
     think_time: TimeDistribution = TimeDistribution(dist="exponential", mean=15.0)
     retry_probability: Probability = 0.5
     client_timeout: Duration = Field(default=60.0, gt=0, description="When a browser gives up.")
-    give_up_after: int = Field(default=3, ge=1, description="Errors after which a shopper leaves.")
+    give_up_after: int = Field(
+        default=3, ge=1, le=MAX_GIVE_UP_AFTER, description="Errors after which a shopper leaves."
+    )
     order_value: MoneyDistribution = MoneyDistribution(mean=60.0)
-    regions: NamedMap[float] = Field(default_factory=lambda: {"eu-west": 1.0})
+    regions: NamedMap[float] = Field(
+        default_factory=lambda: {"eu-west": 1.0}, max_length=MAX_REGIONS
+    )
     devices: NamedMap[float] = Field(
-        default_factory=lambda: {"desktop": 0.45, "mobile": 0.5, "tablet": 0.05}
+        default_factory=lambda: {"desktop": 0.45, "mobile": 0.5, "tablet": 0.05},
+        max_length=MAX_REGIONS,
     )
 
     @field_validator("daily_curve")
     @classmethod
     def _curve(cls, curve: tuple[float, ...]) -> tuple[float, ...]:
-        if any(v < 0 for v in curve):
-            raise ValueError("expected 24 multipliers of zero or more")
+        bad = [v for v in curve if not 0 <= v <= MAX_CURVE]
+        if bad:
+            raise ValueError(
+                f"expected 24 multipliers of zero or more, each at most {MAX_CURVE:g}, "
+                f"got {describe(bad[0])}"
+            )
         return curve
+
+    @field_validator("think_time")
+    @classmethod
+    def _think(cls, think: TimeDistribution) -> TimeDistribution:
+        check_within(think.mean, high=MAX_THINK_TIME)  # the flow engine's delay kernels
+        return think
 
     @field_validator("regions", "devices")
     @classmethod
     def _weights(cls, weights: Mapping[str, float]) -> Mapping[str, float]:
         if not weights or sum(weights.values()) <= 0 or min(weights.values()) < 0:
             raise ValueError("expected non-negative weights with a positive sum")
+        if max(weights.values()) > MAX_WEIGHT:
+            raise ValueError(f"expected weights of at most {MAX_WEIGHT:,}")
         return weights
