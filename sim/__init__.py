@@ -15,10 +15,12 @@ from sim._version import __version__ as __version__
 if TYPE_CHECKING:
     from sim.journal import Journal
     from sim.runner import run
-    from sim.scenario import Scenario, ScenarioError, load_scenario
+    from sim.scenario import Scenario, ScenarioError
+    from sim.scenario.catalogue import entries as catalogue
+    from sim.scenario.catalogue import load_scenario
     from sim.sweep import sweep
 
-__all__ = ["Journal", "Scenario", "ScenarioError", "load_scenario", "run", "sweep"]
+__all__ = ["Journal", "Scenario", "ScenarioError", "catalogue", "load_scenario", "run", "sweep"]
 
 
 def __getattr__(name: str) -> Any:
@@ -36,8 +38,18 @@ def __getattr__(name: str) -> Any:
         import sim.sweep
 
         return sim.sweep
-    if name in ("Scenario", "ScenarioError", "load_scenario"):
+    if name in ("Scenario", "ScenarioError"):
         import sim.scenario
 
         return getattr(sim.scenario, name)
+    if name == "load_scenario":
+        # A file or a catalogue name, as `chaosdrill run` takes it.
+        from sim.scenario.catalogue import load_scenario
+
+        return load_scenario
+    if name == "catalogue":
+        # The scenario names and their files: {"bad-schema-migration": Path(...), ...}.
+        from sim.scenario.catalogue import entries
+
+        return entries
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

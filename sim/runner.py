@@ -9,6 +9,11 @@ processes, and the journal records what they cost (for "minutes and revenue save
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -29,9 +34,12 @@ def scenario_hash(scenario: Scenario) -> str:
     """SHA-256 of the scenario's canonical JSON: equal content, equal hash, whatever the layout.
 
     The ``expect:`` block is left out: expectations are checked against a run, they do not
-    change it (and a scenario without one hashes as it did before the block existed).
+    change it. Fields at their defaults are left out too, so that a scenario keeps its hash
+    when the schema gains a field it does not use (and a field written at its default value
+    hashes as if it were left out: the run is the same).
     """
-    return hashlib.sha256(scenario.model_dump_json(exclude={"expect"}).encode()).hexdigest()
+    document = scenario.model_dump_json(exclude={"expect"}, exclude_defaults=True)
+    return hashlib.sha256(document.encode()).hexdigest()
 
 
 def run(
@@ -66,7 +74,9 @@ def run(
     pending: dict[str, Future[dict[str, Any]]] = {}
     pool: Executor | None = None
     if counterfactuals:
-        pool = ProcessPoolExecutor(max_workers=2)
+        pool = ProcessPoolExecutor(
+            max_workers=2, initializer=_counterfactual_worker, initargs=(os.getpid(),)
+        )
         document = scenario.model_dump(mode="json", by_alias=True)
         pending = {
             other: pool.submit(counterfactual, document, seed, until, faults, other, engine)
@@ -90,6 +100,44 @@ def run(
         counterfactuals=results,
         compact=compact,
     )
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(parent: int) -> None:
+    """Initializer of worker processes: end when the process that started them ends.
+
+    Whatever ends the parent — Ctrl-C, SIGTERM, ``kill -9`` — its workers get SIGTERM from the
+    kernel (Linux: ``prctl(PR_SET_PDEATHSIG)``), or notice within half a second that their
+    parent changed (elsewhere: a daemon thread polling ``os.getppid()``). SIGTERM is reset to
+    its default in the worker, so that a handler inherited from the parent cannot keep it
+    alive.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # the parent died before the request was made
+                os._exit(1)
+            return
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _counterfactual_worker(parent: int) -> None:
+    """Initializer of the counterfactual workers: Ctrl-C (or the SIGINT that ``chaosdrill``
+    passes on when it gets SIGTERM) ends them at once, without a traceback, so that the run
+    they belong to stops without waiting for them; and they die with their parent."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    die_with_parent(parent)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def journal_of(

@@ -146,6 +146,68 @@ def test_piped_stdin_garbage_then_ctrl_c_and_confirm(tmp_path: Path) -> None:
     assert [c["line"] for c in session["commands"]][-1] == "status"
 
 
+def test_piped_bytes_that_are_not_utf8_and_a_5mb_line(tmp_path: Path) -> None:
+    """Invalid UTF-8 is replaced and a 5 MB line is cut to 4 KiB: the drill writes all its
+    files quickly, and the replay of its session is byte-identical."""
+    out = tmp_path / "out"
+    typed = (
+        b"status\n"
+        + b"notify caf\xe9 is \xff\xfe down \xc3\n"
+        + b"notify "
+        + b"word " * 1_000_000
+        + b"\n"
+        + b"logs db\n"
+    )
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "drill", "--seed", "7", "--out", str(out)],
+        input=typed,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    took = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert b"Traceback" not in proc.stdout + proc.stderr
+    assert took < 60  # a drill of two commands; the uncut line took far longer than this
+    for name in FILES:
+        assert (out / name).exists(), name
+    session = json.loads((out / "session.json").read_text(encoding="utf-8"))
+    lines = [c["line"] for c in session["commands"]]
+    assert lines[0] == "status"
+    assert lines[1] == "notify caf\ufffd is \ufffd\ufffd down \ufffd"
+    assert len(lines[2].encode()) <= 4096
+    assert lines[3] == "logs db"
+    replay = chaosdrill(
+        "replay", str(out / "session.json"), "--out", str(tmp_path / "r"), "--quiet"
+    )
+    assert replay.returncode == 0, replay.stderr
+    assert (tmp_path / "r" / "journal.json").read_bytes() == (out / "journal.json").read_bytes()
+
+
+def test_sigterm_ends_the_drill_without_asking(tmp_path: Path) -> None:
+    """SIGTERM at the prompt ends the drill at once: everything is written, exit 130."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "drill", "--seed", "7", "--out", str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    reader = Stream(proc.stdout.fileno())
+    reader.expect("drill 08:41:50> ")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 130
+    text = reader.rest()
+    assert "[y/N]" not in text
+    assert "The drill is over: interrupted" in text
+    for name in FILES:
+        assert (out / name).exists(), name
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
 class Stream:
     """Output of a child, read as it comes (ANSI escapes removed), with ``expect``."""
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
+import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
+from prometheus_client.parser import text_string_to_metric_families as prometheus_families
 
 import sim
 from sim.journal import Journal
@@ -103,6 +107,7 @@ def test_lower_error_threshold_never_detects_later(
 def test_exports_parse(seed_journal: Journal, tmp_path: Path) -> None:
     """OpenMetrics parses with prometheus_client; alerts, logs and tickets are JSON."""
     paths = {p.name: p for p in write_exports(seed_journal, tmp_path)}
+    assert sorted(paths) == sorted(p.name for p in tmp_path.iterdir())
     families = {
         f.name: f for f in text_string_to_metric_families(paths["metrics.prom"].read_text())
     }
@@ -121,3 +126,65 @@ def test_exports_parse(seed_journal: Journal, tmp_path: Path) -> None:
     tickets = [json.loads(line) for line in paths["tickets.jsonl"].read_text().splitlines()]
     assert tickets
     assert all(t["subject"] for t in tickets)
+
+
+def test_prometheus_text_holds_the_openmetrics_samples(
+    seed_journal: Journal, tmp_path: Path
+) -> None:
+    """metrics.txt (Prometheus text format) parses with prometheus_client.parser into the same
+    families and samples as metrics.prom, timestamps in milliseconds on the same clock."""
+    paths = {p.name: p for p in write_exports(seed_journal, tmp_path)}
+    text = paths["metrics.txt"].read_text()
+    assert "# EOF" not in text
+    assert "# TYPE chaosdrill_requests_total counter" in text
+    plain = list(prometheus_families(text))
+    open_metrics = list(text_string_to_metric_families(paths["metrics.prom"].read_text()))
+    assert [(f.name, f.type) for f in plain] == [(f.name, f.type) for f in open_metrics]
+    for ours, theirs in zip(plain, open_metrics, strict=True):
+        assert [(s.name, s.labels, s.value) for s in ours.samples] == [
+            (s.name, s.labels, s.value) for s in theirs.samples
+        ]
+        assert [s.timestamp for s in ours.samples] == [
+            pytest.approx(float(s.timestamp)) for s in theirs.samples
+        ]
+    last = text.rstrip().rsplit("\n", 1)[1]
+    assert last.startswith("chaosdrill_lost_revenue_total ")
+    assert int(last.rsplit(" ", 1)[1]) % 1000 == 0  # window ends are whole seconds, in ms
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_promtool_accepts_the_exports(seed_journal: Journal, tmp_path: Path) -> None:
+    """`promtool check metrics` accepts metrics.txt; `promtool tsdb create-blocks-from
+    openmetrics` backfills metrics.prom."""
+    paths = {p.name: p for p in write_exports(seed_journal, tmp_path / "exp")}
+    with paths["metrics.txt"].open("rb") as fh:
+        check = subprocess.run(["promtool", "check", "metrics"], stdin=fh, capture_output=True)
+    assert check.returncode == 0, check.stderr
+    backfill = ["promtool", "tsdb", "create-blocks-from", "openmetrics"]
+    blocks = subprocess.run([*backfill, str(paths["metrics.prom"]), str(tmp_path / "blocks")])
+    assert blocks.returncode == 0
+    assert list((tmp_path / "blocks").iterdir())
+
+
+def test_every_export_uses_the_scenario_clock(seed_journal: Journal, tmp_path: Path) -> None:
+    """Metrics, alerts, logs and tickets all put an event at clock_start + t (UTC)."""
+    paths = {p.name: p for p in write_exports(seed_journal, tmp_path)}
+    start = datetime.fromisoformat(seed_journal.data["clock_start"])
+
+    def iso(t: float) -> str:
+        return (start + timedelta(seconds=t)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    end = start + timedelta(seconds=seed_journal.data["horizon"])
+    last = paths["metrics.prom"].read_text().splitlines()[-2]
+    assert float(last.rsplit(" ", 1)[1]) == end.timestamp()
+    first = seed_journal.data["alerts"][0]
+    payloads = json.loads(paths["alerts.json"].read_text())
+    assert payloads[0]["alerts"][0]["startsAt"] == iso(first["starts_at"])
+    log = seed_journal.data["logs"]["lines"][0]
+    exported = json.loads(paths["logs.jsonl"].read_text().splitlines()[0])
+    assert "t" not in exported
+    assert exported["timestamp"] == iso(log["t"])
+    ticket = seed_journal.data["complaints"]["tickets"][0]
+    filed = json.loads(paths["tickets.jsonl"].read_text().splitlines()[0])
+    assert (filed["timestamp"], filed["failed_at"]) == (iso(ticket["t"]), iso(ticket["failed_at"]))
+    assert filed["lag"] == ticket["lag"]  # a duration stays in seconds

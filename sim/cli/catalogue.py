@@ -15,8 +15,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "list",
         help="list the scenarios in the catalogue",
-        description="List scenario files in $CHAOSDRILL_SCENARIOS, ./scenarios and the source "
-        "tree's scenarios/; the NAME column is what `chaosdrill run NAME` takes.",
+        description="List scenario files in $CHAOSDRILL_SCENARIOS, ./scenarios and the "
+        "catalogue shipped with chaosdrill; the NAME column is what `chaosdrill run NAME` takes.",
     )
     p.set_defaults(func=main)
 
@@ -25,7 +25,8 @@ def main(args: argparse.Namespace) -> int:
     files = list(catalogue.entries().values())
     if not files:
         out.print(
-            "no scenarios found (looked in $CHAOSDRILL_SCENARIOS, ./scenarios and the source tree)"
+            "no scenarios found (looked in $CHAOSDRILL_SCENARIOS, ./scenarios and the shipped "
+            "catalogue)"
         )
         return EXIT_INVALID
     table = Table(title="scenarios", title_justify="left")

@@ -1,14 +1,25 @@
-"""Helpers shared by the commands: finding scenarios, printing problems, exit codes."""
+"""Helpers shared by the commands: finding scenarios, printing problems, exit codes, signals."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from contextlib import suppress
+from multiprocessing import active_children
+from types import FrameType
+from typing import NoReturn
 
 from rich.console import Console
 
 from sim.scenario import LoadedScenario, ScenarioError, catalogue, load
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_WRITE = 74  # EX_IOERR of sysexits.h: an output file or folder could not be written
+
+# The post-mortem's files, as `run`, `report`, `drill` and `replay` write them.
+REPORT_FILES = ("report.md", "report.html", "report-timeline.png", "report-phases.png")
+DRILL_FILES = ("session.json", "journal.json", *REPORT_FILES)  # `drill` and `replay`
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -26,3 +37,14 @@ def load_or_report(arg: str | None) -> LoadedScenario | None:
 def report(exc: ScenarioError) -> None:
     for problem in exc.problems:
         print(problem, file=sys.stderr)
+
+
+def terminate(signum: int, frame: FrameType | None) -> NoReturn:
+    """SIGTERM does what Ctrl-C in a terminal does: SIGINT reaches the worker processes (those
+    that leave it to this process ignore it) and a ``KeyboardInterrupt`` this process, which
+    carries ``signal.SIGTERM`` so that the drill ends without asking."""
+    for child in active_children():
+        if child.pid is not None:
+            with suppress(OSError):
+                os.kill(child.pid, signal.SIGINT)
+    raise KeyboardInterrupt(signal.SIGTERM)

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sim.atomic import clear_outputs, writing
 from sim.cli.common import (
+    DRILL_FILES,
     EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_OK,
@@ -116,7 +118,9 @@ def main(args: argparse.Namespace) -> int:
     if args.random and args.scenario:
         err.print("drill: give a SCENARIO or --random, not both")
         return EXIT_USAGE
-    name = " ".join(str(args.name).split())
+    from sim.drill.terminal import tidy
+
+    name = " ".join(tidy(args.name).split())  # the journal and session record it
     if not name:
         err.print("drill: --as needs a name")
         return EXIT_USAGE
@@ -168,27 +172,23 @@ def main(args: argparse.Namespace) -> int:
             comparisons=comparisons,
             autosave=session_file,
         )
-        try:
+        # The folder holds one drill's files at a time: session.json first (rewritten after
+        # every command, so that a drill that dies can be replayed), the rest at the end.
+        with writing(out_dir, folder=True):
+            clear_outputs(out_dir, DRILL_FILES)
             drill.session.write(session_file)
-        except OSError as exc:
-            err.print(f"{out_dir}: cannot write the session there: {exc.strerror or exc}")
-            return EXIT_INVALID
         reader: Reader
         if script is not None:
             reader = ScriptReader(script, out)
         elif sys.stdin.isatty() and sys.stdout.isatty() and _has_prompt_toolkit():
             reader = PromptReader(drill)
         elif sys.stdin.isatty():
-            reader = LineReader(sys.stdin, out, echo=False)  # the terminal echoes
+            reader = LineReader(sys.stdin.buffer, out, echo=False)  # the terminal echoes
         else:
-            reader = LineReader(sys.stdin, out)
+            reader = LineReader(sys.stdin.buffer, out)
         play(drill, reader, out)
-        with held_interrupts():
-            try:
-                conclude(drill, out_dir, out)
-            except OSError as exc:
-                err.print(f"{out_dir}: cannot write the drill's files: {exc.strerror or exc}")
-                return EXIT_INVALID
+        with held_interrupts(), writing(out_dir, folder=True):
+            conclude(drill, out_dir, out)
     finally:
         comparisons.close()
     return EXIT_INTERRUPTED if drill.ended == "interrupted" else EXIT_OK

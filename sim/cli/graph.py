@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
+from sim.atomic import writing
 from sim.cli.common import EXIT_INVALID, EXIT_OK, load_or_report, out
 
 
@@ -37,7 +38,8 @@ def main(args: argparse.Namespace) -> int:
     from sim.report import plot_graph
 
     topo = Topology(loaded.scenario)
-    path = plot_graph(topo, args.out, title=loaded.scenario.name)
+    with writing(args.out):
+        path = plot_graph(topo, args.out, title=loaded.scenario.name)
     spofs = topo.single_points_of_failure()
     out.print(f"single points of failure: {', '.join(spofs) or 'none'}")
     table = Table(title="blast radius", title_justify="left")

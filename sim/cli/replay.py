@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from sim._version import __version__
-from sim.cli.common import EXIT_INVALID, EXIT_OK, err, out
-from sim.scenario import catalogue
+from sim.atomic import clear_outputs, writing
+from sim.cli.common import DRILL_FILES, EXIT_INVALID, EXIT_OK, err, out
+from sim.scenario import ScenarioError, catalogue
 
 
 def add_parser(sub: Any) -> None:
@@ -51,7 +53,8 @@ def _find(session_file: Path, path: str, file: str) -> list[Path]:
     recorded = Path(path)
     places = [Path(file)] if file else []
     places += [recorded, session_file.parent / recorded.name]
-    places.append(catalogue.resolve(recorded.stem))
+    with suppress(ScenarioError):  # not in the catalogue (any more)
+        places.append(catalogue.resolve(recorded.stem))
     seen: list[Path] = []
     for p in places:
         if p.is_file() and all(p.resolve() != s.resolve() for s in seen):
@@ -61,7 +64,6 @@ def _find(session_file: Path, path: str, file: str) -> list[Path]:
 
 def main(args: argparse.Namespace) -> int:
     from sim.drill.session import SessionError, load, locate
-    from sim.scenario import ScenarioError
     from sim.scenario import load as load_scenario
 
     file: Path = args.session
@@ -148,7 +150,10 @@ def main(args: argparse.Namespace) -> int:
             ended = session.ended or {}
             drill.stop(str(ended.get("reason") or "quit"))
         drill.out = out  # the end (reveal, scorecard, comparison) is shown even with --quiet
-        with held_interrupts():
+        with held_interrupts(), writing(args.out, folder=True):
+            # conclude() names the files it writes in args.out: they replace the outputs of
+            # an earlier drill or replay there together, never beside them
+            clear_outputs(args.out, DRILL_FILES)
             journal, _ = conclude(drill, args.out, out)
     finally:
         comparisons.close()

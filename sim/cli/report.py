@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, err, out
+from sim.atomic import staged_folder
+from sim.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, REPORT_FILES, err, out
 
 
 def add_parser(sub: Any) -> None:
@@ -60,12 +61,11 @@ def main(args: argparse.Namespace) -> int:
         what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         return _fail(f"{path}: cannot build the report: {what}")
     try:
-        written = write_report(journal, out_dir, report=report)
+        with staged_folder(out_dir, REPORT_FILES) as stage:
+            written = [out_dir / p.name for p in write_report(journal, stage, report=report)]
     except KeyboardInterrupt:
-        err.print(f"interrupted; files are written whole or not at all in {out_dir}/")
+        err.print(f"interrupted; nothing was written to {out_dir}/")
         return EXIT_INTERRUPTED
-    except OSError as exc:
-        return _fail(f"{out_dir}: cannot write the report: {exc.strerror or exc}")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # e.g. no metrics to plot
         what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         return _fail(f"{path}: cannot draw the report: {what}")

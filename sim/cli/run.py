@@ -1,19 +1,29 @@
-"""``chaosdrill run``: simulate a scenario, print the impact, write journal and pictures."""
+"""``chaosdrill run``: simulate a scenario, print the impact, write journal and pictures.
+
+With ``--json`` the result is one JSON object on stdout (:data:`RESULT_FORMAT`, described in
+docs/cli.md) and everything meant for people goes to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sim._version import __version__
+from sim.atomic import staged_folder
 from sim.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_OK,
+    REPORT_FILES,
     err,
     load_or_report,
     out,
@@ -23,6 +33,8 @@ from sim.journal import Journal
 from sim.report.console import clock
 from sim.scenario import Scenario, format_duration, parse_duration
 from sim.scenario.vocabulary import responder_names
+
+RESULT_FORMAT = "chaosdrill.run-result/1"
 
 
 def add_parser(sub: Any) -> None:
@@ -84,8 +96,14 @@ def add_parser(sub: Any) -> None:
         "--export",
         type=Path,
         metavar="DIR",
-        help="also write metrics.prom (OpenMetrics), alerts.json (Alertmanager webhook "
-        "payloads), logs.jsonl and tickets.jsonl to DIR",
+        help="also write metrics.prom (OpenMetrics), metrics.txt (Prometheus text), alerts.json "
+        "(Alertmanager webhook payloads), logs.jsonl and tickets.jsonl to DIR",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print the result as one JSON object on stdout ({RESULT_FORMAT}: summary, "
+        "detection, phases, score; docs/cli.md); the rest goes to stderr",
     )
     p.set_defaults(func=main)
 
@@ -158,10 +176,11 @@ def main(args: argparse.Namespace) -> int:
             soft_wrap=True,
         )
         return EXIT_INVALID
+    people = err if args.json else out  # with --json, stdout carries the JSON object only
     seed = scenario.seed if args.seed is None else args.seed
     horizon = args.horizon or scenario.horizon
     baseline = " — baseline: faults removed" if args.faults == "none" else ""
-    out.print(
+    people.print(
         f"[bold]{scenario.name}[/] — seed {seed}, horizon {format_duration(horizon)}, "
         f"engine {args.engine}, responder {responder}{baseline}"
     )
@@ -187,6 +206,7 @@ def main(args: argparse.Namespace) -> int:
         err.print(f"interrupted; nothing was written to {args.out}/ (seed {seed})")
         return EXIT_INTERRUPTED
     progress.close()
+    written: list[Path] = []
     try:
         written = write_outputs(journal, scenario, args.out, plots=not args.no_plots)
         if args.export is not None:
@@ -194,52 +214,117 @@ def main(args: argparse.Namespace) -> int:
 
             written += write_exports(journal, args.export)
     except KeyboardInterrupt:
-        # Each file is written atomically: what exists is whole, the rest was never started.
-        done = [p.name for p in (args.out / n for n in OUTPUTS) if p.exists()]
-        err.print(
-            f"interrupted while writing; complete files in {args.out}/: "
-            f"{', '.join(done) or 'none'} (seed {seed})"
-        )
+        # Each folder is written whole or not at all (sim.atomic.staged_folder).
+        done = f"{args.out}/ was written; " if written else ""
+        where = args.export if written else args.out
+        err.print(f"interrupted while writing; {done}nothing was written to {where}/ (seed {seed})")
         return EXIT_INTERRUPTED
-    print_summary(journal)
+    print_summary(journal, people)
     from sim.report.console import print_scorecard
 
-    print_scorecard(journal, out)
-    out.print("wrote " + ", ".join(str(p) for p in written), soft_wrap=True)
-    out.print(f"seed: {seed}")
+    print_scorecard(journal, people)
+    people.print("wrote " + ", ".join(str(p) for p in written), soft_wrap=True)
+    people.print(f"seed: {seed}")
+    if args.json:
+        print(json.dumps(run_result(journal, written), indent=2))
     return EXIT_OK
 
 
-OUTPUTS = (
-    "journal.json",
-    "timeline.png",
-    "graph.png",
-    "report.md",
-    "report.html",
-    "report-timeline.png",
-    "report-phases.png",
-)
+OUTPUTS = ("journal.json", "timeline.png", "graph.png", *REPORT_FILES)
 
 
 def write_outputs(journal: Journal, scenario: Scenario, out_dir: Path, plots: bool) -> list[Path]:
-    """The journal, then the pictures; each written atomically."""
-    written = [journal.write(out_dir / "journal.json")]
-    if plots:
-        from sim.model.topology import Topology
-        from sim.report import component_status, plot_graph, plot_timeline
+    """The journal, then the pictures and the post-mortem, into ``out_dir`` as one whole.
 
-        topology = Topology(scenario)
-        written.append(plot_timeline(journal, out_dir / "timeline.png"))
-        status = component_status(journal, topology)
-        title = f"{scenario.name} (seed {journal.seed})"
-        written.append(plot_graph(topology, out_dir / "graph.png", status, title=title))
-        from sim.report.postmortem import write_report
+    They are written into a fresh temporary folder that moves into place at the end
+    (:func:`sim.atomic.staged_folder`): files an earlier run left in ``out_dir`` under these
+    names go, so the folder never mixes runs. Returns the paths in ``out_dir``.
+    """
+    with staged_folder(out_dir, OUTPUTS) as stage:
+        written = [journal.write(stage / "journal.json")]
+        if plots:
+            from sim.model.topology import Topology
+            from sim.report import component_status, plot_graph, plot_timeline
 
-        written += write_report(journal, out_dir)
-    return written
+            topology = Topology(scenario)
+            written.append(plot_timeline(journal, stage / "timeline.png"))
+            status = component_status(journal, topology)
+            title = f"{scenario.name} (seed {journal.seed})"
+            written.append(plot_graph(topology, stage / "graph.png", status, title=title))
+            from sim.report.postmortem import write_report
+
+            written += write_report(journal, stage)
+    return [out_dir / p.name for p in written]
 
 
-def print_summary(journal: Journal) -> None:
+SUMMARY_KEYS = (
+    "errors_started",
+    "errors_stopped",
+    "peak_error_ratio",
+    "requests",
+    "failed_requests",
+    "error_ratio",
+    "checkout_attempts",
+    "failed_checkouts",
+    "sessions",
+    "failed_sessions",
+    "orders",
+    "revenue",
+    "lost_revenue",
+)
+
+
+def run_result(journal: Journal, written: Sequence[Path]) -> dict[str, Any]:
+    """The ``--json`` object (:data:`RESULT_FORMAT`); times in simulated seconds since the start."""
+    from sim.scoring import score
+
+    data, s = journal.data, journal.summary
+    card = score(journal)
+    alerts = data.get("alerts", [])
+    phases = {name: phase.to_dict() for name, phase in card.phases.items()}
+    weights = sum(card.weights.values())
+    return {
+        "format": RESULT_FORMAT,
+        "chaosdrill": __version__,
+        "scenario": {k: data["scenario"][k] for k in ("name", "path", "sha256")},
+        "seed": journal.seed,
+        "horizon": data["horizon"],
+        "engine": data["engine"],
+        "responder": card.responder,
+        "faults": "all" if data["faults_enabled"] else "none",
+        "clock_start": data["clock_start"],
+        "currency": data["currency"],
+        "summary": {key: s[key] for key in SUMMARY_KEYS},
+        "alerts": {
+            "fired": len(alerts),
+            "critical": sum(a["severity"] == "critical" for a in alerts),
+            "pages": s["pages"],
+            "tickets": s["tickets"],
+        },
+        "detection": {
+            "at": s["detected_at"],
+            "channel": s["detection_channel"],
+            "time_to_detect": s["time_to_detect"],
+            "acknowledged_at": s["acknowledged_at"],
+        },
+        "phases": {name: {k: v for k, v in p.items() if k != "name"} for name, p in phases.items()},
+        "score": {
+            "total": card.score,
+            "parts": {
+                name: {
+                    "weight": card.weights.get(name, 0.0),
+                    "fraction": fraction,
+                    "earned": round(100 * card.weights.get(name, 0.0) * fraction / weights, 6),
+                }
+                for name, fraction in card.parts.items()
+            },
+        },
+        "counterfactual": card.counterfactual,
+        "files": [str(p) for p in written],
+    }
+
+
+def print_summary(journal: Journal, console: Console = out) -> None:
     """The impact of a run, as an on-call engineer would want it first."""
     s = journal.summary
     cur = journal.data["currency"]
@@ -265,7 +350,7 @@ def print_summary(journal: Journal) -> None:
     if s.get("acknowledged_at") is not None:
         table.add_row("acknowledged", clock(journal, s["acknowledged_at"]))
     alerts = journal.data.get("alerts", [])
-    if alerts or s.get("pages"):
+    if alerts or s.get("pages") or not journal.data["faults_enabled"]:  # a baseline counts them
         critical = sum(a["severity"] == "critical" for a in alerts)
         table.add_row(
             "alerts",
@@ -279,7 +364,7 @@ def print_summary(journal: Journal) -> None:
     table.add_row("sessions", f"{s['sessions']:,} ({s['failed_sessions']:,} gave up after errors)")
     table.add_row("orders", f"{s['orders']:,} — revenue {s['revenue']:,.0f} {cur}")
     table.add_row("lost revenue", f"{s['lost_revenue']:,.0f} {cur}")
-    out.print(table)
+    console.print(table)
     if s["first_errors"]:
         errors = Table(title="first errors seen by shoppers", title_justify="left")
         for col in ("time", "endpoint", "error", "message"):
@@ -291,4 +376,4 @@ def print_summary(journal: Journal) -> None:
                 e["error_class"],
                 e["message"],
             )
-        out.print(errors)
+        console.print(errors)

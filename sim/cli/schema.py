@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sim.atomic import write_text, writing
 from sim.cli.common import EXIT_OK
 
 
@@ -17,7 +18,9 @@ def add_parser(sub: Any) -> None:
         description="Print the JSON Schema of scenario files, for editor completion "
         "(e.g. a yaml-language-server $schema comment).",
     )
-    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument(
+        "--out", type=Path, metavar="FILE", help="write to FILE (atomically) instead of stdout"
+    )
     p.set_defaults(func=main)
 
 
@@ -29,8 +32,8 @@ def main(args: argparse.Namespace) -> int:
     schema["title"] = "chaosdrill scenario"
     text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+        with writing(args.out):
+            write_text(args.out, text)
     else:
         print(text, end="")
     return EXIT_OK

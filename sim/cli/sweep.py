@@ -1,22 +1,30 @@
-"""``chaosdrill sweep``: what-if runs — variants × seeds — as tables, a summary and plots."""
+"""``chaosdrill sweep``: what-if runs — variants × seeds — as tables, a summary and plots.
+
+With ``--json`` the summary is one JSON object on stdout (:data:`RESULT_FORMAT`, described in
+docs/cli.md) and everything meant for people goes to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim._version import __version__
 from sim.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, err, load_or_report, out
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.console import Console
     from rich.progress import Progress
 
     from sim.scenario import Scenario
 
 DEFAULT_RUNS = 30
+RESULT_FORMAT = "chaosdrill.sweep-result/1"
 
 
 def add_parser(sub: Any) -> None:
@@ -81,6 +89,12 @@ def add_parser(sub: Any) -> None:
         help="output folder (default: out/sweep-SCENARIO_NAME)",
     )
     p.add_argument("--no-plots", action="store_true", help="write the tables only")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print the summary as one JSON object on stdout ({RESULT_FORMAT}; docs/cli.md); "
+        "the rest goes to stderr",
+    )
     p.set_defaults(func=main)
 
 
@@ -243,7 +257,8 @@ def main(args: argparse.Namespace) -> int:
     horizon = args.horizon or scenario.horizon
     from sim.scenario import format_duration
 
-    out.print(
+    people = err if args.json else out  # with --json, stdout carries the JSON object only
+    people.print(
         f"{scenario.name} — {_plural(variants, 'variant')} × {_plural(len(seeds), 'seed')} = "
         f"{_plural(variants * len(seeds), 'run')}, horizon {format_duration(horizon)}, engine "
         f"{args.engine}, responder {_responder(args.responder, vary, scenario)}, executor "
@@ -272,32 +287,35 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     except SweepInterrupted as stop:
         bar.close()
-        return _partial(stop.frame, stop.total, folder, seeds)
+        return _partial(stop.frame, stop.total, folder, seeds, args.json)
     bar.close()
-    return _finish(df, folder, seeds, plots=not args.no_plots)
+    return _finish(df, folder, seeds, plots=not args.no_plots, as_json=args.json)
 
 
-def _write(df: pd.DataFrame, folder: Path, plots: bool) -> list[Path] | None:
-    """Write the files; ``None`` after a Ctrl-C (complete files stay, each written whole)."""
+def _write(df: pd.DataFrame, summary: pd.DataFrame, folder: Path, plots: bool) -> list[Path] | None:
+    """Write the files as one whole (:func:`sim.atomic.staged_folder`): the tables and plots
+    of an earlier sweep in ``folder`` go. ``None`` after a Ctrl-C: nothing was written."""
+    from sim.atomic import staged_folder
     from sim.sweep import write
+    from sim.sweep.files import METADATA, PLOTS, RUNS_CSV, RUNS_PARQUET, SUMMARY_CSV
 
+    names = (RUNS_CSV, RUNS_PARQUET, SUMMARY_CSV, METADATA, *PLOTS)
     try:
-        return write(df, folder, plots=plots)
+        with staged_folder(folder, names) as stage:
+            written = write(df, stage, summary, plots=plots)
     except KeyboardInterrupt:
-        from sim.sweep.files import METADATA, PLOTS, RUNS_CSV, RUNS_PARQUET, SUMMARY_CSV
-
-        names = (RUNS_CSV, RUNS_PARQUET, SUMMARY_CSV, METADATA, *PLOTS)
-        done = [n for n in names if (folder / n).exists()]
-        err.print(
-            f"interrupted while writing; files in {folder}/: {', '.join(done) or 'none'}",
-            markup=False,
-            soft_wrap=True,
-        )
+        err.print(f"interrupted while writing; nothing was written to {folder}/", markup=False)
         return None
+    return [folder / p.name for p in written]
 
 
-def _partial(frame: pd.DataFrame, total: int, folder: Path, seeds: Sequence[int]) -> int:
-    written = _write(frame, folder, plots=False)
+def _partial(
+    frame: pd.DataFrame, total: int, folder: Path, seeds: Sequence[int], as_json: bool
+) -> int:
+    from sim.sweep import summarise
+
+    summary = summarise(frame)
+    written = _write(frame, summary, folder, plots=False)
     if written is not None:
         err.print(
             f"interrupted after {len(frame)} of {total} runs; wrote the finished runs, marked "
@@ -306,20 +324,54 @@ def _partial(frame: pd.DataFrame, total: int, folder: Path, seeds: Sequence[int]
             markup=False,
             soft_wrap=True,
         )
+        if as_json:
+            print(json.dumps(sweep_result(frame, summary, written), indent=2))
     return EXIT_INTERRUPTED
 
 
-def _finish(df: pd.DataFrame, folder: Path, seeds: Sequence[int], plots: bool) -> int:
+def _finish(
+    df: pd.DataFrame, folder: Path, seeds: Sequence[int], plots: bool, as_json: bool
+) -> int:
     from sim.cli.sweep_table import print_summary
     from sim.sweep import summarise
     from sim.sweep.files import parquet_available
 
-    written = _write(df, folder, plots)
+    summary = summarise(df)
+    written = _write(df, summary, folder, plots)
     if written is None:
         return EXIT_INTERRUPTED
-    print_summary(summarise(df))
+    people: Console = err if as_json else out
+    print_summary(summary, people)
     if not parquet_available():
-        out.print("runs.parquet not written: pyarrow is not installed (pip install pyarrow)")
-    out.print("wrote " + ", ".join(str(p) for p in written), soft_wrap=True, markup=False)
-    out.print(f"seeds: {seeds_text(seeds)}")
+        people.print("runs.parquet not written: pyarrow is not installed (pip install pyarrow)")
+    people.print("wrote " + ", ".join(str(p) for p in written), soft_wrap=True, markup=False)
+    people.print(f"seeds: {seeds_text(seeds)}")
+    if as_json:
+        print(json.dumps(sweep_result(df, summary, written), indent=2))
     return EXIT_OK
+
+
+def _plain(value: Any) -> Any:
+    """A summary cell for JSON: NaN (nothing to measure) is null, infinity "unresolved"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else "unresolved"
+    return value
+
+
+def sweep_result(
+    df: pd.DataFrame, summary: pd.DataFrame, written: Sequence[Path]
+) -> dict[str, Any]:
+    """The ``--json`` object (:data:`RESULT_FORMAT`): what sweep.json holds, and the summary
+    (one object per variant, the columns of summary.csv)."""
+    from sim.sweep.files import metadata_json
+
+    variants = [
+        {str(k): _plain(v) for k, v in row.items()} for row in summary.to_dict(orient="records")
+    ]
+    return {
+        "format": RESULT_FORMAT,
+        "chaosdrill": __version__,
+        "sweep": json.loads(metadata_json(df)),
+        "variants": variants,
+        "files": [str(p) for p in written],
+    }

@@ -10,6 +10,7 @@ from sim.cli.common import out
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.console import Console
     from rich.text import Text
 
 
@@ -49,17 +50,17 @@ def _with_ci(row: Any, stem: str, show: Callable[[float], str]) -> Text:
 FIGURES_WIDTH = 70  # what the figure columns take; labels that do not fit beside them are numbered
 
 
-def print_summary(summary: pd.DataFrame) -> None:
+def print_summary(summary: pd.DataFrame, console: Console = out) -> None:
     """The summary as a table: shares with Wilson intervals, medians with bootstrap ones."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     labels = [str(v) for v in summary["variant"]]
-    numbered = max(map(len, labels), default=0) > out.width - FIGURES_WIDTH
+    numbered = max(map(len, labels), default=0) > console.width - FIGURES_WIDTH
     if numbered:
         for i, label in enumerate(labels, 1):
-            out.print(f"{i:>3}  {label}", markup=False, soft_wrap=True)
+            console.print(f"{i:>3}  {label}", markup=False, soft_wrap=True)
     currency = summary.attrs.get("currency") or ""
     table = Table(
         title="per variant: median, and its 95 % interval under it",
@@ -107,8 +108,8 @@ def print_summary(summary: pd.DataFrame) -> None:
     runs = (
         f"{int(summary['runs'].iloc[0])} runs per variant; " if same_runs and len(summary) else ""
     )
-    out.print(table)
-    out.print(
+    console.print(table)
+    console.print(
         f"{runs}times in minutes since impact began, over the runs with impact; 'unresolved': "
         "more than half of them did not get there within the horizon (docs/whatif.md).",
         markup=False,

@@ -6,9 +6,14 @@ and a bottom bar with the clock and the live impact. Without a terminal (piped s
 ``--script``) lines are read plainly, and the prompt and each line are echoed so the output
 reads as a transcript.
 
+Every line is kept as valid UTF-8 of at most :data:`LINE_LIMIT` bytes (:func:`tidy`): bytes
+that are not UTF-8 are replaced, and the rest of a longer line is read and dropped, so that
+no input can stop the session from being saved or stall the drill.
+
 Ctrl-C asks whether to end the drill (a second Ctrl-C, or end of input, means yes); Ctrl-D
-ends it like ``quit``. A Ctrl-C that arrives while a command runs is held until the command
-is done, so the simulation is never left half-way through a step.
+ends it like ``quit``; SIGTERM ends it without asking. A Ctrl-C or SIGTERM that arrives while
+a command runs is held until the command is done, so the simulation is never left half-way
+through a step.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from rich.console import Console
@@ -34,6 +40,29 @@ if TYPE_CHECKING:
 
 QUESTION = "End the drill now? The session, journal and report will be written. [y/N] "
 DURATIONS = ("1m", "2m", "5m", "10m", "15m", "30m")
+LINE_LIMIT = 4096  # bytes of a typed line that the drill keeps
+
+
+def tidy(line: str | bytes) -> str:
+    """A typed line as the drill keeps it: UTF-8, anything invalid (bytes that are not UTF-8,
+    lone surrogates) replaced by U+FFFD, cut to :data:`LINE_LIMIT` bytes."""
+    raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
+    return raw[:LINE_LIMIT].decode("utf-8", "replace")
+
+
+def read_line(stream: IO[bytes]) -> str | None:
+    """The next line of ``stream`` without its line ending, tidied; ``None`` at the end.
+
+    At most :data:`LINE_LIMIT` bytes are kept: the rest of a longer line is read in chunks
+    and dropped.
+    """
+    raw = stream.readline(LINE_LIMIT + 1)
+    if not raw:
+        return None
+    if len(raw) > LINE_LIMIT and not raw.endswith(b"\n"):
+        while (rest := stream.readline(1 << 16)) and not rest.endswith(b"\n"):
+            pass
+    return tidy(raw.rstrip(b"\r\n"))
 
 
 class Reader(Protocol):
@@ -47,11 +76,11 @@ class Reader(Protocol):
 
 
 class LineReader:
-    """Lines from a stream (piped stdin), echoed after the prompt."""
+    """Lines from a byte stream (piped stdin), echoed after the prompt."""
 
     eof_reason = "end of input"
 
-    def __init__(self, stream: IO[str], console: Console, *, echo: bool = True) -> None:
+    def __init__(self, stream: IO[bytes], console: Console, *, echo: bool = True) -> None:
         self.stream = stream
         self.console = console
         self.echo = echo
@@ -59,12 +88,12 @@ class LineReader:
     def read(self, prompt: str) -> str:
         self.console.print(prompt, end="", markup=False, highlight=False)
         self.console.file.flush()
-        line = self.stream.readline()
-        if not line:
+        line = read_line(self.stream)
+        if line is None:
             self.console.print()
             raise EOFError
         if self.echo:
-            self.console.print(printable(line.rstrip("\r\n")), markup=False, highlight=False)
+            self.console.print(printable(line), markup=False, highlight=False)
         return line
 
     def confirm(self, question: str) -> bool:
@@ -72,12 +101,12 @@ class LineReader:
         self.console.print(question, end="", markup=False, highlight=False)
         self.console.file.flush()
         try:
-            line = self.stream.readline()
+            line = read_line(self.stream)
         except KeyboardInterrupt:
             return True
-        if self.echo:
-            self.console.print(printable(line.rstrip("\r\n")), markup=False, highlight=False)
-        return not line or line.strip().lower() in ("y", "yes")
+        if self.echo and line is not None:
+            self.console.print(printable(line), markup=False, highlight=False)
+        return line is None or line.strip().lower() in ("y", "yes")
 
 
 class ScriptReader:
@@ -91,7 +120,7 @@ class ScriptReader:
 
     def read(self, prompt: str) -> str:
         for line in self.lines:
-            text = line.rstrip("\r\n")
+            text = tidy(line.rstrip("\r\n"))
             if not text.strip():
                 continue
             if text.lstrip().startswith("#"):
@@ -199,51 +228,68 @@ class PromptReader:
         return answer.strip().lower() in ("y", "yes")
 
 
+@dataclass
+class Held:
+    """What :func:`held_interrupts` held back: ``signal.SIGINT``, ``signal.SIGTERM`` (which
+    wins when both came) or ``None``."""
+
+    signal: int | None = None
+
+
 @contextmanager
-def held_interrupts() -> Iterator[list[bool]]:
-    """Hold Ctrl-C (SIGINT) while the block runs; ``[True]`` afterwards if one came."""
-    hit = [False]
+def held_interrupts() -> Iterator[Held]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM while the block runs; the result says which came."""
+    held = Held()
     if threading.current_thread() is not threading.main_thread():
-        yield hit
+        yield held
         return
 
     def note(signum: int, frame: Any) -> None:
-        hit[0] = True
+        held.signal = signal.SIGTERM if signum == signal.SIGTERM else held.signal or signum
 
-    previous = signal.signal(signal.SIGINT, note)
+    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield hit
+        yield held
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+def _ends(signum: int, reader: Reader) -> bool:
+    """Whether an interruption ends the drill: SIGTERM does, Ctrl-C when the trainee says so."""
+    return signum == signal.SIGTERM or reader.confirm(QUESTION)
 
 
 def play(drill: Drill, reader: Reader, console: Console) -> None:
     """Run ``drill`` from the page to its end, reading lines from ``reader``."""
-    with held_interrupts() as hit:
+    with held_interrupts() as held:
         drill.begin()
-    if hit[0] and drill.ended is None and reader.confirm(QUESTION):
+    if held.signal is not None and drill.ended is None and _ends(held.signal, reader):
         drill.stop("interrupted")
     while drill.ended is None:
         try:
-            line = reader.read(drill.prompt())
+            line = tidy(reader.read(drill.prompt()))
         except EOFError:
             console.print(Text(f"({reader.eof_reason}: the drill ends as with `quit`)", "dim"))
             drill.stop(reader.eof_reason)
             break
-        except KeyboardInterrupt:
-            if reader.confirm(QUESTION):
+        except KeyboardInterrupt as exc:
+            # sim.cli.common.terminate raises KeyboardInterrupt(SIGTERM) on SIGTERM
+            if _ends(signal.SIGTERM if signal.SIGTERM in exc.args else signal.SIGINT, reader):
                 drill.stop("interrupted")
             continue
         if split(line) is None:
             continue
-        with held_interrupts() as hit:
+        with held_interrupts() as held:
             drill.issue(line)
-        if hit[0] and drill.ended is None and reader.confirm(QUESTION):
+        if held.signal is not None and drill.ended is None and _ends(held.signal, reader):
             drill.stop("interrupted")
 
 
 __all__ = [
+    "LINE_LIMIT",
     "QUESTION",
+    "Held",
     "LineReader",
     "PromptReader",
     "Reader",
@@ -252,4 +298,6 @@ __all__ = [
     "completer",
     "held_interrupts",
     "play",
+    "read_line",
+    "tidy",
 ]

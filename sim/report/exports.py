@@ -1,19 +1,24 @@
 """Exports of a journal in the formats monitoring tools read.
 
-- ``metrics.prom``: OpenMetrics text (Prometheus exposition with timestamps), one sample per
-  metrics window, counters cumulative;
+- ``metrics.prom``: OpenMetrics text (timestamps in Unix seconds), one sample per metrics
+  window, counters cumulative: what ``promtool tsdb create-blocks-from openmetrics`` backfills;
+- ``metrics.txt``: the same samples in the Prometheus text format (timestamps in Unix
+  milliseconds, as that format counts them): what ``promtool check metrics`` and
+  ``prometheus_client.parser`` read;
 - ``alerts.json``: the notifications Alertmanager would have sent, as webhook payloads;
 - ``logs.jsonl`` and ``tickets.jsonl``: one JSON object per line.
 
-All are pure functions of the journal.
+Every time in them is on the scenario's clock (``clock_start`` plus simulated time): Unix time
+in the metrics, ISO-8601 UTC (``2026-03-14T08:40:02.150800Z``) elsewhere. A ``clock_start``
+without a UTC offset is read as UTC. All are pure functions of the journal.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,54 +43,83 @@ BUSINESS_METRICS = (
     ("checkout_failures", "checkout_failures", "counter", "Failed checkout requests"),
     ("lost_revenue", "lost_revenue", "counter", "Order value of shoppers who gave up"),
 )
+FILES = ("metrics.prom", "metrics.txt", "alerts.json", "logs.jsonl", "tickets.jsonl")
+ZERO_TIME = "0001-01-01T00:00:00Z"  # Alertmanager's zero time: not resolved
+# Times of a log line or a ticket other than its own (which becomes "timestamp")
+INSTANTS = ("failed_at",)
+
+Sample = tuple[str, float, float]  # labels as written ("" or '{k="v",…}'), value, Unix seconds
+Family = tuple[str, str, str, list[Sample]]  # name (without _total), type, help, samples
+
+
+def _instant(journal: Journal, t: float) -> datetime:
+    """Simulated time ``t`` on the scenario's clock, in UTC."""
+    start = datetime.fromisoformat(journal.data["clock_start"])
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    return (start + timedelta(seconds=t)).astimezone(UTC)
 
 
 def _epoch(journal: Journal, t: float) -> float:
-    start = datetime.fromisoformat(journal.data["clock_start"])
-    return (start + timedelta(seconds=t)).timestamp()
+    return _instant(journal, t).timestamp()
 
 
 def _iso(journal: Journal, t: float | None) -> str:
     if t is None:
-        return "0001-01-01T00:00:00Z"  # Alertmanager's zero time: not resolved
-    start = datetime.fromisoformat(journal.data["clock_start"])
-    return (start + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return ZERO_TIME
+    return _instant(journal, t).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _num(x: float) -> str:
     return repr(float(x)) if isinstance(x, float) and not float(x).is_integer() else str(int(x))
 
 
-def openmetrics(journal: Journal) -> str:
-    """The journal's metrics in OpenMetrics text format, ending with ``# EOF``."""
+def _families(journal: Journal) -> Iterator[Family]:
+    """The metric families with their samples, counters made cumulative, timestamped at the
+    end of each window."""
     series = journal.metrics_frame()
     business = journal.business_frame()
-    lines: list[str] = []
     window = float(journal.data["window"])
     for metric, column, kind, help_text in SERIES_METRICS:
-        name = f"{PREFIX}_{metric}"
-        lines += [f"# TYPE {name} {kind}", f"# HELP {name} {help_text}."]
-        suffix = "_total" if kind == "counter" else ""
+        samples: list[Sample] = []
         for (scope, target), rows in series.groupby(["scope", "name"], sort=True):
             values = (
                 (rows.errors + rows.timeouts + rows.rejected) if column is None else rows[column]
             )
             running = 0.0
-            labels = f'scope="{scope}",name="{target}"'
+            labels = f'{{scope="{scope}",name="{target}"}}'
             for t, v in zip(rows.t, values, strict=True):
                 running = running + v if kind == "counter" else v
-                ts = _epoch(journal, t + window)
-                lines.append(f"{name}{suffix}{{{labels}}} {_num(running)} {ts:.3f}")
+                samples.append((labels, running, _epoch(journal, t + window)))
+        yield f"{PREFIX}_{metric}", kind, help_text, samples
     for metric, column, kind, help_text in BUSINESS_METRICS:
-        name = f"{PREFIX}_{metric}"
-        lines += [f"# TYPE {name} {kind}", f"# HELP {name} {help_text}."]
+        samples = []
         running = 0.0
         for t, v in zip(business.t, business[column], strict=True):
             running += v
-            lines.append(
-                f"{name}_total {_num(round(running, 2))} {_epoch(journal, t + window):.3f}"
-            )
+            samples.append(("", round(running, 2), _epoch(journal, t + window)))
+        yield f"{PREFIX}_{metric}", kind, help_text, samples
+
+
+def openmetrics(journal: Journal) -> str:
+    """The journal's metrics in OpenMetrics text format, ending with ``# EOF``."""
+    lines: list[str] = []
+    for name, kind, help_text, samples in _families(journal):
+        lines += [f"# TYPE {name} {kind}", f"# HELP {name} {help_text}."]
+        suffix = "_total" if kind == "counter" else ""
+        lines += [f"{name}{suffix}{labels} {_num(v)} {ts:.3f}" for labels, v, ts in samples]
     lines.append("# EOF")
+    return "\n".join(lines) + "\n"
+
+
+def prometheus_text(journal: Journal) -> str:
+    """The same samples in the Prometheus text format (0.0.4): counters named ``…_total`` in
+    their TYPE line, timestamps in Unix milliseconds, no ``# EOF``."""
+    lines: list[str] = []
+    for name, kind, help_text, samples in _families(journal):
+        metric = f"{name}_total" if kind == "counter" else name
+        lines += [f"# HELP {metric} {help_text}.", f"# TYPE {metric} {kind}"]
+        lines += [f"{metric}{labels} {_num(v)} {round(ts * 1000)}" for labels, v, ts in samples]
     return "\n".join(lines) + "\n"
 
 
@@ -132,25 +166,39 @@ def alertmanager_payloads(journal: Journal) -> list[dict[str, Any]]:
     return payloads
 
 
-def _jsonl(rows: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> str:
-    return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
+def on_the_clock(journal: Journal, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A log line or ticket with its times on the scenario's clock: its own time ``t``
+    becomes ``timestamp``, other instants (``failed_at``) ISO-8601 UTC too."""
+    out = {k: v for k, v in record.items() if k != "t"}
+    out["timestamp"] = _iso(journal, record["t"])
+    for key in INSTANTS:
+        if out.get(key) is not None:
+            out[key] = _iso(journal, out[key])
+    return out
 
 
-def _write(path: Path, text: str) -> Path:
-    from sim.atomic import write_text
-
-    return write_text(path, text)
+def _jsonl(journal: Journal, rows: list[dict[str, Any]]) -> str:
+    return "".join(
+        json.dumps(on_the_clock(journal, r), sort_keys=True, ensure_ascii=False) + "\n"
+        for r in rows
+    )
 
 
 def write_exports(journal: Journal, folder: str | Path) -> list[Path]:
-    """Write metrics.prom, alerts.json, logs.jsonl and tickets.jsonl into ``folder``."""
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write :data:`FILES` into ``folder``, as one whole: those an earlier export left there
+    are replaced together (:func:`sim.atomic.staged_folder`). Returns the paths in ``folder``."""
+    from sim.atomic import staged_folder, write_text
+
     logs = journal.data.get("logs", {}).get("lines", [])
     tickets = journal.data.get("complaints", {}).get("tickets", [])
-    return [
-        _write(out / "metrics.prom", openmetrics(journal)),
-        _write(out / "alerts.json", json.dumps(alertmanager_payloads(journal), indent=1) + "\n"),
-        _write(out / "logs.jsonl", _jsonl(logs)),
-        _write(out / "tickets.jsonl", _jsonl(tickets)),
-    ]
+    texts = (
+        openmetrics(journal),
+        prometheus_text(journal),
+        json.dumps(alertmanager_payloads(journal), indent=1) + "\n",
+        _jsonl(journal, logs),
+        _jsonl(journal, tickets),
+    )
+    with staged_folder(folder, FILES) as stage:
+        for name, text in zip(FILES, texts, strict=True):
+            write_text(stage / name, text)
+    return [Path(folder) / name for name in FILES]

@@ -153,14 +153,18 @@ def execute(plan: Plan, executor: object, workers: int | None, on_rows: OnRows) 
         )
 
 
-def _ignore_sigint() -> None:
-    """Worker processes leave Ctrl-C to the parent, which stops them (no worker tracebacks)."""
+def _init_worker(parent: int) -> None:
+    """Worker processes leave Ctrl-C to the parent, which stops them (no worker tracebacks),
+    and end when the parent ends, however it ends (:func:`sim.runner.die_with_parent`)."""
+    from sim.runner import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
 
 
 def _local(chunks: Sequence[Chunk], workers: int, on_rows: OnRows) -> None:
     n = max(1, min(workers, len(chunks)))
-    pool = ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=n, initializer=_init_worker, initargs=(os.getpid(),))
     finished = False
     try:
         _futures(pool, chunks, on_rows)
