@@ -16,12 +16,14 @@ import simpy
 from sim.engine.common.shoppers import make_personas
 from sim.engine.common.streams import Streams
 from sim.engine.request.engine import RequestEngine
+from sim.faults.mechanisms.datatier import DataTier
 from sim.faults.red_herrings import RedHerrings
 from sim.faults.schedule import FaultSchedule
 from sim.model.world import Event, World
 from sim.response.actions import Actions
 from sim.scenario.schema import Scenario
 from sim.telemetry.complaints import Complaints
+from sim.telemetry.dblogs import DatabaseLogger
 from sim.telemetry.detection import Detector
 from sim.telemetry.logs import EngineLogger, LogNoise, LogStore, noisy_warning
 from sim.telemetry.monitors import Monitors, default_monitors
@@ -38,6 +40,15 @@ class Simulation:
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
+        if engine == "flow":
+            from sim.engine.flow.engine import flow_lacks
+
+            lacks = flow_lacks(scenario)
+            if lacks:
+                raise ValueError(
+                    f"the flow engine does not model {'; '.join(lacks)}: "
+                    "run this scenario on the request engine"
+                )
         self.scenario = scenario
         self.seed = seed
         self.faults_enabled = faults
@@ -48,7 +59,8 @@ class Simulation:
         env, world = self.env, self.world
 
         self.faults = FaultSchedule(env, world, enabled=faults)
-        self.actions = Actions(env, world, self.faults)
+        self.data = DataTier(env, world, self.faults, scenario.traffic.represents)
+        self.actions = Actions(env, world, self.faults, self.data)
         self.streams = Streams(seed)
         if engine == "flow":
             from sim.engine.flow.engine import FlowEngine
@@ -69,6 +81,8 @@ class Simulation:
             env, self.logs, paths=self._paths(), fallbacks=self._fallbacks()
         )
         LogNoise(env, self.logs, scenario, self.streams("noise"))
+        if world.data:
+            DatabaseLogger(env, world, self.logs)
         self.red_herrings = RedHerrings(env, world, self._log_burst)
 
         self.complaints = Complaints(

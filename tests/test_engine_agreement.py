@@ -1,4 +1,4 @@
-"""The flow engine agrees with the request engine on every catalogue scenario.
+"""The flow engine agrees with the request engine on every catalogue scenario it models.
 
 Over seeds 1–30 with the scenario's own responder, the flow engine's median failed checkouts
 and median time to detect lie within 10 % of the request engine's — or, where the request
@@ -63,7 +63,8 @@ def _values(figure: str, column: list[Any]) -> list[float]:
 
 
 def test_every_scenario_has_a_reference(reference: dict[str, Any]) -> None:
-    """The reference covers exactly the catalogue, both engines, 30 seeds each, every figure."""
+    """The reference covers exactly the scenarios both engines model, 30 seeds each, every
+    figure."""
     assert sorted(reference["scenarios"]) == [p.name for p in PATHS]
     assert reference["seeds"] == SEEDS == 30
     for entry in reference["scenarios"].values():

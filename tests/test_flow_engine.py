@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.engine.flow.calls import CallModel
+from sim.engine.flow.engine import flow_lacks
 from sim.engine.flow.funnel import Funnel, delay_kernel, time_cdf
 from sim.engine.flow.queues import Backlog, Cond, Wait, erlang_c
 from sim.model.state import Effect
@@ -233,9 +234,15 @@ def test_a_canary_migration_fails_its_share(seed_scenario: Scenario) -> None:
 
 
 @pytest.mark.parametrize("path", CATALOGUE, ids=[p.stem for p in CATALOGUE])
-def test_every_scenario_runs_on_the_flow_engine(path: Path) -> None:
-    """Each catalogue scenario runs to its horizon; its windows add up like the request's."""
+def test_every_scenario_runs_on_the_flow_engine_or_is_refused(path: Path) -> None:
+    """Each catalogue scenario runs to its horizon, its windows adding up like the request's —
+    or, if it uses a mechanism the flow engine does not model, is refused naming it."""
     scenario = sim.load_scenario(path)
+    lacks = flow_lacks(scenario)
+    if lacks:
+        with pytest.raises(ValueError, match=f"the flow engine does not model {lacks[0][:20]}"):
+            sim.run(scenario, 1, engine="flow", horizon=60)
+        return
     journal = sim.run(scenario, 1, engine="flow", horizon=min(scenario.horizon, 2700))
     table = journal.data["metrics"]["series"]
     for row in table["rows"]:

@@ -23,7 +23,9 @@ from sim.simulation import Simulation
 
 FAULT = "users-orders-schema-break"
 MIGRATION_AT = 2400.0
-OBSERVATIONS = OBSERVE  # every observation of the action API
+# Every observation of the action API on the seed shop; `db` needs a database with a data tier
+# (tests/test_mechanism_locks.py), and on this shop it is refused at no cost (below).
+OBSERVATIONS = tuple(call for call in OBSERVE if call != "db")
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -335,6 +337,15 @@ def test_observations_never_read_the_fault_list(
     assert seen["status"].facts["scope"] == "global"
     assert seen["deps"].facts["deepest"] == ["db"]
     assert "users" in seen["logs"].facts["tables"]
+
+
+def test_db_without_a_data_tier_is_refused_at_no_cost(seed_scenario: Scenario) -> None:
+    """Querying a database only works where one declares a data tier; elsewhere it says so."""
+    inc = Incident(Simulation(seed_scenario, 7), 3600)
+    ev = inc.db("db")
+    assert not ev.ok
+    assert ev.end == ev.t
+    assert "no database here has a data tier" in ev.summary
 
 
 # -- actions ---------------------------------------------------------------------------------

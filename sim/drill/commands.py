@@ -90,6 +90,17 @@ COMMANDS: tuple[Command, ...] = (
         api="deps",
     ),
     Command(
+        "db",
+        "db [DATABASE]",
+        "query a database: long statements, who waits for whose lock, connections, replication, "
+        "sequences",
+        "Like pg_stat_activity, pg_locks and pg_stat_replication (only for a database with a "
+        "data tier).",
+        arg="component",
+        optional=True,
+        api="db",
+    ),
+    Command(
         "net",
         "net",
         "network checks: edge latency by region, packet loss, maintenance notices",
@@ -109,6 +120,14 @@ COMMANDS: tuple[Command, ...] = (
         "rolling restart of a component (instances go down one at a time)",
         arg="component",
         api="restart",
+    ),
+    Command(
+        "cancel",
+        "cancel WORK",
+        "cancel a long-running statement: a migration (its change id), a query (its id) or a pid",
+        "pg_cancel_backend: it lets go of its locks; `db` lists what runs and who waits.",
+        arg="target",
+        api="cancel",
     ),
     Command(
         "rollback",

@@ -327,6 +327,21 @@ class Drill:
         else:
             self._show(self._call(self.incident.deps))
 
+    def _do_db(self, command: Command, parsed: Parsed) -> None:
+        database = None
+        if parsed.args:
+            known = sorted(self.simulation.world.data)
+            database = self._one(command, parsed, known, "database with a data tier")
+            if database is None:
+                return
+        self._show(self._call(self.incident.db, database))
+
+    def _do_cancel(self, command: Command, parsed: Parsed) -> None:
+        if len(parsed.args) != 1:
+            self.say(f"usage: {command.usage} — {command.summary}")
+            return
+        self._show(self._call(self.incident.cancel, parsed.args[0]))
+
     def _act(self, command: Command, parsed: Parsed) -> None:
         target = self._one(command, parsed, self.components(), "component")
         if target is None:

@@ -33,10 +33,20 @@ class ActiveFault:
     effects: tuple[tuple[str, Effect], ...]  # (component, effect)
     targets: frozenset[str]  # component names and change ids an action may aim at
     remedies: Mapping[str, float]  # action kind → seconds the remedy takes
+    # A migration whose commit starts the fault (on a database with a data tier the migration
+    # is work: it starts when it commits, not when it was started); None: it starts at start.
+    trigger: str | None = None
+    # An episode a mechanism opened and will close (a lock queue, an exhausted sequence): no
+    # effects of its own, and no action ends it — the actions in ``remedies`` change the
+    # state that makes the mechanism close it.
+    mechanism: bool = False
+    components: tuple[str, ...] = ()  # where an episode is (a fault's are its effects')
 
     def describe(self) -> str:
         end = "until remedied" if self.end is None else f"until {format_duration(self.end)}"
-        where = ", ".join(sorted({c for c, _ in self.effects}))
+        if self.mechanism:
+            end = "until the mechanism ends it"
+        where = ", ".join(sorted({c for c, _ in self.effects} | set(self.components)))
         return f"{self.type} on {where} from {format_duration(self.start)} {end}"
 
 
@@ -126,4 +136,9 @@ def resolve(fault: Fault, world: World) -> ActiveFault:
     end = None if fault.duration == "until_remedied" else start + fault.duration
     remedies: dict[str, float] = {str(k): v for k, v in fault.remedies.items()}
     remedies = remedies or DEFAULT_REMEDIES[fault.type]
-    return ActiveFault(fault.id, fault.type, start, end, ((component, effect),), targets, remedies)
+    trigger = None
+    if isinstance(fault, SchemaMigrationFault) and component in world.data:
+        trigger = fault.change
+    return ActiveFault(
+        fault.id, fault.type, start, end, ((component, effect),), targets, remedies, trigger
+    )

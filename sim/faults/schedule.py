@@ -23,6 +23,7 @@ class FaultSchedule:
             {f.id: resolve(f, world) for f in scenario.faults} if enabled else {}
         )
         self.active: set[str] = set()
+        self.started: dict[str, float] = {}
         self.ended: dict[str, float] = {}
         for change in sorted(scenario.changes, key=lambda c: c.at):
             env.process(self._change(change.at, change.id))
@@ -48,12 +49,24 @@ class FaultSchedule:
         return active
 
     def _fault(self, fault: ActiveFault) -> Generator[simpy.Event, Any, None]:
+        if fault.trigger is not None:
+            return  # start_triggered starts it when its migration commits
         # Priority: a fault that starts with its change starts after the change is logged.
         yield self.env.timeout(fault.start - self.env.now)
         yield self.env.timeout(0)
+        yield from self._begin(fault)
+
+    def start_triggered(self, change_id: str) -> None:
+        """Start the faults that ``change_id``'s commit sets off (a breaking migration)."""
+        for fault in self.faults.values():
+            if fault.trigger == change_id and fault.id not in self.active | set(self.ended):
+                self.env.process(self._begin(fault))
+
+    def _begin(self, fault: ActiveFault) -> Generator[simpy.Event, Any, None]:
         for component, effect in fault.effects:
             self.world.states[component].add(effect)
         self.active.add(fault.id)
+        self.started[fault.id] = self.env.now
         self.world.emit(
             self.env.now,
             "fault.start",
@@ -64,6 +77,36 @@ class FaultSchedule:
         if fault.end is not None:
             yield self.env.timeout(fault.end - fault.start)
             self.end(fault.id, "expired")
+
+    def open_episode(
+        self,
+        episode_id: str,
+        kind: str,
+        targets: frozenset[str],
+        remedies: dict[str, float],
+        components: tuple[str, ...],
+    ) -> ActiveFault:
+        """A mechanism's disruption starts now (or goes on, if it is already open)."""
+        if episode_id in self.active:
+            return self.faults[episode_id]
+        episode = ActiveFault(
+            episode_id,
+            kind,
+            self.env.now,
+            None,
+            (),
+            targets,
+            remedies,
+            mechanism=True,
+            components=components,
+        )
+        self.faults[episode_id] = episode
+        self.active.add(episode_id)
+        self.started[episode_id] = self.env.now
+        self.world.emit(
+            self.env.now, "fault.start", id=episode_id, type=kind, components=list(components)
+        )
+        return episode
 
     def end(self, fault_id: str, cause: str) -> bool:
         """End an active fault now; return whether it was active."""

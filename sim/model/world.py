@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.model.data import DatabaseState
 from sim.model.state import ComponentState
 from sim.model.topology import Topology
 from sim.scenario.schema import Change, Scenario
@@ -35,6 +36,11 @@ class World:
         self.topology = Topology(scenario)
         self.states: dict[str, ComponentState] = {
             name: ComponentState(name, spec) for name, spec in scenario.components.items()
+        }
+        # The data tier of each database that declares one (scenario ``databases:``).
+        self.data: dict[str, DatabaseState] = {
+            name: DatabaseState(name, spec, scenario.components[name].replicas)
+            for name, spec in scenario.databases.items()
         }
         self.changes: dict[str, Change] = {c.id: c for c in scenario.changes}
         self.applied: list[tuple[float, Change]] = []

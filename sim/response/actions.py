@@ -17,7 +17,9 @@ from typing import Any
 
 import simpy
 
+from sim.faults.mechanisms.datatier import DataTier
 from sim.faults.schedule import FaultSchedule
+from sim.model.data import DatabaseState
 from sim.model.sql import tables_in
 from sim.model.state import Effect
 from sim.model.world import World
@@ -34,6 +36,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "scale_out": 180.0,
     "isolate": 30.0,
     "restore": 30.0,
+    "cancel_query": 5.0,  # pg_cancel_backend answers at once; what it frees, the world decides
 }
 # A stateful store restarted comes back slow until its cache is warm again.
 COLD_CACHE_FACTOR = 3.0
@@ -44,13 +47,40 @@ SCALE_OUT_FACTOR = 1.5
 LOCK_MESSAGE = "ERROR: canceling statement due to lock timeout (SQLSTATE 55P03)"
 
 
+REWRITE_WITHIN = 900.0  # seconds: a longer rewrite is not a fix anyone runs in an incident
+
+
+def widening(db: DatabaseState) -> tuple[str, ...]:
+    """The forward fix of ``db``'s exhausted sequences: the ID column made bigint — a rewrite
+    of the whole table under an ACCESS EXCLUSIVE lock — when that takes at most
+    ``REWRITE_WITHIN``, else the sequence restarted in the negative half of its range
+    (metadata only: it buys as many IDs again)."""
+    fixes = []
+    for t in db.tables.values():
+        if t.exhausted_at is None:
+            continue
+        if t.rows / db.spec.rewrite_rate <= REWRITE_WITHIN:
+            fixes.append(f"ALTER TABLE {t.name} ALTER COLUMN id TYPE bigint;")
+        else:
+            low = -int(t.seq_max) - 1
+            fixes.append(f"ALTER SEQUENCE {t.name}_id_seq MINVALUE {low} RESTART WITH {low};")
+    return tuple(fixes)
+
+
 class Actions:
     """Runs actions against the world as SimPy processes."""
 
-    def __init__(self, env: simpy.Environment, world: World, faults: FaultSchedule) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        world: World,
+        faults: FaultSchedule,
+        data: DataTier | None = None,
+    ) -> None:
         self.env = env
         self.world = world
         self.faults = faults
+        self.data = data
         self.isolated: set[str] = set()
 
     def schedule(self, at: float, action: str, target: str) -> simpy.Process:
@@ -70,6 +100,8 @@ class Actions:
             restarts = list(change.components) if action == "rollback_deploy" else []
             return aimed, restarts
         if action == "deploy_fix":
+            if self.data_work(action, target) is not None:
+                return {target}, []  # a migration: nothing to redeploy
             if target in self.world.changes:
                 change = self.world.changes[target]
                 return {target, *change.components}, self._callers_of(change.components)
@@ -79,13 +111,54 @@ class Actions:
             return {target}, [] if kind == "third_party" else [target]
         return {target}, [target] if action == "restart" else []
 
+    def data_work(self, action: str, target: str) -> tuple[str, tuple[str, ...]] | None:
+        """(database, statements) when a data tier's mechanism decides how long ``action``
+        takes: rolling back a migration on a database with a data tier runs its reverse under
+        the same locks, as work."""
+        if action == "rollback_migration" and self.data is not None:
+            change = self.world.changes[target]
+            if change.components[0] in self.world.data:
+                return change.components[0], change.statements
+        if action == "deploy_fix" and target in self.world.data:
+            widen = widening(self.world.data[target])
+            if widen:  # the forward fix of an exhausted sequence: a bigint column, rewritten
+                return target, widen
+        return None
+
+    def decided_by(self, action: str, target: str) -> str:
+        """``mechanism`` when the world decides how long ``action`` takes, else ``constant``."""
+        if action == "cancel_query" or self.data_work(action, target) is not None:
+            return "mechanism"
+        return "constant"
+
+    def estimate(self, action: str, target: str) -> float:
+        """How long ``action`` is expected to take now (to pace whoever waits for it)."""
+        work = self.data_work(action, target)
+        if work is not None and self.data is not None:
+            return self.data.estimate(*work)
+        return self.duration(action, target)
+
     def duration(self, action: str, target: str) -> float:
-        """How long ``action`` on ``target`` runs now (a fault's remedy time if it has one)."""
+        """How long ``action`` on ``target`` runs now (a fault's remedy time if it has one;
+        nothing on top of the work when a mechanism decides it)."""
+        if self.data_work(action, target) is not None:
+            return 0.0
         aimed, _ = self.targets(action, target)
-        planned = self.faults.remedied_by(action, aimed)
+        # An episode's remedies say what ends it, not how long that takes: the world does.
+        planned = [f for f in self.faults.remedied_by(action, aimed) if not f.mechanism]
         if planned:
             return max(f.remedies[action] for f in planned)
         return DEFAULT_DURATIONS[action]
+
+    def database_of(self, work: str) -> str | None:
+        """The database where long work ``work`` (a change id, a query id, a pid) runs now."""
+        if self.data is None:
+            return None
+        for name, db in self.world.data.items():
+            for _, hold in db.holds():
+                if work in (hold.id.partition(":")[2], hold.id, str(hold.pid)):
+                    return name
+        return None
 
     def harm(self, action: str, target: str) -> str | None:
         """Why ``action`` on ``target`` hurts by its nature, or ``None``."""
@@ -127,6 +200,9 @@ class Actions:
         aimed, restarts = self.targets(action, target)
         duration = self.duration(action, target)
         started = self.env.now
+        # Episodes a mechanism closes when this action changes its state (a lock queue ends
+        # when the statement holding it is cancelled): those open now may end while it runs.
+        episodes = [f for f in self.faults.remedied_by(action, aimed) if f.mechanism]
         if failed is None:
             yield from self._side_effects(action, target, restarts, duration)
         rest = duration - (self.env.now - started)
@@ -137,12 +213,19 @@ class Actions:
             remedied = [
                 f.id
                 for f in self.faults.remedied_by(action, aimed)
-                if self.faults.end(f.id, f"remedied by {action} {target}")
+                if not f.mechanism and self.faults.end(f.id, f"remedied by {action} {target}")
             ]
+            remedied += [f.id for f in episodes if f.id in self.faults.ended]
             self._after(action, target)
         extra = {"failed": failed} if failed is not None else {}
         world.emit(
-            self.env.now, "action.end", action=action, target=target, remedied=remedied, **extra
+            self.env.now,
+            "action.end",
+            action=action,
+            target=target,
+            remedied=remedied,
+            decided_by=self.decided_by(action, target),
+            **extra,
         )
         return remedied
 
@@ -150,7 +233,14 @@ class Actions:
         self, action: str, target: str, restarts: list[str], duration: float
     ) -> Generator[simpy.Event, Any, None]:
         world = self.world
-        if action == "rollback_migration":
+        if action == "cancel_query" and self.data is not None:
+            self.data.cancel(self.database_of(target) or "", target)
+        work = self.data_work(action, target)
+        if work is not None and self.data is not None:
+            kind = "rollback" if action == "rollback_migration" else "fix"
+            process, _ = self.data.run_statements(work[0], f"{target}-{kind}", work[1], None)
+            yield process
+        elif action == "rollback_migration":
             self._lock(target, duration)
         if action == "failover" and world.states[target].replicas == 1:
             spec = world.scenario.components[target]

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sim.response.actions import DEFAULT_DURATIONS, Actions
+from sim.response.dbview import database_view
 from sim.response.evidence import RECENT, Evidence, View
 from sim.response.outcomes import HORIZON_REACHED
 from sim.response.running import Running
@@ -36,6 +37,7 @@ COSTS: dict[str, float] = {
     "net": 300.0,
     "lb": 240.0,
     "thirdparty": 60.0,
+    "db": 120.0,  # a few catalog queries: activity, locks, replication, sequences
     "diagnose": 60.0,
     "notify": 120.0,
     "update": 180.0,
@@ -66,8 +68,19 @@ FAILURE_REASONS: dict[str, str] = {
     "failover": "failover precheck failed: replica lag too high",
     "scale_out": "no capacity left in the node pool",
 }
-OBSERVE = ("status", "dashboard", "alerts", "logs", "changes", "deps", "net", "lb", "thirdparty")
-ACT = ("restart", "rollback", "isolate", "restore", "failover", "scale_out", "fix")
+OBSERVE = (
+    "status",
+    "dashboard",
+    "alerts",
+    "logs",
+    "changes",
+    "deps",
+    "net",
+    "lb",
+    "thirdparty",
+    "db",
+)
+ACT = ("restart", "rollback", "isolate", "restore", "failover", "scale_out", "fix", "cancel")
 COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
 
@@ -80,7 +93,7 @@ def action_of(call: str, target: str, incident: Incident) -> str:
     """The :mod:`sim.response.actions` action behind an API call on ``target``."""
     if call == "rollback":
         return ROLLBACK_OF[incident.sim.world.changes[target].kind]
-    return {"fix": "deploy_fix", "scale": "scale_out"}.get(call, call)
+    return {"fix": "deploy_fix", "scale": "scale_out", "cancel": "cancel_query"}.get(call, call)
 
 
 def kind_of(call: str) -> str:
@@ -273,6 +286,21 @@ class Incident:
         """Vendors' status pages."""
         return self._look("thirdparty", None, self.view.thirdparty, takes, lead)
 
+    def db(
+        self, database: str | None = None, *, takes: float | None = None, lead: str | None = None
+    ) -> Evidence:
+        """Query a database: long statements, the lock blocking chain, connections in use,
+        replication lag per replica, sequences' headroom, table sizes."""
+        known = sorted(self.sim.world.data)
+        if not known:
+            why = "no database here has a data tier to query (scenario databases:)"
+            return self._refuse("db", database, why, lead)
+        name = database or known[0]
+        if name not in known:
+            why = f"{name!r} is not a database with a data tier{did_you_mean(name, known)}"
+            return self._refuse("db", database, why, lead)
+        return self._look("db", name, lambda: database_view(self.sim, name), takes, lead)
+
     # -- act -----------------------------------------------------------------------------------
     def restart(self, component: str, **kw: Any) -> Evidence:
         """Rolling restart of ``component`` (a single instance goes down while it restarts)."""
@@ -293,6 +321,12 @@ class Incident:
             return self._refuse("rollback", change, f"{change} has not been applied", lead)
         if any(s["call"] == "rollback" and s["target"] == change and s["ok"] for s in self.steps):
             return self._refuse("rollback", change, f"{change} was already rolled back", lead)
+        if spec.kind == "migration" and self.actions.database_of(change) is not None:
+            why = (
+                f"{change} has not committed: it is still waiting for its locks or running "
+                "(db shows it); cancel it instead"
+            )
+            return self._refuse("rollback", change, why, lead)
         return self._act("rollback", ROLLBACK_OF[spec.kind], change, **kw)
 
     def isolate(self, component: str, **kw: Any) -> Evidence:
@@ -337,6 +371,19 @@ class Incident:
             return self._refuse("fix", target, why, kw.get("lead"))
         return self._act("fix", "deploy_fix", target, **kw)
 
+    def cancel(self, work: str, **kw: Any) -> Evidence:
+        """Cancel a long-running statement (``pg_cancel_backend``): a migration by its change
+        id, a query by its id, or a pid. It lets go of its locks; the rest is the world's."""
+        if self.actions.database_of(work) is None:
+            running = sorted(
+                h.id.partition(":")[2] for db in self.sim.world.data.values() for _, h in db.holds()
+            )
+            why = f"no long-running statement named {work!r}" + (
+                f" (running: {', '.join(dict.fromkeys(running))})" if running else ""
+            )
+            return self._refuse("cancel", work, why, kw.get("lead"))
+        return self._act("cancel", "cancel_query", work, **kw)
+
     def _act(
         self,
         call: str,
@@ -348,7 +395,8 @@ class Incident:
         background: bool = False,
     ) -> Evidence:
         on_change = action in ("rollback_deploy", "rollback_migration", "rollback_config")
-        if not on_change and action != "deploy_fix" and target not in self.sim.scenario.components:
+        free_target = action in ("deploy_fix", "cancel_query")  # a change, a query, a pid …
+        if not on_change and not free_target and target not in self.sim.scenario.components:
             return self._refuse(call, target, self._unknown_component(target), lead)
         t = self.now
         harm = self.actions.harm(action, target)
@@ -364,7 +412,7 @@ class Incident:
                 return self._in_background(call, target, t, process, failed, lead, harm)
             while process.is_alive:
                 # ten steps to the action's end, so the step ends when the action does
-                self._advance(self.now + max(1.0, self.actions.duration(action, target) / 10))
+                self._advance(self.now + max(1.0, self.actions.estimate(action, target) / 10))
                 if not process.is_alive:
                     break
         except HorizonReached:

@@ -87,6 +87,9 @@ class RunbookResponder:
         self.tables: set[str] = set()
         self.edge_ratio = 1.0
         self.deps: dict[str, Any] = {}
+        self.running: set[str] = set()  # long statements the last database query showed
+        self.exhausted: set[str] = set()  # databases with a sequence that ran out
+        self.seen_db = False  # a database was queried since the last action
         self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
 
     # -- driving -----------------------------------------------------------------------------
@@ -225,6 +228,8 @@ class RunbookResponder:
             return name
         if name in self.inc.sim.world.changes:
             return f"change:{name}"
+        if name in self.running:
+            return f"query:{name}"
         kind = (
             self.inc.sim.scenario.components[name].kind
             if name in self.inc.sim.scenario.components
@@ -262,6 +267,10 @@ class RunbookResponder:
             ev: Evidence = getattr(inc, call)(takes=takes, lead=lead)
         elif call in ("logs", "deps"):
             ev = getattr(inc, call)(name, takes=takes, lead=lead)
+        elif call == "db":
+            if not inc.sim.world.data:
+                return None  # nothing to query: no database here declares a data tier
+            ev = inc.db(name, takes=takes, lead=lead)
         elif call in ("net", "lb"):
             ev = getattr(inc, call)(
                 takes=takes, lead=chased or ("network" if call == "net" else "lb")
@@ -287,6 +296,7 @@ class RunbookResponder:
                 return None
             ev = getattr(inc, call)(name, takes=takes, lead=lead)
             self.unverified = True
+            self.seen_db = False
             if call == "isolate" and ev.ok:
                 self.isolated.append(name)
             if call == "restore" and ev.ok and name in self.isolated:
@@ -303,14 +313,25 @@ class RunbookResponder:
         """The action a lead calls for: roll back a change, restart a component, fail over a vendor."""
         inc = self.inc
         name = lead_target(lead)
+        if lead.startswith("component:") and name in inc.sim.world.data and not self.seen_db:
+            self.call("db", name, None, None)  # look inside the database before touching it
         if lead.startswith("change:"):
-            kind = inc.sim.world.changes[name].kind
-            if kind == "notice":
+            change = inc.sim.world.changes[name]
+            on_data_tier = change.kind == "migration" and change.components[0] in inc.sim.world.data
+            if on_data_tier and name not in self.running:
+                self.call("db", change.components[0], None, None)  # has it committed?
+            if change.kind == "notice":
                 ev = inc.wait(300.0, lead=lead)
+            elif name in self.running:  # a migration still waiting or running: stop it
+                ev = inc.cancel(name, takes=takes, lead=lead)
             else:
                 ev = inc.rollback(name, takes=takes, lead=lead)
+        elif lead.startswith("query:"):
+            ev = inc.cancel(name, takes=takes, lead=lead)
         elif lead.startswith("thirdparty:"):
             ev = inc.failover(name, takes=takes, lead=lead)
+        elif lead.startswith("component:") and name in self.exhausted and inc.cause is not None:
+            ev = inc.fix(name, takes=takes, lead=lead)  # widen the column: no restart helps
         elif lead.startswith("component:") and name in self.deps.get("saturated", []):
             ev = inc.scale_out(name, takes=takes, lead=lead)
         elif lead.startswith("component:"):
@@ -326,6 +347,7 @@ class RunbookResponder:
         else:
             ev = inc.wait(300.0, lead=lead)
         self.unverified = True
+        self.seen_db = False
         if ev.ok or "already rolled back" in ev.summary:
             self.acted_on = lead
         elif ev.end == ev.t:  # refused: nothing to do with this lead
@@ -459,6 +481,32 @@ class RunbookResponder:
             else:
                 self.beliefs.scale("lb", 0.7)
 
+    def _learn_db(self, f: dict[str, Any]) -> None:
+        """A blocking chain points at what waits (a migration queued for its lock) and at what
+        it waits behind (a long query); read right, both become strong leads."""
+        self.running = {a["id"] for a in f["activity"]}
+        self.seen_db = True
+        if any(s["exhausted"] for s in f["sequences"]) and self.reads_right(0.1):
+            self.exhausted.add(f["database"])
+            self._suspect_component(f["database"], 10.0)
+        if not f["blocking"] or not self.reads_right(0.1):
+            return
+        holders = {a["pid"]: a for a in f["activity"]}
+        changes = self.inc.sim.world.changes
+        for link in f["blocking"]:
+            waiter = link["id"]
+            lead = f"change:{waiter}" if waiter in changes else f"query:{waiter}"
+            if lead not in self.ruled_out:
+                self.beliefs.add(lead, 2.0)
+                self.beliefs.scale(lead, 5.0)
+            for pid in link["blocked_by"]:
+                holder = holders.get(pid)
+                if holder is not None and holder["state"] == "active":
+                    root = holder["id"]
+                    lead = f"change:{root}" if root in changes else f"query:{root}"
+                    if lead not in self.ruled_out:
+                        self.beliefs.add(lead, 1.0)
+
     def _learn_thirdparty(self, f: dict[str, Any]) -> None:
         for name, state in f["providers"].items():
             lead = f"thirdparty:{name}"
@@ -502,6 +550,7 @@ class OracleResponder:
                     "rollback_migration": "rollback",
                     "rollback_config": "rollback",
                     "deploy_fix": "fix",
+                    "cancel_query": "cancel",
                 }.get(action, action)
                 while fid in faults.active and incident.remaining > 0:
                     if call == "rollback" and any(
@@ -523,6 +572,9 @@ class OracleResponder:
     def _target(self, incident: Incident, action: str, targets: frozenset[str]) -> str:
         changes = sorted(t for t in targets if t in incident.sim.world.changes)
         comps = sorted(t for t in targets if t in incident.sim.scenario.components)
+        if action == "cancel_query":  # the migration in the queue if there is one, else a query
+            running = [t for t in sorted(targets) if incident.actions.database_of(t)]
+            return next((t for t in running if t in changes), running[0] if running else "")
         if action.startswith("rollback") or (action == "deploy_fix" and changes):
             return changes[0]
         return comps[0]

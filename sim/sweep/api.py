@@ -56,7 +56,7 @@ def sweep(
     seeds: Iterable[int] | int = DEFAULT_SEEDS,
     *,
     responder: str | None = None,
-    engine: str = "flow",
+    engine: str | None = None,
     executor: object = None,
     workers: int | None = None,
     horizon: float | str | None = None,
@@ -69,7 +69,8 @@ def sweep(
     the key syntax: ``monitors[endpoint-errors].threshold``, ``faults.0.remedies.rollback_migration``,
     ``dependencies[payments->payment-provider].retries.attempts`` …). ``seeds``: the seeds
     (an int N means 1..N). ``responder``, ``horizon`` (seconds or ``"1h"``) and ``engine``
-    apply to every run. ``executor``: ``"local"`` (default: worker processes, ``workers`` of
+    apply to every run; ``engine`` defaults to ``"flow"``, or ``"request"`` for a scenario
+    that uses a mechanism the flow engine does not model (a data tier). ``executor``: ``"local"`` (default: worker processes, ``workers`` of
     them, one per core), ``"serial"``, ``"dask"``, a Dask scheduler address, a
     ``dask.distributed.Client`` or a ``concurrent.futures.Executor``. ``progress(done, total)``
     is called as runs finish.
@@ -83,7 +84,7 @@ def sweep(
     keys, values, combos = _combinations(vary)
     given_horizon = _horizon(horizon, keys)
     _check_responder_key(responder, keys)
-    _check_engine(engine)
+    engine = _engine_for(base, engine)
     seed_list = _seeds(seeds)
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise SweepError(f"workers: expected a whole number of 1 or more, got {workers!r}")
@@ -191,11 +192,21 @@ def _check_responder_key(responder: str | None, keys: Sequence[str]) -> None:
         )
 
 
-def _check_engine(engine: str) -> None:
+def _engine_for(scenario: Scenario, engine: str | None) -> str:
+    """The engine to run ``scenario`` on: the one given, or the flow engine where it can."""
+    from sim.engine.flow.engine import flow_lacks
     from sim.simulation import ENGINES
 
+    lacks = flow_lacks(scenario)
+    if engine is None:
+        return "request" if lacks else "flow"
     if engine not in ENGINES:
         raise SweepError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "flow" and lacks:
+        raise SweepError(
+            f"engine: the flow engine does not model {'; '.join(lacks)}; use engine='request'"
+        )
+    return engine
 
 
 def _seeds(seeds: Iterable[int] | int) -> list[int]:

@@ -39,7 +39,13 @@ FIGURES = (
 
 
 def scenarios() -> list[Path]:
-    return sorted((ROOT / "scenarios").glob("*.yaml"))
+    """The catalogue scenarios both engines model (the flow engine refuses the others:
+    tests/test_flow_engine.py checks that)."""
+    from sim.engine.flow.engine import flow_lacks
+    from sim.scenario import load_scenario
+
+    paths = sorted((ROOT / "scenarios").glob("*.yaml"))
+    return [p for p in paths if not flow_lacks(load_scenario(p))]
 
 
 def figures(path: Path, engine: str, seeds: int | list[int]) -> list[dict[str, Any]]:

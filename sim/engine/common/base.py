@@ -16,11 +16,12 @@ from typing import Any
 import simpy
 
 from sim.engine.common.calltree import Node
+from sim.engine.common.datacall import DataCall
 from sim.engine.common.servers import CircuitBreaker, Gate, Runtime
 from sim.engine.common.streams import Streams, lognormal_parts, sampler
 from sim.model.topology import as_call
 from sim.model.world import World
-from sim.scenario.schema import Call
+from sim.scenario.schema import Call, Dependency
 from sim.telemetry.metrics import Metrics, Series
 
 PROBE_TIMEOUT = 10.0
@@ -126,6 +127,17 @@ class EngineBase:
             self.breakers.get(key),
             call.query,
             series,
+            self._data_call(call, dep),
+        )
+
+    def _data_call(self, call: Call, dep: Dependency) -> DataCall | None:
+        """The data-tier side of a call into a database that declares one."""
+        db = self.world.data.get(call.component)
+        if db is None:
+            return None
+        access = call.access or ("write" if call.inserts else "read")
+        return DataCall(
+            db, access, call.tables, call.inserts, dep.lock_timeout, dep.statement_timeout
         )
 
     def _breaker_changed(self, label: str, state: str) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.engine.common.datacall import DataCall
 from sim.engine.common.servers import CircuitBreaker, Gate, Instance, Runtime
+from sim.model.data.messages import DbError
 from sim.telemetry.metrics import Series
 
 INF = float("inf")
@@ -26,6 +28,7 @@ class Node:
         "breaker",
         "children",
         "comp",
+        "data",
         "jitter",
         "label",
         "mult",
@@ -53,8 +56,10 @@ class Node:
         breaker: CircuitBreaker | None = None,
         query: str | None = None,
         series: Series | None = None,
+        data: DataCall | None = None,
     ) -> None:
         self.comp, self.children, self.tables, self.label = comp, children, tables, label
+        self.data = data  # set for calls into a database with a data tier
         self.query = query
         self.series = comp.series if series is None else series  # where its calls are counted
         self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
@@ -69,6 +74,7 @@ class Frame:
         "attempt",
         "child",
         "deadline",
+        "err",  # set when a call into a data tier starts its service (see DataCall.service)
         "holding",
         "inst",
         "node",
@@ -97,6 +103,7 @@ class Frame:
         self.inst: Instance | None = None
         self.pool: Gate | None = None
         self.svc_end = 0.0
+        self.err: DbError | None  # assigned in service, read only for data-tier calls
 
 
 __all__ = ["INF", "Frame", "Node"]

@@ -37,6 +37,7 @@ from sim.engine.flow.profiles import Compiled
 from sim.engine.flow.queues import Backlog, Classes, Cond, Wait, component_cond, cond_key
 from sim.engine.flow.shoppers import FlowCounters, FlowShoppers
 from sim.model.world import World
+from sim.scenario.schema import Scenario
 from sim.telemetry.metrics import OK
 
 STEPS_PER_WINDOW = 2  # the default step is half a metrics window
@@ -47,6 +48,16 @@ SETTLE = 8  # at most this many rounds of settling per step
 # reaches the utilisation where queueing starts to count (flow_queues.QUIET).
 QUIET_UTIL, QUIET_BAND = 0.4, 1.2
 Traffic = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def flow_lacks(scenario: Scenario) -> list[str]:
+    """The mechanisms ``scenario`` uses that the flow engine does not model (empty: it can
+    run it). A scenario that needs one runs on the request engine."""
+    return [
+        f"the data tier of {name} (lock queues, migrations as work, sequences, replicas, "
+        "crash recovery)"
+        for name in scenario.databases
+    ]
 
 
 class FlowEngine(EngineBase):
@@ -488,4 +499,4 @@ class _Req:
         self.log_weight = weight
 
 
-__all__ = ["FlowEngine"]
+__all__ = ["FlowEngine", "flow_lacks"]

@@ -18,10 +18,12 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from sim.engine.common.calltree import INF, Frame, Node
+from sim.engine.common.datacall import DataCall
 from sim.engine.common.servers import Instance, Runtime
+from sim.model.data import DatabaseState
 from sim.telemetry.metrics import ERROR, OK, REJECTED, TIMEOUT
 
-POOL, QUEUED, SERVING, WAITING, DONE = 1, 2, 3, 4, 5
+POOL, QUEUED, SERVING, WAITING, DONE, LOCKED = 1, 2, 3, 4, 5, 6
 
 
 class Wake(Event):
@@ -53,6 +55,21 @@ class FlowObserver(Protocol):
         """Optional call ``c`` of ``p`` failed and ``p`` carried on without it."""
 
 
+class LockWaiter:
+    """A call waiting for its locks at a database slot; ``frame`` is ``None`` once its caller
+    gave up (the backend waits on)."""
+
+    __slots__ = ("data", "data_comp", "frame", "gone", "inst", "work")
+
+    def __init__(self, frame: Frame, inst: Instance, data: DataCall, work: float) -> None:
+        self.frame: Frame | None = frame
+        self.inst = inst
+        self.data = data
+        self.data_comp = frame.node.comp
+        self.work = work
+        self.gone = False  # released: granted, gave up, or finished
+
+
 class Flow:
     """Drives frames through instances, pools, breakers, retries and timeouts."""
 
@@ -62,6 +79,7 @@ class Flow:
         self.on_request_done = on_request_done
         self.fallbacks = 0
         self.observer: FlowObserver | None = None
+        self.locked: dict[DatabaseState, list[LockWaiter]] = {}  # calls waiting for locks
 
     # -- entry ---------------------------------------------------------------------------
     def request(self, root: Node, req: Any, client_timeout: float) -> None:
@@ -98,10 +116,13 @@ class Flow:
         self.route(f)
 
     def route(self, f: Frame) -> None:
-        comp = f.node.comp
+        node = f.node
+        comp = node.comp
         f.tq = self.env._now  # queue wait at the instance starts now (after any pool wait)
         avail = comp.available
-        if comp.least or not avail:
+        if node.data is not None:  # a data tier: reads and writes go by role
+            inst = node.data.pick(comp)
+        elif comp.least or not avail:
             inst = comp.pick()
         else:  # round robin, inlined
             rr = comp.rr = (comp.rr + 1) % len(avail)
@@ -147,6 +168,12 @@ class Flow:
             svc = _exp(gauss(comp.mu, comp.sigma)) * st.latency_factor
         else:
             svc = comp.service() * st.latency_factor
+        data = f.node.data
+        if data is not None:
+            svc, f.err, wait = data.service(svc, inst, now)
+            if wait > 0.0:
+                self._lock_wait(f, data, inst, svc, wait)
+                return
         end = now + svc
         if end > f.deadline:
             f.svc_end = end
@@ -157,6 +184,14 @@ class Flow:
     def _served(self, ev: Event) -> None:
         f: Frame = ev._value
         node = f.node
+        data = node.data
+        if data is not None:
+            err = f.err
+            if err is not None:
+                self.finish(f, ERROR, err.cls, err.message)
+                return
+            assert f.inst is not None
+            data.served(f.inst)
         st = node.comp.state
         if node.tables and st.broken_tables:
             broken = st.broken_tables
@@ -190,6 +225,70 @@ class Flow:
             Wake(self.env, f.svc_end - self.env._now, self._late_release, (f.node.comp, inst))
         else:
             self.release(f.node.comp, inst)
+        self.finish(f, TIMEOUT, "Timeout", self._timeout_text(f))
+
+    # -- lock waits (calls into a data tier) ----------------------------------------------
+    def _lock_wait(
+        self, f: Frame, data: DataCall, inst: Instance, work: float, wait: float
+    ) -> None:
+        """``f`` holds its database slot and waits for its locks: until the database says they
+        are free (:meth:`locks_changed`), its own lock or statement timeout, or its caller's
+        deadline — after which the backend goes on waiting, slot and all, as PostgreSQL's does."""
+        f.state = LOCKED
+        waiter = LockWaiter(f, inst, data, work)
+        self.locked.setdefault(data.db, []).append(waiter)
+        limit = data.give_up()
+        if limit is not None and limit[0] < wait:
+            Wake(self.env, limit[0], self._lock_gave_up, (waiter, limit[1]))
+        if f.deadline - self.env._now < wait:
+            Wake(self.env, f.deadline - self.env._now, self._lock_deadline, waiter)
+
+    def locks_changed(self, db: DatabaseState) -> None:
+        """The database's locks changed: the calls whose locks are now free go on."""
+        waiting = self.locked.get(db)
+        if not waiting:
+            return
+        now = self.env._now
+        still: list[LockWaiter] = []
+        for waiter in waiting:
+            if waiter.gone:
+                continue
+            if waiter.data.wait(now) > 0.0:
+                still.append(waiter)
+                continue
+            waiter.gone = True
+            f = waiter.frame
+            if f is None:  # its caller gave up: the backend runs its statement, then lets go
+                Wake(self.env, waiter.work, self._late_release, (waiter.data_comp, waiter.inst))
+                continue
+            f.state = SERVING
+            end = now + waiter.work
+            if end > f.deadline:
+                f.svc_end = end
+                Wake(self.env, f.deadline - now, self._serve_timeout, f)
+            else:
+                Wake(self.env, waiter.work, self._served, f)
+        self.locked[db] = still
+
+    def _lock_gave_up(self, ev: Event) -> None:
+        waiter, err = ev._value
+        if waiter.gone:
+            return
+        waiter.gone = True
+        f = waiter.frame
+        if f is None:  # the backend's own timeout frees its slot
+            self.release(waiter.data_comp, waiter.inst)
+            return
+        self.finish(f, ERROR, err.cls, err.message)
+
+    def _lock_deadline(self, ev: Event) -> None:
+        waiter: LockWaiter = ev._value
+        f = waiter.frame
+        if waiter.gone or f is None or f.state != LOCKED:
+            return
+        # The caller gives up; the backend keeps its slot and waits on.
+        f.holding = False
+        waiter.frame = None
         self.finish(f, TIMEOUT, "Timeout", self._timeout_text(f))
 
     def _late_release(self, ev: Event) -> None:

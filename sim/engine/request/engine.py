@@ -13,6 +13,7 @@ from sim.engine.common.shoppers import Persona, Session, make_personas
 from sim.engine.common.streams import Streams
 from sim.engine.request.calls import Flow
 from sim.engine.request.shoppers import Shoppers
+from sim.model.data import DatabaseState
 from sim.model.world import World
 from sim.telemetry.metrics import OK, Series
 
@@ -44,6 +45,8 @@ class RequestEngine(EngineBase):
         super().__init__(env, world, seed, streams)
         scenario = world.scenario
         self.flow = Flow(env, self.streams("flow"), self._request_done)
+        for db in world.data.values():
+            db.listeners.append(self._locks_changed)
         self.shoppers = Shoppers(
             env,
             scenario.traffic,
@@ -55,6 +58,9 @@ class RequestEngine(EngineBase):
         )
         self.start_processes()
         env.process(self._windows())
+
+    def _locks_changed(self, db: DatabaseState) -> None:
+        self.flow.locks_changed(db)
 
     # -- shoppers ↔ requests -------------------------------------------------------------
     def _send(self, session: Session, step: int) -> None:

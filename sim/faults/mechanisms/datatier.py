@@ -1,0 +1,293 @@
+"""The data tier's mechanisms for one run: what time and traffic do to every database.
+
+Once a second (``TICK``) each database takes in what the engine counted: inserts advance
+sequences and grow tables (a sequence past its type's maximum makes inserts fail, reads go
+on), writes are what replicas must replay (lag grows while the primary writes faster than a
+replica applies, and shrinks at the difference), reads are each instance's load (past its
+capacity × (1 − headroom) for ``OVERLOAD_GRACE`` seconds, an instance falls over and must
+recover: boot, redo its log since the last checkpoint, then serve with a cold cache that warms
+as it serves). Migrations run as work under their locks (:mod:`.locking`); a schema-breaking
+migration's fault starts when it commits, not when it was started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from sim.faults.mechanisms.locking import Locking, Outcome, work_seconds
+from sim.model.data import DatabaseState
+from sim.model.data.messages import sequence_exhausted
+from sim.model.sql import Statement, classify
+from sim.model.state import Effect
+from sim.model.world import Event, World
+
+if TYPE_CHECKING:
+    from sim.faults.schedule import FaultSchedule
+
+TICK = 1.0
+OVERLOAD_GRACE = 15.0  # seconds past its limit before an instance falls over
+RATE_MEMORY = 10.0  # seconds: the write rate is an exponential average over about this long
+
+
+class DataTier:
+    """Runs the mechanisms of every database that declares a data tier."""
+
+    def __init__(
+        self, env: simpy.Environment, world: World, faults: FaultSchedule, represents: int
+    ) -> None:
+        self.env = env
+        self.world = world
+        self.faults = faults
+        self.represents = represents
+        self.locking = Locking(env, world, self._locks_changed)
+        self.episodes: dict[tuple[str, str], str] = {}  # (kind, database/table) → open episode
+        self.counts: dict[str, int] = {}
+        self.dbs = world.data
+        self.write_rate: dict[str, float] = dict.fromkeys(self.dbs, 0.0)  # rows/s, averaged
+        self.migrations: dict[str, Outcome] = {}
+        self.work: dict[str, simpy.Process] = {}
+        for db in self.dbs.values():
+            for bg in db.spec.background:
+                env.process(self.locking.background(db, bg))
+            env.process(self._ticks(db))
+        world.subscribe(self._on_event)
+
+    # -- migrations ----------------------------------------------------------------------
+    def _on_event(self, event: Event) -> None:
+        if event.kind != "change" or event.data.get("change_kind") != "migration":
+            return
+        change = self.world.changes[str(event.data["id"])]
+        if change.components[0] in self.dbs:
+            self.migrate(change.id, change.statements, change.lock_timeout)
+
+    def migrate(
+        self, change_id: str, statements: tuple[str, ...], lock_timeout: float | None
+    ) -> simpy.Process:
+        """Run a migration of the change log now, as work under its locks; when it commits,
+        the faults it sets off start (a schema the running code cannot live with)."""
+        change = self.world.changes[change_id]
+        process, outcome = self.run_statements(
+            change.components[0], change_id, statements, lock_timeout, trigger=change_id
+        )
+        self.migrations[change_id] = outcome
+        return process
+
+    def run_statements(
+        self,
+        db_name: str,
+        work_id: str,
+        statements: tuple[str, ...],
+        lock_timeout: float | None,
+        trigger: str | None = None,
+    ) -> tuple[simpy.Process, Outcome]:
+        """Run ``statements`` on ``db_name`` as one transaction under their locks (a migration,
+        its rollback, a forward fix, an ANALYZE): how long it takes is the world's to say."""
+        db = self.dbs[db_name]
+        outcome = Outcome()
+
+        def commit(classified: list[Statement]) -> None:
+            self._committed(db, classified)
+            if trigger is not None:
+                self.faults.start_triggered(trigger)
+
+        process = self.env.process(
+            self.locking.migrate(db, work_id, statements, lock_timeout, commit, outcome)
+        )
+        self.work[work_id] = process
+        return process, outcome
+
+    def estimate(self, db_name: str, statements: tuple[str, ...]) -> float:
+        """Seconds ``statements`` would work on ``db_name`` now, locks granted at once."""
+        db = self.dbs[db_name]
+        return sum(work_seconds(db, classify(s)) for s in statements)
+
+    def _committed(self, db: DatabaseState, classified: list[Statement]) -> None:
+        """What committed statements changed: column types, planner statistics."""
+        for st in classified:
+            table = db.tables.get(st.table or "")
+            if table is None:
+                continue
+            fixed = False
+            if st.work == "sequence_restart" and st.restart is not None and table.seq_type:
+                table.restart(st.restart)
+                fixed = True
+            if st.work == "rewrite" and st.new_type is not None and table.seq_type is not None:
+                table.widen(st.new_type)
+                fixed = True
+            if fixed:
+                db.insert_errors.pop(table.name, None)
+                self._close(
+                    "sequence_exhausted", f"{db.name}/{table.name}", f"{table.name}'s ids fixed"
+                )
+            if st.work in ("rewrite", "vacuum") and db.spec.stats_reset_factor > 1.0:
+                table.cost_factor = db.spec.stats_reset_factor
+                self.world.emit(self.env.now, "stats.reset", database=db.name, table=table.name)
+            if st.work == "analyze":
+                table.cost_factor = 1.0
+
+    # -- episodes: what the mechanisms disrupt, for the journal, scoring and the oracle -------
+    def _open(
+        self, kind: str, where: str, targets: set[str], remedies: dict[str, float], db: str
+    ) -> None:
+        key = (kind, where)
+        if key in self.episodes:
+            return
+        n = self.counts[kind] = self.counts.get(kind, 0) + 1
+        episode_id = f"{kind}-{n}"
+        self.episodes[key] = episode_id
+        self.faults.open_episode(episode_id, kind, frozenset(targets), remedies, (db,))
+
+    def _close(self, kind: str, where: str, cause: str) -> None:
+        episode_id = self.episodes.pop((kind, where), None)
+        if episode_id is not None:
+            self.faults.end(episode_id, cause)
+
+    def _locks_changed(self, db: DatabaseState) -> None:
+        """Open an episode for each table where the shop's queries now wait for a lock; close
+        it when they no longer do."""
+        blocked = set(db.free)
+        for table in sorted(blocked):
+            lt = db.lock_table(table)
+            who = {work_name(h.id) for h in (*lt.holders, *lt.queue)}
+            self._open(
+                "lock_queue",
+                f"{db.name}/{table}",
+                {db.name, table, *who},
+                {"cancel_query": 0.0},
+                db.name,
+            )
+        for kind, where in list(self.episodes):
+            mine = kind == "lock_queue" and where.startswith(f"{db.name}/")
+            if mine and where.partition("/")[2] not in blocked:
+                self._close(kind, where, "the queries on it got their locks")
+
+    def cancel(self, db_name: str, name: str) -> bool:
+        """Cancel the long work ``name`` (a migration's change id, a background query's id, or
+        a pid) on ``db_name``: it lets go of its locks now."""
+        db = self.dbs[db_name]
+        for _, hold in db.holds():
+            if name in (work_name(hold.id), hold.id, str(hold.pid)):
+                return self.locking.cancel(db, hold.id)
+        return False
+
+    # -- the tick ------------------------------------------------------------------------
+    def _ticks(self, db: DatabaseState) -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield self.env.timeout(TICK)
+            self.tick(db)
+
+    def tick(self, db: DatabaseState) -> None:
+        """Take in one tick's traffic: sequences, table sizes, replication, load and warmth."""
+        now, r = self.env.now, self.represents
+        for table in db.tables.values():
+            if table.inserts:
+                if table.insert(table.inserts * r, now):
+                    db.insert_errors[table.name] = sequence_exhausted(
+                        db.dialect, table.name, table.seq_max
+                    )
+                    self.world.emit(now, "sequence.exhausted", database=db.name, table=table.name)
+                    self._open(
+                        "sequence_exhausted",
+                        f"{db.name}/{table.name}",
+                        {db.name, table.name},
+                        {"deploy_fix": 0.0},
+                        db.name,
+                    )
+                table.inserts = 0
+        rows = db.writes * r
+        db.writes = 0
+        alpha = TICK / RATE_MEMORY
+        self.write_rate[db.name] += alpha * (rows / TICK - self.write_rate[db.name])
+        rep = db.spec.replication
+        for member in db.members:
+            if member.role == "replica" and rep is not None:
+                applied = 0.0 if not member.serving else rep.apply_rate * TICK
+                member.backlog = max(0.0, member.backlog + rows - applied)
+            self._load(db, member.i, member.offered / TICK)
+            self._warm(db, member.i, member.reads * r)
+            member.offered = member.reads = 0
+        db.route()
+
+    # -- load, crashes and recovery ------------------------------------------------------
+    def capacity(self, db: DatabaseState, i: int) -> float:
+        """Queries per second (simulated) instance ``i`` can serve now."""
+        spec = self.world.scenario.components[db.name]
+        state = self.world.states[db.name]
+        slots = spec.concurrency * state.capacity_factor
+        seconds = spec.service_time.mean * state.latency_factor * db.members[i].slowdown
+        return slots / seconds
+
+    def _load(self, db: DatabaseState, i: int, load: float) -> None:
+        member = db.members[i]
+        rep = db.spec.replication
+        if not member.serving or rep is None:
+            return
+        limit = self.capacity(db, i) * (1.0 - rep.headroom)
+        member.overloaded_for = member.overloaded_for + TICK if load > limit else 0.0
+        if member.overloaded_for >= OVERLOAD_GRACE:
+            self.crash(db, i, f"read load {load:.0f}/s past its limit {limit:.0f}/s")
+
+    def crash(self, db: DatabaseState, i: int, reason: str) -> None:
+        """Instance ``i`` falls over; it restarts by itself and recovers (boot, redo, cold)."""
+        member = db.members[i]
+        if member.crashed:
+            return
+        member.crashed = True
+        member.overloaded_for = 0.0
+        self.world.states[db.name].add(Effect(source=_down(db, i), down_instances=(i,)))
+        db.route()
+        self.world.emit(self.env.now, "db.crashed", database=db.name, instance=i, reason=reason)
+        self.env.process(self._recover(db, i))
+
+    def recovery_seconds(self, db: DatabaseState) -> tuple[float, float]:
+        """(boot, redo) seconds of a restart now: redo replays the writes since the last
+        checkpoint at the redo rate."""
+        rec = db.spec.recovery
+        since_checkpoint = self.env.now % rec.checkpoint_interval
+        redo_rows = self.write_rate[db.name] * since_checkpoint
+        return rec.boot, redo_rows / rec.redo_rate
+
+    def _recover(self, db: DatabaseState, i: int) -> Generator[simpy.Event, Any, None]:
+        member = db.members[i]
+        boot, redo = self.recovery_seconds(db)
+        member.crashed = False
+        member.recovering_until = self.env.now + boot + redo
+        self.world.emit(
+            self.env.now,
+            "db.recovering",
+            database=db.name,
+            instance=i,
+            boot=boot,
+            redo=round(redo, 6),
+        )
+        yield self.env.timeout(boot + redo)
+        member.recovering_until = None
+        if db.spec.cache is not None:
+            member.warmth = 0.0
+            member.slowdown = db.spec.cache.cold_factor
+        self.world.states[db.name].remove(_down(db, i))
+        db.route()
+        self.world.emit(self.env.now, "db.recovered", database=db.name, instance=i)
+
+    def _warm(self, db: DatabaseState, i: int, reads: float) -> None:
+        cache = db.spec.cache
+        member = db.members[i]
+        if cache is None or member.warmth >= 1.0:
+            return
+        member.warmth = min(1.0, member.warmth + reads / cache.warm_after)
+        member.slowdown = 1.0 + (cache.cold_factor - 1.0) * (1.0 - member.warmth)
+
+
+def work_name(hold_id: str) -> str:
+    """``migration:mig-3107`` → ``mig-3107``; ``query:finance-export`` → ``finance-export``."""
+    return hold_id.partition(":")[2] or hold_id
+
+
+def _down(db: DatabaseState, i: int) -> str:
+    return f"{db.name}-{i} down"
+
+
+__all__ = ["OVERLOAD_GRACE", "TICK", "DataTier"]

@@ -1,0 +1,260 @@
+"""Locks and migrations as work: queues by PostgreSQL's rules, and outages as long as the world
+makes them (scenarios/migration-lock-queue.yaml)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import sim
+from sim.expect.overrides import apply_overrides
+from sim.journal import Journal
+from sim.model.data.locks import (
+    ACCESS_EXCLUSIVE,
+    ACCESS_SHARE,
+    QUERY_MODE,
+    ROW_EXCLUSIVE,
+    SHARE,
+    Hold,
+    LockTable,
+)
+from sim.scenario import Scenario
+from tests.conftest import SCENARIOS
+
+LOCK_QUEUE = SCENARIOS / "migration-lock-queue.yaml"
+MIGRATION_AT = 40 * 60.0
+EXPORT_ENDS = (25 + 50) * 60.0
+ORDERS_ROWS = 32_000_000
+REWRITE_RATE = 60_000.0
+REWRITE = "ALTER TABLE orders ALTER COLUMN total_cents TYPE bigint;"
+
+
+def variant(overrides: dict[str, Any]) -> Scenario:
+    """The lock-queue scenario with ``overrides`` set (dotted paths)."""
+    doc = sim.load_scenario(LOCK_QUEUE).model_dump(mode="json", by_alias=True)
+    return Scenario.model_validate(apply_overrides(doc, overrides))
+
+
+def episode(journal: Journal) -> dict[str, Any]:
+    (found,) = [f for f in journal.summary["faults"] if f["type"] == "lock_queue"]
+    return dict(found)
+
+
+def checkout_errors(journal: Journal) -> tuple[float, float]:
+    """First and last window in which checkouts failed."""
+    f = journal.metrics_frame()
+    rows = f[(f.scope == "endpoint") & (f.name.isin(["checkout", "pay", "search"]))]
+    bad = rows[rows.requests > rows.ok]
+    return float(bad.t.min()), float(bad.t.max()) + journal.data["window"]
+
+
+# -- the lock table by itself ----------------------------------------------------------------
+def test_a_ddl_queued_behind_a_long_read_blocks_every_later_query() -> None:
+    """Reads and writes asked after the DDL wait for the reader's end plus the DDL's own run."""
+    lt = LockTable("orders")
+    assert lt.request(Hold("export", "orders", ACCESS_SHARE, 0.0, until=100.0), 0.0)
+    assert not lt.request(Hold("ddl", "orders", ACCESS_EXCLUSIVE, 10.0, run=7.0), 10.0)
+    assert lt.free_at(QUERY_MODE["read"], 20.0) == 107.0
+    assert lt.free_at(QUERY_MODE["write"], 20.0) == 107.0
+    granted = lt.release("export", 100.0)
+    assert [h.id for h in granted] == ["ddl"]
+    assert lt.free_at(QUERY_MODE["read"], 100.0) == 107.0
+    assert lt.release("ddl", 107.0) == []
+    assert lt.free_at(QUERY_MODE["read"], 107.0) == 107.0
+
+
+def test_without_a_queued_ddl_a_long_read_blocks_nobody() -> None:
+    """A long SELECT alone shares its lock with every read and write."""
+    lt = LockTable("orders")
+    lt.request(Hold("export", "orders", ACCESS_SHARE, 0.0, until=100.0), 0.0)
+    assert lt.free_at(QUERY_MODE["read"], 5.0) == 5.0
+    assert lt.free_at(QUERY_MODE["write"], 5.0) == 5.0
+
+
+def test_an_index_build_blocks_writes_not_reads() -> None:
+    """CREATE INDEX takes a SHARE lock: INSERT waits for it, SELECT does not."""
+    lt = LockTable("orders")
+    lt.request(Hold("index", "orders", SHARE, 0.0, until=50.0), 0.0)
+    assert lt.free_at(QUERY_MODE["read"], 1.0) == 1.0
+    assert lt.free_at(QUERY_MODE["write"], 1.0) == 50.0
+
+
+def test_a_lock_timeout_bounds_the_queue() -> None:
+    """A DDL that gives up at its lock timeout frees the queue then, not at the reader's end."""
+    lt = LockTable("orders")
+    lt.request(Hold("export", "orders", ACCESS_SHARE, 0.0, until=100.0), 0.0)
+    lt.request(Hold("ddl", "orders", ACCESS_EXCLUSIVE, 10.0, run=7.0, give_up=15.0), 10.0)
+    assert lt.free_at(QUERY_MODE["read"], 11.0) == 15.0
+
+
+def test_compatible_waiters_are_granted_together_in_order() -> None:
+    """After an exclusive holder lets go, the waiting writes that do not conflict all go on."""
+    lt = LockTable("orders")
+    lt.request(Hold("ddl", "orders", ACCESS_EXCLUSIVE, 0.0, until=10.0), 0.0)
+    lt.request(Hold("w1", "orders", ROW_EXCLUSIVE, 1.0, run=5.0), 1.0)
+    lt.request(Hold("w2", "orders", ROW_EXCLUSIVE, 2.0, run=5.0), 2.0)
+    lt.request(Hold("idx", "orders", SHARE, 3.0, run=5.0), 3.0)
+    granted = lt.release("ddl", 10.0)
+    assert [h.id for h in granted] == ["w1", "w2"]
+    assert [h.id for h in lt.queue] == ["idx"]
+
+
+# -- the scenario ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def nobody() -> Journal:
+    return sim.run(sim.load_scenario(LOCK_QUEUE), seed=1, responder="none", horizon=5400)
+
+
+def test_the_outage_lasts_as_long_as_the_export_has_left(nobody: Journal) -> None:
+    """Nobody responding: the queue forms when the migration asks for its lock at 08:40 and
+    clears when the export ends at 09:15 — the holder's remaining time, not a typed duration."""
+    ep = episode(nobody)
+    assert ep["start"] == pytest.approx(MIGRATION_AT)
+    assert ep["ended"] == pytest.approx(EXPORT_ENDS, abs=1.0)
+    assert {"mig-3107", "finance-export", "db", "orders"} <= set(ep["targets"])
+    first, last = checkout_errors(nobody)
+    assert first == pytest.approx(MIGRATION_AT, abs=nobody.data["window"])
+    assert last == pytest.approx(EXPORT_ENDS, rel=0.10)
+    kinds = [e["kind"] for e in nobody.events()]
+    assert (
+        kinds.index("lock.wait")
+        < kinds.index("query.committed")
+        < kinds.index("migration.committed")
+    )
+
+
+def test_blocked_time_is_the_holders_remaining_time_plus_the_ddls_own() -> None:
+    """A rewriting DDL queued behind the export blocks for (export end − 08:40) + rows ÷ the
+    rewrite rate, within 10 %."""
+    journal = sim.run(
+        variant({"changes.2.statements": [REWRITE]}), seed=2, responder="none", horizon=6000
+    )
+    ep = episode(journal)
+    expected = (EXPORT_ENDS - MIGRATION_AT) + ORDERS_ROWS / REWRITE_RATE
+    assert ep["ended"] - ep["start"] == pytest.approx(expected, rel=0.10)
+    _, last = checkout_errors(journal)
+    assert last - MIGRATION_AT == pytest.approx(expected, rel=0.10)
+
+
+def test_a_short_lock_timeout_blocks_less(nobody: Journal) -> None:
+    """Counterfactual: with lock_timeout 5s the migration gives up, the queue lasts 5 s, and
+    far fewer checkouts fail; the migration did not apply (it failed, and says so)."""
+    journal = sim.run(
+        variant({"changes.2.lock_timeout": "5s"}), seed=1, responder="none", horizon=5400
+    )
+    ep = episode(journal)
+    assert ep["ended"] - ep["start"] == pytest.approx(5.0)
+    assert journal.summary["failed_checkouts"] < nobody.summary["failed_checkouts"] / 10
+    assert [e["kind"] for e in journal.events() if e["kind"].startswith("migration.")] == [
+        "migration.lock_timeout"
+    ]
+    logs = journal.data["logs"]["signatures"]
+    assert any("canceling statement due to lock timeout" in s["example"] for s in logs)
+
+
+def test_cancelling_the_migration_ends_it_at_once() -> None:
+    """The oracle cancels the queued migration: the queue clears then, and the step remedied it."""
+    journal = sim.run(sim.load_scenario(LOCK_QUEUE), seed=1, responder="oracle", horizon=5400)
+    (cancel,) = [s for s in journal.data["response"]["steps"] if s["call"] == "cancel"]
+    ep = episode(journal)
+    assert cancel["target"] == "mig-3107"
+    assert cancel["remedied"] == [ep["id"]]
+    assert cancel["t"] < ep["ended"] <= cancel["end"]
+    _, last = checkout_errors(journal)
+    assert last <= cancel["end"] + 120.0
+    assert ep["ended"] < EXPORT_ENDS - 1200
+
+
+def test_a_rollback_of_a_migration_that_has_not_committed_is_refused() -> None:
+    """Rolling back a migration still waiting for its lock makes no sense: the API says so,
+    pointing at cancel, at no cost."""
+    from sim.response.api import Incident
+    from sim.simulation import Simulation
+
+    simulation = Simulation(sim.load_scenario(LOCK_QUEUE), 1)
+    incident = Incident(simulation, 3600.0)
+    incident.wait(MIGRATION_AT + 60 - incident.now)
+    ev = incident.rollback("mig-3107")
+    assert not ev.ok
+    assert "cancel it instead" in ev.summary
+    assert ev.end == ev.t
+    view = incident.db("db")
+    assert view.ok
+    (link,) = view.facts["blocking"]
+    assert link["id"] == "mig-3107"
+    assert link["table"] == "orders"
+    assert "waits for AccessExclusiveLock on orders behind pid" in view.summary
+    assert "finance" in view.summary
+
+
+def test_the_database_view_never_reads_the_fault_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the fault list (and its episodes) replaced by a tripwire, db still shows the chain."""
+    from sim.response.api import Incident
+    from sim.simulation import Simulation
+
+    simulation = Simulation(sim.load_scenario(LOCK_QUEUE), 1)
+    incident = Incident(simulation, 3600.0)
+    incident.wait(MIGRATION_AT + 60 - incident.now)
+
+    class Tripwire:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"the database view read the fault list ({name})")
+
+    monkeypatch.setattr(simulation, "faults", Tripwire())
+    view = incident.db("db", takes=5.0)
+    assert view.ok
+    assert [link["id"] for link in view.facts["blocking"]] == ["mig-3107"]
+
+
+def test_the_flow_engine_refuses_a_data_tier_and_sweeps_use_the_request_engine() -> None:
+    """The flow engine names the mechanism it lacks; a sweep picks the request engine itself."""
+    scenario = sim.load_scenario(LOCK_QUEUE)
+    with pytest.raises(ValueError, match="does not model the data tier of db"):
+        sim.run(scenario, seed=1, engine="flow", horizon=60)
+    df = sim.sweep(scenario, seeds=[1], horizon="2m", executor="serial")
+    assert df.attrs["engine"] == "request"
+
+
+@pytest.mark.slow
+def test_the_experienced_responder_cancels_from_the_evidence() -> None:
+    """Reading the blocking chain (not the fault list), the experienced responder cancels the
+    queued migration in every one of eight seeds."""
+    scenario = sim.load_scenario(LOCK_QUEUE)
+    for seed in range(1, 9):
+        journal = sim.run(scenario, seed=seed, responder="experienced")
+        acts = [
+            (s["call"], s["target"])
+            for s in journal.data["response"]["steps"]
+            if s["kind"] == "act"
+        ]
+        assert acts == [("cancel", "mig-3107")], (seed, acts)
+        assert journal.data["response"]["resolved_at"] is not None
+
+
+def test_a_trainee_finds_the_chain_and_cancels_it_in_the_drill() -> None:
+    """In the drill, `db` shows the migration waiting behind the export and `cancel` ends the
+    queue; the finished drill's journal records the episode remedied by that step."""
+    import io
+
+    from rich.console import Console
+
+    from sim.drill import Drill
+    from sim.scenario import load as load_file
+
+    buffer = io.StringIO()
+    drill = Drill(
+        load_file(LOCK_QUEUE),
+        1,
+        console=Console(file=buffer, width=160),
+        comparisons=None,
+    )
+    drill.begin()
+    for line in ("db", "cancel nightly-report", "cancel mig-3107", "wait 5m", "quit"):
+        drill.issue(line)
+    journal = drill.finish()
+    shown = buffer.getvalue()
+    assert "waits for AccessExclusiveLock on orders" in shown
+    assert "no long-running statement named 'nightly-report'" in shown
+    steps = {(s["call"], s["target"]): s for s in journal.data["response"]["steps"]}
+    assert steps[("cancel", "mig-3107")]["remedied"] == [episode(journal)["id"]]
