@@ -107,6 +107,11 @@ def check_references(s: Scenario) -> Iterator[Finding]:
                 yield ("changes", i, "components", j), _unknown("component", comp, comps)
         if change.kind == "migration" and not change.statements:
             yield ("changes", i, "statements"), "a migration lists the SQL statements it runs"
+        if change.lock_timeout is not None and change.kind != "migration":
+            yield (
+                ("changes", i, "lock_timeout"),
+                f"only a migration waits for locks; {change.id!r} is a {change.kind}",
+            )
 
     yield from _duplicates(("faults",), [f.id for f in s.faults], "fault id")
     for i, fault in enumerate(s.faults):
@@ -145,8 +150,17 @@ def check_references(s: Scenario) -> Iterator[Finding]:
                     "required for this fault type (only schema_migration starts with its change)",
                 )
 
+    yield from _check_data(s)
+    background = {bg.id for db in s.databases.values() for bg in db.background}
     for i, action in enumerate(s.actions):
-        if action.action in CHANGE_ACTIONS:
+        if action.action == "cancel_query":
+            work = sorted({*background, *(c.id for c in s.changes if c.kind == "migration")})
+            if action.target not in work:
+                yield (
+                    ("actions", i, "target"),
+                    _unknown("migration or background query", action.target, work),
+                )
+        elif action.action in CHANGE_ACTIONS:
             if action.target not in changes:
                 yield ("actions", i, "target"), _unknown("change", action.target, list(changes))
             else:
@@ -270,6 +284,31 @@ def _duplicates(
         seen.add(ident)
 
 
+def _check_data(s: Scenario) -> Iterator[Finding]:
+    """Each data tier belongs to a database component and names its own tables."""
+    for name, db in s.databases.items():
+        base: tuple[PathPart, ...] = ("databases", name)
+        spec = s.components.get(name)
+        if spec is None:
+            yield base, _unknown("component", name, list(s.components))
+            continue
+        if spec.kind != "database":
+            yield base, f"a data tier belongs to a database component; {name!r} is a {spec.kind}"
+        if db.replication is not None and spec.replicas < 2:
+            yield (
+                (*base, "replication"),
+                f"replication needs a primary and replicas: {name} has replicas: {spec.replicas}",
+            )
+        yield from _duplicates((*base, "background"), [bg.id for bg in db.background], "query id")
+        for i, bg in enumerate(db.background):
+            for j, table in enumerate(bg.tables):
+                if table not in db.tables:
+                    yield (
+                        (*base, "background", i, "tables", j),
+                        _unknown(f"table of {name}", table, list(db.tables)),
+                    )
+
+
 def _check_call(
     s: Scenario,
     call: Call,
@@ -291,6 +330,19 @@ def _check_call(
             (*path, "tables"),
             f"only calls to a database touch tables; {name!r} is a {s.components[name].kind}",
         )
+    data = s.databases.get(name)
+    for field in ("access", "inserts"):
+        if getattr(call, field) and data is None:
+            yield (
+                (*path, field),
+                f"only calls to a database with a data tier (databases: {name}) say {field}",
+            )
+    if data is not None:
+        for j, table in enumerate(call.inserts):
+            if table not in data.tables:
+                yield (*path, "inserts", j), _unknown(f"table of {name}", table, list(data.tables))
+        if call.inserts and call.access == "read":
+            yield (*path, "access"), "a call that inserts is a write"
     for i, child in enumerate(call.calls):
         node = child if isinstance(child, Call) else Call(component=child)
         yield from _check_call(s, node, (*path, "calls", i), name, declared)
