@@ -29,12 +29,8 @@ def make_responder(
 ) -> Responder:
     """The responder called ``name`` for ``scenario`` (``runbook`` overrides the lookup)."""
     from sim.engine.common.streams import stream
-    from sim.response.responders import (
-        NoResponder,
-        OracleResponder,
-        RunbookResponder,
-        ScriptedResponder,
-    )
+    from sim.response.responders import RunbookResponder
+    from sim.response.special import NoResponder, OracleResponder, ScriptedResponder
 
     rng: random.Random = stream(seed, f"responder/{name}")
     if runbook is not None:

@@ -1,0 +1,111 @@
+"""The responders that follow no runbook: the oracle (the counterfactual that knows the cause),
+the scenario's script at its fixed times, and nobody at all."""
+
+from __future__ import annotations
+
+from sim.response.api import HorizonReached, Incident
+from sim.response.responders import SETTLE
+from sim.scenario.schema import ScriptedAction
+
+
+class OracleResponder:
+    """Knows the cause (reads the fault list: it is the counterfactual, not a responder).
+
+    Starts at the page, names each active fault's target, applies its quickest remedy, tells
+    users and stakeholders while it runs, and declares the incident over once a check is clean.
+    """
+
+    name = "oracle"
+    description = "Knows the cause from the page on and applies its quickest remedy."
+
+    def respond(self, incident: Incident) -> None:
+        incident.pace = 0.5
+        if incident.wait_for_page(ack=False) is None:
+            return
+        faults = incident.sim.faults
+        try:
+            told = False
+            for fid in sorted(faults.active):
+                fault = faults.faults[fid]
+                action = min(sorted(fault.remedies), key=lambda a: fault.remedies[a])
+                target = self._target(incident, action, fault.targets)
+                incident.diagnose(target)
+                if not told:
+                    incident.notify()
+                    told = True
+                call = {
+                    "rollback_deploy": "rollback",
+                    "rollback_migration": "rollback",
+                    "rollback_config": "rollback",
+                    "deploy_fix": "fix",
+                    "cancel_query": "cancel",
+                }.get(action, action)
+                while fid in faults.active and incident.remaining > 0:
+                    if call == "rollback" and any(
+                        s["call"] == "rollback" and s["target"] == target and s["ok"]
+                        for s in incident.steps
+                    ):
+                        break
+                    getattr(incident, call)(target)
+            incident.update()
+            while incident.remaining > 0:
+                incident.wait(SETTLE)
+                if not incident.dashboard(span=SETTLE).facts.get("failing"):
+                    break
+            incident.mitigated()
+            incident.resolved()
+        except HorizonReached:
+            return
+
+    def _target(self, incident: Incident, action: str, targets: frozenset[str]) -> str:
+        changes = sorted(t for t in targets if t in incident.sim.world.changes)
+        comps = sorted(t for t in targets if t in incident.sim.scenario.components)
+        if action == "cancel_query":  # the migration in the queue if there is one, else a query
+            running = [t for t in sorted(targets) if incident.actions.database_of(t)]
+            return next((t for t in running if t in changes), running[0] if running else "")
+        if action.startswith("rollback") or (action == "deploy_fix" and changes):
+            return changes[0]
+        return comps[0]
+
+
+class ScriptedResponder:
+    """The scenario's ``actions:`` block, at its times; then checks and declares it over."""
+
+    name = "scripted"
+    description = "The scenario's scripted actions at their fixed times."
+
+    def __init__(self, actions: tuple[ScriptedAction, ...]) -> None:
+        self.actions = sorted(actions, key=lambda a: a.at)
+
+    def respond(self, incident: Incident) -> None:
+        if not self.actions or not incident.sim.faults_enabled:
+            return  # the script answers the scenario's faults; a baseline has none
+        incident.failures = False
+        incident.start()
+        try:
+            for a in self.actions:
+                if a.at > incident.now:
+                    incident.wait(a.at - incident.now)
+                if a.action.startswith("rollback"):
+                    incident.rollback(a.target, takes=0.0)
+                elif a.action == "deploy_fix":
+                    incident.diagnose(a.target, takes=0.0)
+                    incident.fix(a.target, takes=0.0)
+                else:
+                    getattr(incident, a.action)(a.target, takes=0.0)
+            incident.wait(SETTLE)
+            if not incident.dashboard(span=SETTLE).facts.get("failing"):
+                incident.mitigated()
+                incident.resolved()
+        except HorizonReached:
+            return
+
+
+class NoResponder:
+    """Nobody answers the page: the do-nothing counterfactual."""
+
+    name = "none"
+    description = "Nobody responds."
+
+    def respond(self, incident: Incident) -> None:
+        return None
