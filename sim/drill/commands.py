@@ -130,6 +130,21 @@ COMMANDS: tuple[Command, ...] = (
         api="cancel",
     ),
     Command(
+        "drain",
+        "drain DATABASE",
+        "take every replica of a database out of the read rotation (they recover and warm)",
+        "Reads fail meanwhile unless the primary takes them; `db` shows the replicas' state.",
+        arg="component",
+        api="drain",
+    ),
+    Command(
+        "add_back",
+        "add_back DATABASE",
+        "put a database's drained replicas back into the read rotation, all at once",
+        arg="component",
+        api="add_back",
+    ),
+    Command(
         "rollback",
         "rollback CHANGE",
         "roll back a deploy, a migration or a config change (an id from `changes`)",

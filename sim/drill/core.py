@@ -350,6 +350,7 @@ class Drill:
         self._show(self._call(getattr(self.incident, command.api), target))
 
     _do_restart = _do_isolate = _do_restore = _do_failover = _do_scale = _act
+    _do_drain = _do_add_back = _act
 
     def _do_rollback(self, command: Command, parsed: Parsed) -> None:
         change = self._one(command, parsed, self.applied_changes(), "change in the change log")

@@ -108,15 +108,16 @@ class FaultSchedule:
         )
         return episode
 
-    def end(self, fault_id: str, cause: str) -> bool:
-        """End an active fault now; return whether it was active."""
+    def end(self, fault_id: str, cause: str, at: float | None = None) -> bool:
+        """End an active fault now; return whether it was active. ``at``: an episode known
+        only in hindsight to have ended earlier (replicas that have stayed up since then)."""
         if fault_id not in self.active:
             return False
         fault = self.faults[fault_id]
         for component, _ in fault.effects:
             self.world.states[component].remove(fault.id)
         self.active.discard(fault_id)
-        self.ended[fault_id] = self.env.now
+        self.ended[fault_id] = self.env.now if at is None else at
         self.world.emit(self.env.now, "fault.end", id=fault_id, cause=cause)
         return True
 

@@ -37,6 +37,8 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "isolate": 30.0,
     "restore": 30.0,
     "cancel_query": 5.0,  # pg_cancel_backend answers at once; what it frees, the world decides
+    "drain": 30.0,  # a router config push: replicas out of the read rotation
+    "add_back": 30.0,  # and back in, all at once
 }
 # A stateful store restarted comes back slow until its cache is warm again.
 COLD_CACHE_FACTOR = 3.0
@@ -125,23 +127,34 @@ class Actions:
                 return target, widen
         return None
 
+    def provisions(self, action: str, target: str) -> bool:
+        """Whether ``action`` provisions a new replica (a scale-out of a replicated data tier)."""
+        return (
+            action == "scale_out"
+            and self.data is not None
+            and target in self.world.data
+            and self.world.data[target].replicated
+        )
+
     def decided_by(self, action: str, target: str) -> str:
         """``mechanism`` when the world decides how long ``action`` takes, else ``constant``."""
-        if action == "cancel_query" or self.data_work(action, target) is not None:
+        if action == "cancel_query" or self.provisions(action, target):
             return "mechanism"
-        return "constant"
+        return "mechanism" if self.data_work(action, target) is not None else "constant"
 
     def estimate(self, action: str, target: str) -> float:
         """How long ``action`` is expected to take now (to pace whoever waits for it)."""
         work = self.data_work(action, target)
         if work is not None and self.data is not None:
             return self.data.estimate(*work)
+        if self.provisions(action, target) and self.data is not None:
+            return self.data.provision_seconds(target)
         return self.duration(action, target)
 
     def duration(self, action: str, target: str) -> float:
         """How long ``action`` on ``target`` runs now (a fault's remedy time if it has one;
         nothing on top of the work when a mechanism decides it)."""
-        if self.data_work(action, target) is not None:
+        if self.data_work(action, target) is not None or self.provisions(action, target):
             return 0.0
         aimed, _ = self.targets(action, target)
         # An episode's remedies say what ends it, not how long that takes: the world does.
@@ -233,6 +246,9 @@ class Actions:
         self, action: str, target: str, restarts: list[str], duration: float
     ) -> Generator[simpy.Event, Any, None]:
         world = self.world
+        if self.provisions(action, target) and self.data is not None:
+            yield from self.data.provision(target)
+            return
         if action == "cancel_query" and self.data is not None:
             self.data.cancel(self.database_of(target) or "", target)
         work = self.data_work(action, target)
@@ -266,10 +282,14 @@ class Actions:
             self.isolated.add(target)
 
     def _after(self, action: str, target: str) -> None:
-        if action == "restore" and target in self.isolated:
+        if action == "drain" and self.data is not None:
+            self.data.drain(target)
+        elif action == "add_back" and self.data is not None:
+            self.data.add_back(target)
+        elif action == "restore" and target in self.isolated:
             self.world.states[target].remove(f"isolate:{target}")
             self.isolated.discard(target)
-        elif action == "scale_out":
+        elif action == "scale_out" and not self.provisions(action, target):
             self.world.states[target].add(
                 Effect(source=f"scale-out:{target}", capacity_factor=SCALE_OUT_FACTOR)
             )

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sim.response.actions import DEFAULT_DURATIONS, Actions
-from sim.response.dbview import database_view
+from sim.response.dbapi import DataTierCalls
 from sim.response.evidence import RECENT, Evidence, View
 from sim.response.outcomes import HORIZON_REACHED
 from sim.response.running import Running
@@ -47,6 +47,7 @@ COSTS: dict[str, float] = {
     "act": 60.0,
 }
 COST_CV = 0.4
+CREDIT_SLACK = 2.0  # seconds after an action's end in which the episode it ended may close
 # Chance that an action's job fails and achieves nothing (it still takes its time).
 FAILURE: dict[str, float] = {
     "restart": 0.02,
@@ -80,7 +81,18 @@ OBSERVE = (
     "thirdparty",
     "db",
 )
-ACT = ("restart", "rollback", "isolate", "restore", "failover", "scale_out", "fix", "cancel")
+ACT = (
+    "restart",
+    "rollback",
+    "isolate",
+    "restore",
+    "failover",
+    "scale_out",
+    "fix",
+    "cancel",
+    "drain",
+    "add_back",
+)
 COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
 
@@ -109,7 +121,7 @@ def kind_of(call: str) -> str:
     return "wait"
 
 
-class Incident:
+class Incident(DataTierCalls):
     """One incident driven through the action API, over a running simulation (:class:`~sim.response.running.Running`).
 
     ``pace`` multiplies the time every observation and message takes (an experienced
@@ -286,21 +298,6 @@ class Incident:
         """Vendors' status pages."""
         return self._look("thirdparty", None, self.view.thirdparty, takes, lead)
 
-    def db(
-        self, database: str | None = None, *, takes: float | None = None, lead: str | None = None
-    ) -> Evidence:
-        """Query a database: long statements, the lock blocking chain, connections in use,
-        replication lag per replica, sequences' headroom, table sizes."""
-        known = sorted(self.sim.world.data)
-        if not known:
-            why = "no database here has a data tier to query (scenario databases:)"
-            return self._refuse("db", database, why, lead)
-        name = database or known[0]
-        if name not in known:
-            why = f"{name!r} is not a database with a data tier{did_you_mean(name, known)}"
-            return self._refuse("db", database, why, lead)
-        return self._look("db", name, lambda: database_view(self.sim, name), takes, lead)
-
     # -- act -----------------------------------------------------------------------------------
     def restart(self, component: str, **kw: Any) -> Evidence:
         """Rolling restart of ``component`` (a single instance goes down while it restarts)."""
@@ -353,7 +350,14 @@ class Incident:
         return self._act("failover", "failover", component, **kw)
 
     def scale_out(self, component: str, **kw: Any) -> Evidence:
-        """Add capacity to ``component`` (half as much again)."""
+        """Add capacity to ``component``: half as much again, or — a replicated database with a
+        data tier — a new replica, provisioned (boot, a copy of the data, catch-up) into a
+        spare instance; with none left it is refused (the account's quota)."""
+        if self.actions.provisions("scale_out", component) and (
+            self.actions.data is not None and self.actions.data.spare(component) is None
+        ):
+            why = f"no spare instance left for another {component} replica (quota)"
+            return self._refuse("scale_out", component, why, kw.get("lead"))
         return self._act("scale_out", "scale_out", component, **kw)
 
     def fix(self, target: str, **kw: Any) -> Evidence:
@@ -370,19 +374,6 @@ class Incident:
             why = f"no component or change named {target!r}{did_you_mean(target, sorted(known))}"
             return self._refuse("fix", target, why, kw.get("lead"))
         return self._act("fix", "deploy_fix", target, **kw)
-
-    def cancel(self, work: str, **kw: Any) -> Evidence:
-        """Cancel a long-running statement (``pg_cancel_backend``): a migration by its change
-        id, a query by its id, or a pid. It lets go of its locks; the rest is the world's."""
-        if self.actions.database_of(work) is None:
-            running = sorted(
-                h.id.partition(":")[2] for db in self.sim.world.data.values() for _, h in db.holds()
-            )
-            why = f"no long-running statement named {work!r}" + (
-                f" (running: {', '.join(dict.fromkeys(running))})" if running else ""
-            )
-            return self._refuse("cancel", work, why, kw.get("lead"))
-        return self._act("cancel", "cancel_query", work, **kw)
 
     def _act(
         self,
@@ -545,7 +536,27 @@ class Incident:
         comps = list(self.sim.scenario.components)
         return f"no component named {name!r}{did_you_mean(name, comps)}"
 
+    def credit_episodes(self) -> None:
+        """Credit each mechanism's episode that ended to the action that ended it, when that
+        is known only in hindsight (replicas added back ended an outage if they stayed up):
+        the last action of one of its remedies, on one of its targets, that was running when
+        it ended."""
+        faults = self.sim.faults
+        credited = {f for s in self.steps for f in s["remedied"]}
+        for fid, ended in faults.ended.items():
+            fault = faults.faults[fid]
+            if not fault.mechanism or fid in credited:
+                continue
+            for step in reversed(self.steps):
+                if step["kind"] != "act" or not step["ok"] or step["target"] not in fault.targets:
+                    continue
+                action = action_of(step["call"], step["target"], self)
+                if action in fault.remedies and step["t"] <= ended <= step["end"] + CREDIT_SLACK:
+                    step["remedied"] = [*step["remedied"], fid]
+                    break
+
     def to_journal(self, responder: str, description: str) -> dict[str, Any]:
+        self.credit_episodes()
         return {
             "responder": responder,
             "description": description,

@@ -90,6 +90,7 @@ class RunbookResponder:
         self.running: set[str] = set()  # long statements the last database query showed
         self.exhausted: set[str] = set()  # databases with a sequence that ran out
         self.seen_db = False  # a database was queried since the last action
+        self.relapsing: set[str] = set()  # databases whose replicas keep falling over
         self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
 
     # -- driving -----------------------------------------------------------------------------
@@ -330,6 +331,8 @@ class RunbookResponder:
             ev = inc.cancel(name, takes=takes, lead=lead)
         elif lead.startswith("thirdparty:"):
             ev = inc.failover(name, takes=takes, lead=lead)
+        elif lead.startswith("component:") and name in self.relapsing:
+            ev = self.rest_replicas(name, takes)
         elif lead.startswith("component:") and name in self.exhausted and inc.cause is not None:
             ev = inc.fix(name, takes=takes, lead=lead)  # widen the column: no restart helps
         elif lead.startswith("component:") and name in self.deps.get("saturated", []):
@@ -353,6 +356,23 @@ class RunbookResponder:
         elif ev.end == ev.t:  # refused: nothing to do with this lead
             self.rule_out(lead)
         return ev
+
+    def rest_replicas(self, database: str, takes: float | None) -> Evidence:
+        """Replicas that fall over each time they come back: take them all out of the read
+        rotation, let them recover and warm (watching the database), add them back at once."""
+        inc = self.inc
+        ev = inc.drain(database, takes=takes, lead=f"component:{database}")
+        if not ev.ok:
+            return ev
+        for _ in range(MAX_LOOPS):
+            inc.wait(60.0)
+            view = inc.db(database)
+            replicas = [r for r in view.facts.get("replication", []) if r["role"] == "replica"]
+            if replicas and all(
+                r["state"] == "drained" and r["cache_warmth"] >= 0.95 for r in replicas
+            ):
+                break
+        return inc.add_back(database, lead=f"component:{database}")
 
     def verify(self) -> Evidence:
         """Wait for things to settle, then look: judge the last action by what changed."""
@@ -488,6 +508,11 @@ class RunbookResponder:
         self.seen_db = True
         if any(s["exhausted"] for s in f["sequences"]) and self.reads_right(0.1):
             self.exhausted.add(f["database"])
+            self._suspect_component(f["database"], 10.0)
+        replicas = [r for r in f["replication"] if r["role"] == "replica"]
+        fallen = [r for r in replicas if r["state"] in ("down", "recovering")]
+        if fallen and self.reads_right(0.1):
+            self.relapsing.add(f["database"])
             self._suspect_component(f["database"], 10.0)
         if not f["blocking"] or not self.reads_right(0.1):
             return

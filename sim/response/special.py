@@ -27,6 +27,12 @@ class OracleResponder:
             told = False
             for fid in sorted(faults.active):
                 fault = faults.faults[fid]
+                if fault.type == "replica_outage":
+                    if not told:
+                        incident.notify()
+                        told = True
+                    self._replicas(incident, fid, next(iter(fault.components)))
+                    continue
                 action = min(sorted(fault.remedies), key=lambda a: fault.remedies[a])
                 target = self._target(incident, action, fault.targets)
                 incident.diagnose(target)
@@ -46,7 +52,9 @@ class OracleResponder:
                         for s in incident.steps
                     ):
                         break
-                    getattr(incident, call)(target)
+                    ev = getattr(incident, call)(target)
+                    if not ev.ok and ev.end == ev.t:
+                        break  # refused: nothing this remedy can do now
             incident.update()
             while incident.remaining > 0:
                 incident.wait(SETTLE)
@@ -56,6 +64,26 @@ class OracleResponder:
             incident.resolved()
         except HorizonReached:
             return
+
+    def _replicas(self, incident: Incident, fid: str, db_name: str) -> None:
+        """A relapse from load: drain the replicas, let them recover and warm out of the
+        rotation, add them back all at once, and do it again if they fall over again (the
+        load was still too much for them)."""
+        faults = incident.sim.faults
+        replicas = [m for m in incident.sim.world.data[db_name].members if m.role == "replica"]
+        incident.diagnose(db_name)
+        while fid in faults.active and incident.remaining > 0:
+            incident.drain(db_name)
+            while incident.remaining > 0 and not all(
+                m.serving and m.warmth >= 1.0 for m in replicas
+            ):
+                incident.wait(30.0)
+            incident.add_back(db_name)
+            incident.wait(SETTLE)
+            while (
+                fid in faults.active and incident.remaining > 0 and all(m.serving for m in replicas)
+            ):
+                incident.wait(60.0)
 
     def _target(self, incident: Incident, action: str, targets: frozenset[str]) -> str:
         changes = sorted(t for t in targets if t in incident.sim.world.changes)
@@ -92,7 +120,8 @@ class ScriptedResponder:
                     incident.diagnose(a.target, takes=0.0)
                     incident.fix(a.target, takes=0.0)
                 else:
-                    getattr(incident, a.action)(a.target, takes=0.0)
+                    call = {"cancel_query": "cancel"}.get(a.action, a.action)
+                    getattr(incident, call)(a.target, takes=0.0)
             incident.wait(SETTLE)
             if not incident.dashboard(span=SETTLE).facts.get("failing"):
                 incident.mitigated()

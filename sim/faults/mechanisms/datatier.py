@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 TICK = 1.0
 OVERLOAD_GRACE = 15.0  # seconds past its limit before an instance falls over
+STABLE = 300.0  # seconds every replica must serve without a crash for an outage to be over
 RATE_MEMORY = 10.0  # seconds: the write rate is an exponential average over about this long
+LOAD_MEMORY = 5.0  # seconds: an instance's read load is averaged over about this long
 
 
 class DataTier:
@@ -48,10 +50,16 @@ class DataTier:
         self.dbs = world.data
         self.write_rate: dict[str, float] = dict.fromkeys(self.dbs, 0.0)  # rows/s, averaged
         self.migrations: dict[str, Outcome] = {}
+        self.settled_since: dict[str, float | None] = {}  # replicas all serving, since when
         self.work: dict[str, simpy.Process] = {}
         for db in self.dbs.values():
             for bg in db.spec.background:
                 env.process(self.locking.background(db, bg))
+            for member in db.members:
+                if member.role == "spare":
+                    world.states[db.name].add(
+                        Effect(source=_down(db, member.i), down_instances=(member.i,))
+                    )
             env.process(self._ticks(db))
         world.subscribe(self._on_event)
 
@@ -140,10 +148,10 @@ class DataTier:
         self.episodes[key] = episode_id
         self.faults.open_episode(episode_id, kind, frozenset(targets), remedies, (db,))
 
-    def _close(self, kind: str, where: str, cause: str) -> None:
+    def _close(self, kind: str, where: str, cause: str, at: float | None = None) -> None:
         episode_id = self.episodes.pop((kind, where), None)
         if episode_id is not None:
-            self.faults.end(episode_id, cause)
+            self.faults.end(episode_id, cause, at)
 
     def _locks_changed(self, db: DatabaseState) -> None:
         """Open an episode for each table where the shop's queries now wait for a lock; close
@@ -210,6 +218,7 @@ class DataTier:
             self._warm(db, member.i, member.reads * r)
             member.offered = member.reads = 0
         db.route()
+        self._replicas_settled(db)
 
     # -- load, crashes and recovery ------------------------------------------------------
     def capacity(self, db: DatabaseState, i: int) -> float:
@@ -220,12 +229,16 @@ class DataTier:
         seconds = spec.service_time.mean * state.latency_factor * db.members[i].slowdown
         return slots / seconds
 
-    def _load(self, db: DatabaseState, i: int, load: float) -> None:
+    def _load(self, db: DatabaseState, i: int, offered: float) -> None:
+        """An instance whose read load, averaged over the last ``LOAD_MEMORY`` seconds, stays
+        above its capacity × (1 − headroom) for ``OVERLOAD_GRACE`` seconds falls over."""
         member = db.members[i]
         rep = db.spec.replication
+        member.load += (TICK / LOAD_MEMORY) * (offered - member.load)
         if not member.serving or rep is None:
             return
         limit = self.capacity(db, i) * (1.0 - rep.headroom)
+        load = member.load
         member.overloaded_for = member.overloaded_for + TICK if load > limit else 0.0
         if member.overloaded_for >= OVERLOAD_GRACE:
             self.crash(db, i, f"read load {load:.0f}/s past its limit {limit:.0f}/s")
@@ -235,8 +248,12 @@ class DataTier:
         member = db.members[i]
         if member.crashed:
             return
+        self._open(
+            "replica_outage", db.name, {db.name}, {"add_back": 0.0, "scale_out": 0.0}, db.name
+        )
         member.crashed = True
         member.overloaded_for = 0.0
+        self.settled_since[db.name] = None
         self.world.states[db.name].add(Effect(source=_down(db, i), down_instances=(i,)))
         db.route()
         self.world.emit(self.env.now, "db.crashed", database=db.name, instance=i, reason=reason)
@@ -272,13 +289,85 @@ class DataTier:
         db.route()
         self.world.emit(self.env.now, "db.recovered", database=db.name, instance=i)
 
+    def _replicas_settled(self, db: DatabaseState) -> None:
+        """A replica outage is over once every replica has served reads for ``STABLE``
+        seconds without another crash (a relapse is the same outage going on)."""
+        if ("replica_outage", db.name) not in self.episodes or not _in_rotation(db):
+            self.settled_since[db.name] = None
+            return
+        since = self.settled_since.get(db.name)
+        if since is None:
+            self.settled_since[db.name] = self.env.now
+        elif self.env.now - since >= STABLE:
+            self._close("replica_outage", db.name, "every replica serves reads again", since)
+
+    # -- operators' moves on replicas -----------------------------------------------------
+    def drain(self, db_name: str) -> None:
+        """Take every replica out of the read rotation (they recover and warm on their own)."""
+        db = self.dbs[db_name]
+        for member in db.members:
+            if member.role == "replica":
+                member.drained = True
+        db.route()
+        self.world.emit(self.env.now, "db.drained", database=db_name)
+
+    def add_back(self, db_name: str) -> None:
+        """Put every drained replica back into the read rotation, all at once."""
+        db = self.dbs[db_name]
+        for member in db.members:
+            member.drained = False
+        db.route()
+        self.world.emit(self.env.now, "db.added_back", database=db_name)
+        self._replicas_settled(db)
+
+    def spare(self, db_name: str) -> int | None:
+        """An empty instance a scale-out can provision a replica into, if any is left."""
+        db = self.dbs.get(db_name)
+        if db is None:
+            return None
+        return next((m.i for m in db.members if m.role == "spare"), None)
+
+    def provision_seconds(self, db_name: str) -> float:
+        """How long a new replica takes before it serves: boot and a copy of the data."""
+        db = self.dbs[db_name]
+        return db.spec.recovery.boot + db.data_bytes / db.spec.restore_rate
+
+    def provision(self, db_name: str) -> Generator[simpy.Event, Any, None]:
+        """A new replica in a spare instance: boot, copy the data (bytes ÷ restore_rate),
+        catch up on what was written meanwhile, serve with a cold cache."""
+        db = self.dbs[db_name]
+        i = self.spare(db_name)
+        if i is None:
+            return
+        member = db.members[i]
+        member.role = "provisioning"
+        start = self.env.now
+        self.world.emit(start, "db.provisioning", database=db_name, instance=i)
+        yield self.env.timeout(self.provision_seconds(db_name))
+        member.role = "replica"
+        member.backlog = self.write_rate[db_name] * (self.env.now - start)
+        if db.spec.cache is not None:
+            member.warmth = 0.0
+            member.slowdown = db.spec.cache.cold_factor
+        self.world.states[db_name].remove(_down(db, i))
+        db.route()
+        self.world.emit(self.env.now, "db.provisioned", database=db_name, instance=i)
+
     def _warm(self, db: DatabaseState, i: int, reads: float) -> None:
+        """A serving instance warms with the reads it serves; one out of the read rotation
+        loads its working set from disk by itself, over ``prewarm`` seconds."""
         cache = db.spec.cache
         member = db.members[i]
-        if cache is None or member.warmth >= 1.0:
+        if cache is None or member.warmth >= 1.0 or not member.serving:
             return
-        member.warmth = min(1.0, member.warmth + reads / cache.warm_after)
+        warmed = reads / cache.warm_after if i in db.readers else TICK / cache.prewarm
+        member.warmth = min(1.0, member.warmth + warmed)
         member.slowdown = 1.0 + (cache.cold_factor - 1.0) * (1.0 - member.warmth)
+
+
+def _in_rotation(db: DatabaseState) -> bool:
+    """Every replica serves reads again (none down, recovering or drained)."""
+    return all(m.serving and not m.drained for m in db.members if m.role == "replica")
 
 
 def work_name(hold_id: str) -> str:

@@ -27,6 +27,7 @@ class Member:
         "crashed",
         "drained",
         "i",
+        "load",
         "offered",
         "overloaded_for",
         "reads",
@@ -38,7 +39,7 @@ class Member:
 
     def __init__(self, i: int, role: str, backlog: float) -> None:
         self.i = i
-        self.role = role  # "primary" or "replica"
+        self.role = role  # "primary", "replica", or "spare" (empty until provisioned)
         self.backlog = backlog  # rows written on the primary not yet replayed here
         self.crashed = False
         self.drained = False  # taken out of the read rotation by a responder
@@ -46,12 +47,14 @@ class Member:
         self.warmth = 1.0  # 1: a warm cache, 0: cold
         self.slowdown = 1.0  # × service time while the cache is cold
         self.offered = 0  # queries routed to it since the last tick (counted by the engine)
+        self.load = 0.0  # queries per second routed to it, averaged over the last seconds
         self.reads = 0  # reads it served since the last tick (counted by the engine)
         self.overloaded_for = 0.0  # seconds its read load has been past its limit
 
     @property
     def serving(self) -> bool:
-        return not self.crashed and self.recovering_until is None
+        active = self.role in ("primary", "replica")  # not a spare, not being provisioned
+        return active and not self.crashed and self.recovering_until is None
 
 
 class DatabaseState:
@@ -69,8 +72,17 @@ class DatabaseState:
         self.read_only: DbError | None = None
         rep = spec.replication
         backlog = rep.lag_at_start * rep.apply_rate if rep is not None else 0.0
+        spares = rep.spares if rep is not None else 0
         self.members = [
-            Member(i, "primary" if i == 0 or rep is None else "replica", 0.0 if i == 0 else backlog)
+            Member(
+                i,
+                "primary"
+                if i == 0 or rep is None
+                else "spare"
+                if i >= replicas - spares
+                else "replica",
+                0.0 if i == 0 else backlog,
+            )
             for i in range(replicas)
         ]
         self.writer = 0
@@ -114,11 +126,16 @@ class DatabaseState:
                 readers = primary
             elif rep.reads == "any":
                 readers = primary + replicas
-            else:  # replicas, or the primary when none is left
-                readers = replicas or primary
+            else:  # the replicas only: with none serving, reads fail
+                readers = replicas
         if tuple(readers) != self.readers:
             self.readers = tuple(readers)
             self.revision += 1
+
+    @property
+    def data_bytes(self) -> float:
+        """What a copy of the database moves: every declared table's rows × row size."""
+        return sum(t.bytes for t in self.tables.values())
 
     def promote(self, i: int) -> None:
         """Make replica ``i`` the primary (the old primary, if it serves, becomes a replica)."""

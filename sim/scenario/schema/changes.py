@@ -20,6 +20,8 @@ ActionKind = Literal[
     "isolate",
     "restore",
     "cancel_query",
+    "drain",
+    "add_back",
 ]
 # Actions whose target is a change id (the rest target a component), and the change kind each needs.
 CHANGE_ACTIONS: frozenset[str] = frozenset(

@@ -63,7 +63,11 @@ class Replication(Model):
     """
 
     apply_rate: Rate = Field(description="Rows per second a replica replays.")
-    reads: Literal["replicas", "primary", "any"] = "replicas"
+    reads: Literal["replicas", "primary", "any"] = Field(
+        default="replicas",
+        description="Where reads go: the replicas only (none serving: reads fail), the "
+        "primary only, or any instance.",
+    )
     max_lag: Duration | None = Field(
         default=None, description="Reads skip replicas further behind than this."
     )
@@ -72,6 +76,14 @@ class Replication(Model):
     )
     lag_at_start: Duration = Field(
         default=0.0, description="How far behind the replicas are at t=0 (seconds of apply)."
+    )
+    spares: int = Field(
+        default=0,
+        ge=0,
+        le=100,
+        description="The component's last instances kept empty: a scale-out provisions a "
+        "replica into one (boot, a copy of the data at restore_rate, catch-up); none left, "
+        "it is refused.",
     )
 
 
@@ -92,6 +104,12 @@ class Cache(Model):
     cold_factor: float = Field(default=4.0, ge=1, le=100)
     warm_after: Rows = Field(
         default=100_000, gt=0, description="Reads (scaled) that warm a cold cache."
+    )
+    prewarm: Duration = Field(
+        default=300.0,
+        gt=0,
+        description="How long an instance out of the read rotation takes to load its working "
+        "set from disk by itself (pg_prewarm).",
     )
 
 

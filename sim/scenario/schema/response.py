@@ -37,6 +37,8 @@ RunbookCall = Literal[
     "scale_out",
     "fix",
     "cancel",
+    "drain",
+    "add_back",
     "diagnose",
     "remedy",
     "notify",

@@ -1,0 +1,88 @@
+"""The action API's calls on a data tier: query a database, cancel a long statement, drain
+its replicas and add them back. :class:`~sim.response.api.Incident` has them; they are apart
+only to keep each module readable."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sim.response.dbview import database_view
+from sim.scenario.messages import did_you_mean
+
+if TYPE_CHECKING:
+    from sim.response.actions import Actions
+    from sim.response.evidence import Evidence
+    from sim.response.running import Running
+
+
+class DataTierCalls:
+    """Calls of the action API that only a database with a data tier answers."""
+
+    sim: Running
+    actions: Actions
+
+    if TYPE_CHECKING:
+
+        def _refuse(
+            self, call: str, target: str | None, why: str, lead: str | None
+        ) -> Evidence: ...
+
+        def _look(
+            self, call: str, target: str | None, read: Any, takes: float | None, lead: str | None
+        ) -> Evidence: ...
+
+        def _act(
+            self,
+            call: str,
+            action: str,
+            target: str,
+            *,
+            takes: float | None = None,
+            lead: str | None = None,
+            background: bool = False,
+        ) -> Evidence: ...
+
+    def db(
+        self, database: str | None = None, *, takes: float | None = None, lead: str | None = None
+    ) -> Evidence:
+        """Query a database: long statements, the lock blocking chain, connections in use,
+        replication lag per replica, sequences' headroom, table sizes."""
+        known = sorted(self.sim.world.data)
+        if not known:
+            why = "no database here has a data tier to query (scenario databases:)"
+            return self._refuse("db", database, why, lead)
+        name = database or known[0]
+        if name not in known:
+            why = f"{name!r} is not a database with a data tier{did_you_mean(name, known)}"
+            return self._refuse("db", database, why, lead)
+        return self._look("db", name, lambda: database_view(self.sim, name), takes, lead)
+
+    def cancel(self, work: str, **kw: Any) -> Evidence:
+        """Cancel a long-running statement (``pg_cancel_backend``): a migration by its change
+        id, a query by its id, or a pid. It lets go of its locks; the rest is the world's."""
+        if self.actions.database_of(work) is None:
+            running = sorted(
+                h.id.partition(":")[2] for db in self.sim.world.data.values() for _, h in db.holds()
+            )
+            why = f"no long-running statement named {work!r}" + (
+                f" (running: {', '.join(dict.fromkeys(running))})" if running else ""
+            )
+            return self._refuse("cancel", work, why, kw.get("lead"))
+        return self._act("cancel", "cancel_query", work, **kw)
+
+    def drain(self, database: str, **kw: Any) -> Evidence:
+        """Take every replica of a database out of the read rotation (they recover and warm on
+        their own; reads fail meanwhile unless the primary takes them)."""
+        data = self.sim.world.data.get(database)
+        if data is None or not data.replicated:
+            why = f"{database!r} is not a database with replicas (scenario databases:)"
+            return self._refuse("drain", database, why, kw.get("lead"))
+        return self._act("drain", "drain", database, **kw)
+
+    def add_back(self, database: str, **kw: Any) -> Evidence:
+        """Put a database's drained replicas back into the read rotation, all at once."""
+        data = self.sim.world.data.get(database)
+        if data is None or not any(m.drained for m in data.members):
+            why = f"no drained replica of {database!r} to add back"
+            return self._refuse("add_back", database, why, kw.get("lead"))
+        return self._act("add_back", "add_back", database, **kw)
