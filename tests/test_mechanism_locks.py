@@ -3,6 +3,9 @@ makes them (scenarios/migration-lock-queue.yaml)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -258,3 +261,20 @@ def test_a_trainee_finds_the_chain_and_cancels_it_in_the_drill() -> None:
     assert "no long-running statement named 'nightly-report'" in shown
     steps = {(s["call"], s["target"]): s for s in journal.data["response"]["steps"]}
     assert steps[("cancel", "mig-3107")]["remedied"] == [episode(journal)["id"]]
+
+
+def test_the_command_line_refuses_the_flow_engine_in_one_line(tmp_path: Path) -> None:
+    """`run --engine flow` and `sweep --engine flow` on a data tier: one line, exit 1, no run;
+    `sweep` without --engine picks the request engine itself."""
+    for command in (
+        ["run", "migration-lock-queue", "--engine", "flow", "--out", str(tmp_path / "r")],
+        ["sweep", "migration-lock-queue", "--engine", "flow", "--out", str(tmp_path / "s")],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "sim", *command], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 1
+        assert done.stderr.count("\n") == 1
+        assert "does not model the data tier of db" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "r").exists()

@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from sim.scenario import LoadedScenario, ScenarioError, catalogue, load
+from sim.scenario import LoadedScenario, Scenario, ScenarioError, catalogue, load
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_WRITE = 74  # EX_IOERR of sysexits.h: an output file or folder could not be written
@@ -32,6 +32,18 @@ def load_or_report(arg: str | None) -> LoadedScenario | None:
     except ScenarioError as exc:
         report(exc)
         return None
+
+
+def engine_refusal(scenario: Scenario, engine: str) -> str | None:
+    """Why ``engine`` cannot run ``scenario`` (one line), or ``None`` when it can."""
+    if engine != "flow":
+        return None
+    from sim.engine.flow.engine import flow_lacks
+
+    lacks = flow_lacks(scenario)
+    if not lacks:
+        return None
+    return f"the flow engine does not model {'; '.join(lacks)}: use --engine request"
 
 
 def report(exc: ScenarioError) -> None:

@@ -24,12 +24,14 @@ from sim.cli.common import (
     EXIT_INVALID,
     EXIT_OK,
     REPORT_FILES,
+    engine_refusal,
     err,
     load_or_report,
     out,
     report,
 )
 from sim.journal import Journal
+from sim.journal.record import TABLES, table_file
 from sim.report.console import clock
 from sim.scenario import Scenario, format_duration, parse_duration
 from sim.scenario.vocabulary import responder_names
@@ -119,7 +121,12 @@ def _duration(text: str) -> float:
 
 
 class _LazyProgress:
-    """A progress bar that appears only once a run has taken more than a second."""
+    """A progress bar that appears only once a run has taken more than a second.
+
+    It follows the slowest of the runs under way (the counterfactual runs included), then
+    says what is being done once the simulation is over: recording the journal, writing the
+    outputs.
+    """
 
     def __init__(self, horizon: float) -> None:
         self.horizon = horizon
@@ -132,7 +139,7 @@ class _LazyProgress:
             if time.monotonic() - self.started < 1.0:
                 return
             self.bar = Progress(
-                TextColumn("simulating"),
+                TextColumn("{task.description}"),
                 BarColumn(),
                 TextColumn("{task.percentage:>3.0f}%"),
                 TimeElapsedColumn(),
@@ -140,8 +147,14 @@ class _LazyProgress:
                 transient=True,
             )
             self.bar.start()
-            self.task = self.bar.add_task("run", total=self.horizon)
-        self.bar.update(self.task, completed=now)
+            self.task = self.bar.add_task("simulating", total=self.horizon)
+        done = now >= self.horizon
+        self.bar.update(self.task, completed=now, description="recording" if done else "simulating")
+
+    def stage(self, description: str) -> None:
+        """Show ``description`` beside the full bar (if it is shown)."""
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.horizon, description=description)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -153,6 +166,10 @@ def main(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_INVALID
     scenario = loaded.scenario
+    refusal = engine_refusal(scenario, args.engine)
+    if refusal is not None:
+        err.print(f"run: {refusal}", markup=False, soft_wrap=True)
+        return EXIT_INVALID
     runbook = None
     if args.runbook is not None:
         from sim.scenario import ScenarioError
@@ -205,7 +222,7 @@ def main(args: argparse.Namespace) -> int:
         progress.close()
         err.print(f"interrupted; nothing was written to {args.out}/ (seed {seed})")
         return EXIT_INTERRUPTED
-    progress.close()
+    progress.stage("writing")
     written: list[Path] = []
     try:
         written = write_outputs(journal, scenario, args.out, plots=not args.no_plots)
@@ -214,11 +231,14 @@ def main(args: argparse.Namespace) -> int:
 
             written += write_exports(journal, args.export)
     except KeyboardInterrupt:
+        progress.close()
         # Each folder is written whole or not at all (sim.atomic.staged_folder).
         done = f"{args.out}/ was written; " if written else ""
         where = args.export if written else args.out
         err.print(f"interrupted while writing; {done}nothing was written to {where}/ (seed {seed})")
         return EXIT_INTERRUPTED
+    finally:
+        progress.close()
     print_summary(journal, people)
     from sim.report.console import print_scorecard
 
@@ -230,7 +250,14 @@ def main(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-OUTPUTS = ("journal.json", "timeline.png", "graph.png", *REPORT_FILES)
+# A long run's journal keeps its metrics tables in files beside it (sim.journal.record).
+OUTPUTS = (
+    "journal.json",
+    *(table_file("journal", table) for table in TABLES),
+    "timeline.png",
+    "graph.png",
+    *REPORT_FILES,
+)
 
 
 def write_outputs(journal: Journal, scenario: Scenario, out_dir: Path, plots: bool) -> list[Path]:
@@ -242,6 +269,7 @@ def write_outputs(journal: Journal, scenario: Scenario, out_dir: Path, plots: bo
     """
     with staged_folder(out_dir, OUTPUTS) as stage:
         written = [journal.write(stage / "journal.json")]
+        written += [stage / table_file("journal", t.name) for t in journal.stored_tables()]
         if plots:
             from sim.model.topology import Topology
             from sim.report import component_status, plot_graph, plot_timeline

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim._version import __version__
-from sim.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, err, load_or_report, out
+from sim.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    engine_refusal,
+    err,
+    load_or_report,
+    out,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,8 +76,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--engine",
         choices=("flow", "request"),
-        default="flow",
-        help="flow: per-time-step flows, fast (default); request: every request simulated",
+        default=None,
+        help="flow: per-time-step flows, fast (the default where it models the scenario); "
+        "request: every request simulated (the default for a scenario with a data tier)",
     )
     p.add_argument(
         "--executor",
@@ -246,6 +255,14 @@ def main(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_INVALID
     scenario = loaded.scenario
+    if args.engine is None:
+        from sim.engine.flow.engine import flow_lacks
+
+        args.engine = "request" if flow_lacks(scenario) else "flow"
+    refusal = engine_refusal(scenario, args.engine)
+    if refusal is not None:
+        err.print(f"sweep: {refusal}", markup=False, soft_wrap=True)
+        return EXIT_INVALID
     seeds = args.seeds or list(range(1, (args.runs or DEFAULT_RUNS) + 1))
     vary = dict(args.vary)
     if len(vary) < len(args.vary):
