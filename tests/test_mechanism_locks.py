@@ -278,3 +278,26 @@ def test_the_command_line_refuses_the_flow_engine_in_one_line(tmp_path: Path) ->
         assert "does not model the data tier of db" in done.stderr
         assert "Traceback" not in done.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_a_migration_retried_with_a_lock_timeout_applies_once_the_export_is_gone() -> None:
+    """Cancelled while the export runs, the migration retried then gives up in 5 s (the
+    action says so); retried after the export it applies, and the queue never forms again."""
+    from sim.response.api import Incident
+    from sim.simulation import Simulation
+
+    simulation = Simulation(sim.load_scenario(LOCK_QUEUE), 1)
+    incident = Incident(simulation, 5400.0)
+    incident.wait(MIGRATION_AT + 120 - incident.now)
+    assert incident.cancel("mig-3107").ok
+    early = incident.retry("mig-3107")
+    assert not early.ok
+    assert "gave up at its lock timeout" in early.summary
+    assert early.end - early.t < 90
+    incident.wait(EXPORT_ENDS + 60 - incident.now)
+    late = incident.retry("mig-3107")
+    assert late.ok
+    kinds = [e["kind"] for e in simulation.timeline if e["kind"].startswith("migration.")]
+    assert kinds[-1] == "migration.committed"
+    episodes = [f for f in simulation.faults.faults.values() if f.type == "lock_queue"]
+    assert len(episodes) == 2  # the first queue, and the 5-second blip of the early retry

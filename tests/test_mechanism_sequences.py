@@ -132,3 +132,50 @@ def test_the_experienced_responder_fixes_it_from_the_evidence() -> None:
         ]
         fixed += acts[:1] == [("fix", "db")]
     assert fixed >= 5
+
+
+def test_read_only_refuses_writes_and_read_write_takes_them_again() -> None:
+    """A read-only database fails every write with SQLSTATE 25006 while reads go on."""
+    from sim.response.api import Incident
+
+    simulation = Simulation(variant({"databases.db.tables.orders.sequence.type": "int64"}), 1)
+    incident = Incident(simulation, 3600.0)
+    incident.wait(600.0)
+    ev = incident.read_only("db")
+    assert ev.ok
+    start = ev.t
+    incident.wait(600.0)
+    assert not incident.read_only("db").ok  # already read-only: refused at no cost
+    refused = {
+        endpoint: at
+        for (endpoint, cls), (at, _) in simulation.engine.first_errors.items()
+        if cls == "ReadOnlySqlTransaction"
+    }
+    assert {"checkout", "login"} <= set(refused)
+    assert min(refused.values()) >= start
+    assert not {"home", "search", "product"} & set(refused)
+    assert incident.read_write("db").ok
+    assert simulation.world.data["db"].read_only is None
+
+
+def test_a_rewrite_resets_planner_statistics_until_analyze() -> None:
+    """With statistics reset by the fix's rewrite, queries on the table cost ×k (an episode
+    opens) until ANALYZE, which takes its analyze_time and closes it."""
+    from sim.response.api import Incident
+
+    scenario = variant({"databases.db.stats_reset_factor": 8})
+    simulation = Simulation(scenario, 1)
+    incident = Incident(simulation, 7200.0)
+    incident.wait(2700.0 - incident.now)  # past the exhaustion
+    incident.diagnose("db")
+    assert incident.fix("db").ok
+    orders = simulation.world.data["db"].tables["orders"]
+    assert orders.cost_factor == 8
+    (stale,) = [f for f in simulation.faults.faults.values() if f.type == "stale_statistics"]
+    assert stale.id in simulation.faults.active
+    ev = incident.analyze("db")
+    assert (ev.ok and stale.id in ev.facts.get("remedied", [])) or stale.id in incident.steps[-1][
+        "remedied"
+    ]
+    assert orders.cost_factor == 1.0
+    assert stale.id not in simulation.faults.active

@@ -350,7 +350,13 @@ class Drill:
         self._show(self._call(getattr(self.incident, command.api), target))
 
     _do_restart = _do_isolate = _do_restore = _do_failover = _do_scale = _act
-    _do_drain = _do_add_back = _act
+    _do_drain = _do_add_back = _do_analyze = _do_read_only = _do_read_write = _act
+
+    def _do_retry(self, command: Command, parsed: Parsed) -> None:
+        change = self._one(command, parsed, self.applied_changes(), "change in the change log")
+        if change is None:
+            return
+        self._show(self._call(self.incident.retry, change))
 
     def _do_rollback(self, command: Command, parsed: Parsed) -> None:
         change = self._one(command, parsed, self.applied_changes(), "change in the change log")

@@ -13,6 +13,7 @@ evidence, hypotheses or cost of thinking, only of what a command does to the sys
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any
 
 import simpy
@@ -39,6 +40,8 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "cancel_query": 5.0,  # pg_cancel_backend answers at once; what it frees, the world decides
     "drain": 30.0,  # a router config push: replicas out of the read rotation
     "add_back": 30.0,  # and back in, all at once
+    "read_only": 30.0,  # default_transaction_read_only, reloaded
+    "read_write": 30.0,
 }
 # A stateful store restarted comes back slow until its cache is warm again.
 COLD_CACHE_FACTOR = 3.0
@@ -50,6 +53,18 @@ LOCK_MESSAGE = "ERROR: canceling statement due to lock timeout (SQLSTATE 55P03)"
 
 
 REWRITE_WITHIN = 900.0  # seconds: a longer rewrite is not a fix anyone runs in an incident
+RETRY_LOCK_TIMEOUT = 5.0  # seconds: a migration retried in an incident gives up this fast
+
+
+@dataclass(frozen=True)
+class DataWork:
+    """Statements an action runs on a data tier, as work under their locks."""
+
+    database: str
+    statements: tuple[str, ...]
+    work_id: str
+    lock_timeout: float | None = None
+    trigger: str | None = None  # a migration whose faults start when this commits
 
 
 def widening(db: DatabaseState) -> tuple[str, ...]:
@@ -84,6 +99,8 @@ class Actions:
         self.faults = faults
         self.data = data
         self.isolated: set[str] = set()
+        # (action, target) → why the data tier's work of its last run did not commit
+        self.gave_up: dict[tuple[str, str], str] = {}
 
     def schedule(self, at: float, action: str, target: str) -> simpy.Process:
         """Start ``action`` on ``target`` at simulated time ``at`` (not before now)."""
@@ -113,18 +130,34 @@ class Actions:
             return {target}, [] if kind == "third_party" else [target]
         return {target}, [target] if action == "restart" else []
 
-    def data_work(self, action: str, target: str) -> tuple[str, tuple[str, ...]] | None:
-        """(database, statements) when a data tier's mechanism decides how long ``action``
-        takes: rolling back a migration on a database with a data tier runs its reverse under
-        the same locks, as work."""
-        if action == "rollback_migration" and self.data is not None:
+    def data_work(self, action: str, target: str) -> DataWork | None:
+        """The statements a data tier runs as work for ``action`` (their length is the
+        world's): a migration's rollback (its reverse, under the same locks), a retry of a
+        migration with a lock timeout, a sequence's fix, an ANALYZE."""
+        if self.data is None:
+            return None
+        if action in ("rollback_migration", "retry_migration") and target in self.world.changes:
             change = self.world.changes[target]
-            if change.components[0] in self.world.data:
-                return change.components[0], change.statements
-        if action == "deploy_fix" and target in self.world.data:
-            widen = widening(self.world.data[target])
-            if widen:  # the forward fix of an exhausted sequence: a bigint column, rewritten
-                return target, widen
+            db = change.components[0]
+            if db not in self.world.data:
+                return None
+            if action == "rollback_migration":
+                return DataWork(db, change.statements, f"{target}-rollback")
+            timeout = change.lock_timeout if change.lock_timeout is not None else RETRY_LOCK_TIMEOUT
+            return DataWork(db, change.statements, target, timeout, trigger=target)
+        db_state = self.world.data.get(target)
+        if db_state is None:
+            return None
+        if action == "deploy_fix":
+            widen = widening(db_state)
+            if widen:  # the forward fix of an exhausted sequence
+                return DataWork(target, widen, f"{target}-fix")
+        if action == "analyze":
+            stale = [t for t in db_state.tables.values() if t.cost_factor != 1.0]
+            tables = stale or list(db_state.tables.values())
+            return DataWork(
+                target, tuple(f"ANALYZE {t.name};" for t in tables), f"{target}-analyze"
+            )
         return None
 
     def provisions(self, action: str, target: str) -> bool:
@@ -146,7 +179,7 @@ class Actions:
         """How long ``action`` is expected to take now (to pace whoever waits for it)."""
         work = self.data_work(action, target)
         if work is not None and self.data is not None:
-            return self.data.estimate(*work)
+            return self.data.estimate(work.database, work.statements)
         if self.provisions(action, target) and self.data is not None:
             return self.data.provision_seconds(target)
         return self.duration(action, target)
@@ -230,6 +263,7 @@ class Actions:
             ]
             remedied += [f.id for f in episodes if f.id in self.faults.ended]
             self._after(action, target)
+        failed = failed or self.gave_up.get((action, target))
         extra = {"failed": failed} if failed is not None else {}
         world.emit(
             self.env.now,
@@ -253,9 +287,15 @@ class Actions:
             self.data.cancel(self.database_of(target) or "", target)
         work = self.data_work(action, target)
         if work is not None and self.data is not None:
-            kind = "rollback" if action == "rollback_migration" else "fix"
-            process, _ = self.data.run_statements(work[0], f"{target}-{kind}", work[1], None)
+            process, outcome = self.data.run_statements(
+                work.database, work.work_id, work.statements, work.lock_timeout, work.trigger
+            )
             yield process
+            if outcome.status != "committed":
+                reason = {"lock_timeout": "it gave up at its lock timeout"}.get(
+                    outcome.status, f"it was {outcome.status}"
+                )
+                self.gave_up[(action, target)] = reason
         elif action == "rollback_migration":
             self._lock(target, duration)
         if action == "failover" and world.states[target].replicas == 1:
@@ -282,7 +322,9 @@ class Actions:
             self.isolated.add(target)
 
     def _after(self, action: str, target: str) -> None:
-        if action == "drain" and self.data is not None:
+        if action in ("read_only", "read_write") and self.data is not None:
+            self.data.read_only(target, action == "read_only")
+        elif action == "drain" and self.data is not None:
             self.data.drain(target)
         elif action == "add_back" and self.data is not None:
             self.data.add_back(target)

@@ -92,6 +92,10 @@ ACT = (
     "cancel",
     "drain",
     "add_back",
+    "analyze",
+    "read_only",
+    "read_write",
+    "retry",
 )
 COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
@@ -105,7 +109,12 @@ def action_of(call: str, target: str, incident: Incident) -> str:
     """The :mod:`sim.response.actions` action behind an API call on ``target``."""
     if call == "rollback":
         return ROLLBACK_OF[incident.sim.world.changes[target].kind]
-    return {"fix": "deploy_fix", "scale": "scale_out", "cancel": "cancel_query"}.get(call, call)
+    return {
+        "fix": "deploy_fix",
+        "scale": "scale_out",
+        "cancel": "cancel_query",
+        "retry": "retry_migration",
+    }.get(call, call)
 
 
 def kind_of(call: str) -> str:
@@ -386,7 +395,7 @@ class Incident(DataTierCalls):
         background: bool = False,
     ) -> Evidence:
         on_change = action in ("rollback_deploy", "rollback_migration", "rollback_config")
-        free_target = action in ("deploy_fix", "cancel_query")  # a change, a query, a pid …
+        free_target = action in ("deploy_fix", "cancel_query", "retry_migration")  # a change …
         if not on_change and not free_target and target not in self.sim.scenario.components:
             return self._refuse(call, target, self._unknown_component(target), lead)
         t = self.now
@@ -411,6 +420,7 @@ class Incident(DataTierCalls):
             raise
         remedied: list[str] = list(process.value or [])
         took = self.now - t
+        failed = failed or self.actions.gave_up.pop((action, target), None)
         if failed is not None:
             summary = f"{call} {target} failed after {took:.0f}s: {failed}"
         else:

@@ -86,3 +86,45 @@ class DataTierCalls:
             why = f"no drained replica of {database!r} to add back"
             return self._refuse("add_back", database, why, kw.get("lead"))
         return self._act("add_back", "add_back", database, **kw)
+
+    def analyze(self, database: str, **kw: Any) -> Evidence:
+        """ANALYZE a database's tables whose planner statistics are missing (all of them if
+        none is): each takes ``analyze_time``, and queries on it are fast again."""
+        if database not in self.sim.world.data:
+            why = f"{database!r} is not a database with a data tier (scenario databases:)"
+            return self._refuse("analyze", database, why, kw.get("lead"))
+        return self._act("analyze", "analyze", database, **kw)
+
+    def read_only(self, database: str, **kw: Any) -> Evidence:
+        """Make a database refuse writes (reads go on): ``default_transaction_read_only``."""
+        return self._toggle("read_only", database, True, **kw)
+
+    def read_write(self, database: str, **kw: Any) -> Evidence:
+        """Let a read-only database take writes again."""
+        return self._toggle("read_write", database, False, **kw)
+
+    def _toggle(self, call: str, database: str, on: bool, **kw: Any) -> Evidence:
+        db = self.sim.world.data.get(database)
+        if db is None:
+            why = f"{database!r} is not a database with a data tier (scenario databases:)"
+            return self._refuse(call, database, why, kw.get("lead"))
+        if (db.read_only is not None) == on:
+            why = f"{database} is already {'read-only' if on else 'taking writes'}"
+            return self._refuse(call, database, why, kw.get("lead"))
+        return self._act(call, call, database, **kw)
+
+    def retry(self, change: str, **kw: Any) -> Evidence:
+        """Run a migration again that gave up or was cancelled, with a lock timeout (its own,
+        or five seconds): it applies if it gets its locks in time, and fails fast if not."""
+        spec = self.sim.world.changes.get(change)
+        if (
+            spec is None
+            or spec.kind != "migration"
+            or spec.components[0] not in self.sim.world.data
+        ):
+            why = f"{change!r} is not a migration on a database with a data tier"
+            return self._refuse("retry", change, why, kw.get("lead"))
+        if self.actions.database_of(change) is not None:
+            why = f"{change} is still running or waiting for its locks (db shows it)"
+            return self._refuse("retry", change, why, kw.get("lead"))
+        return self._act("retry", "retry_migration", change, **kw)

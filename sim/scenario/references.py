@@ -153,8 +153,18 @@ def check_references(s: Scenario) -> Iterator[Finding]:
     yield from _check_data(s)
     background = {bg.id for db in s.databases.values() for bg in db.background}
     for i, action in enumerate(s.actions):
-        if action.action == "cancel_query":
-            work = sorted({*background, *(c.id for c in s.changes if c.kind == "migration")})
+        migrations = sorted(c.id for c in s.changes if c.kind == "migration")
+        if action.action == "retry_migration":
+            if action.target not in migrations:
+                yield ("actions", i, "target"), _unknown("migration", action.target, migrations)
+        elif action.action in DATA_TIER_ACTIONS:
+            if action.target not in s.databases:
+                yield (
+                    ("actions", i, "target"),
+                    _unknown("database with a data tier", action.target, list(s.databases)),
+                )
+        elif action.action == "cancel_query":
+            work = sorted({*background, *migrations})
             if action.target not in work:
                 yield (
                     ("actions", i, "target"),
@@ -282,6 +292,10 @@ def _duplicates(
         if ident in seen:
             yield (*path, i, key), f"{what} {ident!r} is used twice; it must be unique"
         seen.add(ident)
+
+
+# Actions that only a database with a data tier takes.
+DATA_TIER_ACTIONS = ("drain", "add_back", "analyze", "read_only", "read_write")
 
 
 def _check_data(s: Scenario) -> Iterator[Finding]:

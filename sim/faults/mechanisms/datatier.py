@@ -19,7 +19,7 @@ import simpy
 
 from sim.faults.mechanisms.locking import Locking, Outcome, work_seconds
 from sim.model.data import DatabaseState
-from sim.model.data.messages import sequence_exhausted
+from sim.model.data.messages import read_only, sequence_exhausted
 from sim.model.sql import Statement, classify
 from sim.model.state import Effect
 from sim.model.world import Event, World
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 TICK = 1.0
 OVERLOAD_GRACE = 15.0  # seconds past its limit before an instance falls over
 STABLE = 300.0  # seconds every replica must serve without a crash for an outage to be over
+MIN_EPISODE = 1.0  # seconds a lock must keep the shop's queries waiting to be an episode
 RATE_MEMORY = 10.0  # seconds: the write rate is an exponential average over about this long
 LOAD_MEMORY = 5.0  # seconds: an instance's read load is averaged over about this long
 
@@ -133,8 +134,18 @@ class DataTier:
             if st.work in ("rewrite", "vacuum") and db.spec.stats_reset_factor > 1.0:
                 table.cost_factor = db.spec.stats_reset_factor
                 self.world.emit(self.env.now, "stats.reset", database=db.name, table=table.name)
+                self._open(
+                    "stale_statistics",
+                    f"{db.name}/{table.name}",
+                    {db.name, table.name},
+                    {"analyze": 0.0},
+                    db.name,
+                )
             if st.work == "analyze":
                 table.cost_factor = 1.0
+                self._close(
+                    "stale_statistics", f"{db.name}/{table.name}", f"{table.name} analyzed"
+                )
 
     # -- episodes: what the mechanisms disrupt, for the journal, scoring and the oracle -------
     def _open(
@@ -154,9 +165,11 @@ class DataTier:
             self.faults.end(episode_id, cause, at)
 
     def _locks_changed(self, db: DatabaseState) -> None:
-        """Open an episode for each table where the shop's queries now wait for a lock; close
-        it when they no longer do."""
-        blocked = set(db.free)
+        """Open an episode for each table where the shop's queries now wait for a lock (for a
+        second or more: a catalog change's own instant under its lock is none); close it when
+        they no longer do."""
+        now = self.env.now
+        blocked = {t for t, pair in db.free.items() if max(pair) - now >= MIN_EPISODE}
         for table in sorted(blocked):
             lt = db.lock_table(table)
             who = {work_name(h.id) for h in (*lt.holders, *lt.queue)}
@@ -301,7 +314,13 @@ class DataTier:
         elif self.env.now - since >= STABLE:
             self._close("replica_outage", db.name, "every replica serves reads again", since)
 
-    # -- operators' moves on replicas -----------------------------------------------------
+    # -- operators' moves -------------------------------------------------------------------
+    def read_only(self, db_name: str, on: bool) -> None:
+        """Refuse (``on``) or accept writes again: a database kept alive for reads."""
+        db = self.dbs[db_name]
+        db.read_only = read_only(db.dialect) if on else None
+        self.world.emit(self.env.now, "db.read_only" if on else "db.read_write", database=db_name)
+
     def drain(self, db_name: str) -> None:
         """Take every replica out of the read rotation (they recover and warm on their own)."""
         db = self.dbs[db_name]

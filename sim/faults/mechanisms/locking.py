@@ -170,6 +170,7 @@ class Locking:
             outcome.status = "cancelled" if cancel.triggered else "committed"
         for hold in got:
             self._let_go(db, hold)
+        self.cancels.pop(work_id, None)  # the same work may run again (a retried migration)
         outcome.at = self.env.now
         self.world.emit(
             self.env.now,

@@ -22,6 +22,10 @@ ActionKind = Literal[
     "cancel_query",
     "drain",
     "add_back",
+    "analyze",
+    "read_only",
+    "read_write",
+    "retry_migration",
 ]
 # Actions whose target is a change id (the rest target a component), and the change kind each needs.
 CHANGE_ACTIONS: frozenset[str] = frozenset(
