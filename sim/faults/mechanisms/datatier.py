@@ -143,9 +143,7 @@ class DataTier:
                 )
             if st.work == "analyze":
                 table.cost_factor = 1.0
-                self._close(
-                    "stale_statistics", f"{db.name}/{table.name}", f"{table.name} analyzed"
-                )
+                self._close("stale_statistics", f"{db.name}/{table.name}", f"{table.name} analyzed")
 
     # -- episodes: what the mechanisms disrupt, for the journal, scoring and the oracle -------
     def _open(
