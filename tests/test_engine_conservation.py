@@ -27,6 +27,7 @@ class CheckedFlow(Flow):
         super().__init__(*args, **kwargs)
         self.in_flight: dict[int, Frame] = {}  # every frame that started and has not ended
         self.sent = self.ended = 0
+        self.clock = 0.0  # the latest time a frame ended: simulated time never runs back
 
     def request(self, root: Any, req: Any, client_timeout: float) -> None:
         self.sent += 1
@@ -51,6 +52,10 @@ class CheckedFlow(Flow):
     ) -> None:
         assert f.state != DONE, f"frame {f.node.label} ended twice"
         assert self.in_flight.pop(id(f), None) is f, f"frame {f.node.label} ended unstarted"
+        now = self.env.now
+        assert now >= f.t0, f"frame {f.node.label} ended {f.t0 - now:.3f}s before it began"
+        assert now >= self.clock, f"time ran back from {self.clock} to {now}"
+        self.clock = now
         if f.parent is None:
             self.ended += 1
         super().finish(f, outcome, cls, msg, record, origin)
