@@ -9,13 +9,15 @@ processes, and the journal records what they cost (for "minutes and revenue save
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sim.journal.record import FORMAT, Journal
@@ -24,10 +26,10 @@ from sim.response.api import Incident
 from sim.response.catalogue import make_responder
 from sim.scenario.schema import Runbook, Scenario
 from sim.simulation import Simulation
-from sim.telemetry.metrics import BUSINESS_COLUMNS, ERROR_COLUMNS, SERIES_COLUMNS
 
 if TYPE_CHECKING:
     from sim.response.responders import Responder
+    from sim.telemetry.metrics import Metrics
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -63,7 +65,8 @@ def run(
     ``seed``, ``changes-first``, ``experienced``, ``novice``, ``oracle``, ``scripted``, ``none``
     or a runbook of the scenario; ``runbook`` runs that runbook instead. ``faults=False`` runs
     the baseline (every fault removed). ``counterfactuals=True`` adds the do-nothing and oracle
-    runs of the same seed. ``progress`` is called with the simulated time as the run advances.
+    runs of the same seed. ``progress`` is called with the simulated time as the run advances
+    (with counterfactuals, the time all three runs have reached, until the last one ends).
     ``engine`` is ``"request"`` (every request simulated) or ``"flow"`` (per-time-step flows,
     much faster; docs/engines.md). ``compact=True`` leaves the metrics rows and the kept log
     lines out of the journal (a sweep keeps only its scores and figures).
@@ -73,23 +76,31 @@ def run(
     name = runbook.name if runbook is not None else responder or scenario.response.responder
     pending: dict[str, Future[dict[str, Any]]] = {}
     pool: Executor | None = None
+    clocks: list[Any] = []  # how far each counterfactual run has got (shared memory)
     if counterfactuals:
+        clocks = [multiprocessing.RawValue("d", 0.0) for _ in COUNTERFACTUALS]
         pool = ProcessPoolExecutor(
-            max_workers=2, initializer=_counterfactual_worker, initargs=(os.getpid(),)
+            max_workers=2, initializer=_counterfactual_worker, initargs=(os.getpid(), clocks)
         )
         document = scenario.model_dump(mode="json", by_alias=True)
         pending = {
-            other: pool.submit(counterfactual, document, seed, until, faults, other, engine)
-            for other in ("none", "oracle")
+            other: pool.submit(counterfactual, document, seed, until, faults, other, engine, i)
+            for i, other in enumerate(COUNTERFACTUALS)
         }
+    slowest = None if progress is None else partial(_slowest, progress, clocks)
     try:
         simulation, incident, agent = _simulate(
-            scenario, seed, until, faults, name, runbook, progress, engine
+            scenario, seed, until, faults, name, runbook, slowest, engine
         )
+        while slowest is not None and not all(f.done() for f in pending.values()):
+            wait(pending.values(), timeout=0.25)
+            slowest(until)
         results = {other: f.result() for other, f in pending.items()}
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    if progress is not None:
+        progress(until)  # every run has reached the horizon
     return journal_of(
         simulation,
         incident,
@@ -100,6 +111,22 @@ def run(
         counterfactuals=results,
         compact=compact,
     )
+
+
+COUNTERFACTUALS = ("none", "oracle")
+# In a counterfactual worker: the clocks its initializer was given, one per counterfactual.
+_CLOCKS: list[Any] = []
+
+
+def _slowest(progress: Callable[[float], None], clocks: Sequence[Any], now: float) -> None:
+    """``progress`` with the simulated time every run has reached: ``now`` here, and the
+    counterfactual workers' ``clocks``."""
+    progress(min([now, *(c.value for c in clocks)]))
+
+
+def _tick(clock: int, now: float) -> None:
+    """The progress of a counterfactual run: its simulated time, for the parent to read."""
+    _CLOCKS[clock].value = now
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -126,12 +153,14 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
-def _counterfactual_worker(parent: int) -> None:
+def _counterfactual_worker(parent: int, clocks: Sequence[Any]) -> None:
     """Initializer of the counterfactual workers: Ctrl-C (or the SIGINT that ``chaosdrill``
     passes on when it gets SIGTERM) ends them at once, without a traceback, so that the run
-    they belong to stops without waiting for them; and they die with their parent."""
+    they belong to stops without waiting for them; and they die with their parent. Each run
+    reports its progress on its clock of ``clocks``."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     die_with_parent(parent)
+    _CLOCKS[:] = clocks
 
 
 def _watch_parent(parent: int) -> None:
@@ -172,6 +201,8 @@ def journal_of(
     timeline = simulation.timeline
 
     m = engine.metrics
+    if not compact:
+        m.seal()
     summary = summarise(m.rows, m.business_rows, scenario.error_threshold, scenario.window)
     summary["first_errors"] = [
         {"endpoint": ep, "error_class": cls, "first_seen": round(t, 6), "message": msg}
@@ -225,20 +256,7 @@ def journal_of(
         "faults_enabled": faults,
         "timeline": timeline,
         "compact": compact,
-        "metrics": {
-            "series": {
-                "columns": list(SERIES_COLUMNS),
-                "rows": [] if compact else [list(r) for r in m.rows],
-            },
-            "business": {
-                "columns": list(BUSINESS_COLUMNS),
-                "rows": [list(r) for r in m.business_rows],
-            },
-            "errors": {
-                "columns": list(ERROR_COLUMNS),
-                "rows": [] if compact else [list(r) for r in m.error_rows],
-            },
-        },
+        "metrics": _metric_tables(m, compact),
         "failed_sessions_sample": engine.shoppers.failed,
         "alerts": simulation.monitors.records,
         "paging": simulation.pager.to_journal(),
@@ -272,7 +290,27 @@ def journal_of(
         "summary": summary,
     }
     annotate_herrings(data)
+    if compact:
+        m.release()
     return Journal(data)
+
+
+def _metric_tables(metrics: Metrics, compact: bool) -> dict[str, Any]:
+    """The journal's three metrics tables: inline lists, or — for a run that spilled windows
+    to disk — the sealed tables themselves (stored beside the journal when it is written).
+    A compact journal keeps only the business rows, inline.
+    """
+    tables: dict[str, Any] = {}
+    for name, rows in metrics.tables.items():
+        block: dict[str, Any] = {"columns": list(rows.columns)}
+        if compact and name != "business":
+            block["rows"] = []
+        elif metrics.spool is None or compact:
+            block["rows"] = [list(r) for r in rows]
+        else:
+            block["rows"] = rows
+        tables[name] = block
+    return tables
 
 
 def _simulate(
@@ -302,13 +340,21 @@ def counterfactual(
     faults: bool,
     name: str,
     engine: str = "request",
+    clock: int | None = None,
 ) -> dict[str, Any]:
-    """The same run with responder ``name``: what the scorecard compares against."""
+    """The same run with responder ``name``: what the scorecard compares against.
+
+    ``clock``: in a counterfactual worker, which of its clocks shows this run's progress.
+    """
     scenario = Scenario.model_validate(document)
-    simulation, incident, agent = _simulate(scenario, seed, until, faults, name, None, None, engine)
+    progress = None if clock is None else partial(_tick, clock)
+    simulation, incident, agent = _simulate(
+        scenario, seed, until, faults, name, None, progress, engine
+    )
     response = incident.to_journal(agent.name, agent.description)
     m = simulation.engine.metrics
     s = summarise(m.rows, m.business_rows, scenario.error_threshold, scenario.window)
+    m.release()
     return {
         "responder": name,
         "seed": seed,

@@ -51,7 +51,10 @@ def main(args: argparse.Namespace) -> int:
     found = data.get("format")
     if found != FORMAT and not (isinstance(found, str) and found.startswith(_FAMILY)):
         return _fail(f"{path}: not a chaosdrill journal (format {found!r})")
-    journal = Journal(data)
+    try:
+        journal = Journal.from_document(data, path.parent)  # a long run's tables lie beside it
+    except ValueError as exc:
+        return _fail(str(exc))
     from sim.report.postmortem import build_report, write_report
 
     out_dir: Path = args.out if args.out is not None else path.parent

@@ -47,7 +47,8 @@ def add_parser(sub: Any) -> None:
             "Simulate SCENARIO (a file, or a name from the scenarios/ catalogue; default: the "
             "seed incident, bad-schema-migration) with a modelled responder on call, and print "
             "what it cost and the responder's scorecard — against nobody responding and against "
-            "an oracle that knows the cause, on the same seed. Writes DIR/journal.json, "
+            "an oracle that knows the cause, on the same seed. Writes DIR/journal.json (a "
+            "long run's metrics tables beside it, as DIR/journal.*.parquet), "
             "DIR/timeline.png, DIR/graph.png and the post-mortem DIR/report.md and "
             "DIR/report.html."
         ),
@@ -121,7 +122,8 @@ def _duration(text: str) -> float:
 
 
 class _LazyProgress:
-    """A progress bar that appears only once a run has taken more than a second.
+    """A progress bar that appears only once a run has taken more than a second (and only on
+    a terminal: elsewhere it would leave nothing but an empty line).
 
     It follows the slowest of the runs under way (the counterfactual runs included), then
     says what is being done once the simulation is over: recording the journal, writing the
@@ -136,7 +138,7 @@ class _LazyProgress:
 
     def __call__(self, now: float) -> None:
         if self.bar is None:
-            if time.monotonic() - self.started < 1.0:
+            if not err.is_terminal or time.monotonic() - self.started < 1.0:
                 return
             self.bar = Progress(
                 TextColumn("{task.description}"),

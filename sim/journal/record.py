@@ -1,17 +1,34 @@
-"""The journal: one immutable JSON record per run, read by reports, scoring and notebooks."""
+"""The journal: one immutable JSON record per run, read by reports, scoring and notebooks.
+
+A long run's journal is *streamed*: its three metrics tables are Parquet files beside the
+JSON (``journal.series.parquet``, ``journal.business.parquet``, ``journal.errors.parquet``),
+and each table's ``rows`` in the JSON is a reference to its file —
+``{"file": ..., "count": ..., "sha256": ...}``. In memory (``Journal.data``) such a table's
+``rows`` is a :class:`~sim.telemetry.tables.Rows` that reads the file, so every reader of
+``data``, of the frames and of the rows works alike on both layouts.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import shutil
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sim.telemetry.tables import Rows, file_sha256
 
 if TYPE_CHECKING:
     import pandas as pd
 
 FORMAT = "chaosdrill.journal/2"
+TABLES = ("series", "business", "errors")
+
+
+def table_file(stem: str, table: str) -> str:
+    """The file of a streamed journal's ``table`` beside the journal ``<stem>.json``."""
+    return f"{stem}.{table}.parquet"
 
 
 @dataclass(frozen=True)
@@ -45,10 +62,20 @@ class Journal:
 
     # -- tables (pandas is imported on first use) ----------------------------------------
     def _frame(self, table: str) -> pd.DataFrame:
+        block = self.data["metrics"][table]
+        rows = block["rows"]
+        if isinstance(rows, Rows):  # the table's memory goes as its columns become the frame's
+            frame: pd.DataFrame = rows.arrow().to_pandas(self_destruct=True, split_blocks=True)
+            return frame
         import pandas as pd
 
-        block = self.data["metrics"][table]
-        return pd.DataFrame(block["rows"], columns=block["columns"])
+        return pd.DataFrame(rows, columns=block["columns"])
+
+    def stored_tables(self) -> Iterator[Rows]:
+        """The tables kept in files (a streamed journal's three; none for an inline one)."""
+        for table in (self.data.get("metrics") or {}).values():
+            if isinstance(table.get("rows"), Rows):
+                yield table["rows"]
 
     def metrics_frame(self) -> pd.DataFrame:
         """Per-window metrics of every component and endpoint, counts scaled by ``represents``."""
@@ -129,19 +156,84 @@ class Journal:
         )
 
     # -- files ---------------------------------------------------------------------------
-    def to_json(self) -> str:
-        """Canonical JSON: sorted keys, fixed separators — equal runs give equal bytes."""
-        return json.dumps(self.data, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+    def to_json(self, stem: str = "journal") -> str:
+        """Canonical JSON: sorted keys, fixed separators — equal runs give equal bytes.
+
+        A stored table is written as a reference to its file, named for a journal file
+        ``<stem>.json``.
+        """
+        return json.dumps(self.data, default=_reference(stem), **_CANONICAL) + "\n"
 
     def write(self, path: str | Path) -> Path:
-        """Write atomically: a temporary file in the same folder, then a rename."""
-        from sim.atomic import write_text
+        """Write atomically: a temporary file in the same folder, then a rename.
 
-        return write_text(path, self.to_json())
+        A streamed journal's table files are written first, beside it, so that the journal
+        never refers to a file that is not there yet.
+        """
+        from sim.atomic import atomic_file
+
+        target = Path(path)
+        for rows in self.stored_tables():
+            source, copy = _sealed(rows), target.with_name(table_file(target.stem, rows.name))
+            if copy.exists() and copy.samefile(source):  # the journal's own files
+                continue
+            with source.open("rb") as src, atomic_file(copy, binary=True) as dst:
+                shutil.copyfileobj(src, dst)
+        with atomic_file(target) as fh:  # a piece at a time: no whole copy of the text
+            json.dump(self.data, fh, default=_reference(target.stem), **_CANONICAL)
+            fh.write("\n")
+        return target
 
     @classmethod
     def read(cls, path: str | Path) -> Journal:
+        """Load a journal file (and, for a streamed journal, the table files beside it)."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
             raise ValueError(f"{path}: not a chaosdrill journal (format {data.get('format')!r})")
-        return cls(data)
+        return cls.from_document(data, Path(path).parent)
+
+    @classmethod
+    def from_document(cls, data: Mapping[str, Any], folder: Path) -> Journal:
+        """The journal of the JSON document ``data``, read from ``folder``: each table that
+        refers to a file there reads that file, checked against its SHA-256 and row count."""
+        metrics = dict(data.get("metrics") or {})
+        for name, block in metrics.items():
+            ref = block.get("rows") if isinstance(block, Mapping) else None
+            if not isinstance(ref, Mapping):
+                continue
+            path = folder / str(ref.get("file"))
+            if not path.is_file():
+                raise ValueError(f"{path}: missing (the journal's {name} table is stored there)")
+            if file_sha256(path) != ref.get("sha256"):
+                raise ValueError(f"{path}: not the {name} table of this journal (SHA-256 differs)")
+            rows = Rows.stored(name, path)
+            if len(rows) != ref.get("count"):
+                raise ValueError(
+                    f"{path}: {len(rows)} rows where the journal says {ref.get('count')}"
+                )
+            metrics[name] = {**block, "rows": rows}
+        return cls({**data, "metrics": metrics} if metrics else data)
+
+
+_CANONICAL: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "indent": 1}
+
+
+def _sealed(rows: Rows) -> Path:
+    if rows.sealed is None:
+        raise TypeError(f"the {rows.name} table is not stored in a file")
+    return rows.sealed
+
+
+def _reference(stem: str) -> Callable[[object], dict[str, Any]]:
+    """The JSON of a stored table: its file's name beside the journal, rows and SHA-256."""
+
+    def reference(rows: object) -> dict[str, Any]:
+        if not isinstance(rows, Rows):
+            raise TypeError(f"Object of type {type(rows).__name__} is not JSON serializable")
+        return {
+            "file": table_file(stem, rows.name),
+            "count": len(rows),
+            "sha256": file_sha256(_sealed(rows)),
+        }
+
+    return reference
