@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from rich.console import Console
 
+from sim.journal.record import TABLES, table_file
 from sim.scenario import LoadedScenario, Scenario, ScenarioError, catalogue, load
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -19,7 +20,9 @@ EXIT_WRITE = 74  # EX_IOERR of sysexits.h: an output file or folder could not be
 
 # The post-mortem's files, as `run`, `report`, `drill` and `replay` write them.
 REPORT_FILES = ("report.md", "report.html", "report-timeline.png", "report-phases.png")
-DRILL_FILES = ("session.json", "journal.json", *REPORT_FILES)  # `drill` and `replay`
+# A long run's journal keeps its metrics tables in files beside it (sim.journal.record).
+JOURNAL_FILES = ("journal.json", *(table_file("journal", table) for table in TABLES))
+DRILL_FILES = ("session.json", *JOURNAL_FILES, *REPORT_FILES)  # `drill` and `replay`
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -23,6 +23,7 @@ from sim.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_OK,
+    JOURNAL_FILES,
     REPORT_FILES,
     engine_refusal,
     err,
@@ -31,7 +32,7 @@ from sim.cli.common import (
     report,
 )
 from sim.journal import Journal
-from sim.journal.record import TABLES, table_file
+from sim.journal.record import table_file
 from sim.report.console import clock
 from sim.scenario import Scenario, format_duration, parse_duration
 from sim.scenario.vocabulary import responder_names
@@ -252,10 +253,8 @@ def main(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# A long run's journal keeps its metrics tables in files beside it (sim.journal.record).
 OUTPUTS = (
-    "journal.json",
-    *(table_file("journal", table) for table in TABLES),
+    *JOURNAL_FILES,
     "timeline.png",
     "graph.png",
     *REPORT_FILES,

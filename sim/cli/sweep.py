@@ -42,7 +42,7 @@ def add_parser(sub: Any) -> None:
         description=(
             "Run SCENARIO (a file or catalogue name; default: bad-schema-migration) for every "
             "combination of the --vary values and every seed, and write DIR/runs.csv (one row "
-            "per run), DIR/runs.parquet (with pyarrow), DIR/summary.csv (per variant, with "
+            "per run), DIR/runs.parquet, DIR/summary.csv (per variant, with "
             "95 %% intervals), DIR/sweep.json and the plots DIR/ttr-ecdf.png, DIR/impact.png "
             "and DIR/sensitivity.png. Guide: docs/whatif.md; keys and columns: docs/sweep.md."
         ),
@@ -351,7 +351,6 @@ def _finish(
 ) -> int:
     from sim.cli.sweep_table import print_summary
     from sim.sweep import summarise
-    from sim.sweep.files import parquet_available
 
     summary = summarise(df)
     written = _write(df, summary, folder, plots)
@@ -359,8 +358,6 @@ def _finish(
         return EXIT_INTERRUPTED
     people: Console = err if as_json else out
     print_summary(summary, people)
-    if not parquet_available():
-        people.print("runs.parquet not written: pyarrow is not installed (pip install pyarrow)")
     people.print("wrote " + ", ".join(str(p) for p in written), soft_wrap=True, markup=False)
     people.print(f"seeds: {seeds_text(seeds)}")
     if as_json:

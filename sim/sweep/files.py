@@ -7,7 +7,6 @@ an earlier sweep in the same folder are removed so that nothing there describes 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,11 +23,6 @@ METADATA = "sweep.json"
 PLOTS = ("ttr-ecdf.png", "impact.png", "sensitivity.png")
 
 
-def parquet_available() -> bool:
-    """Whether Parquet can be written (pyarrow is optional at run time)."""
-    return importlib.util.find_spec("pyarrow") is not None
-
-
 def write(
     df: pd.DataFrame,
     folder: str | Path,
@@ -37,7 +31,7 @@ def write(
 ) -> list[Path]:
     """Write ``df`` (a :func:`sim.sweep` table) and what is made from it into ``folder``.
 
-    Files: ``runs.csv``, ``runs.parquet`` (when pyarrow is installed), ``summary.csv``
+    Files: ``runs.csv``, ``runs.parquet``, ``summary.csv``
     (``summary`` or :func:`sim.sweep.summarise` of ``df``), ``sweep.json`` (``df.attrs``) and,
     unless ``plots`` is false or the table is partial, ``ttr-ecdf.png``, ``impact.png`` and
     ``sensitivity.png`` (when something was varied). Returns the paths written, in order.
@@ -49,10 +43,9 @@ def write(
     with atomic_file(out / RUNS_CSV) as fh:
         df.to_csv(fh, index=False)
     written.append(out / RUNS_CSV)
-    if parquet_available():
-        with atomic_file(out / RUNS_PARQUET, binary=True) as fh:
-            _for_parquet(df).to_parquet(fh, index=False)
-        written.append(out / RUNS_PARQUET)
+    with atomic_file(out / RUNS_PARQUET, binary=True) as fh:
+        _for_parquet(df).to_parquet(fh, index=False)
+    written.append(out / RUNS_PARQUET)
     table = summarise(df) if summary is None else summary
     with atomic_file(out / SUMMARY_CSV) as fh:
         table.to_csv(fh, index=False)
