@@ -87,7 +87,12 @@ def run_checked(scenario: Scenario, seed: int, horizon: float) -> tuple[RequestE
 
 @pytest.mark.parametrize(
     ("name", "horizon"),
-    [("bad-schema-migration", 3600), ("payment-provider-outage", 2400), ("flash-sale-surge", 2400)],
+    [
+        ("bad-schema-migration", 3600),
+        ("payment-provider-outage", 2400),
+        ("flash-sale-surge", 2400),
+        ("migration-lock-queue", 3000),  # calls waiting for locks, callers giving up on them
+    ],
 )
 def test_every_request_ends_exactly_once(name: str, horizon: float) -> None:
     """Requests sent = requests ended + requests in flight at the horizon, none ended twice,
@@ -98,6 +103,8 @@ def test_every_request_ends_exactly_once(name: str, horizon: float) -> None:
     assert flow.sent == flow.ended + len(flow.roots_in_flight())
     assert all(f.state != DONE for f in flow.in_flight.values())
     assert flow.overdue() == []
+    for rt in engine.runtimes.values():  # no slot freed twice, none taken past the limit
+        assert all(0 <= inst.busy <= rt.concurrency for inst in rt.instances), rt.name
     # what the endpoint and probe series counted is what ended
     r = seed_scenario.traffic.represents
     shoppers = sum(row[3] for row in engine.metrics.rows if row[1] == "endpoint") // r

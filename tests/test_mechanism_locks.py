@@ -127,6 +127,21 @@ def test_the_outage_lasts_as_long_as_the_export_has_left(nobody: Journal) -> Non
     )
 
 
+def test_waiting_queries_keep_their_slots_until_every_query_waits(nobody: Journal) -> None:
+    """The queries queued behind the migration hold their database slots (their callers gave
+    up, the backends did not): within ten minutes all 64 are taken and reads of other tables
+    (search reads products) fail too, until the queue clears."""
+    f = nobody.metrics_frame()
+    db = f[(f.scope == "component") & (f.name == "db")]
+    during = db[(db.t >= MIGRATION_AT + 600) & (db.t < EXPORT_ENDS - 60)]
+    assert (during.busy == 64).all()
+    search = f[(f.scope == "endpoint") & (f.name == "search")]
+    queued = search[(search.t >= MIGRATION_AT + 600) & (search.t < EXPORT_ENDS - 60)]
+    assert (queued.ok == 0).all()
+    after = db[db.t >= EXPORT_ENDS + 60]
+    assert (after.busy < 64).all()
+
+
 def test_blocked_time_is_the_holders_remaining_time_plus_the_ddls_own() -> None:
     """A rewriting DDL queued behind the export blocks for (export end − 08:40) + rows ÷ the
     rewrite rate, within 10 %."""

@@ -37,7 +37,7 @@ def failed_after(journal: Journal, t: float) -> int:
 def surge_load(factor: float) -> float:
     """One replica's read load (queries/s) in the steady part of a surge of ``factor``,
     measured where replicas have capacity to spare (ten times the slots), so nothing falls."""
-    roomy = variant({"traffic.surges.0.factor": factor, "components.db.concurrency": 20})
+    roomy = variant({"traffic.surges.0.factor": factor, "components.db.concurrency": 10})
     simulation = Simulation(roomy, 1)
     simulation.advance(1900)
     offered = 0

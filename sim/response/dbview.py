@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 LONG = 5.0  # seconds a statement runs before it counts as long-running
 LOW_HEADROOM = 0.05  # a sequence with less than this share of its range left is flagged
+RECENT_RESTARTS = 600.0  # seconds over which an instance's restarts are counted
 
 
 def _ago(seconds: float) -> str:
@@ -92,6 +93,8 @@ def database_view(sim: Running, name: str) -> tuple[str, dict[str, Any]]:
             "lag_seconds": round(db.lag(m.i), 3),
             "in_reads": m.i in db.readers,
             "cache_warmth": round(m.warmth, 3),
+            "restarts_10m": sum(now - t <= RECENT_RESTARTS for t in m.crashes),
+            "last_restart": round(m.crashes[-1], 6) if m.crashes else None,
         }
         for m in db.members
     ]
@@ -149,6 +152,15 @@ def database_view(sim: Running, name: str) -> tuple[str, dict[str, Any]]:
         )
     if down:
         parts.append(", ".join(f"{name}-{r['instance']} {r['state']}" for r in down))
+    restarting = [r for r in replicas if r["restarts_10m"] >= 2]
+    if restarting:
+        parts.append(
+            "restarting: "
+            + ", ".join(
+                f"{name}-{r['instance']} fell over {r['restarts_10m']} times in 10m"
+                for r in restarting
+            )
+        )
     if stale:
         parts.append(f"planner statistics missing on {', '.join(stale)} (run ANALYZE)")
     if db.read_only is not None:

@@ -25,6 +25,8 @@ from sim.scenario.schema import Runbook, RunbookStep
 KIND_PRIOR = {"migration": 1.0, "deploy": 1.0, "config": 0.8, "notice": 0.6}
 SETTLE = 120.0  # seconds a check waits after an action before judging it
 MAX_LOOPS = 40
+REST_ATTEMPTS = 4  # tries at resting replicas that keep falling over
+REST_LONGER = 600.0  # seconds more out of the rotation at each further try
 
 
 class Responder(Protocol):
@@ -359,20 +361,35 @@ class RunbookResponder:
 
     def rest_replicas(self, database: str, takes: float | None) -> Evidence:
         """Replicas that fall over each time they come back: take them all out of the read
-        rotation, let them recover and warm (watching the database), add them back at once."""
+        rotation, let them recover and warm (watching the database), add them back at once —
+        and if they fall over again, the load is still more than they take: rest them longer
+        before the next try."""
         inc = self.inc
-        ev = inc.drain(database, takes=takes, lead=f"component:{database}")
-        if not ev.ok:
-            return ev
-        for _ in range(MAX_LOOPS):
-            inc.wait(60.0)
-            view = inc.db(database)
+        lead = f"component:{database}"
+        ev = inc.drain(database, takes=takes, lead=lead)
+        for attempt in range(REST_ATTEMPTS):
+            if not ev.ok:
+                return ev
+            extra = attempt * REST_LONGER
+            for _ in range(MAX_LOOPS):
+                inc.wait(60.0)
+                view = inc.db(database, lead=lead)
+                replicas = [r for r in view.facts.get("replication", []) if r["role"] == "replica"]
+                ready = replicas and all(
+                    r["state"] == "drained" and r["cache_warmth"] >= 0.95 for r in replicas
+                )
+                if ready and extra <= 0:
+                    break
+                extra -= 60.0
+            ev = inc.add_back(database, lead=lead)
+            back = ev.end
+            inc.wait(SETTLE)
+            view = inc.db(database, lead=lead)
             replicas = [r for r in view.facts.get("replication", []) if r["role"] == "replica"]
-            if replicas and all(
-                r["state"] == "drained" and r["cache_warmth"] >= 0.95 for r in replicas
-            ):
-                break
-        return inc.add_back(database, lead=f"component:{database}")
+            if not any((r["last_restart"] or 0.0) >= back for r in replicas):
+                return ev  # none fell over since they came back
+            ev = inc.drain(database, lead=lead)
+        return ev
 
     def verify(self) -> Evidence:
         """Wait for things to settle, then look: judge the last action by what changed."""
@@ -510,7 +527,9 @@ class RunbookResponder:
             self.exhausted.add(f["database"])
             self._suspect_component(f["database"], 10.0)
         replicas = [r for r in f["replication"] if r["role"] == "replica"]
-        fallen = [r for r in replicas if r["state"] in ("down", "recovering")]
+        fallen = [
+            r for r in replicas if r["state"] in ("down", "recovering") or r["restarts_10m"] >= 2
+        ]
         if fallen and self.reads_right(0.1):
             self.relapsing.add(f["database"])
             self._suspect_component(f["database"], 10.0)

@@ -263,6 +263,7 @@ class DataTier:
             "replica_outage", db.name, {db.name}, {"add_back": 0.0, "scale_out": 0.0}, db.name
         )
         member.crashed = True
+        member.crashes.append(self.env.now)
         member.overloaded_for = 0.0
         self.settled_since[db.name] = None
         self.world.states[db.name].add(Effect(source=_down(db, i), down_instances=(i,)))

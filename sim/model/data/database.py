@@ -25,6 +25,7 @@ class Member:
     __slots__ = (
         "backlog",
         "crashed",
+        "crashes",
         "drained",
         "i",
         "load",
@@ -42,6 +43,7 @@ class Member:
         self.role = role  # "primary", "replica", or "spare" (empty until provisioned)
         self.backlog = backlog  # rows written on the primary not yet replayed here
         self.crashed = False
+        self.crashes: list[float] = []  # when it fell over (an engineer sees restarts)
         self.drained = False  # taken out of the read rotation by a responder
         self.recovering_until: float | None = None
         self.warmth = 1.0  # 1: a warm cache, 0: cold
