@@ -53,8 +53,10 @@ def shortest_window(d: Data) -> None:
 
 
 def busiest_traffic(d: Data) -> None:
-    """The most sessions a second, all day."""
+    """The most sessions a second, all day, over two hours (the work budget bounds sessions a
+    second × horizon: a scenario of a day at the busiest rate is refused)."""
     d["traffic"].update(arrival_rate=L.MAX_PEAK_RATE, daily_curve=[1] * 24, surges=[])
+    d["horizon"] = "2h"
 
 
 def steepest_curve_and_surge(d: Data) -> None:

@@ -14,6 +14,7 @@ from sim.scenario.durations import format_duration
 from sim.scenario.schema import (
     CapacityLossFault,
     CrashFault,
+    DataLossFault,
     ErrorRateFault,
     Fault,
     LatencyFault,
@@ -105,6 +106,12 @@ def _third_party(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     return f.target, effect, frozenset({f.target})
 
 
+def _data_loss(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    assert isinstance(f, DataLossFault)
+    effect = Effect(source=f.id, down_instances=(f.instance,))
+    return f.target, effect, frozenset({f.target})
+
+
 BUILDERS: dict[str, Builder] = {
     "schema_migration": _schema,
     "crash": _crash,
@@ -112,6 +119,7 @@ BUILDERS: dict[str, Builder] = {
     "error_rate": _errors,
     "capacity_loss": _capacity,
     "third_party_outage": _third_party,
+    "data_loss": _data_loss,
 }
 
 # Remedies used when a fault entry names none: action kind → seconds.
@@ -122,6 +130,8 @@ DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
     "error_rate": {"rollback_deploy": 300.0, "deploy_fix": 1200.0},
     "capacity_loss": {"scale_out": 180.0, "restart": 0.0},
     "third_party_outage": {"failover": 120.0},
+    # How long a restore takes is the data tier's to say (bytes ÷ restore_rate, then a boot).
+    "data_loss": {"restore": 0.0},
 }
 
 

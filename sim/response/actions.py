@@ -169,9 +169,21 @@ class Actions:
             and self.world.data[target].replicated
         )
 
+    def restores(self, action: str, target: str) -> bool:
+        """Whether ``action`` restores a database that lost its data (from a backup)."""
+        data = self.world.data.get(target)
+        return (
+            action == "restore"
+            and self.data is not None
+            and data is not None
+            and any(m.lost for m in data.members)
+        )
+
     def decided_by(self, action: str, target: str) -> str:
         """``mechanism`` when the world decides how long ``action`` takes, else ``constant``."""
         if action == "cancel_query" or self.provisions(action, target):
+            return "mechanism"
+        if self.restores(action, target):
             return "mechanism"
         return "mechanism" if self.data_work(action, target) is not None else "constant"
 
@@ -182,12 +194,16 @@ class Actions:
             return self.data.estimate(work.database, work.statements)
         if self.provisions(action, target) and self.data is not None:
             return self.data.provision_seconds(target)
+        if self.restores(action, target) and self.data is not None:
+            return self.data.restore_seconds(target)
         return self.duration(action, target)
 
     def duration(self, action: str, target: str) -> float:
         """How long ``action`` on ``target`` runs now (a fault's remedy time if it has one;
         nothing on top of the work when a mechanism decides it)."""
         if self.data_work(action, target) is not None or self.provisions(action, target):
+            return 0.0
+        if self.restores(action, target):
             return 0.0
         aimed, _ = self.targets(action, target)
         # An episode's remedies say what ends it, not how long that takes: the world does.
@@ -245,6 +261,7 @@ class Actions:
         world.emit(self.env.now, "action.start", action=action, target=target)
         aimed, restarts = self.targets(action, target)
         duration = self.duration(action, target)
+        decided_by = self.decided_by(action, target)  # before the action changes the state
         started = self.env.now
         # Episodes a mechanism closes when this action changes its state (a lock queue ends
         # when the statement holding it is cancelled): those open now may end while it runs.
@@ -271,7 +288,7 @@ class Actions:
             action=action,
             target=target,
             remedied=remedied,
-            decided_by=self.decided_by(action, target),
+            decided_by=decided_by,
             **extra,
         )
         return remedied
@@ -282,6 +299,9 @@ class Actions:
         world = self.world
         if self.provisions(action, target) and self.data is not None:
             yield from self.data.provision(target)
+            return
+        if self.restores(action, target) and self.data is not None:
+            yield from self.data.restore(target)
             return
         if action == "cancel_query" and self.data is not None:
             self.data.cancel(self.database_of(target) or "", target)

@@ -344,7 +344,10 @@ class Incident(DataTierCalls):
         return self._act("isolate", "isolate", component, **kw)
 
     def restore(self, component: str, **kw: Any) -> Evidence:
-        """Undo an isolation."""
+        """Undo an isolation; or restore a database that lost its data from its backup (a
+        copy of the whole database: how long is the data tier's to say)."""
+        if self.actions.restores("restore", component):
+            return self._act("restore", "restore", component, **kw)
         if component not in self.actions.isolated:
             why = f"{component} is not isolated" + (
                 f" (isolated: {', '.join(sorted(self.actions.isolated))})"

@@ -82,7 +82,9 @@ def database_view(sim: Running, name: str) -> tuple[str, dict[str, Any]]:
             "instance": m.i,
             "role": m.role,
             "state": (
-                "down"
+                "data lost"
+                if m.lost
+                else "down"
                 if m.crashed
                 else "recovering"
                 if m.recovering_until is not None
@@ -144,7 +146,7 @@ def database_view(sim: Running, name: str) -> tuple[str, dict[str, Any]]:
                 f"sequence of {s['table']} at {1 - s['headroom']:.1%} of its {s['type']} range"
             )
     lagging = [r for r in replicas if r["role"] == "replica" and r["lag_seconds"] >= 1.0]
-    down = [r for r in replicas if r["state"] in ("down", "recovering")]
+    down = [r for r in replicas if r["state"] in ("data lost", "down", "recovering")]
     if lagging:
         parts.append(
             "replication lag: "

@@ -93,6 +93,7 @@ class RunbookResponder:
         self.exhausted: set[str] = set()  # databases with a sequence that ran out
         self.seen_db = False  # a database was queried since the last action
         self.relapsing: set[str] = set()  # databases whose replicas keep falling over
+        self.lost: set[str] = set()  # databases with an instance whose data is gone
         self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
 
     # -- driving -----------------------------------------------------------------------------
@@ -333,6 +334,8 @@ class RunbookResponder:
             ev = inc.cancel(name, takes=takes, lead=lead)
         elif lead.startswith("thirdparty:"):
             ev = inc.failover(name, takes=takes, lead=lead)
+        elif lead.startswith("component:") and name in self.lost:
+            ev = inc.restore(name, takes=takes, lead=lead)  # nothing to restart: copy it back
         elif lead.startswith("component:") and name in self.relapsing:
             ev = self.rest_replicas(name, takes)
         elif lead.startswith("component:") and name in self.exhausted and inc.cause is not None:
@@ -525,6 +528,9 @@ class RunbookResponder:
         self.seen_db = True
         if any(s["exhausted"] for s in f["sequences"]) and self.reads_right(0.1):
             self.exhausted.add(f["database"])
+            self._suspect_component(f["database"], 10.0)
+        if any(r["state"] == "data lost" for r in f["replication"]) and self.reads_right(0.1):
+            self.lost.add(f["database"])
             self._suspect_component(f["database"], 10.0)
         replicas = [r for r in f["replication"] if r["role"] == "replica"]
         fallen = [

@@ -144,6 +144,20 @@ def check_references(s: Scenario) -> Iterator[Finding]:
                     (*base, "target"),
                     f"expected a third_party component, got {fault.target!r} ({kind})",
                 )
+            elif fault.type == "data_loss" and fault.target not in s.databases:
+                yield (
+                    (*base, "target"),
+                    f"a data loss needs a database with a data tier (databases: "
+                    f"{fault.target}) to restore from; {fault.target!r} has none",
+                )
+            elif (
+                fault.type == "data_loss" and fault.instance >= s.components[fault.target].replicas
+            ):
+                yield (
+                    (*base, "instance"),
+                    f"{fault.target} has {s.components[fault.target].replicas} instance(s) "
+                    f"(0 to {s.components[fault.target].replicas - 1}), got {fault.instance}",
+                )
             if fault.start is None:
                 yield (
                     (*base, "start"),

@@ -86,6 +86,32 @@ class DatabaseLogger:
                 )
             else:
                 self._line(name, "NOTE", "InnoDB: Starting crash recovery.", i)
+        elif kind == "db.data_lost":
+            i = int(d["instance"])
+            if pg:
+                self._line(
+                    name,
+                    "PANIC",
+                    'could not open file "global/pg_control": No such file or directory',
+                    i,
+                )
+            else:
+                self._line(
+                    name,
+                    "ERROR",
+                    "[FATAL] InnoDB: The system tablespace must be writable! "
+                    "(./ibdata1: No such file or directory)",
+                    i,
+                )
+        elif kind == "db.restoring":
+            gb = float(d["bytes"]) / 1e9
+            self._line(
+                name,
+                "LOG",
+                f"restore from base backup started: {gb:.1f} GB to copy"
+                if pg
+                else f"restore from backup started: {gb:.1f} GB to copy",
+            )
         elif kind == "db.recovered":
             i = int(d["instance"])
             self._line(

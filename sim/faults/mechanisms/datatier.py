@@ -66,6 +66,9 @@ class DataTier:
 
     # -- migrations ----------------------------------------------------------------------
     def _on_event(self, event: Event) -> None:
+        if event.kind == "fault.start" and event.data.get("type") == "data_loss":
+            self._data_lost(str(event.data["id"]))
+            return
         if event.kind != "change" or event.data.get("change_kind") != "migration":
             return
         change = self.world.changes[str(event.data["id"])]
@@ -370,6 +373,52 @@ class DataTier:
         self.world.states[db_name].remove(_down(db, i))
         db.route()
         self.world.emit(self.env.now, "db.provisioned", database=db_name, instance=i)
+
+    # -- data lost and restored ----------------------------------------------------------
+    def _data_lost(self, fault_id: str) -> None:
+        """A data loss fault started: the instances it took down have no data directory."""
+        for name, effect in self.faults.faults[fault_id].effects:
+            db = self.dbs.get(name)
+            if db is None:
+                continue
+            for i in effect.down_instances:
+                db.members[i].lost = True
+                self.world.emit(self.env.now, "db.data_lost", database=name, instance=i)
+            db.route()
+
+    def restore_seconds(self, db_name: str) -> float:
+        """How long a restore from a backup takes: a copy of the whole database at its
+        ``restore_rate``, then a boot (nothing to redo: the copy is consistent)."""
+        db = self.dbs[db_name]
+        return db.spec.recovery.boot + db.data_bytes / db.spec.restore_rate
+
+    def restore(self, db_name: str) -> Generator[simpy.Event, Any, None]:
+        """Restore every instance of ``db_name`` that lost its data: copy, boot, serve with a
+        cold cache (a replica restored also replays what was written meanwhile)."""
+        db = self.dbs[db_name]
+        lost = [m for m in db.members if m.lost]
+        if not lost:
+            return
+        start = self.env.now
+        seconds = self.restore_seconds(db_name)
+        self.world.emit(
+            start,
+            "db.restoring",
+            database=db_name,
+            instances=[m.i for m in lost],
+            bytes=round(db.data_bytes),
+            seconds=round(seconds, 6),
+        )
+        yield self.env.timeout(seconds)
+        for member in lost:
+            member.lost = False
+            if member.role == "replica":
+                member.backlog = self.write_rate[db_name] * (self.env.now - start)
+            if db.spec.cache is not None:
+                member.warmth = 0.0
+                member.slowdown = db.spec.cache.cold_factor
+        db.route()
+        self.world.emit(self.env.now, "db.restored", database=db_name)
 
     def _warm(self, db: DatabaseState, i: int, reads: float) -> None:
         """A serving instance warms with the reads it serves; one out of the read rotation

@@ -29,6 +29,7 @@ class Member:
         "drained",
         "i",
         "load",
+        "lost",
         "offered",
         "overloaded_for",
         "reads",
@@ -45,6 +46,7 @@ class Member:
         self.crashed = False
         self.crashes: list[float] = []  # when it fell over (an engineer sees restarts)
         self.drained = False  # taken out of the read rotation by a responder
+        self.lost = False  # its data directory is gone: nothing serves until a restore
         self.recovering_until: float | None = None
         self.warmth = 1.0  # 1: a warm cache, 0: cold
         self.slowdown = 1.0  # × service time while the cache is cold
@@ -56,7 +58,7 @@ class Member:
     @property
     def serving(self) -> bool:
         active = self.role in ("primary", "replica")  # not a spare, not being provisioned
-        return active and not self.crashed and self.recovering_until is None
+        return active and not self.crashed and not self.lost and self.recovering_until is None
 
 
 class DatabaseState:

@@ -61,6 +61,7 @@ from sim.scenario.schema.expect import (
 from sim.scenario.schema.faults import (
     CapacityLossFault,
     CrashFault,
+    DataLossFault,
     ErrorRateFault,
     Fault,
     FaultBase,
@@ -93,6 +94,7 @@ from sim.scenario.schema.signals import (
     Rotation,
     Severity,
 )
+from sim.scenario.schema.source import Milestone, Source, SourceEvent
 from sim.scenario.schema.traffic import FunnelStep, MoneyDistribution, Surge, Traffic
 
 __all__ = [
@@ -117,6 +119,7 @@ __all__ = [
     "ComponentKind",
     "Count",
     "CrashFault",
+    "DataLossFault",
     "Database",
     "Databases",
     "Dependency",
@@ -133,6 +136,7 @@ __all__ = [
     "LatencyFault",
     "LeadKind",
     "Logs",
+    "Milestone",
     "Model",
     "MoneyDistribution",
     "Monitor",
@@ -162,6 +166,8 @@ __all__ = [
     "Sequence",
     "Severity",
     "Slo",
+    "Source",
+    "SourceEvent",
     "Surge",
     "Table",
     "ThirdPartyOutageFault",

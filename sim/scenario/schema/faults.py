@@ -78,12 +78,25 @@ class ThirdPartyOutageFault(FaultBase):
     message: str = "503 Service Unavailable"
 
 
+class DataLossFault(FaultBase):
+    """An instance of a database with a data tier loses its data directory (an ``rm -rf`` on
+    the wrong host, a volume gone): it serves nothing until it is restored from a backup — a
+    copy of the whole database at its ``restore_rate``, then a boot, then a cold cache."""
+
+    type: Literal["data_loss"]
+    target: Name
+    instance: int = Field(
+        default=0, ge=0, le=MAX_REPLICAS, description="Which instance (0: the primary)."
+    )
+
+
 Fault = Annotated[
     SchemaMigrationFault
     | CrashFault
     | LatencyFault
     | ErrorRateFault
     | CapacityLossFault
-    | ThirdPartyOutageFault,
+    | ThirdPartyOutageFault
+    | DataLossFault,
     Field(discriminator="type"),
 ]

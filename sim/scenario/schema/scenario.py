@@ -26,6 +26,7 @@ from sim.scenario.schema.faults import Fault
 from sim.scenario.schema.response import Response, Runbook, ScriptedAction
 from sim.scenario.schema.scoring import Scoring
 from sim.scenario.schema.signals import Complaints, Logs, Monitor, Probes, RedHerrings, Rotation
+from sim.scenario.schema.source import Source
 from sim.scenario.schema.traffic import Traffic
 
 
@@ -70,6 +71,11 @@ class Scenario(Model):
         default_factory=dict, description="Runbooks of this scenario, by name."
     )
     scoring: Scoring = Scoring()
+    source: Source | None = Field(
+        default=None,
+        description="The public incident this scenario is modelled on, with its published "
+        "timeline (docs/incidents.md); it does not change the run.",
+    )
     expect: Expect | None = Field(
         default=None,
         description="Expectations checked by pytest (docs/regression.md); they do not "

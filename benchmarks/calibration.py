@@ -1,0 +1,143 @@
+"""Calibration against public post-mortems: every scenario with a ``source:`` block, over 30
+seeds with the ``experienced`` responder, against its published milestones.
+
+    python benchmarks/calibration.py [SCENARIO …] [--seeds N] [--workers N] [--markdown]
+
+For each milestone: the published time, the simulated 10 %, median and 90 % (minutes since
+impact), median ÷ real, how many runs reached it, and the verdict — ``pass`` when the real
+time lies inside the 10–90 % band and the median within ×/÷ 1.5 of it; ``not counted`` when a
+constant (a fault's ``duration``, an action timed by a ``remedies:`` figure or a default)
+brought it about in most runs. ``--markdown`` prints the table for docs/incidents.md, with
+the commit it was measured at. Exit status 0 whatever the verdicts (1 on bad input): this
+measures, it does not gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def sourced(names: list[str]) -> list[Any]:
+    """The scenarios to calibrate: those named, or every catalogue scenario with a source."""
+    import sim
+    from sim.scenario.catalogue import entries
+
+    if names:
+        scenarios = [sim.load_scenario(n) for n in names]
+        missing = [s.name for s in scenarios if s.source is None or not s.source.milestones]
+        if missing:
+            raise ValueError(f"no source: milestones to calibrate against in {', '.join(missing)}")
+        return scenarios
+    every = [sim.load_scenario(path) for path in entries().values()]
+    return [s for s in every if s.source is not None and s.source.milestones]
+
+
+def markdown(rows: list[dict[str, Any]], seeds: int, ref: str) -> str:
+    head = (
+        f"Measured at commit {ref}, {seeds} seeds, experienced responder "
+        "(`python benchmarks/calibration.py --markdown`); minutes since impact.\n\n"
+        "| scenario | incident | milestone | real | simulated 10 % | median | 90 % "
+        "| median ÷ real | reached | verdict |\n|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+
+    def cell(v: Any) -> str:
+        return "—" if v is None else str(v)
+
+    body = "".join(
+        f"| {r['scenario']} | {r['incident']} | {r['milestone']} | {cell(r['real_min'])} "
+        f"| {cell(r['p10_min'])} | {cell(r['median_min'])} | {cell(r['p90_min'])} "
+        f"| {cell(r['ratio'])} | {r['reached']} | {r['verdict']} |\n"
+        for r in rows
+    )
+    return head + body
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("scenarios", nargs="*", help="names or files (default: every sourced)")
+    parser.add_argument("--seeds", type=int, default=30, help="seeds 1..N (default 30)")
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    parser.add_argument("--markdown", action="store_true", help="print a table for the docs")
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error("--seeds: expected 1 or more")
+
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from sim.expect.calibration import calibrate
+
+    console = Console(stderr=True)
+    try:
+        scenarios = sourced(args.scenarios)
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 1
+    if not scenarios:
+        console.print("no scenario has a source: block with milestones")
+        return 1
+    rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    with Progress(console=console, transient=True) as bar:
+        for scenario in scenarios:
+            task = bar.add_task(scenario.name, total=args.seeds)
+
+            def tick(done: int, total: int, task: Any = task) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = calibrate(scenario, args.seeds, workers=args.workers, progress=tick)
+            rows += result.rows()
+    took = time.perf_counter() - started
+    if args.markdown:
+        print(markdown(rows, args.seeds, commit()))
+    else:
+        table = Table(title=f"calibration, {args.seeds} seeds, experienced responder (minutes)")
+        for col in ("scenario", "incident", "milestone", "real", "p10", "median", "p90"):
+            table.add_column(col)
+        for col in ("÷ real", "reached", "verdict"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(
+                r["scenario"],
+                r["incident"],
+                r["milestone"],
+                *(
+                    "—" if r[k] is None else str(r[k])
+                    for k in ("real_min", "p10_min", "median_min", "p90_min", "ratio")
+                ),
+                r["reached"],
+                r["verdict"],
+            )
+        out = Console()
+        Console(width=max(out.width, 140)).print(table)
+    counted = [r for r in rows if not r["verdict"].startswith("not counted")]
+    passed = sum(r["verdict"] == "pass" for r in counted)
+    console.print(f"{passed} of {len(counted)} counted milestones pass ({took:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""Calibration: a scenario modelled on a public incident, run over many seeds, against the
+milestones its ``source:`` block publishes (docs/incidents.md).
+
+A milestone passes when the published time lies inside the simulated 10–90 % band and the
+simulated median is within ×/÷ :data:`MEDIAN_FACTOR` of it. Only milestones the world decided
+count: one that a fault's ``duration`` or an action timed by a constant (a ``remedies:``
+figure, a default action time) brought about in most runs is shown, and marked, but does not
+count — calibrating against a typed-in number would only repeat it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.journal import Journal
+    from sim.scenario.schema import Scenario
+
+MEDIAN_FACTOR = 1.5
+BAND = (0.1, 0.9)
+DEFAULT_SEEDS = 30
+DEFAULT_RESPONDER = "experienced"
+# Milestones whose time comes from what ended the faults (the others come from signals and
+# the responder's pace, which no remedy constant sets).
+ENDED_BY_REMEDIES = ("mitigation", "resolution")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One published milestone against its simulated times (seconds since impact)."""
+
+    milestone: str
+    real: float
+    simulated: tuple[float | None, ...]  # one per seed; None: not reached within the horizon
+    constant_runs: int  # runs in which a constant brought this milestone about
+
+    @property
+    def reached(self) -> list[float]:
+        return sorted(t for t in self.simulated if t is not None)
+
+    @property
+    def counted(self) -> bool:
+        """Whether the world decided it (in most runs no constant did)."""
+        return self.constant_runs * 2 <= len(self.simulated)
+
+    def quantile(self, q: float) -> float | None:
+        """The ``q`` quantile of the simulated times; a run that never got there counts as
+        later than any that did (so a band can be open-ended: None)."""
+        n = len(self.simulated)
+        if n == 0:
+            return None
+        ordered: list[float | None] = [*self.reached, *[None] * (n - len(self.reached))]
+        if n == 1:
+            return ordered[0]
+        pos = q * (n - 1)
+        lo, hi = int(pos), min(int(pos) + 1, n - 1)
+        a, b = ordered[lo], ordered[hi]
+        if a is None or b is None:
+            return None
+        return a + (b - a) * (pos - lo)
+
+    @property
+    def median(self) -> float | None:
+        return self.quantile(0.5)
+
+    @property
+    def ratio(self) -> float | None:
+        """Simulated median ÷ real (None when the median run never got there)."""
+        m = self.median
+        if m is None:
+            return None
+        return m / self.real if self.real > 0 else (1.0 if m == 0 else float("inf"))
+
+    @property
+    def in_band(self) -> bool:
+        lo, hi = self.quantile(BAND[0]), self.quantile(BAND[1])
+        return lo is not None and lo <= self.real and (hi is None or self.real <= hi)
+
+    @property
+    def passed(self) -> bool:
+        r = self.ratio
+        return r is not None and self.in_band and 1 / MEDIAN_FACTOR <= r <= MEDIAN_FACTOR
+
+    def verdict(self) -> str:
+        if not self.counted:
+            return "not counted (set by a constant)"
+        return "pass" if self.passed else "FAIL"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A scenario's published milestones against its runs."""
+
+    scenario: str
+    company: str
+    date: str
+    url: str
+    responder: str
+    seeds: tuple[int, ...]
+    checks: tuple[Check, ...]
+
+    @property
+    def counted(self) -> list[Check]:
+        return [c for c in self.checks if c.counted]
+
+    @property
+    def passed(self) -> bool:
+        """Every counted milestone passes (and there is at least one)."""
+        return bool(self.counted) and all(c.passed for c in self.counted)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat row per milestone (minutes), for a table."""
+        out = []
+        for c in self.checks:
+            out.append(
+                {
+                    "scenario": self.scenario,
+                    "incident": f"{self.company} {self.date}",
+                    "milestone": c.milestone,
+                    "real_min": round(c.real / 60, 1),
+                    "p10_min": _minutes(c.quantile(BAND[0])),
+                    "median_min": _minutes(c.median),
+                    "p90_min": _minutes(c.quantile(BAND[1])),
+                    "ratio": None if c.ratio is None else round(c.ratio, 2),
+                    "reached": f"{len(c.reached)}/{len(c.simulated)}",
+                    "verdict": c.verdict(),
+                }
+            )
+        return out
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def constant_ended(journal: Journal | Mapping[str, Any], at: float) -> bool:
+    """Whether a fault that ended by ``at`` was ended by its own ``duration`` or by an action
+    whose length a constant set (``decided_by: constant``)."""
+    doc = journal.data if hasattr(journal, "data") else journal
+    events = doc.get("timeline") or []
+    constant_actions = {
+        (e["action"], e["target"])
+        for e in events
+        if e["kind"] == "action.end" and e.get("decided_by") == "constant" and e.get("remedied")
+    }
+    for e in events:
+        if e["kind"] != "fault.end" or e["t"] > at:
+            continue
+        cause = str(e.get("cause", ""))
+        if cause == "expired":
+            return True
+        if cause.startswith("remedied by "):
+            action, _, target = cause.removeprefix("remedied by ").partition(" ")
+            if (action, target) in constant_actions:
+                return True
+    return False
+
+
+def milestones(journal: Journal | Mapping[str, Any]) -> dict[str, tuple[float | None, bool]]:
+    """Each phase's time since impact, and whether a constant brought it about."""
+    from sim.scoring.phases import phases
+
+    out: dict[str, tuple[float | None, bool]] = {}
+    for name, phase in phases(journal).items():
+        constant = (
+            phase.at is not None and name in ENDED_BY_REMEDIES and constant_ended(journal, phase.at)
+        )
+        out[name] = (phase.since_impact, constant)
+    return out
+
+
+def _run(document: str, seed: int, responder: str) -> dict[str, tuple[float | None, bool]]:
+    from sim.runner import run
+    from sim.scenario.schema import Scenario
+
+    scenario = Scenario.model_validate(json.loads(document))
+    return milestones(run(scenario, seed, responder=responder, compact=True))
+
+
+def calibrate(
+    scenario: Scenario,
+    seeds: Iterable[int] | int = DEFAULT_SEEDS,
+    *,
+    responder: str = DEFAULT_RESPONDER,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Calibration:
+    """Run ``scenario`` over ``seeds`` (an int N: seeds 1..N) with ``responder`` and compare
+    each milestone of its ``source:`` block. ``workers``: processes (default: one per core;
+    1 runs here)."""
+    source = scenario.source
+    if source is None or not source.milestones:
+        raise ValueError(
+            f"{scenario.name} has no source: block with milestones to calibrate against "
+            "(docs/incidents.md)"
+        )
+    seed_list = tuple(range(1, seeds + 1)) if isinstance(seeds, int) else tuple(seeds)
+    if not seed_list:
+        raise ValueError("expected at least one seed")
+    document = scenario.model_dump_json(by_alias=True)
+    results: dict[int, dict[str, tuple[float | None, bool]]] = {}
+
+    def done(seed: int, result: dict[str, tuple[float | None, bool]]) -> None:
+        results[seed] = result
+        if progress is not None:
+            progress(len(results), len(seed_list))
+
+    if progress is not None:
+        progress(0, len(seed_list))
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n <= 1 or len(seed_list) == 1:
+        for seed in seed_list:
+            done(seed, _run(document, seed, responder))
+    else:
+        _in_pool(document, seed_list, responder, min(n, len(seed_list)), done)
+    checks = []
+    for name, real in source.milestones.items():
+        per_seed = [results[s][name] for s in seed_list]
+        checks.append(
+            Check(
+                milestone=name,
+                real=float(real),
+                simulated=tuple(t for t, _ in per_seed),
+                constant_runs=sum(constant for _, constant in per_seed),
+            )
+        )
+    return Calibration(
+        scenario=scenario.name,
+        company=source.company,
+        date=source.date.isoformat(),
+        url=source.url,
+        responder=responder,
+        seeds=seed_list,
+        checks=tuple(checks),
+    )
+
+
+def _init_worker(parent: int) -> None:
+    """Workers leave Ctrl-C to the parent and end when it ends, however it ends."""
+    from sim.runner import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+
+
+def _in_pool(
+    document: str,
+    seeds: Sequence[int],
+    responder: str,
+    workers: int,
+    done: Callable[[int, dict[str, tuple[float | None, bool]]], None],
+) -> None:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(os.getpid(),)
+    )
+    finished = False
+    try:
+        futures = {pool.submit(_run, document, s, responder): s for s in seeds}
+        for future in as_completed(futures):
+            done(futures[future], future.result())
+        finished = True
+    finally:
+        if not finished:
+            for process in list(pool._processes.values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+__all__ = [
+    "BAND",
+    "DEFAULT_SEEDS",
+    "MEDIAN_FACTOR",
+    "Calibration",
+    "Check",
+    "calibrate",
+    "constant_ended",
+    "milestones",
+]
