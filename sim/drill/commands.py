@@ -145,6 +145,15 @@ COMMANDS: tuple[Command, ...] = (
         api="add_back",
     ),
     Command(
+        "promote",
+        "promote DATABASE",
+        "make the replica furthest ahead the primary (it replays what it lacks first)",
+        "For a primary that is gone: minutes, where a restore from a backup takes hours. "
+        "`db` shows each replica's lag.",
+        arg="component",
+        api="promote",
+    ),
+    Command(
         "analyze",
         "analyze DATABASE",
         "ANALYZE the tables whose planner statistics are missing (slow queries after a rewrite)",

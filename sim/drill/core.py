@@ -351,6 +351,7 @@ class Drill:
 
     _do_restart = _do_isolate = _do_restore = _do_failover = _do_scale = _act
     _do_drain = _do_add_back = _do_analyze = _do_read_only = _do_read_write = _act
+    _do_promote = _act
 
     def _do_retry(self, command: Command, parsed: Parsed) -> None:
         change = self._one(command, parsed, self.applied_changes(), "change in the change log")

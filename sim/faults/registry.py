@@ -130,8 +130,9 @@ DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
     "error_rate": {"rollback_deploy": 300.0, "deploy_fix": 1200.0},
     "capacity_loss": {"scale_out": 180.0, "restart": 0.0},
     "third_party_outage": {"failover": 120.0},
-    # How long a restore takes is the data tier's to say (bytes ÷ restore_rate, then a boot).
-    "data_loss": {"restore": 0.0},
+    # How long a restore or a promotion takes is the data tier's to say (bytes ÷ restore_rate
+    # then a boot; the replica's replay of what it has not applied yet).
+    "data_loss": {"promote": 0.0, "restore": 0.0},
 }
 
 

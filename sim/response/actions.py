@@ -37,6 +37,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "scale_out": 180.0,
     "isolate": 30.0,
     "restore": 30.0,
+    "promote": 30.0,  # pg_ctl promote; the replay of what the replica has not applied comes first
     "cancel_query": 5.0,  # pg_cancel_backend answers at once; what it frees, the world decides
     "drain": 30.0,  # a router config push: replicas out of the read rotation
     "add_back": 30.0,  # and back in, all at once
@@ -179,11 +180,15 @@ class Actions:
             and any(m.lost for m in data.members)
         )
 
+    def promotes(self, action: str, target: str) -> bool:
+        """Whether ``action`` promotes a replica of a replicated database to primary."""
+        return action == "promote" and self.data is not None and target in self.world.data
+
     def decided_by(self, action: str, target: str) -> str:
         """``mechanism`` when the world decides how long ``action`` takes, else ``constant``."""
         if action == "cancel_query" or self.provisions(action, target):
             return "mechanism"
-        if self.restores(action, target):
+        if self.restores(action, target) or self.promotes(action, target):
             return "mechanism"
         return "mechanism" if self.data_work(action, target) is not None else "constant"
 
@@ -196,6 +201,8 @@ class Actions:
             return self.data.provision_seconds(target)
         if self.restores(action, target) and self.data is not None:
             return self.data.restore_seconds(target)
+        if self.promotes(action, target) and self.data is not None:
+            return self.data.promote_seconds(target)
         return self.duration(action, target)
 
     def duration(self, action: str, target: str) -> float:
@@ -203,7 +210,7 @@ class Actions:
         nothing on top of the work when a mechanism decides it)."""
         if self.data_work(action, target) is not None or self.provisions(action, target):
             return 0.0
-        if self.restores(action, target):
+        if self.restores(action, target) or self.promotes(action, target):
             return 0.0
         aimed, _ = self.targets(action, target)
         # An episode's remedies say what ends it, not how long that takes: the world does.
@@ -302,6 +309,9 @@ class Actions:
             return
         if self.restores(action, target) and self.data is not None:
             yield from self.data.restore(target)
+            return
+        if self.promotes(action, target) and self.data is not None:
+            yield from self.data.promote(target)
             return
         if action == "cancel_query" and self.data is not None:
             self.data.cancel(self.database_of(target) or "", target)

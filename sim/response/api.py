@@ -59,6 +59,7 @@ FAILURE: dict[str, float] = {
     "scale_out": 0.03,
     "isolate": 0.0,
     "restore": 0.0,
+    "promote": 0.0,
 }
 FAILURE_REASONS: dict[str, str] = {
     "restart": "pods stuck in ContainerCreating; restart aborted",
@@ -86,6 +87,7 @@ ACT = (
     "rollback",
     "isolate",
     "restore",
+    "promote",
     "failover",
     "scale_out",
     "fix",

@@ -87,6 +87,19 @@ class DataTierCalls:
             return self._refuse("add_back", database, why, kw.get("lead"))
         return self._act("add_back", "add_back", database, **kw)
 
+    def promote(self, database: str, **kw: Any) -> Evidence:
+        """Promote the replica furthest ahead to primary (``pg_ctl promote``): it first
+        replays what it has not applied yet, then takes the writes. Refused without a replica
+        serving."""
+        data = self.sim.world.data.get(database)
+        if data is None or not data.replicated:
+            why = f"{database!r} is not a database with replicas (scenario databases:)"
+            return self._refuse("promote", database, why, kw.get("lead"))
+        if data.candidate() is None:
+            why = f"no replica of {database} is serving: none to promote"
+            return self._refuse("promote", database, why, kw.get("lead"))
+        return self._act("promote", "promote", database, **kw)
+
     def analyze(self, database: str, **kw: Any) -> Evidence:
         """ANALYZE a database's tables whose planner statistics are missing (all of them if
         none is): each takes ``analyze_time``, and queries on it are fast again."""

@@ -93,7 +93,8 @@ class RunbookResponder:
         self.exhausted: set[str] = set()  # databases with a sequence that ran out
         self.seen_db = False  # a database was queried since the last action
         self.relapsing: set[str] = set()  # databases whose replicas keep falling over
-        self.lost: set[str] = set()  # databases with an instance whose data is gone
+        self.lost: set[str] = set()  # databases whose primary's data is gone
+        self.promotable: set[str] = set()  # … with a replica serving that could take over
         self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
 
     # -- driving -----------------------------------------------------------------------------
@@ -334,6 +335,8 @@ class RunbookResponder:
             ev = inc.cancel(name, takes=takes, lead=lead)
         elif lead.startswith("thirdparty:"):
             ev = inc.failover(name, takes=takes, lead=lead)
+        elif lead.startswith("component:") and name in self.promotable:
+            ev = inc.promote(name, takes=takes, lead=lead)  # a replica has the data: minutes
         elif lead.startswith("component:") and name in self.lost:
             ev = inc.restore(name, takes=takes, lead=lead)  # nothing to restart: copy it back
         elif lead.startswith("component:") and name in self.relapsing:
@@ -529,9 +532,14 @@ class RunbookResponder:
         if any(s["exhausted"] for s in f["sequences"]) and self.reads_right(0.1):
             self.exhausted.add(f["database"])
             self._suspect_component(f["database"], 10.0)
-        if any(r["state"] == "data lost" for r in f["replication"]) and self.reads_right(0.1):
+        primary_lost = any(
+            r["state"] == "data lost" and r["role"] == "primary" for r in f["replication"]
+        )
+        if primary_lost and self.reads_right(0.1):
             self.lost.add(f["database"])
             self._suspect_component(f["database"], 10.0)
+            if any(r["role"] == "replica" and r["state"] == "streaming" for r in f["replication"]):
+                self.promotable.add(f["database"])
         replicas = [r for r in f["replication"] if r["role"] == "replica"]
         fallen = [
             r for r in replicas if r["state"] in ("down", "recovering") or r["restarts_10m"] >= 2

@@ -34,6 +34,8 @@ class OracleResponder:
                     self._replicas(incident, fid, next(iter(fault.components)))
                     continue
                 action = min(sorted(fault.remedies), key=lambda a: fault.remedies[a])
+                if action == "promote" and not self._promotable(incident, fault.targets):
+                    action = "restore"  # no replica to take over: copy the data back
                 target = self._target(incident, action, fault.targets)
                 incident.diagnose(target)
                 if not told:
@@ -84,6 +86,10 @@ class OracleResponder:
                 fid in faults.active and incident.remaining > 0 and all(m.serving for m in replicas)
             ):
                 incident.wait(60.0)
+
+    def _promotable(self, incident: Incident, targets: frozenset[str]) -> bool:
+        data = incident.sim.world.data
+        return any(t in data and data[t].candidate() is not None for t in targets)
 
     def _target(self, incident: Incident, action: str, targets: frozenset[str]) -> str:
         changes = sorted(t for t in targets if t in incident.sim.world.changes)

@@ -309,7 +309,7 @@ def _duplicates(
 
 
 # Actions that only a database with a data tier takes.
-DATA_TIER_ACTIONS = ("drain", "add_back", "analyze", "read_only", "read_write")
+DATA_TIER_ACTIONS = ("drain", "add_back", "analyze", "read_only", "read_write", "promote")
 
 
 def _check_data(s: Scenario) -> Iterator[Finding]:

@@ -32,6 +32,7 @@ OVERLOAD_GRACE = 15.0  # seconds past its limit before an instance falls over
 STABLE = 300.0  # seconds every replica must serve without a crash for an outage to be over
 MIN_EPISODE = 1.0  # seconds a lock must keep the shop's queries waiting to be an episode
 RATE_MEMORY = 10.0  # seconds: the write rate is an exponential average over about this long
+PROMOTE_SWITCH = 5.0  # seconds: pg_ctl promote ends recovery and opens for writes
 LOAD_MEMORY = 5.0  # seconds: an instance's read load is averaged over about this long
 
 
@@ -419,6 +420,38 @@ class DataTier:
                 member.slowdown = db.spec.cache.cold_factor
         db.route()
         self.world.emit(self.env.now, "db.restored", database=db_name)
+
+    def promote_seconds(self, db_name: str) -> float:
+        """How long a promotion takes now: the candidate replays what it has not applied
+        (backlog ÷ apply rate, the primary taking no writes meanwhile), then switches over."""
+        db = self.dbs[db_name]
+        i = db.candidate()
+        rep = db.spec.replication
+        if i is None or rep is None:
+            return 0.0
+        return db.members[i].backlog / rep.apply_rate + PROMOTE_SWITCH
+
+    def promote(self, db_name: str) -> Generator[simpy.Event, Any, None]:
+        """Promote the replica furthest ahead: replay, switch over, take the writes (the old
+        primary, if it comes back, is a replica)."""
+        db = self.dbs[db_name]
+        i = db.candidate()
+        if i is None:
+            return
+        seconds = self.promote_seconds(db_name)
+        member = db.members[i]
+        self.world.emit(
+            self.env.now,
+            "db.promoting",
+            database=db_name,
+            instance=i,
+            lag=round(db.lag(i), 6),
+            seconds=round(seconds, 6),
+        )
+        yield self.env.timeout(seconds)
+        member.backlog = 0.0
+        db.promote(i)
+        self.world.emit(self.env.now, "db.promoted", database=db_name, instance=i)
 
     def _warm(self, db: DatabaseState, i: int, reads: float) -> None:
         """A serving instance warms with the reads it serves; one out of the read rotation

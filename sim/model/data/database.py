@@ -141,6 +141,14 @@ class DatabaseState:
         """What a copy of the database moves: every declared table's rows × row size."""
         return sum(t.bytes for t in self.tables.values())
 
+    def candidate(self) -> int | None:
+        """The replica a promotion would pick: serving, the least behind (lowest index on a
+        tie); None without one."""
+        ready = [m for m in self.members if m.role == "replica" and m.serving]
+        if not ready:
+            return None
+        return min(ready, key=lambda m: (m.backlog, m.i)).i
+
     def promote(self, i: int) -> None:
         """Make replica ``i`` the primary (the old primary, if it serves, becomes a replica)."""
         old = self.writer

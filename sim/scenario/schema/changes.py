@@ -19,6 +19,7 @@ ActionKind = Literal[
     "scale_out",
     "isolate",
     "restore",
+    "promote",
     "cancel_query",
     "drain",
     "add_back",

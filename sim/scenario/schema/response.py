@@ -33,6 +33,7 @@ RunbookCall = Literal[
     "rollback",
     "isolate",
     "restore",
+    "promote",
     "failover",
     "scale_out",
     "fix",
