@@ -42,6 +42,7 @@ class ActiveFault:
     # state that makes the mechanism close it.
     mechanism: bool = False
     components: tuple[str, ...] = ()  # where an episode is (a fault's are its effects')
+    since: float = 0.0  # a latent fault: how long before t = 0 it began
 
     def describe(self) -> str:
         end = "until remedied" if self.end is None else f"until {format_duration(self.end)}"
@@ -139,8 +140,12 @@ DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
 def resolve(fault: Fault, world: World) -> ActiveFault:
     """Turn a scenario fault entry into an :class:`ActiveFault`."""
     component, effect, targets = BUILDERS[fault.type](fault, world)
+    if fault.cause is not None:
+        targets = targets | {fault.cause}
     if fault.start is not None:
         start = fault.start
+    elif fault.since > 0:
+        start = 0.0  # latent: already true when the run starts
     else:
         assert isinstance(fault, SchemaMigrationFault)
         start = world.changes[fault.change].at
@@ -151,5 +156,13 @@ def resolve(fault: Fault, world: World) -> ActiveFault:
     if isinstance(fault, SchemaMigrationFault) and component in world.data:
         trigger = fault.change
     return ActiveFault(
-        fault.id, fault.type, start, end, ((component, effect),), targets, remedies, trigger
+        fault.id,
+        fault.type,
+        start,
+        end,
+        ((component, effect),),
+        targets,
+        remedies,
+        trigger,
+        since=fault.since,
     )

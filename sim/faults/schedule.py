@@ -67,12 +67,14 @@ class FaultSchedule:
             self.world.states[component].add(effect)
         self.active.add(fault.id)
         self.started[fault.id] = self.env.now
+        latent = {"since": fault.since} if fault.since > 0 else {}
         self.world.emit(
             self.env.now,
             "fault.start",
             id=fault.id,
             type=fault.type,
             components=sorted({c for c, _ in fault.effects}),
+            **latent,
         )
         if fault.end is not None:
             yield self.env.timeout(fault.end - fault.start)

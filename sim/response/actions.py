@@ -100,6 +100,8 @@ class Actions:
         self.faults = faults
         self.data = data
         self.isolated: set[str] = set()
+        self.reverted: set[str] = set()  # changes rolled back
+        self.fired: set[str] = set()  # consequences that happened
         # (action, target) → why the data tier's work of its last run did not commit
         self.gave_up: dict[tuple[str, str], str] = {}
 
@@ -298,7 +300,37 @@ class Actions:
             decided_by=decided_by,
             **extra,
         )
+        if failed is None:
+            if action.startswith("rollback"):
+                self.reverted.add(target)
+            self._consequences(action, target)
         return remedied
+
+    def _consequences(self, action: str, target: str) -> None:
+        """Start the faults the scenario declares as this action's consequences (each once,
+        and one tied to a config change only while that change is in effect)."""
+        for c in self.world.scenario.consequences:
+            if (c.when.action, c.when.target) != (action, target) or c.id in self.fired:
+                continue
+            config = c.while_config
+            if config is not None and not self.in_effect(config):
+                continue
+            self.fired.add(c.id)
+            self.world.emit(
+                self.env.now,
+                "consequence",
+                id=c.id,
+                action=action,
+                target=target,
+                fault=c.fault.id,
+                why=c.why,
+            )
+            self.faults.inject(c.fault)
+
+    def in_effect(self, change_id: str) -> bool:
+        """Whether a change of the change log is applied now and was not rolled back."""
+        applied = any(c.id == change_id for _, c in self.world.applied)
+        return applied and change_id not in self.reverted
 
     def _side_effects(
         self, action: str, target: str, restarts: list[str], duration: float

@@ -145,7 +145,11 @@ def database_view(sim: Running, name: str) -> tuple[str, dict[str, Any]]:
             parts.append(
                 f"sequence of {s['table']} at {1 - s['headroom']:.1%} of its {s['type']} range"
             )
-    lagging = [r for r in replicas if r["role"] == "replica" and r["lag_seconds"] >= 1.0]
+    lagging = [
+        r
+        for r in replicas
+        if r["role"] == "replica" and r["state"] != "data lost" and r["lag_seconds"] >= 1.0
+    ]
     down = [r for r in replicas if r["state"] in ("data lost", "down", "recovering")]
     if lagging:
         parts.append(

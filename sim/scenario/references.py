@@ -12,6 +12,7 @@ from sim.scenario.schema import (
     LEADS,
     ROLLBACK_OF,
     Call,
+    Fault,
     Runbook,
     Scenario,
     SchemaMigrationFault,
@@ -22,6 +23,8 @@ Finding = tuple[tuple[PathPart, ...], str]
 
 
 def _unknown(kind: str, name: str, known: list[str]) -> str:
+    if not known:
+        return f"no {kind} named {name!r} (there is none)"
     listing = ", ".join(sorted(known)) if len(known) <= 12 else f"{len(known)} names"
     return f"no {kind} named {name!r}{did_you_mean(name, known)} (known: {listing})"
 
@@ -115,91 +118,127 @@ def check_references(s: Scenario) -> Iterator[Finding]:
 
     yield from _duplicates(("faults",), [f.id for f in s.faults], "fault id")
     for i, fault in enumerate(s.faults):
-        base: tuple[PathPart, ...] = ("faults", i)
-        if isinstance(fault, SchemaMigrationFault):
-            migration = changes.get(fault.change)
-            if migration is None:
-                yield (*base, "change"), _unknown("change", fault.change, list(changes))
-            elif migration.kind != "migration":
-                yield (
-                    (*base, "change"),
-                    f"change {fault.change!r} is a {migration.kind}, expected a migration",
-                )
-            elif (
-                first := s.components.get(migration.components[0])
-            ) is not None and first.kind != "database":
-                yield (
-                    (*base, "change"),
-                    f"migration {fault.change!r} must touch a database component first",
-                )
-        else:
-            if fault.target not in s.components:
-                yield (*base, "target"), _unknown("component", fault.target, comps)
-            elif (
-                fault.type == "third_party_outage"
-                and s.components[fault.target].kind != "third_party"
-            ):
-                kind = s.components[fault.target].kind
-                yield (
-                    (*base, "target"),
-                    f"expected a third_party component, got {fault.target!r} ({kind})",
-                )
-            elif fault.type == "data_loss" and fault.target not in s.databases:
-                yield (
-                    (*base, "target"),
-                    f"a data loss needs a database with a data tier (databases: "
-                    f"{fault.target}) to restore from; {fault.target!r} has none",
-                )
-            elif (
-                fault.type == "data_loss" and fault.instance >= s.components[fault.target].replicas
-            ):
-                yield (
-                    (*base, "instance"),
-                    f"{fault.target} has {s.components[fault.target].replicas} instance(s) "
-                    f"(0 to {s.components[fault.target].replicas - 1}), got {fault.instance}",
-                )
-            if fault.start is None:
-                yield (
-                    (*base, "start"),
-                    "required for this fault type (only schema_migration starts with its change)",
-                )
+        yield from _check_fault(s, fault, ("faults", i), comps)
 
     yield from _check_data(s)
-    background = {bg.id for db in s.databases.values() for bg in db.background}
     for i, action in enumerate(s.actions):
-        migrations = sorted(c.id for c in s.changes if c.kind == "migration")
-        if action.action == "retry_migration":
-            if action.target not in migrations:
-                yield ("actions", i, "target"), _unknown("migration", action.target, migrations)
-        elif action.action in DATA_TIER_ACTIONS:
-            if action.target not in s.databases:
-                yield (
-                    ("actions", i, "target"),
-                    _unknown("database with a data tier", action.target, list(s.databases)),
-                )
-        elif action.action == "cancel_query":
-            work = sorted({*background, *migrations})
-            if action.target not in work:
-                yield (
-                    ("actions", i, "target"),
-                    _unknown("migration or background query", action.target, work),
-                )
-        elif action.action in CHANGE_ACTIONS:
-            if action.target not in changes:
-                yield ("actions", i, "target"), _unknown("change", action.target, list(changes))
-            else:
-                wanted = {v: k for k, v in ROLLBACK_OF.items()}[action.action]
-                if changes[action.target].kind != wanted:
-                    got = changes[action.target].kind
-                    yield (
-                        ("actions", i, "target"),
-                        f"{action.action} needs a {wanted} change, got a {got}",
-                    )
-        elif action.target not in s.components:
-            yield ("actions", i, "target"), _unknown("component", action.target, comps)
+        yield from _check_target(s, action.action, action.target, ("actions", i, "target"), comps)
         if action.at >= s.horizon:
             yield ("actions", i, "at"), "is at or after the horizon, so it never happens"
+    yield from _check_consequences(s, comps)
     yield from _check_response(s)
+
+
+def _check_fault(
+    s: Scenario, fault: Fault, base: tuple[PathPart, ...], comps: list[str], started: bool = False
+) -> Iterator[Finding]:
+    """A fault's references; ``started``: something else starts it (a consequence)."""
+    changes = {c.id: c for c in s.changes}
+    if isinstance(fault, SchemaMigrationFault):
+        if started:
+            yield (*base, "type"), "a consequence cannot be a schema_migration (it has a change)"
+            return
+        if fault.since > 0:
+            yield (
+                (*base, "since"),
+                "a schema_migration starts when its migration commits; it cannot be latent",
+            )
+        migration = changes.get(fault.change)
+        if migration is None:
+            yield (*base, "change"), _unknown("change", fault.change, list(changes))
+        elif migration.kind != "migration":
+            yield (
+                (*base, "change"),
+                f"change {fault.change!r} is a {migration.kind}, expected a migration",
+            )
+        elif (
+            first := s.components.get(migration.components[0])
+        ) is not None and first.kind != "database":
+            yield (
+                (*base, "change"),
+                f"migration {fault.change!r} must touch a database component first",
+            )
+        return
+    if fault.target not in s.components:
+        yield (*base, "target"), _unknown("component", fault.target, comps)
+    elif fault.type == "third_party_outage" and s.components[fault.target].kind != "third_party":
+        kind = s.components[fault.target].kind
+        yield (
+            (*base, "target"),
+            f"expected a third_party component, got {fault.target!r} ({kind})",
+        )
+    elif fault.type == "data_loss" and fault.target not in s.databases:
+        yield (
+            (*base, "target"),
+            f"a data loss needs a database with a data tier (databases: "
+            f"{fault.target}) to restore from; {fault.target!r} has none",
+        )
+    elif fault.type == "data_loss" and fault.instance >= s.components[fault.target].replicas:
+        replicas = s.components[fault.target].replicas
+        yield (
+            (*base, "instance"),
+            f"{fault.target} has {replicas} instance(s) (0 to {replicas - 1}), "
+            f"got {fault.instance}",
+        )
+    if fault.cause is not None and fault.cause not in changes:
+        yield (*base, "cause"), _unknown("change", fault.cause, list(changes))
+    if started:
+        return
+    if fault.start is None and fault.since == 0:
+        yield (
+            (*base, "start"),
+            "required for this fault type (only schema_migration starts with its "
+            "change, and a latent fault, with since:, at 0)",
+        )
+    if fault.since > 0 and fault.start not in (None, 0.0):
+        yield (
+            (*base, "start"),
+            "a latent fault (since:) is already true at t = 0: leave start out",
+        )
+
+
+def _check_target(
+    s: Scenario, action: str, target: str, path: tuple[PathPart, ...], comps: list[str]
+) -> Iterator[Finding]:
+    """The target of a scripted action or a consequence's trigger exists and fits the action."""
+    changes = {c.id: c for c in s.changes}
+    migrations = sorted(c.id for c in s.changes if c.kind == "migration")
+    if action == "retry_migration":
+        if target not in migrations:
+            yield path, _unknown("migration", target, migrations)
+    elif action in DATA_TIER_ACTIONS:
+        if target not in s.databases:
+            yield path, _unknown("database with a data tier", target, list(s.databases))
+    elif action == "cancel_query":
+        background = {bg.id for db in s.databases.values() for bg in db.background}
+        work = sorted({*background, *migrations})
+        if target not in work:
+            yield path, _unknown("migration or background query", target, work)
+    elif action in CHANGE_ACTIONS:
+        if target not in changes:
+            yield path, _unknown("change", target, list(changes))
+        else:
+            wanted = {v: k for k, v in ROLLBACK_OF.items()}[action]
+            if changes[target].kind != wanted:
+                yield path, f"{action} needs a {wanted} change, got a {changes[target].kind}"
+    elif target not in s.components:
+        yield path, _unknown("component", target, comps)
+
+
+def _check_consequences(s: Scenario, comps: list[str]) -> Iterator[Finding]:
+    """Consequences: ids and their faults' ids are new, triggers and config changes exist."""
+    yield from _duplicates(("consequences",), [c.id for c in s.consequences], "consequence id")
+    taken = {f.id for f in s.faults}
+    configs = sorted(c.id for c in s.changes if c.kind == "config")
+    for i, c in enumerate(s.consequences):
+        base: tuple[PathPart, ...] = ("consequences", i)
+        if c.fault.id in taken:
+            yield (*base, "fault", "id"), f"fault id {c.fault.id!r} is already used"
+        taken.add(c.fault.id)
+        yield from _check_target(s, c.when.action, c.when.target, (*base, "when", "target"), comps)
+        if c.while_config is not None and c.while_config not in configs:
+            yield (*base, "while_config"), _unknown("config change", c.while_config, configs)
+        yield from _check_fault(s, c.fault, (*base, "fault"), comps, started=True)
 
 
 SYMBOLIC_TARGETS = ("$suspect", "$cause", "$failing-service", "$latest-deploy", "$isolated")

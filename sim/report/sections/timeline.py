@@ -62,6 +62,31 @@ def _event_cell(event: Cell, target: Cell) -> Cell:
     return event
 
 
+DB_EVENTS = {
+    "db.data_lost": "data lost",
+    "db.restoring": "restore started",
+    "db.restored": "restored",
+    "db.promoting": "promotion started",
+    "db.promoted": "replica promoted",
+}
+
+
+def _db_detail(e: Mapping[str, Any]) -> str:
+    """What a data-tier event says, in words."""
+    if e["kind"] == "db.restoring":
+        return (
+            f"{float(e.get('bytes', 0)) / 1e9:.1f} GB to copy, about "
+            f"{duration(float(e.get('seconds', 0)))}"
+        )
+    if e["kind"] == "db.promoting":
+        return (
+            f"instance {e.get('instance')} replays {duration(float(e.get('lag', 0)))} of log first"
+        )
+    if "instance" in e:
+        return f"instance {e['instance']}"
+    return ""
+
+
 def _timeline_rows(ctx: RunContext) -> list[Row]:
     rows: list[Row] = []
     herring_changes = {str(h.get("change")): h for h in ctx.herrings.values() if h.get("change")}
@@ -93,15 +118,41 @@ def _timeline_rows(ctx: RunContext) -> list[Row]:
         elif kind == "fault.start":
             fid = str(e["id"])
             info = fault_info.get(fid, {})
+            since = float(e.get("since") or 0.0)
             rows.append(
                 (
                     t,
                     "fault",
-                    "fault starts",
+                    "fault starts" if not since else "latent fault in place",
                     Code(fid),
-                    str(info.get("description") or e.get("type", "")),
+                    str(info.get("description") or e.get("type", ""))
+                    + (f" (began {duration(since)} before the run)" if since else ""),
                     "",
                     (Badge("fault", "bad"),),
+                )
+            )
+        elif kind == "consequence":
+            rows.append(
+                (
+                    t,
+                    "fault",
+                    "consequence",
+                    Code(str(e.get("fault", ""))),
+                    f"{e.get('action', '')} {e.get('target', '')}: {e.get('why', '')}",
+                    "",
+                    (Badge("made worse", "bad"),),
+                )
+            )
+        elif kind in DB_EVENTS:
+            rows.append(
+                (
+                    t,
+                    "database",
+                    DB_EVENTS[kind],
+                    Code(str(e.get("database", ""))),
+                    _db_detail(e),
+                    "",
+                    (),
                 )
             )
         elif kind == "fault.end":

@@ -37,6 +37,7 @@ from sim.scenario.schema.components import (
     HealthCheck,
     Retry,
 )
+from sim.scenario.schema.consequences import Consequence, Trigger
 from sim.scenario.schema.data import (
     SEQUENCE_MAX,
     Background,
@@ -117,6 +118,7 @@ __all__ = [
     "Complaints",
     "Component",
     "ComponentKind",
+    "Consequence",
     "Count",
     "CrashFault",
     "DataLossFault",
@@ -173,5 +175,6 @@ __all__ = [
     "ThirdPartyOutageFault",
     "TimeDistribution",
     "Traffic",
+    "Trigger",
     "When",
 ]

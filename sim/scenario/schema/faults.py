@@ -18,6 +18,17 @@ class FaultBase(Model):
     start: Duration | None = Field(default=None, description="Defaults to the change's time.")
     duration: Duration | Literal["until_remedied"] = "until_remedied"
     remedies: Remedies = Field(default_factory=dict)
+    cause: Name | None = Field(
+        default=None,
+        description="The change that set this fault off (a deploy with a bug): naming it is a "
+        "correct diagnosis, as naming the component is.",
+    )
+    since: Duration = Field(
+        default=0.0,
+        description="A latent fault: how long before t = 0 it began. It is already true when "
+        "the run starts (its start is 0) and shows only when something exposes it — a "
+        "replica whose disk died days ago is found when the primary fails.",
+    )
 
 
 class SchemaMigrationFault(FaultBase):

@@ -20,6 +20,7 @@ from sim.scenario.limits import (
 from sim.scenario.schema.base import Duration, Model, Name, NamedMap, Probability, within
 from sim.scenario.schema.changes import Change
 from sim.scenario.schema.components import Component, Dependency, Endpoint
+from sim.scenario.schema.consequences import MAX_CONSEQUENCES, Consequence
 from sim.scenario.schema.data import Databases
 from sim.scenario.schema.expect import Expect
 from sim.scenario.schema.faults import Fault
@@ -57,6 +58,11 @@ class Scenario(Model):
     )
     changes: tuple[Change, ...] = Field(default=(), max_length=MAX_CHANGES)
     faults: tuple[Fault, ...] = Field(default=(), max_length=MAX_FAULTS)
+    consequences: tuple[Consequence, ...] = Field(
+        default=(),
+        max_length=MAX_CONSEQUENCES,
+        description="Faults that actions set off when they end (docs/mechanisms.md).",
+    )
     actions: tuple[ScriptedAction, ...] = Field(default=(), max_length=MAX_ACTIONS)
     monitors: tuple[Monitor, ...] | None = Field(
         default=None, max_length=MAX_MONITORS, description="Alert rules; omitted: the default set."
