@@ -15,8 +15,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -151,6 +152,32 @@ def die_with_parent(parent: int) -> None:
                 os._exit(1)
             return
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _quiet_worker(parent: int) -> None:
+    """Initializer of :func:`worker_pool`'s processes: Ctrl-C is the parent's to handle (no
+    worker tracebacks), and they die with the parent however it ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``workers`` processes that die with this one; leaving the block by an
+    exception (Ctrl-C included) terminates the ones still running instead of waiting for
+    them."""
+    pool = ProcessPoolExecutor(
+        max_workers=workers, initializer=_quiet_worker, initargs=(os.getpid(),)
+    )
+    finished = False
+    try:
+        yield pool
+        finished = True
+    finally:
+        if not finished:
+            for process in list(pool._processes.values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _counterfactual_worker(parent: int, clocks: Sequence[Any]) -> None:

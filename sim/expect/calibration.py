@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -242,14 +241,6 @@ def calibrate(
     )
 
 
-def _init_worker(parent: int) -> None:
-    """Workers leave Ctrl-C to the parent and end when it ends, however it ends."""
-    from sim.runner import die_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(parent)
-
-
 def _in_pool(
     document: str,
     seeds: Sequence[int],
@@ -257,20 +248,12 @@ def _in_pool(
     workers: int,
     done: Callable[[int, dict[str, tuple[float | None, bool]]], None],
 ) -> None:
-    pool = ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(os.getpid(),)
-    )
-    finished = False
-    try:
+    from sim.runner import worker_pool
+
+    with worker_pool(workers) as pool:
         futures = {pool.submit(_run, document, s, responder): s for s in seeds}
         for future in as_completed(futures):
             done(futures[future], future.result())
-        finished = True
-    finally:
-        if not finished:
-            for process in list(pool._processes.values()):
-                process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 __all__ = [

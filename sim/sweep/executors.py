@@ -13,9 +13,8 @@ import importlib
 import json
 import math
 import os
-import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -153,28 +152,11 @@ def execute(plan: Plan, executor: object, workers: int | None, on_rows: OnRows) 
         )
 
 
-def _init_worker(parent: int) -> None:
-    """Worker processes leave Ctrl-C to the parent, which stops them (no worker tracebacks),
-    and end when the parent ends, however it ends (:func:`sim.runner.die_with_parent`)."""
-    from sim.runner import die_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(parent)
-
-
 def _local(chunks: Sequence[Chunk], workers: int, on_rows: OnRows) -> None:
-    n = max(1, min(workers, len(chunks)))
-    pool = ProcessPoolExecutor(max_workers=n, initializer=_init_worker, initargs=(os.getpid(),))
-    finished = False
-    try:
+    from sim.runner import worker_pool
+
+    with worker_pool(max(1, min(workers, len(chunks)))) as pool:
         _futures(pool, chunks, on_rows)
-        finished = True
-    finally:
-        if not finished:
-            # Running chunks would otherwise keep their workers (and this process) busy.
-            for process in list(pool._processes.values()):
-                process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _futures(pool: Executor, chunks: Sequence[Chunk], on_rows: OnRows) -> None:
