@@ -167,6 +167,7 @@ def test_read_only_folder_is_one_line_and_74(read_only: Path, command: list[str]
     assert list(read_only.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_out_under_a_regular_file_is_one_line_and_74(tmp_path: Path) -> None:
     """`--out` under a regular file names the file in the way, for run, report and drill."""
     blocker = tmp_path / "notes.txt"

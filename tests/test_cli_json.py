@@ -103,6 +103,7 @@ def test_baseline_counts_its_alerts(tmp_path: Path) -> None:
     assert result["counterfactual"] is None
 
 
+@pytest.mark.slow
 def test_sweep_json_summarises_each_variant(tmp_path: Path) -> None:
     """`sweep --json` prints chaosdrill.sweep-result/1: sweep.json's fields and one row per variant."""
     proc = chaosdrill(

@@ -26,6 +26,7 @@ def seed7(
     return out, chaosdrill("run", "--seed", "7", "--out", str(out))
 
 
+@pytest.mark.slow
 def test_run_writes_journal_and_pictures(
     seed7: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
@@ -41,6 +42,7 @@ def test_run_writes_journal_and_pictures(
     assert "UndefinedColumn" in proc.stdout
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_journal(
     seed7: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
 ) -> None:

@@ -41,6 +41,7 @@ def expectation(path: Path) -> tuple[int, str]:
     return int(match["line"]), match["substring"]
 
 
+@pytest.mark.slow  # a process per file; tests/test_scenario_invalid.py checks them in-process
 @pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
 def test_validate_prints_the_one_problem_and_exits_1(path: Path) -> None:
     """An invalid file gives exit status 1 and one ``FILE:LINE: PATH: MESSAGE`` line."""

@@ -264,6 +264,7 @@ def test_completion_offers_commands_and_the_names_they_take(loaded: LoadedScenar
     assert candidates(drill, ["nosuch"]) == []
 
 
+@pytest.mark.slow
 def test_replay_gives_a_byte_identical_journal(
     loaded: LoadedScenario, comparisons: Comparisons
 ) -> None:
@@ -274,6 +275,7 @@ def test_replay_gives_a_byte_identical_journal(
     assert replay(loaded, drill, comparisons).to_json() == original
 
 
+@pytest.mark.slow
 def test_realtime_clock_pause_and_replay(loaded: LoadedScenario, comparisons: Comparisons) -> None:
     """At 10× the clock moves with wall time between commands, not while paused; replay agrees."""
     wall = [1000.0]
@@ -299,6 +301,7 @@ def test_realtime_clock_pause_and_replay(loaded: LoadedScenario, comparisons: Co
     assert replay(loaded, drill, comparisons).to_json() == original
 
 
+@pytest.mark.slow
 def test_facilitator_injections_are_checked_started_and_replayed(
     loaded: LoadedScenario, comparisons: Comparisons
 ) -> None:

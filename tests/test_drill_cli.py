@@ -22,6 +22,9 @@ import pytest
 
 from tests.conftest import ROOT, SCENARIOS
 
+# Drives the real command line in subprocesses: in CI, not in the quick loop.
+pytestmark = pytest.mark.slow
+
 GOOD_SCRIPT = """\
 # investigate, then roll the migration back
 status

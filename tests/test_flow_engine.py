@@ -265,6 +265,7 @@ def _journal_hash(seed: int, hashseed: str) -> str:
     return out.stdout.strip()
 
 
+@pytest.mark.slow
 def test_same_seed_same_journal_in_any_process() -> None:
     """The flow engine is seeded like the request one: one seed, one journal, any process."""
     first = _journal_hash(4, "1")

@@ -107,6 +107,7 @@ def test_a_latent_fault_is_true_from_the_start_and_shows_nothing_until_it_is_nee
     assert min(e["t"] for e in journal.events("page")) >= 25 * 60
 
 
+@pytest.mark.slow
 def test_the_failover_everyone_expects_is_refused_and_a_restore_takes_its_place() -> None:
     """With the standby gone, promoting is refused at no cost and the responder restores;
     without the latent fault (counterfactual) the same responder promotes, and sooner."""

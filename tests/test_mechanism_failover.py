@@ -88,6 +88,7 @@ def test_writes_fail_until_the_promotion_and_reads_never_do() -> None:
     assert failed[ends.t > done["t"] + 120].sum() == 0
 
 
+@pytest.mark.slow
 def test_the_experienced_responder_promotes_from_the_database_view() -> None:
     """It sees the primary's data lost and replicas streaming in the database view, and
     promotes rather than restores; the oracle does the same."""

@@ -250,6 +250,7 @@ def test_the_experienced_responder_cancels_from_the_evidence() -> None:
         assert journal.data["response"]["resolved_at"] is not None
 
 
+@pytest.mark.slow
 def test_a_trainee_finds_the_chain_and_cancels_it_in_the_drill() -> None:
     """In the drill, `db` shows the migration waiting behind the export and `cancel` ends the
     queue; the finished drill's journal records the episode remedied by that step."""

@@ -94,6 +94,7 @@ def test_a_crash_takes_boot_plus_redo_to_recover(nobody: Journal) -> None:
         assert back["t"] - event["t"] == pytest.approx(event["boot"] + event["redo"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_draining_and_adding_back_beats_adding_a_replica(nobody: Journal) -> None:
     """Counterfactual at 65 minutes, after the surge: draining the replicas and adding them
     back warm ends the outage; provisioning a fifth replica (boot + a copy of the data) adds

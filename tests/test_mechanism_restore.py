@@ -144,6 +144,7 @@ def test_a_check_passes_only_inside_the_band_with_its_median_close() -> None:
     assert constant.verdict().startswith("not counted")
 
 
+@pytest.mark.slow
 def test_a_milestone_a_remedy_constant_brought_about_is_not_counted() -> None:
     """The seed scenario ends its fault with a rollback timed by ``remedies:`` (6 min): its
     mitigation is set by a constant. The restore's is not."""

@@ -60,6 +60,7 @@ def test_rows_read_alike_in_memory_and_spilled() -> None:
     assert not spool.folder.exists()
 
 
+@pytest.mark.slow
 def test_a_long_run_keeps_a_bounded_number_of_rows_in_memory(seed_scenario: Scenario) -> None:
     """A 12 h run with 5 s windows holds at most INLINE_ROWS series rows and reads back all."""
     scenario = seed_scenario.model_copy(update={"window": 5.0})
@@ -212,6 +213,7 @@ def _streamed_files(hashseed: str, out: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()}
 
 
+@pytest.mark.slow
 def test_a_streamed_journal_is_the_same_in_any_process(tmp_path: Path) -> None:
     """Same seed, same bytes: the journal and its three table files, whatever the hash seed."""
     first = _streamed_files("1", tmp_path / "a")

@@ -20,6 +20,9 @@ from sim.expect import format_seeds, nearest_rank, parse_seeds
 from sim.scenario import parse_duration
 from tests.conftest import SEED_SCENARIO
 
+# Runs whole pytest sessions of scenario files: in CI, not in the quick loop.
+pytestmark = pytest.mark.slow
+
 pytest_plugins = ["pytester"]
 
 HORIZON = "40m"

@@ -30,6 +30,7 @@ def twenty_runs(seed_scenario: Scenario) -> list[Journal]:
     return [sim.run(seed_scenario, seed=s, horizon=3600) for s in range(1, 21)]
 
 
+@pytest.mark.slow
 def test_seed_incident_is_detected_in_every_run(twenty_runs: list[Journal]) -> None:
     """Seeds 1–20: detected after the migration by an alert or a customer escalation."""
     for journal in twenty_runs:
@@ -83,6 +84,7 @@ def test_baseline_day_pages_nobody(seed_scenario: Scenario, seed: int) -> None:
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+@pytest.mark.slow
 @given(seed=st.integers(1, 1000), low=st.floats(0.01, 0.5), high=st.floats(0.01, 0.5))
 def test_lower_error_threshold_never_detects_later(
     seed_scenario: Scenario, seed: int, low: float, high: float
@@ -128,6 +130,7 @@ def test_exports_parse(seed_journal: Journal, tmp_path: Path) -> None:
     assert all(t["subject"] for t in tickets)
 
 
+@pytest.mark.slow
 def test_prometheus_text_holds_the_openmetrics_samples(
     seed_journal: Journal, tmp_path: Path
 ) -> None:

@@ -126,6 +126,7 @@ def test_bad_input_is_one_line_and_writes_nothing(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_writes_the_finished_runs_marked_partial(tmp_path: Path) -> None:
     """SIGINT mid-sweep: exit 130, runs.csv holds the finished runs, sweep.json says partial."""
     out = tmp_path / "out"
