@@ -134,3 +134,32 @@ def test_promote_is_refused_while_the_only_standby_is_lost() -> None:
     assert not ev.ok
     assert ev.end == ev.t
     assert "no replica of db is serving" in ev.summary
+
+
+def test_the_oracle_fixes_forward_where_the_rollback_would_make_it_worse() -> None:
+    """The oracle knows the consequences too: of the bug's remedies it takes the quickest that
+    sets nothing off (the forward fix), and resolves — where a faster rollback would not."""
+    journal = sim.run(sim.load_scenario(WORSE), seed=1, responder="oracle")
+    calls = [(s["call"], s["target"]) for s in journal.data["response"]["steps"]]
+    assert ("fix", "dep-web-5.13.0") in calls
+    assert not any(c == "rollback" for c, _ in calls)
+    assert not journal.events("consequence")
+    assert journal.summary["errors_stopped"] is not None
+    assert any(c == "resolved" for c, _ in calls)
+
+
+@pytest.mark.parametrize("cause", ["cfg-price-cache-off", None])
+def test_the_oracle_deals_with_a_fault_that_appears_while_it_works(cause: str | None) -> None:
+    """Without a consequence-free remedy (the forward fix removed) it rolls back, the
+    consequence starts, and it goes on to remedy that fault too — by the config the fault
+    names as its cause, or else the latest config change applied to its component."""
+    only_rollback = variant(
+        WORSE,
+        {"faults.0.remedies": {"rollback_deploy": "5m"}, "consequences.0.fault.cause": cause},
+    )
+    journal = sim.run(only_rollback, seed=1, responder="oracle")
+    calls = [(s["call"], s["target"]) for s in journal.data["response"]["steps"]]
+    assert ("rollback", "dep-web-5.13.0") in calls
+    assert ("rollback", "cfg-price-cache-off") in calls
+    assert journal.events("consequence")
+    assert journal.summary["errors_stopped"] is not None

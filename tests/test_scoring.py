@@ -656,3 +656,11 @@ def test_each_drill_hint_costs_five_points() -> None:
     card = score(hinted)
     assert card.conduct["hints_used"] == 2
     assert card.score == pytest.approx(max(0.0, plain - 10.0))
+
+
+def test_the_console_says_earlier_when_the_responder_beat_the_oracle() -> None:
+    from sim.report.console import _resolve_gap
+
+    assert _resolve_gap(3.5) == "; resolved 3.5 min later"
+    assert _resolve_gap(-3.5) == "; resolved 3.5 min earlier"
+    assert _resolve_gap(None) == ""

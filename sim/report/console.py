@@ -93,11 +93,16 @@ def print_scorecard(journal: Journal, out: Console | None = None) -> None:
             lines.append(
                 f"against the oracle: {_minutes(cf['oracle_gap_minutes'])} and "
                 f"{cf['oracle_gap_revenue']:,.0f} {cur} behind"
-                + (
-                    f"; resolved {_minutes(cf['resolve_gap_minutes'])} later"
-                    if cf.get("resolve_gap_minutes") is not None
-                    else ""
-                )
+                + _resolve_gap(cf.get("resolve_gap_minutes"))
             )
     for line in lines:
         out.print(line, soft_wrap=True)
+
+
+def _resolve_gap(minutes: float | None) -> str:
+    """ "; resolved 3.5 min later" — or earlier, when the responder beat the oracle."""
+    if minutes is None:
+        return ""
+    if minutes < 0:
+        return f"; resolved {_minutes(-minutes)} earlier"
+    return f"; resolved {_minutes(minutes)} later"

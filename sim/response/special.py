@@ -23,40 +23,18 @@ class OracleResponder:
         if incident.wait_for_page(ack=False) is None:
             return
         faults = incident.sim.faults
+        self.told = False
         try:
-            told = False
-            for fid in sorted(faults.active):
-                fault = faults.faults[fid]
-                if fault.type == "replica_outage":
-                    if not told:
-                        incident.notify()
-                        told = True
-                    self._replicas(incident, fid, next(iter(fault.components)))
-                    continue
-                action = min(sorted(fault.remedies), key=lambda a: fault.remedies[a])
-                if action == "promote" and not self._promotable(incident, fault.targets):
-                    action = "restore"  # no replica to take over: copy the data back
-                target = self._target(incident, action, fault.targets)
-                incident.diagnose(target)
-                if not told:
-                    incident.notify()
-                    told = True
-                call = {
-                    "rollback_deploy": "rollback",
-                    "rollback_migration": "rollback",
-                    "rollback_config": "rollback",
-                    "deploy_fix": "fix",
-                    "cancel_query": "cancel",
-                }.get(action, action)
-                while fid in faults.active and incident.remaining > 0:
-                    if call == "rollback" and any(
-                        s["call"] == "rollback" and s["target"] == target and s["ok"]
-                        for s in incident.steps
-                    ):
-                        break
-                    ev = getattr(incident, call)(target)
-                    if not ev.ok and ev.end == ev.t:
-                        break  # refused: nothing this remedy can do now
+            tried: set[str] = set()
+            # Faults can appear while it works (an action's declared consequence): each pass
+            # takes the ones active now that it has not dealt with yet.
+            while incident.remaining > 0:
+                todo = sorted(fid for fid in faults.active if fid not in tried)
+                if not todo:
+                    break
+                for fid in todo:
+                    tried.add(fid)
+                    self._remedy(incident, fid)
             incident.update()
             while incident.remaining > 0:
                 incident.wait(SETTLE)
@@ -66,6 +44,58 @@ class OracleResponder:
             incident.resolved()
         except HorizonReached:
             return
+
+    def _remedy(self, incident: Incident, fid: str) -> None:
+        """Apply the quickest remedy of fault ``fid`` that sets off no declared consequence
+        (the quickest of all when every one does)."""
+        faults = incident.sim.faults
+        fault = faults.faults[fid]
+        if fault.type == "replica_outage":
+            self._tell(incident)
+            self._replicas(incident, fid, next(iter(fault.components)))
+            return
+        ranked = sorted(sorted(fault.remedies), key=lambda a: fault.remedies[a])
+        action = next(
+            (a for a in ranked if not self._sets_off(incident, a, fault.targets)), ranked[0]
+        )
+        if action == "promote" and not self._promotable(incident, fault.targets):
+            action = "restore"  # no replica to take over: copy the data back
+        target = self._target(incident, action, fault.targets)
+        incident.diagnose(target)
+        self._tell(incident)
+        call = {
+            "rollback_deploy": "rollback",
+            "rollback_migration": "rollback",
+            "rollback_config": "rollback",
+            "deploy_fix": "fix",
+            "cancel_query": "cancel",
+        }.get(action, action)
+        while fid in faults.active and incident.remaining > 0:
+            if call == "rollback" and any(
+                s["call"] == "rollback" and s["target"] == target and s["ok"]
+                for s in incident.steps
+            ):
+                break
+            ev = getattr(incident, call)(target)
+            if not ev.ok and ev.end == ev.t:
+                break  # refused: nothing this remedy can do now
+
+    def _tell(self, incident: Incident) -> None:
+        """Tell users once, as soon as it knows what it will do."""
+        if not self.told:
+            incident.notify()
+            self.told = True
+
+    def _sets_off(self, incident: Incident, action: str, targets: frozenset[str]) -> bool:
+        """Whether ``action`` on the fault's target would set off a declared consequence now."""
+        target = self._target(incident, action, targets)
+        actions = incident.actions
+        return any(
+            (c.when.action, c.when.target) == (action, target)
+            and c.id not in actions.fired
+            and (c.while_config is None or actions.in_effect(c.while_config))
+            for c in incident.sim.scenario.consequences
+        )
 
     def _replicas(self, incident: Incident, fid: str, db_name: str) -> None:
         """A relapse from load: drain the replicas, let them recover and warm out of the
@@ -97,6 +127,15 @@ class OracleResponder:
         if action == "cancel_query":  # the migration in the queue if there is one, else a query
             running = [t for t in sorted(targets) if incident.actions.database_of(t)]
             return next((t for t in running if t in changes), running[0] if running else "")
+        if action.startswith("rollback") and not changes:
+            # the latest change of that kind applied to the fault's component
+            kind = action.removeprefix("rollback_")
+            applied = [
+                c.id
+                for _, c in incident.sim.world.applied
+                if c.kind == kind and set(c.components) & set(comps)
+            ]
+            return applied[-1] if applied else ""
         if action.startswith("rollback") or (action == "deploy_fix" and changes):
             return changes[0]
         return comps[0]

@@ -173,10 +173,16 @@ def _counterfactual_sentences(ctx: RunContext) -> list[str]:
         else:
             out.append("This run did as well as the oracle, or better.")
     gap_res = cf.get("resolve_gap_minutes")
-    if gap_res is not None:
+    oracle = ctx.counterfactuals.get("oracle")
+    if gap_res is not None and gap_res >= 0:
         out.append(f"The oracle declared the incident resolved {_minutes(gap_res)} sooner.")
-    elif ctx.counterfactuals.get("oracle") is not None:
-        out.append("The gap to the oracle's resolution is undefined: this run never resolved.")
+    elif gap_res is not None:
+        out.append(
+            f"This run declared the incident resolved {_minutes(-gap_res)} before the oracle."
+        )
+    elif oracle is not None:
+        who = "the oracle" if oracle.get("resolved_at") is None else "this run"
+        out.append(f"The gap to the oracle's resolution is undefined: {who} never resolved.")
     return out
 
 
