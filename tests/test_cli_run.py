@@ -112,6 +112,7 @@ def test_list_graph_schema(tmp_path: Path) -> None:
     assert listing.returncode == 0
     for name in ("bad-schema-migration", "payment-provider-outage", "flash-sale-surge"):
         assert name in listing.stdout
+    assert "GitLab" in listing.stdout  # primary-data-loss says what it is modelled on
     graph = chaosdrill("graph", "--out", str(tmp_path / "g.png"))
     assert graph.returncode == 0
     assert (tmp_path / "g.png").stat().st_size > 1000

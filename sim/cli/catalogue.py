@@ -40,6 +40,9 @@ def main(args: argparse.Namespace) -> int:
             table.add_row(path.stem, "", "", f"[red]invalid[/]: {exc.problems[0]}")
             status = EXIT_INVALID
             continue
-        table.add_row(path.stem, format_duration(s.horizon), str(len(s.faults)), s.description)
+        about = s.description
+        if s.source is not None:
+            about += f"\n[dim]modelled on {s.source.company} {s.source.date.isoformat()}[/]"
+        table.add_row(path.stem, format_duration(s.horizon), str(len(s.faults)), about)
     out.print(table)
     return status
