@@ -123,3 +123,30 @@ def test_the_candidate_is_the_serving_replica_least_behind() -> None:
     assert db.candidate() == 1
     db.members[1].recovering_until = 10.0
     assert db.candidate() is None
+
+
+@pytest.mark.slow
+def test_in_the_drill_a_promotion_runs_while_the_trainee_goes_on() -> None:
+    """`promote db` starts the replay and hands the clock back at once, with the estimate an
+    engineer could make from the lag; the step completes when the promotion ends."""
+    import io
+
+    from rich.console import Console
+
+    from sim.drill import Drill
+    from sim.scenario import load as load_file
+
+    buffer = io.StringIO()
+    drill = Drill(load_file(FAILOVER), 2, console=Console(file=buffer, width=160), comparisons=None)
+    drill.begin()
+    for line in ("db db", "promote db", "update", "wait 1h", "quit"):
+        drill.issue(line)
+    journal = drill.finish()
+    shown = buffer.getvalue()
+    assert "promote db started; at the data's size and rates, this takes about" in shown
+    steps = {s["call"]: s for s in journal.data["response"]["steps"]}
+    promote, update = steps["promote"], steps["update"]
+    assert update["t"] < promote["end"]  # the trainee posted an update during the replay
+    assert promote["remedied"] == ["primary-volume-lost"]
+    (done,) = journal.events("db.promoted")
+    assert promote["end"] == pytest.approx(done["t"], abs=1e-6)

@@ -349,9 +349,19 @@ class Drill:
         assert command.api is not None
         self._show(self._call(getattr(self.incident, command.api), target))
 
-    _do_restart = _do_isolate = _do_restore = _do_failover = _do_scale = _act
+    _do_restart = _do_isolate = _do_failover = _do_scale = _act
     _do_drain = _do_add_back = _do_analyze = _do_read_only = _do_read_write = _act
-    _do_promote = _act
+
+    def _act_in_background(self, command: Command, parsed: Parsed) -> None:
+        """A long repair (a restore's copy, a promotion's replay): it runs while the trainee
+        goes on; its step completes when it ends."""
+        target = self._one(command, parsed, self.components(), "component")
+        if target is None:
+            return
+        assert command.api is not None
+        self._show(self._call(getattr(self.incident, command.api), target, background=True))
+
+    _do_restore = _do_promote = _act_in_background
 
     def _do_retry(self, command: Command, parsed: Parsed) -> None:
         change = self._one(command, parsed, self.applied_changes(), "change in the change log")

@@ -446,11 +446,16 @@ class Incident(DataTierCalls):
     ) -> Evidence:
         """Record a started action now; complete its step when the action ends."""
         # The typical time, never the fault's own remedy time: that would tell the caller
-        # whether this action is the remedy before it has run.
-        typical = DEFAULT_DURATIONS[action_of(call, target, self)]
-        summary = (
-            f"{call} {target} started; a rollout like this takes about {typical / 60:.0f} minutes"
-        )
+        # whether this action is the remedy before it has run. Where the world decides (a
+        # restore's copy, a promotion's replay), the estimate from what one can see instead.
+        action = action_of(call, target, self)
+        if self.actions.decided_by(action, target) == "mechanism":
+            typical = self.actions.estimate(action, target)
+            what = "at the data's size and rates, this takes"
+        else:
+            typical = DEFAULT_DURATIONS[action]
+            what = "a rollout like this takes"
+        summary = f"{call} {target} started; {what} about {typical / 60:.0f} minutes"
         evidence = self._record(call, target, t, True, summary, lead=lead, harm=harm)
         step = self.steps[-1]
 
