@@ -31,6 +31,24 @@ def seed_journal(seed_scenario: Scenario) -> Journal:
     return sim.run(seed_scenario, seed=7, responder="scripted")
 
 
+def drill_transcript(path: Path, seed: int, lines: tuple[str, ...]) -> tuple[Journal, str]:
+    """A whole drill of ``lines`` typed in order (no comparison runs): its journal and what
+    the trainee saw."""
+    import io
+
+    from rich.console import Console
+
+    from sim.drill import Drill
+    from sim.scenario import load
+
+    buffer = io.StringIO()
+    drill = Drill(load(path), seed, console=Console(file=buffer, width=160), comparisons=None)
+    drill.begin()
+    for line in lines:
+        drill.issue(line)
+    return drill.finish(), buffer.getvalue()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The catalogue's expect: blocks count as slow (many seeded runs each); modules with slow
     tests go first, so that both workers finish together (loadscope)."""

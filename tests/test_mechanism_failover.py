@@ -14,7 +14,7 @@ from sim.faults.mechanisms.datatier import PROMOTE_SWITCH
 from sim.journal import Journal
 from sim.model.data import DatabaseState
 from sim.scenario import Scenario
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, drill_transcript
 
 FAILOVER = SCENARIOS / "primary-failover.yaml"
 LOST_AT = 25 * 60.0
@@ -129,20 +129,9 @@ def test_the_candidate_is_the_serving_replica_least_behind() -> None:
 def test_in_the_drill_a_promotion_runs_while_the_trainee_goes_on() -> None:
     """`promote db` starts the replay and hands the clock back at once, with the estimate an
     engineer could make from the lag; the step completes when the promotion ends."""
-    import io
-
-    from rich.console import Console
-
-    from sim.drill import Drill
-    from sim.scenario import load as load_file
-
-    buffer = io.StringIO()
-    drill = Drill(load_file(FAILOVER), 2, console=Console(file=buffer, width=160), comparisons=None)
-    drill.begin()
-    for line in ("db db", "promote db", "update", "wait 1h", "quit"):
-        drill.issue(line)
-    journal = drill.finish()
-    shown = buffer.getvalue()
+    journal, shown = drill_transcript(
+        FAILOVER, 2, ("db db", "promote db", "update", "wait 1h", "quit")
+    )
     assert "promote db started; at the data's size and rates, this takes about" in shown
     steps = {s["call"]: s for s in journal.data["response"]["steps"]}
     promote, update = steps["promote"], steps["update"]

@@ -23,7 +23,7 @@ from sim.model.data.locks import (
     LockTable,
 )
 from sim.scenario import Scenario
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, drill_transcript
 
 LOCK_QUEUE = SCENARIOS / "migration-lock-queue.yaml"
 MIGRATION_AT = 40 * 60.0
@@ -254,25 +254,9 @@ def test_the_experienced_responder_cancels_from_the_evidence() -> None:
 def test_a_trainee_finds_the_chain_and_cancels_it_in_the_drill() -> None:
     """In the drill, `db` shows the migration waiting behind the export and `cancel` ends the
     queue; the finished drill's journal records the episode remedied by that step."""
-    import io
-
-    from rich.console import Console
-
-    from sim.drill import Drill
-    from sim.scenario import load as load_file
-
-    buffer = io.StringIO()
-    drill = Drill(
-        load_file(LOCK_QUEUE),
-        1,
-        console=Console(file=buffer, width=160),
-        comparisons=None,
+    journal, shown = drill_transcript(
+        LOCK_QUEUE, 1, ("db", "cancel nightly-report", "cancel mig-3107", "wait 5m", "quit")
     )
-    drill.begin()
-    for line in ("db", "cancel nightly-report", "cancel mig-3107", "wait 5m", "quit"):
-        drill.issue(line)
-    journal = drill.finish()
-    shown = buffer.getvalue()
     assert "waits for AccessExclusiveLock on orders" in shown
     assert "no long-running statement named 'nightly-report'" in shown
     steps = {(s["call"], s["target"]): s for s in journal.data["response"]["steps"]}

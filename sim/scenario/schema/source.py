@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from sim.scenario.schema.base import Duration, Model
+from sim.scenario.schema.base import Duration, FrozenMap, Model
 
 Milestone = Literal["detection", "acknowledgement", "diagnosis", "mitigation", "resolution"]
 MAX_TIMELINE = 200
@@ -32,7 +32,7 @@ class Source(Model):
     url: str = Field(pattern=r"^https?://\S+$", max_length=2_000)
     title: str = Field(default="", max_length=500)
     timeline: tuple[SourceEvent, ...] = Field(default=(), max_length=MAX_TIMELINE)
-    milestones: dict[Milestone, Duration] = Field(
+    milestones: FrozenMap[Milestone, Duration] = Field(
         default_factory=dict,
         description="Published milestones since the impact started: what calibration checks.",
     )
