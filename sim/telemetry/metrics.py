@@ -20,8 +20,9 @@ from sim.telemetry.tables import Rows, Spool
 OK, ERROR, TIMEOUT, REJECTED = 0, 1, 2, 3
 
 _BASE = 1.03  # histogram bucket width: quantiles within ±1.5 %
-_K = 1.0 / math.log(_BASE)
-_ZERO = -(10**9)
+# A latency's histogram bucket is floor(log(latency) * LOG_BUCKETS); 0 s goes to ZERO_BUCKET.
+LOG_BUCKETS = 1.0 / math.log(_BASE)
+ZERO_BUCKET = -(10**9)
 _log, _floor = math.log, math.floor
 
 SERIES_COLUMNS = (
@@ -93,7 +94,7 @@ class Series:
     def record(self, outcome: int, latency: float, error_class: str | None = None) -> None:
         self.counts[outcome] += 1
         self.lat_sum += latency
-        b = _floor(_log(latency) * _K) if latency > 0 else _ZERO
+        b = _floor(_log(latency) * LOG_BUCKETS) if latency > 0 else ZERO_BUCKET
         hist = self.hist
         hist[b] = hist.get(b, 0) + 1
         if error_class is not None:
@@ -111,7 +112,7 @@ class Series:
         for b, n in sorted(self.hist.items()):  # one pass for all quantiles
             seen += n
             while seen >= rank:
-                out.append(0.0 if b == _ZERO else _BASE ** (b + 0.5))
+                out.append(0.0 if b == ZERO_BUCKET else _BASE ** (b + 0.5))
                 q = next(ranks, None)
                 if q is None:
                     return out

@@ -57,7 +57,7 @@ class EngineBase:
         for name, rt in self.runtimes.items():
             parts = lognormal_parts(rt.spec.service_time, rngs(f"service/{name}"))
             if parts is not None:
-                rt.gauss, rt.mu, rt.sigma = parts
+                rt.rng, rt.mu, rt.sigma = parts
         self.pools: dict[tuple[str, str], Gate] = {}
         self.breakers: dict[tuple[str, str], CircuitBreaker] = {}
         self.roots = {name: self._compile(ep.call, None) for name, ep in scenario.endpoints.items()}

@@ -45,8 +45,10 @@ class Runtime:
         self.spec = spec
         self.state = state
         self.service = service
-        # Set by the engine for lognormal service times: draw exp(gauss(mu, sigma)) inline.
-        self.gauss: Callable[[float, float], float] | None = None
+        # Set by the engine for lognormal service times: the component's random.Random, from
+        # which the hot path draws exp(rng.gauss(mu, sigma)) inline — typed Any because that
+        # reads Random's gauss_next, which the type stubs do not declare.
+        self.rng: Any = None
         self.mu = self.sigma = 0.0
         self.series = series
         self.concurrency = spec.concurrency

@@ -11,7 +11,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from heapq import heappush
+from math import cos as _cos
 from math import exp as _exp
+from math import floor as _floor
+from math import log as _log
+from math import sin as _sin
+from math import sqrt as _sqrt
+from math import tau as _TWOPI
 from typing import Any, Protocol
 
 import simpy
@@ -21,7 +27,7 @@ from sim.engine.common.calltree import INF, Frame, Node
 from sim.engine.common.datacall import DataCall
 from sim.engine.common.servers import Instance, Runtime
 from sim.model.data import DatabaseState
-from sim.telemetry.metrics import ERROR, OK, REJECTED, TIMEOUT
+from sim.telemetry.metrics import ERROR, LOG_BUCKETS, OK, REJECTED, TIMEOUT, ZERO_BUCKET
 
 POOL, QUEUED, SERVING, WAITING, DONE, LOCKED = 1, 2, 3, 4, 5, 6
 
@@ -161,11 +167,22 @@ class Flow:
         series.wait_sum += now - f.tq
         series.wait_n += 1
         st = comp.state
-        gauss = comp.gauss
+        rng = comp.rng
         if st.hang:
             svc = INF
-        elif gauss is not None:  # lognormal, inlined (the commonest case)
-            svc = _exp(gauss(comp.mu, comp.sigma)) * st.latency_factor
+        elif rng is not None:
+            # lognormal (the commonest case): exp(rng.gauss(mu, sigma)) inlined, drawing the
+            # same numbers as Random.gauss (Box-Muller, the second normal kept for next time)
+            z = rng.gauss_next
+            if z is None:
+                rand = rng.random
+                x2pi = rand() * _TWOPI
+                g2rad = _sqrt(-2.0 * _log(1.0 - rand()))
+                z = _cos(x2pi) * g2rad
+                rng.gauss_next = _sin(x2pi) * g2rad
+            else:
+                rng.gauss_next = None
+            svc = _exp(comp.mu + z * comp.sigma) * st.latency_factor
         else:
             svc = comp.service() * st.latency_factor
         data = f.node.data
@@ -348,7 +365,17 @@ class Flow:
                     self.route(w)
                     break
         now = self.env._now
-        node.series.record(outcome, now - f.t0, cls)
+        # node.series.record(outcome, latency, cls), inlined: once per call of a run
+        series = node.series
+        series.counts[outcome] += 1
+        latency = now - f.t0
+        series.lat_sum += latency
+        b = _floor(_log(latency) * LOG_BUCKETS) if latency > 0 else ZERO_BUCKET
+        hist = series.hist
+        hist[b] = hist.get(b, 0) + 1
+        if cls is not None:
+            errors = series.errors
+            errors[cls] = errors.get(cls, 0) + 1
         br = node.breaker
         if br is not None and record:
             br.record(now, outcome == OK)
