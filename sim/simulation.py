@@ -16,6 +16,7 @@ import simpy
 from sim.engine.common.shoppers import make_personas
 from sim.engine.common.streams import Streams
 from sim.engine.request.engine import RequestEngine
+from sim.faults.mechanisms.capacity import Capacity
 from sim.faults.mechanisms.datatier import DataTier
 from sim.faults.red_herrings import RedHerrings
 from sim.faults.schedule import FaultSchedule
@@ -60,7 +61,8 @@ class Simulation:
 
         self.faults = FaultSchedule(env, world, enabled=faults)
         self.data = DataTier(env, world, self.faults, scenario.traffic.represents)
-        self.actions = Actions(env, world, self.faults, self.data)
+        self.fleet = Capacity(env, world)
+        self.actions = Actions(env, world, self.faults, self.data, self.fleet)
         self.streams = Streams(seed)
         if engine == "flow":
             from sim.engine.flow.engine import FlowEngine

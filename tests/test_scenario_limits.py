@@ -76,6 +76,8 @@ def largest_components(d: Data) -> None:
             concurrency=L.MAX_CONCURRENCY,
             queue_limit=L.MAX_QUEUE_LIMIT,
         )
+        if "autoscaling" in component:
+            component["autoscaling"]["max"] = L.MAX_REPLICAS
     for dependency in d["dependencies"]:
         dependency["pool"] = L.MAX_POOL
 

@@ -101,6 +101,16 @@ COMMANDS: tuple[Command, ...] = (
         api="db",
     ),
     Command(
+        "capacity",
+        "capacity [COMPONENT]",
+        "instances, scaling policies and their activity, the account's quota",
+        "What the cloud console shows: in service and launching, the policy's latest "
+        "datapoints, launches, terminations and refusals with the provider's error.",
+        arg="component",
+        optional=True,
+        api="capacity",
+    ),
+    Command(
         "net",
         "net",
         "network checks: edge latency by region, packet loss, maintenance notices",
@@ -213,8 +223,31 @@ COMMANDS: tuple[Command, ...] = (
         "scale",
         "scale COMPONENT",
         "add capacity to a component (half as much again)",
+        "Where capacity is managed (a scaling policy, an account quota) it launches instances: "
+        "they boot before they serve, and the quota may refuse them.",
         arg="component",
         api="scale_out",
+    ),
+    Command(
+        "raise_quota",
+        "raise_quota COMPONENT",
+        "ask the provider to raise the account's instance quota (a support case: takes a while)",
+        arg="component",
+        api="raise_quota",
+    ),
+    Command(
+        "suspend_scaling",
+        "suspend_scaling COMPONENT",
+        "suspend a component's scaling policy (it keeps the instances it has)",
+        arg="component",
+        api="suspend_scaling",
+    ),
+    Command(
+        "resume_scaling",
+        "resume_scaling COMPONENT",
+        "resume a suspended scaling policy",
+        arg="component",
+        api="resume_scaling",
     ),
     Command(
         "fix",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -31,6 +31,10 @@ class Effect:
     broken_share: float = 1.0  # of the queries on a broken table that fail
 
 
+def _no_meter() -> tuple[float, int, int]:
+    return 0.0, 0, 0
+
+
 class ComponentState:
     """The live state of one component, read on every request by the engines.
 
@@ -52,8 +56,10 @@ class ComponentState:
         "error_probability",
         "hang",
         "latency_factor",
+        "meter",
         "name",
         "replicas",
+        "resized",
         "table_error_class",
         "version",
     )
@@ -66,7 +72,22 @@ class ComponentState:
         self.base_error_class = spec.error_class
         self.effects: list[Effect] = []
         self.changes = 0  # how often the effects changed: engines cache what they derive
+        # Who must hear when the number of instances changes (the engine's runtime).
+        self.resized: list[Callable[[ComponentState], None]] = []
+        # Set by the engine: (seconds of compute so far, worker slots held now, calls counted
+        # so far), what a scaling policy reads as CPU, in-flight work and request rate.
+        self.meter: Callable[[], tuple[float, int, int]] = _no_meter
         self._derive()
+
+    def resize(self, replicas: int) -> None:
+        """Run ``replicas`` instances from now on: new ones are added after the others, a
+        scale-in takes the last ones out of service (their calls in flight finish)."""
+        if replicas == self.replicas:
+            return
+        self.replicas = replicas
+        self._derive()
+        for listener in self.resized:
+            listener(self)
 
     def add(self, effect: Effect) -> None:
         self.effects.append(effect)

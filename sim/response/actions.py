@@ -18,6 +18,7 @@ from typing import Any
 
 import simpy
 
+from sim.faults.mechanisms.capacity import Capacity
 from sim.faults.mechanisms.datatier import DataTier
 from sim.faults.schedule import FaultSchedule
 from sim.model.data import DatabaseState
@@ -43,6 +44,9 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "add_back": 30.0,  # and back in, all at once
     "read_only": 30.0,  # default_transaction_read_only, reloaded
     "read_write": 30.0,
+    "raise_quota": 1800.0,  # a provider's support case; the scenario's capacity.quota_raise
+    "suspend_scaling": 30.0,
+    "resume_scaling": 30.0,
 }
 # A stateful store restarted comes back slow until its cache is warm again.
 COLD_CACHE_FACTOR = 3.0
@@ -94,11 +98,13 @@ class Actions:
         world: World,
         faults: FaultSchedule,
         data: DataTier | None = None,
+        fleet: Capacity | None = None,
     ) -> None:
         self.env = env
         self.world = world
         self.faults = faults
         self.data = data
+        self.fleet = fleet
         self.isolated: set[str] = set()
         self.reverted: set[str] = set()  # changes rolled back
         self.fired: set[str] = set()  # consequences that happened
@@ -172,6 +178,17 @@ class Actions:
             and self.world.data[target].replicated
         )
 
+    def launches(self, action: str, target: str) -> bool:
+        """Whether ``action`` launches instances through the account (a scale-out of a
+        component whose capacity is managed: it has a scaling policy, or the scenario
+        declares ``capacity:``)."""
+        return (
+            action == "scale_out"
+            and self.fleet is not None
+            and target in self.world.states
+            and self.fleet.managed(target)
+        )
+
     def restores(self, action: str, target: str) -> bool:
         """Whether ``action`` restores a database that lost its data (from a backup)."""
         data = self.world.data.get(target)
@@ -190,6 +207,8 @@ class Actions:
         """``mechanism`` when the world decides how long ``action`` takes, else ``constant``."""
         if action == "cancel_query" or self.provisions(action, target):
             return "mechanism"
+        if self.launches(action, target):
+            return "mechanism"
         if self.restores(action, target) or self.promotes(action, target):
             return "mechanism"
         return "mechanism" if self.data_work(action, target) is not None else "constant"
@@ -205,6 +224,8 @@ class Actions:
             return self.data.restore_seconds(target)
         if self.promotes(action, target) and self.data is not None:
             return self.data.promote_seconds(target)
+        if self.launches(action, target) and self.fleet is not None:
+            return self.fleet.launch_seconds(target, self.fleet.scale_out_size(target))
         return self.duration(action, target)
 
     def duration(self, action: str, target: str) -> float:
@@ -214,6 +235,10 @@ class Actions:
             return 0.0
         if self.restores(action, target) or self.promotes(action, target):
             return 0.0
+        if self.launches(action, target):
+            return 0.0
+        if action == "raise_quota" and self.fleet is not None:
+            return self.fleet.spec.quota_raise
         aimed, _ = self.targets(action, target)
         # An episode's remedies say what ends it, not how long that takes: the world does.
         planned = [f for f in self.faults.remedied_by(action, aimed) if not f.mechanism]
@@ -345,6 +370,18 @@ class Actions:
         if self.promotes(action, target) and self.data is not None:
             yield from self.data.promote(target)
             return
+        if self.launches(action, target) and self.fleet is not None:
+            want = self.fleet.scale_out_size(target)
+            launched = self.fleet.launch(target, want, "operator") if want else []
+            if want and not launched:
+                self.gave_up[(action, target)] = (
+                    f"the account's quota refused it: {self.fleet.refused.get(target, '')}"
+                )
+            elif not want:
+                self.gave_up[(action, target)] = "its scaling policy is at its max already"
+            if launched:
+                yield self.env.all_of(launched)
+            return
         if action == "cancel_query" and self.data is not None:
             self.data.cancel(self.database_of(target) or "", target)
         work = self.data_work(action, target)
@@ -384,7 +421,16 @@ class Actions:
             self.isolated.add(target)
 
     def _after(self, action: str, target: str) -> None:
-        if action in ("read_only", "read_write") and self.data is not None:
+        if self.fleet is not None and action in (
+            "raise_quota",
+            "suspend_scaling",
+            "resume_scaling",
+        ):
+            if action == "raise_quota":
+                self.fleet.raise_quota()
+            else:
+                self.fleet.suspend(target, action == "suspend_scaling")
+        elif action in ("read_only", "read_write") and self.data is not None:
             self.data.read_only(target, action == "read_only")
         elif action == "drain" and self.data is not None:
             self.data.drain(target)
@@ -393,7 +439,11 @@ class Actions:
         elif action == "restore" and target in self.isolated:
             self.world.states[target].remove(f"isolate:{target}")
             self.isolated.discard(target)
-        elif action == "scale_out" and not self.provisions(action, target):
+        elif (
+            action == "scale_out"
+            and not self.provisions(action, target)
+            and not self.launches(action, target)
+        ):
             self.world.states[target].add(
                 Effect(source=f"scale-out:{target}", capacity_factor=SCALE_OUT_FACTOR)
             )

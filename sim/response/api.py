@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sim.response.actions import DEFAULT_DURATIONS, Actions
+from sim.response.capapi import CapacityCalls
 from sim.response.dbapi import DataTierCalls
 from sim.response.evidence import RECENT, Evidence, View
 from sim.response.outcomes import HORIZON_REACHED
@@ -38,6 +39,7 @@ COSTS: dict[str, float] = {
     "lb": 240.0,
     "thirdparty": 60.0,
     "db": 120.0,  # a few catalog queries: activity, locks, replication, sequences
+    "capacity": 90.0,  # the cloud console: the group's instances, policy, activity, quota
     "diagnose": 60.0,
     "notify": 120.0,
     "update": 180.0,
@@ -81,6 +83,7 @@ OBSERVE = (
     "lb",
     "thirdparty",
     "db",
+    "capacity",
 )
 ACT = (
     "restart",
@@ -98,6 +101,9 @@ ACT = (
     "read_only",
     "read_write",
     "retry",
+    "raise_quota",
+    "suspend_scaling",
+    "resume_scaling",
 )
 COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
@@ -132,7 +138,7 @@ def kind_of(call: str) -> str:
     return "wait"
 
 
-class Incident(DataTierCalls):
+class Incident(DataTierCalls, CapacityCalls):
     """One incident driven through the action API, over a running simulation (:class:`~sim.response.running.Running`).
 
     ``pace`` multiplies the time every observation and message takes (an experienced

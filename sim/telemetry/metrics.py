@@ -76,6 +76,7 @@ class Series:
         "name",
         "scale",
         "scope",
+        "total",
         "wait_n",
         "wait_sum",
     )
@@ -90,6 +91,7 @@ class Series:
         self.lat_sum = 0.0
         self.wait_sum = 0.0
         self.wait_n = 0
+        self.total = 0  # calls counted in the windows closed so far
 
     def record(self, outcome: int, latency: float, error_class: str | None = None) -> None:
         self.counts[outcome] += 1
@@ -120,6 +122,8 @@ class Series:
         return out
 
     def reset(self) -> None:
+        c = self.counts
+        self.total += c[0] + c[1] + c[2] + c[3]
         self.counts = [0, 0, 0, 0]
         self.hist = {}
         self.errors = {}

@@ -58,6 +58,8 @@ class EngineBase:
             parts = lognormal_parts(rt.spec.service_time, rngs(f"service/{name}"))
             if parts is not None:
                 rt.rng, rt.mu, rt.sigma = parts
+            rt.state.meter = rt.meter
+            rt.state.resized.append(rt.resize)
         self.pools: dict[tuple[str, str], Gate] = {}
         self.breakers: dict[tuple[str, str], CircuitBreaker] = {}
         self.roots = {name: self._compile(ep.call, None) for name, ep in scenario.endpoints.items()}

@@ -54,6 +54,8 @@ class Runtime:
         self.concurrency = spec.concurrency
         self.queue_limit = spec.queue_limit
         self.instances = [Instance(i) for i in range(spec.replicas)]
+        self.draining: list[Instance] = []  # taken out of service, finishing their calls
+        self.cpu = 0.0  # seconds of service (compute) begun so far: what a CPU metric reads
         self.available = list(self.instances)
         self.rotation = 0  # how often ``available`` changed
         self.least = spec.balancing == "least_connections"
@@ -74,7 +76,29 @@ class Runtime:
         return self.concurrency if factor == 1.0 else max(1, int(self.concurrency * factor))
 
     def gauge(self) -> tuple[int, int]:
-        return (sum(i.busy for i in self.instances), sum(len(i.queue) for i in self.instances))
+        if self.draining:
+            self.draining = [i for i in self.draining if i.busy or i.queue]
+        live = self.instances + self.draining if self.draining else self.instances
+        return (sum(i.busy for i in live), sum(len(i.queue) for i in live))
+
+    def meter(self) -> tuple[float, int, int]:
+        """(seconds of compute begun so far, worker slots held now by the instances in service,
+        calls counted so far): what a scaling policy reads."""
+        s = self.series
+        c = s.counts
+        return self.cpu, sum(i.busy for i in self.instances), s.total + c[0] + c[1] + c[2] + c[3]
+
+    def resize(self, state: ComponentState) -> None:
+        """Follow the state's number of instances: new ones join the rotation; those taken
+        out leave it at once and finish what they hold (``draining``)."""
+        n, have = state.replicas, len(self.instances)
+        if n > have:
+            self.instances.extend(Instance(i) for i in range(have, n))
+        else:
+            self.draining.extend(self.instances[n:])
+            del self.instances[n:]
+        self.available = [i for i in self.instances if not i.ejected]
+        self.rotation += 1
 
 
 def _load(inst: Instance) -> int:

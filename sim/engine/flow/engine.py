@@ -53,11 +53,17 @@ Traffic = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 def flow_lacks(scenario: Scenario) -> list[str]:
     """The mechanisms ``scenario`` uses that the flow engine does not model (empty: it can
     run it). A scenario that needs one runs on the request engine."""
-    return [
+    lacks = [
         f"the data tier of {name} (lock queues, migrations as work, sequences, replicas, "
         "crash recovery)"
         for name in scenario.databases
     ]
+    scaled = [name for name, c in scenario.components.items() if c.autoscaling is not None]
+    if scaled:
+        lacks.append(f"autoscaling of {', '.join(scaled)} (instances launched at run time)")
+    if scenario.capacity is not None:
+        lacks.append("the account's capacity (instances launched at run time)")
+    return lacks
 
 
 class FlowEngine(EngineBase):

@@ -183,8 +183,10 @@ class Flow:
             else:
                 rng.gauss_next = None
             svc = _exp(comp.mu + z * comp.sigma) * st.latency_factor
+            comp.cpu += svc  # service is compute; a call waiting on its children computes nothing
         else:
             svc = comp.service() * st.latency_factor
+            comp.cpu += svc
         data = f.node.data
         if data is not None:
             svc, f.err, wait = data.service(svc, inst, now)

@@ -26,6 +26,7 @@ from sim.scenario.schema.base import (
     Probability,
     TimeDistribution,
 )
+from sim.scenario.schema.capacity import Autoscaling, Capacity
 from sim.scenario.schema.changes import CHANGE_ACTIONS, ROLLBACK_OF, ActionKind, Change
 from sim.scenario.schema.components import (
     Breaker,
@@ -107,12 +108,14 @@ __all__ = [
     "SEQUENCE_MAX",
     "TIMED_BOUNDS",
     "ActionKind",
+    "Autoscaling",
     "Background",
     "BaselineBounds",
     "Bounds",
     "Breaker",
     "Cache",
     "Call",
+    "Capacity",
     "CapacityLossFault",
     "Change",
     "Complaints",

@@ -27,6 +27,9 @@ ActionKind = Literal[
     "read_only",
     "read_write",
     "retry_migration",
+    "raise_quota",
+    "suspend_scaling",
+    "resume_scaling",
 ]
 # Actions whose target is a change id (the rest target a component), and the change kind each needs.
 CHANGE_ACTIONS: frozenset[str] = frozenset(

@@ -17,6 +17,7 @@ from sim.scenario.limits import (
     MIN_INTERVAL,
 )
 from sim.scenario.schema.base import Duration, Model, Name, Probability, TimeDistribution, within
+from sim.scenario.schema.capacity import Autoscaling
 
 ComponentKind = Literal[
     "load_balancer", "web", "service", "database", "cache", "queue", "third_party"
@@ -55,6 +56,21 @@ class Component(Model):
     balancing: Literal["round_robin", "least_connections"] = "round_robin"
     health_check: HealthCheck = HealthCheck()
     restart_time: Duration = Field(default=30.0, ge=0, description="Per instance, rolling.")
+    autoscaling: Autoscaling | None = Field(
+        default=None,
+        description="A target-tracking scaling policy: instances launched and terminated as its "
+        "metric says (docs/mechanisms.md).",
+    )
+
+    @model_validator(mode="after")
+    def _replicas_within_policy(self) -> "Component":
+        a = self.autoscaling
+        if a is not None and not a.min <= self.replicas <= a.max:
+            raise ValueError(
+                f"replicas ({self.replicas}) must lie between autoscaling min ({a.min}) "
+                f"and max ({a.max})"
+            )
+        return self
 
 
 class Retry(Model):

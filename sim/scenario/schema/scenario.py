@@ -18,6 +18,7 @@ from sim.scenario.limits import (
     MIN_WINDOW,
 )
 from sim.scenario.schema.base import Duration, Model, Name, NamedMap, Probability, within
+from sim.scenario.schema.capacity import Capacity
 from sim.scenario.schema.changes import Change
 from sim.scenario.schema.components import Component, Dependency, Endpoint
 from sim.scenario.schema.consequences import MAX_CONSEQUENCES, Consequence
@@ -55,6 +56,11 @@ class Scenario(Model):
     databases: Databases = Field(
         default_factory=dict,
         description="The data tier of database components, by component name (docs/mechanisms.md).",
+    )
+    capacity: Capacity | None = Field(
+        default=None,
+        description="The account instances are launched into (quota, provisioning); declared, "
+        "a scale-out launches instances through it (docs/mechanisms.md).",
     )
     changes: tuple[Change, ...] = Field(default=(), max_length=MAX_CHANGES)
     faults: tuple[Fault, ...] = Field(default=(), max_length=MAX_FAULTS)
