@@ -351,6 +351,15 @@ class Drill:
 
     _do_restart = _do_isolate = _do_failover = _do_scale = _act
     _do_drain = _do_add_back = _do_analyze = _do_read_only = _do_read_write = _act
+    _do_suspend_scaling = _do_resume_scaling = _act
+
+    def _do_capacity(self, command: Command, parsed: Parsed) -> None:
+        component = None
+        if parsed.args:
+            component = self._one(command, parsed, self.components(), "component")
+            if component is None:
+                return
+        self._show(self._call(self.incident.capacity, component))
 
     def _act_in_background(self, command: Command, parsed: Parsed) -> None:
         """A long repair (a restore's copy, a promotion's replay): it runs while the trainee
@@ -361,7 +370,8 @@ class Drill:
         assert command.api is not None
         self._show(self._call(getattr(self.incident, command.api), target, background=True))
 
-    _do_restore = _do_promote = _act_in_background
+    # a quota increase is a support case: the trainee carries on while the provider works
+    _do_restore = _do_promote = _do_raise_quota = _act_in_background
 
     def _do_retry(self, command: Command, parsed: Parsed) -> None:
         change = self._one(command, parsed, self.applied_changes(), "change in the change log")

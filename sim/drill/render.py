@@ -345,7 +345,48 @@ def _thirdparty(ev: Evidence, incident: Incident, _: str | None) -> RenderableTy
     return table
 
 
+def _capacity(ev: Evidence, incident: Incident, _: str | None) -> RenderableType | None:
+    """The scaling groups (latest datapoints as a sparkline against the target), then the
+    scaling activity, newest first, as a cloud console lists it."""
+    parts: list[RenderableType] = []
+    groups: list[dict[str, Any]] = ev.facts["groups"]
+    if groups:
+        table = Table(box=None, pad_edge=False)
+        for col in ("group", "in service", "launching", "policy", "last datapoints"):
+            table.add_column(col)
+        for g in groups:
+            policy = g["policy"]
+            values = [p["value"] for p in g["datapoints"]]
+            line = sparkline(values, top=max([*values, policy["target"]])) if values else ""
+            table.add_row(
+                Text(g["component"], "bold"),
+                str(g["in_service"]),
+                str(g["launching"]),
+                f"{policy['metric']} → {policy['target']:g}"
+                + (" (suspended)" if policy["suspended"] else ""),
+                f"{line} {values[-1]:.2f}" if values else "no data yet",
+            )
+        parts.append(table)
+    activity: list[dict[str, Any]] = ev.facts["activity"]
+    if activity:
+        table = Table(box=None, pad_edge=False, title="scaling activity", title_justify="left")
+        for col in ("time", "group", "activity"):
+            table.add_column(col)
+        for a in activity:
+            kind = a["kind"].removeprefix("scale.")
+            what: Text = {
+                "launch": Text(f"launching {a.get('instances')} (by {a.get('by')})"),
+                "in_service": Text(f"instance {a.get('instance')} in service"),
+                "terminate": Text(f"terminating {a.get('instances')} (by {a.get('by')})"),
+                "refused": Text(f"launch failed: {a.get('message')}", "red"),
+            }.get(kind, Text(kind))
+            table.add_row(clock(incident.sim, a["t"]), a["component"], what)
+        parts.append(table)
+    return Group(*parts) if parts else None
+
+
 _DRAW = {
+    "capacity": _capacity,
     "status": _status,
     "dashboard": _dashboard,
     "alerts": _alerts,

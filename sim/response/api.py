@@ -458,6 +458,9 @@ class Incident(DataTierCalls, CapacityCalls):
         if self.actions.decided_by(action, target) == "mechanism":
             typical = self.actions.estimate(action, target)
             what = "at the data's size and rates, this takes"
+        elif action == "raise_quota":  # the provider's published answer time, not a remedy's
+            typical = self.actions.estimate(action, target)
+            what = "the provider answers a quota request in"
         else:
             typical = DEFAULT_DURATIONS[action]
             what = "a rollout like this takes"

@@ -86,11 +86,10 @@ class Capacity:
         return policy.boot if policy is not None else Autoscaling.model_fields["boot"].default
 
     def launch_seconds(self, component: str, n: int) -> float:
-        """How long ``n`` launches of ``component`` take from now: boots in waves of what the
-        provisioning service takes at once, behind the launches already under way."""
+        """How long ``n`` launches of ``component`` take from now, at most: boots in waves of
+        what the provisioning service takes at once, behind the launches already under way."""
         ahead = sum(self.pending.values())
-        waves = math.ceil((ahead % self.spec.launches + n) / self.spec.launches)
-        return waves * self.boot(component)
+        return math.ceil((ahead + n) / self.spec.launches) * self.boot(component)
 
     # -- launching and terminating -------------------------------------------------------
     def launch(self, component: str, n: int, by: str) -> list[simpy.Process]:
@@ -101,16 +100,24 @@ class Capacity:
         if self.quota is not None:
             accepted = max(0, min(n, self.quota - self.running()))
         now = self.env.now
-        if accepted < n:
-            assert self.quota is not None
-            message = quota_message(self.quota, self.running(), n)
-            self.refused[component] = message
-            self._emit(now, "scale.refused", component=component, wanted=n, by=by, message=message)
-        else:
-            self.refused.pop(component, None)
         if accepted:
             self._emit(now, "scale.launch", component=component, instances=accepted, by=by)
             self.pending[component] += accepted
+        if accepted < n:
+            assert self.quota is not None
+            # the launches past the quota fail, each with the provider's error
+            message = quota_message(self.quota, self.running(), n - accepted)
+            self.refused[component] = message
+            self._emit(
+                now,
+                "scale.refused",
+                component=component,
+                wanted=n - accepted,
+                by=by,
+                message=message,
+            )
+        else:
+            self.refused.pop(component, None)
         return [self.env.process(self._launch_one(component)) for _ in range(accepted)]
 
     def _launch_one(self, component: str) -> Generator[simpy.Event, Any, None]:
