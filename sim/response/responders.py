@@ -94,6 +94,9 @@ class RunbookResponder:
         self.seen_db = False  # a database was queried since the last action
         self.relapsing: set[str] = set()  # databases whose replicas keep falling over
         self.lost: set[str] = set()  # databases whose primary's data is gone
+        # managed capacity read in the console: component → "refused" (the quota turns its
+        # launches away) or "shrunk" (its policy terminated instances while it was saturated)
+        self.capacity: dict[str, str] = {}
         self.promotable: set[str] = set()  # … with a replica serving that could take over
         self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
 
@@ -270,7 +273,7 @@ class RunbookResponder:
         name = lead_target(lead_or_name) if lead_or_name else None
         if call in ("status", "dashboard", "alerts", "changes", "thirdparty"):
             ev: Evidence = getattr(inc, call)(takes=takes, lead=lead)
-        elif call in ("logs", "deps"):
+        elif call in ("logs", "deps", "capacity"):
             ev = getattr(inc, call)(name, takes=takes, lead=lead)
         elif call == "db":
             if not inc.sim.world.data:
@@ -311,6 +314,40 @@ class RunbookResponder:
         self.learn(ev)
         return ev
 
+    def add_capacity(self, name: str, takes: float | None, lead: str) -> Evidence:
+        """A saturated component: where capacity is managed, read the console first — a quota
+        that refuses launches is raised (a support case, left to run), a policy that shrank
+        the fleet while it was stuck is suspended — then scale out."""
+        inc = self.inc
+        fleet = inc.actions.fleet
+        managed = fleet is not None and fleet.managed(name)
+        if managed and name not in self.capacity:
+            self.call("capacity", name, None, None)
+        seen = self.capacity.get(name)
+        if seen == "refused":
+            self.capacity[name] = "asked"  # once: the provider takes its time
+            return inc.raise_quota(name, takes=takes, lead=lead, background=True)
+        if seen == "shrunk":
+            self.capacity[name] = "suspended"
+            inc.suspend_scaling(name, takes=takes, lead=lead)
+        return inc.scale_out(name, takes=takes, lead=lead)
+
+    def _learn_capacity(self, f: dict[str, Any]) -> None:
+        saturated = set(self.deps.get("saturated", []))
+        for g in f["groups"]:
+            name = g["component"]
+            if self.capacity.get(name) in ("asked", "suspended"):
+                continue
+            refusals = [a for a in f["activity"] if a["component"] == name]
+            if refusals and refusals[0]["kind"] == "scale.refused":
+                self.capacity[name] = "refused"  # the newest activity is a refusal
+            elif name in saturated and any(
+                a["kind"] == "scale.terminate" and a["component"] == name for a in f["activity"]
+            ):
+                self.capacity[name] = "shrunk"
+            else:
+                self.capacity.setdefault(name, "seen")
+
     def _is_lead(self, text: str) -> bool:
         return text in ("network", "lb") or ":" in text
 
@@ -344,7 +381,7 @@ class RunbookResponder:
         elif lead.startswith("component:") and name in self.exhausted and inc.cause is not None:
             ev = inc.fix(name, takes=takes, lead=lead)  # widen the column: no restart helps
         elif lead.startswith("component:") and name in self.deps.get("saturated", []):
-            ev = inc.scale_out(name, takes=takes, lead=lead)
+            ev = self.add_capacity(name, takes, lead)
         elif lead.startswith("component:"):
             ev = inc.restart(name, takes=takes, lead=lead)
         elif lead == "lb":

@@ -87,6 +87,30 @@ def _db_detail(e: Mapping[str, Any]) -> str:
     return ""
 
 
+CAPACITY_EVENTS = {
+    "scale.launch": "instances launched",
+    "scale.terminate": "instances terminated",
+    "scale.refused": "launch refused",
+    "quota.raised": "quota raised",
+    "scaling.suspended": "scaling suspended",
+    "scaling.resumed": "scaling resumed",
+}
+
+
+def _capacity_detail(e: Mapping[str, Any]) -> str:
+    """What a capacity event says, in words."""
+    kind = e["kind"]
+    if kind == "scale.launch":
+        return f"{e.get('instances')} by {e.get('by')}"
+    if kind == "scale.terminate":
+        return f"{e.get('instances')} by {e.get('by')}, {e.get('remaining')} left"
+    if kind == "scale.refused":
+        return f"{e.get('message', '')} (repeats are not listed until a launch succeeds)"
+    if kind == "quota.raised":
+        return f"{e.get('old')} → {e.get('new')} instances"
+    return ""
+
+
 def _timeline_rows(ctx: RunContext) -> list[Row]:
     rows: list[Row] = []
     herring_changes = {str(h.get("change")): h for h in ctx.herrings.values() if h.get("change")}
@@ -95,9 +119,29 @@ def _timeline_rows(ctx: RunContext) -> list[Row]:
     alert_info = {str(a["id"]): a for a in ctx.data.get("alerts") or []}
     tickets = 0
     has_steps = bool(ctx.steps)
+    refusing: set[str] = set()  # components whose launches are being refused (listed once)
     for e in ctx.journal.events():
         kind, t = str(e["kind"]), float(e["t"])
-        if kind == "change":
+        if kind in CAPACITY_EVENTS:
+            component = str(e.get("component", "account"))
+            if kind == "scale.refused" and component in refusing:
+                continue
+            if kind == "scale.refused":
+                refusing.add(component)
+            elif kind == "scale.launch":
+                refusing.discard(component)
+            rows.append(
+                (
+                    t,
+                    "capacity",
+                    CAPACITY_EVENTS[kind],
+                    Code(component),
+                    _capacity_detail(e),
+                    "",
+                    (Badge("refused", "bad"),) if kind == "scale.refused" else (),
+                )
+            )
+        elif kind == "change":
             cid = str(e["id"])
             flags: tuple[Badge, ...] = ()
             if cid in causes:
