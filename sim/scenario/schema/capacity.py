@@ -69,8 +69,10 @@ class Autoscaling(Model):
         if self.min > self.max:
             raise ValueError(f"min ({self.min}) is above max ({self.max})")
         if self.metric in ("cpu", "inflight") and self.target > 1:
+            hint = f" ({self.target:g} % is {self.target / 100:g})" if self.target <= 100 else ""
             raise ValueError(
-                f"a {self.metric} target is a share of capacity between 0 and 1, got {self.target}"
+                f"a {self.metric} target is a share of capacity between 0 and 1, "
+                f"got {self.target:g}{hint}"
             )
         return self
 
