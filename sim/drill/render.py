@@ -325,10 +325,16 @@ def _net(ev: Evidence, incident: Incident, _: str | None) -> RenderableType | No
 def _lb(ev: Evidence, incident: Incident, _: str | None) -> RenderableType:
     table = Table(box=None, pad_edge=False)
     table.add_column("backend")
+    table.add_column("healthy", justify="right")
     table.add_column("in rotation", justify="right")
     for name, b in ev.facts["backends"].items():
-        style = "red" if b["in_rotation"] < b["replicas"] else ""
-        table.add_row(name, Text(f"{b['in_rotation']}/{b['replicas']}", style))
+        style = "red" if b["healthy"] < b["replicas"] else ""
+        rotation = f"{b['in_rotation']}/{b['replicas']}" + (" (panic)" if b["panic"] else "")
+        table.add_row(
+            name,
+            Text(f"{b['healthy']}/{b['replicas']}", style),
+            Text(rotation, "yellow" if b["panic"] else style),
+        )
     return table
 
 

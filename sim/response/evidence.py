@@ -392,24 +392,30 @@ class View:
         """Load-balancer checks: backends in rotation, its own errors, recent config changes."""
         edge = self._edge()
         topo = self.sim.world.topology
-        backends = {
-            name: {
-                "in_rotation": len(self.sim.engine.runtimes[name].available),
+        backends = {}
+        for name in [edge, *topo.graph.successors(edge)]:
+            rt = self.sim.engine.runtimes[name]
+            backends[name] = {
+                "in_rotation": len(rt.available),
+                "healthy": sum(not i.ejected for i in rt.instances),
                 "replicas": self.sim.world.states[name].replicas,
+                "panic": rt.panic,
             }
-            for name in [edge, *topo.graph.successors(edge)]
-        }
         configs = [
             {"id": c.id, "at": t, "description": c.description}
             for t, c in self.sim.world.applied
             if c.kind == "config" and edge in c.components and t >= self.now - 6 * 3600
         ]
-        out = [n for n, b in backends.items() if b["in_rotation"] < b["replicas"]]
+        out = [n for n, b in backends.items() if b["healthy"] < b["replicas"]]
+        parts = []
+        for n in out:
+            b = backends[n]
+            part = f"{n} {b['healthy']}/{b['replicas']} healthy"
+            if b["panic"]:
+                part += " (panic: sending to every instance)"
+            parts.append(part)
         line = (
-            "every backend in rotation"
-            if not out
-            else "out of rotation: "
-            + ", ".join(f"{n} {backends[n]['in_rotation']}/{backends[n]['replicas']}" for n in out)
+            "every backend in rotation" if not out else "failing health checks: " + ", ".join(parts)
         )
         line += "; health checks passing" if not out else ""
         if configs:

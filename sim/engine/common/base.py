@@ -17,7 +17,7 @@ import simpy
 
 from sim.engine.common.calltree import Node
 from sim.engine.common.datacall import DataCall
-from sim.engine.common.servers import CircuitBreaker, Gate, Runtime
+from sim.engine.common.servers import CircuitBreaker, Gate, Instance, Runtime
 from sim.engine.common.streams import Streams, lognormal_parts, sampler
 from sim.model.topology import as_call
 from sim.model.world import World
@@ -162,19 +162,34 @@ class EngineBase:
 
     # -- health checks -------------------------------------------------------------------
     def _health_checks(self, rt: Runtime) -> Generator[simpy.Event, Any, None]:
+        """The balancer's active checks of ``rt``'s instances: a check fails on an instance
+        that is down — and, with a ``timeout``, on one that is hung or whose queue would keep
+        the check waiting longer than that. Ejects after ``unhealthy_after`` failures in a
+        row, re-admits after ``healthy_after`` passes; below ``panic_below`` of the instances
+        healthy, sends to all of them."""
         hc = rt.spec.health_check
         offset = self.streams(f"health/{rt.name}").random() * hc.interval
         yield self.env.timeout(offset)
         while True:
-            down = rt.state.down
+            state = rt.state
+            down = state.down
+            timeout = hc.timeout
             changed = False
             for inst in rt.instances:
-                if down[inst.i]:
+                failing = down[inst.i] or (
+                    timeout is not None and (state.hang or self.check_wait(rt, inst) > timeout)
+                )
+                if failing:
                     inst.fails, inst.passes = inst.fails + 1, 0
                     if not inst.ejected and inst.fails >= hc.unhealthy_after:
                         inst.ejected = changed = True
+                        why = "down" if down[inst.i] else "health check timed out"
                         self.world.emit(
-                            self.env.now, "instance.ejected", component=rt.name, instance=inst.i
+                            self.env.now,
+                            "instance.ejected",
+                            component=rt.name,
+                            instance=inst.i,
+                            why=why,
                         )
                 else:
                     inst.fails, inst.passes = 0, inst.passes + 1
@@ -184,10 +199,27 @@ class EngineBase:
                         self.world.emit(
                             self.env.now, "instance.readmitted", component=rt.name, instance=inst.i
                         )
+            if hc.panic_below is not None:
+                healthy = sum(not i.ejected for i in rt.instances)
+                panic = healthy < hc.panic_below * len(rt.instances)
+                if panic != rt.panic:
+                    rt.panic = panic
+                    changed = True
+                    kind = "lb.panic" if panic else "lb.panic_over"
+                    self.world.emit(
+                        self.env.now,
+                        kind,
+                        component=rt.name,
+                        healthy=healthy,
+                        instances=len(rt.instances),
+                    )
             if changed:
-                rt.available = [i for i in rt.instances if not i.ejected]
-                rt.rotation += 1
+                rt.rotate()
             yield self.env.timeout(hc.interval)
+
+    def check_wait(self, rt: Runtime, inst: Instance) -> float:
+        """How long a health check sent to ``inst`` now would wait for a worker."""
+        raise NotImplementedError
 
     # -- windows -------------------------------------------------------------------------
     def _windows(self) -> Generator[simpy.Event, Any, None]:

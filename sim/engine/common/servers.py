@@ -57,6 +57,7 @@ class Runtime:
         self.draining: list[Instance] = []  # taken out of service, finishing their calls
         self.cpu = 0.0  # seconds of service (compute) begun so far: what a CPU metric reads
         self.available = list(self.instances)
+        self.panic = False  # the balancer sends to every instance, ejected or not
         self.rotation = 0  # how often ``available`` changed
         self.least = spec.balancing == "least_connections"
         self.rr = -1
@@ -103,7 +104,13 @@ class Runtime:
         else:
             self.draining.extend(self.instances[n:])
             del self.instances[n:]
-        self.available = [i for i in self.instances if not i.ejected]
+        self.rotate()
+
+    def rotate(self) -> None:
+        """Recompute the rotation: the instances not ejected, or all of them in panic."""
+        self.available = (
+            list(self.instances) if self.panic else [i for i in self.instances if not i.ejected]
+        )
         self.rotation += 1
 
 

@@ -27,7 +27,7 @@ import simpy
 
 from sim.engine.common.base import EngineBase
 from sim.engine.common.calltree import Frame, Node
-from sim.engine.common.servers import OPEN, CircuitBreaker, Gate
+from sim.engine.common.servers import OPEN, CircuitBreaker, Gate, Instance, Runtime
 from sim.engine.common.shoppers import Persona, make_personas, start_hour
 from sim.engine.common.streams import Streams, stream
 from sim.engine.flow.calls import CallModel
@@ -449,6 +449,11 @@ class FlowEngine(EngineBase):
         """``x`` rounded up or down at random, so expected counts add up over windows."""
         whole = math.floor(x)
         return whole + (1 if self.draw.random() < x - whole else 0)
+
+    def check_wait(self, rt: Runtime, inst: Instance) -> float:
+        """How long a check would wait now: the mean wait at the component's queues (the flow
+        engine does not tell one instance's queue from another's)."""
+        return self.conds[rt.name].wait.mean
 
     def _gauge(self, component: str) -> tuple[int, int]:
         i = self.comp_index[component]

@@ -9,9 +9,10 @@ import simpy
 
 from sim.engine.common.base import PROBE_TIMEOUT, EngineBase
 from sim.engine.common.calltree import INF, Frame
+from sim.engine.common.servers import Instance, Runtime
 from sim.engine.common.shoppers import Persona, Session, make_personas
 from sim.engine.common.streams import Streams
-from sim.engine.request.calls import Flow
+from sim.engine.request.calls import QUEUED, Flow
 from sim.engine.request.shoppers import Shoppers
 from sim.model.data import DatabaseState
 from sim.model.world import World
@@ -73,6 +74,15 @@ class RequestEngine(EngineBase):
         self.requests += 1
         series = self.metrics.get("probe", f"{endpoint}@{region}")
         self.flow.request(self.probe_roots[endpoint], Probe(series, self.requests), PROBE_TIMEOUT)
+
+    def check_wait(self, rt: Runtime, inst: Instance) -> float:
+        """How long a check sent to ``inst`` now would wait: as long as the oldest call still
+        queued there has (FIFO: it would queue behind it)."""
+        now: float = self.env._now
+        for f in inst.queue:
+            if f.state == QUEUED:
+                return now - float(f.tq)
+        return 0.0
 
     def _request_done(self, root: Frame, outcome: int, cls: str | None, msg: str | None) -> None:
         session = root.req

@@ -34,6 +34,19 @@ class HealthCheck(Model):
     healthy_after: int = Field(
         default=2, ge=1, le=MAX_CHECKS, description="Passed checks before re-admission."
     )
+    timeout: Duration | None = Field(
+        default=None,
+        gt=0,
+        description="A check waits for a worker like any request and fails when it would wait "
+        "longer than this (an overloaded or hung instance fails its checks). None: a check "
+        "fails only on an instance that is down.",
+    )
+    panic_below: Probability | None = Field(
+        default=None,
+        description="Below this share of instances healthy, the balancer sends to every "
+        "instance, healthy or not (Envoy's panic threshold, 50 % by default there). None: "
+        "never; with every instance ejected, calls fail with NoHealthyUpstream.",
+    )
 
 
 class Component(Model):

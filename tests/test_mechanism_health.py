@@ -1,0 +1,146 @@
+"""Load-balancer health checks that time out on an overloaded instance, and panic mode
+(scenarios/health-checks-eject-the-fleet.yaml)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+import sim
+from sim.expect.overrides import apply_overrides
+from sim.scenario import Scenario
+from sim.simulation import Simulation
+from tests.conftest import SCENARIOS
+
+EJECT = SCENARIOS / "health-checks-eject-the-fleet.yaml"
+SURGE = (20 * 60.0, 40 * 60.0)
+
+
+def run(overrides: dict[str, Any] | None = None, engine: str = "request") -> Simulation:
+    doc = sim.load_scenario(EJECT).model_dump(mode="json", by_alias=True)
+    scenario = Scenario.model_validate(apply_overrides(doc, overrides or {}))
+    simulation = Simulation(scenario, 1, engine=engine)
+    simulation.advance(scenario.horizon)
+    simulation.engine.finish()
+    return simulation
+
+
+def events(simulation: Simulation, kind: str) -> list[dict[str, Any]]:
+    return [e for e in simulation.timeline if e["kind"] == kind]
+
+
+def failed_share(simulation: Simulation, t0: float, t1: float) -> float:
+    rows = simulation.engine.metrics.rows
+    total = bad = 0
+    for r in rows[0 : len(rows)]:
+        if r[1] == "endpoint" and t0 <= r[0] < t1:
+            total += r[3]
+            bad += r[3] - r[4]
+    return bad / total if total else 0.0
+
+
+def error_classes(simulation: Simulation, component: str) -> Counter[str]:
+    rows = simulation.engine.metrics.error_rows
+    out: Counter[str] = Counter()
+    for r in rows[0 : len(rows)]:
+        if r[1] == "component" and r[2] == component:
+            out[r[3]] += r[4]
+    return out
+
+
+@pytest.fixture(scope="module")
+def ejecting() -> Simulation:
+    return run()
+
+
+@pytest.fixture(scope="module")
+def no_timeout() -> Simulation:
+    """The same overload, checks failing only on a down instance (the default)."""
+    return run({"components.web.health_check.timeout": None})
+
+
+@pytest.fixture(scope="module")
+def panicking() -> Simulation:
+    return run({"components.web.health_check.panic_below": 0.5})
+
+
+def test_an_overload_makes_checks_time_out_and_the_balancer_ejects_the_fleet(
+    ejecting: Simulation, no_timeout: Simulation
+) -> None:
+    """Nothing is down: the checks time out behind the queues of an overload, the balancer
+    ejects every instance, and pages fail at the balancer — far more than the overload
+    itself fails them."""
+    ejected = events(ejecting, "instance.ejected")
+    assert ejected
+    assert all(e["why"] == "health check timed out" for e in ejected)
+    assert all(SURGE[0] < e["t"] < SURGE[1] + 120 for e in ejected)
+    assert {e["instance"] for e in ejected} == set(range(5))
+    assert error_classes(ejecting, "lb")["NoHealthyUpstream"] > 0
+    assert not events(no_timeout, "instance.ejected")
+    assert failed_share(ejecting, *SURGE) > failed_share(no_timeout, *SURGE) + 0.15
+    # idle once ejected, an instance drains, passes its checks and is flooded again
+    assert len(events(ejecting, "instance.readmitted")) >= 20
+
+
+def test_checks_pass_again_when_the_overload_ends(ejecting: Simulation) -> None:
+    """After the surge every instance is back in rotation and nothing fails."""
+    last = max(e["t"] for e in events(ejecting, "instance.ejected"))
+    assert last < SURGE[1] + 120
+    rt = ejecting.engine.runtimes["web"]
+    assert len(rt.available) == 5
+    assert failed_share(ejecting, SURGE[1] + 300, SURGE[1] + 1800) < 0.01
+
+
+def test_panic_mode_sends_traffic_to_unhealthy_hosts_below_its_threshold(
+    panicking: Simulation, no_timeout: Simulation
+) -> None:
+    """Fewer than half the instances healthy: the balancer sends to all of them. No page
+    fails for want of an instance, and the overload costs what it costs without the checks."""
+    (panic,) = events(panicking, "lb.panic")
+    (over,) = events(panicking, "lb.panic_over")
+    assert panic["healthy"] < 0.5 * panic["instances"]
+    assert over["healthy"] >= 0.5 * over["instances"]
+    assert SURGE[0] < panic["t"] < over["t"] <= SURGE[1] + 120
+    # in panic the rotation holds the ejected instances too
+    ejected_before_panic = {e["instance"] for e in events(panicking, "instance.ejected")}
+    assert len(ejected_before_panic) > 2
+    assert error_classes(panicking, "lb")["NoHealthyUpstream"] == 0
+    assert failed_share(panicking, *SURGE) == pytest.approx(
+        failed_share(no_timeout, *SURGE), abs=0.05
+    )
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.2])
+def test_the_balancer_panics_exactly_when_too_few_are_healthy(threshold: float) -> None:
+    """Panic starts at the check that leaves fewer than ``threshold`` of the instances
+    healthy, not before; it ends at the check that brings enough of them back."""
+    simulation = run({"components.web.health_check.panic_below": threshold})
+    n = 5
+    healthy = n
+    panicking = False
+    checked_at = 0.0
+    for e in [*simulation.timeline, {"t": float("inf"), "kind": "end"}]:
+        if e["t"] > checked_at:  # after each check round: panic iff too few are healthy
+            assert panicking == (healthy < threshold * n), checked_at
+            checked_at = e["t"]
+        if e["kind"] == "instance.ejected":
+            healthy -= 1
+        elif e["kind"] == "instance.readmitted":
+            healthy += 1
+        elif e["kind"] in ("lb.panic", "lb.panic_over"):
+            panicking = e["kind"] == "lb.panic"
+            assert e["healthy"] == healthy
+    assert events(simulation, "lb.panic")
+
+
+def test_the_flow_engine_ejects_and_panics_too() -> None:
+    """The flow engine reads a check's wait from its queue model: the same overload ejects
+    the fleet there, and panic mode keeps it in rotation."""
+    flow = run(engine="flow")
+    assert events(flow, "instance.ejected")
+    assert error_classes(flow, "lb")["NoHealthyUpstream"] > 0
+    flow_panic = run({"components.web.health_check.panic_below": 0.5}, engine="flow")
+    assert events(flow_panic, "lb.panic")
+    assert error_classes(flow_panic, "lb")["NoHealthyUpstream"] == 0
