@@ -135,12 +135,31 @@ def test_the_balancer_panics_exactly_when_too_few_are_healthy(threshold: float) 
     assert events(simulation, "lb.panic")
 
 
-def test_the_flow_engine_ejects_and_panics_too() -> None:
-    """The flow engine reads a check's wait from its queue model: the same overload ejects
-    the fleet there, and panic mode keeps it in rotation."""
-    flow = run(engine="flow")
-    assert events(flow, "instance.ejected")
-    assert error_classes(flow, "lb")["NoHealthyUpstream"] > 0
-    flow_panic = run({"components.web.health_check.panic_below": 0.5}, engine="flow")
-    assert events(flow_panic, "lb.panic")
-    assert error_classes(flow_panic, "lb")["NoHealthyUpstream"] == 0
+def test_the_flow_engine_refuses_timed_checks_and_panics_without_them() -> None:
+    """The flow engine's queues are a component's, not each instance's: it refuses checks
+    with a timeout (every instance would fail at once), and its panic mode works on
+    instances that are down."""
+    with pytest.raises(ValueError, match="health checks that time out behind an instance"):
+        run(engine="flow")
+    crashed = run(
+        {
+            "components.web.health_check.timeout": None,
+            "components.web.health_check.panic_below": 0.5,
+            "traffic.surges": [],
+            "faults": [
+                {
+                    "id": "web-crash",
+                    "type": "crash",
+                    "target": "web",
+                    "instances": 3,
+                    "start": "20m",
+                    "duration": "10m",
+                }
+            ],
+        },
+        engine="flow",
+    )
+    (panic,) = events(crashed, "lb.panic")
+    assert panic["healthy"] == 2
+    assert error_classes(crashed, "web")["ConnectionRefused"] > 0
+    assert error_classes(crashed, "lb")["NoHealthyUpstream"] == 0
