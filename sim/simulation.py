@@ -18,6 +18,7 @@ from sim.engine.common.streams import Streams
 from sim.engine.request.engine import RequestEngine
 from sim.faults.mechanisms.capacity import Capacity
 from sim.faults.mechanisms.datatier import DataTier
+from sim.faults.mechanisms.memory import Memory
 from sim.faults.red_herrings import RedHerrings
 from sim.faults.schedule import FaultSchedule
 from sim.model.world import Event, World
@@ -26,6 +27,7 @@ from sim.scenario.schema import Scenario
 from sim.telemetry.complaints import Complaints
 from sim.telemetry.dblogs import DatabaseLogger
 from sim.telemetry.detection import Detector
+from sim.telemetry.hostlogs import HostLogger
 from sim.telemetry.logs import EngineLogger, LogNoise, LogStore, noisy_warning
 from sim.telemetry.monitors import Monitors, default_monitors
 from sim.telemetry.paging import Pager, rotation_names
@@ -62,6 +64,7 @@ class Simulation:
         self.faults = FaultSchedule(env, world, enabled=faults)
         self.data = DataTier(env, world, self.faults, scenario.traffic.represents)
         self.fleet = Capacity(env, world)
+        self.memory = Memory(env, world, self.faults)
         self.actions = Actions(env, world, self.faults, self.data, self.fleet)
         self.streams = Streams(seed)
         if engine == "flow":
@@ -85,6 +88,8 @@ class Simulation:
         LogNoise(env, self.logs, scenario, self.streams("noise"))
         if world.data:
             DatabaseLogger(env, world, self.logs)
+        if any(f.type == "memory_leak" for f in scenario.faults):
+            HostLogger(env, world, self.logs)
         self.red_herrings = RedHerrings(env, world, self._log_burst)
 
         self.complaints = Complaints(

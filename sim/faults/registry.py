@@ -18,6 +18,7 @@ from sim.scenario.schema import (
     ErrorRateFault,
     Fault,
     LatencyFault,
+    MemoryLeakFault,
     SchemaMigrationFault,
     ThirdPartyOutageFault,
 )
@@ -113,6 +114,13 @@ def _data_loss(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     return f.target, effect, frozenset({f.target})
 
 
+def _memory_leak(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    """No effect of its own: the memory mechanism (:mod:`.mechanisms.memory`) kills and
+    restarts the instances whose leak runs out of headroom."""
+    assert isinstance(f, MemoryLeakFault)
+    return f.target, Effect(source=f.id), frozenset({f.target})
+
+
 BUILDERS: dict[str, Builder] = {
     "schema_migration": _schema,
     "crash": _crash,
@@ -121,6 +129,7 @@ BUILDERS: dict[str, Builder] = {
     "capacity_loss": _capacity,
     "third_party_outage": _third_party,
     "data_loss": _data_loss,
+    "memory_leak": _memory_leak,
 }
 
 # Remedies used when a fault entry names none: action kind → seconds.
@@ -134,6 +143,8 @@ DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
     # How long a restore or a promotion takes is the data tier's to say (bytes ÷ restore_rate
     # then a boot; the replica's replay of what it has not applied yet).
     "data_loss": {"promote": 0.0, "restore": 0.0},
+    # A restart only resets the instances' memory (the mechanism's doing): the leak goes on.
+    "memory_leak": {"rollback_deploy": 300.0, "deploy_fix": 1200.0},
 }
 
 

@@ -22,6 +22,7 @@ class FaultSchedule:
         self.faults: dict[str, ActiveFault] = (
             {f.id: resolve(f, world) for f in scenario.faults} if enabled else {}
         )
+        self.specs: dict[str, Fault] = {f.id: f for f in scenario.faults}  # as written
         self.active: set[str] = set()
         self.started: dict[str, float] = {}
         self.ended: dict[str, float] = {}
@@ -45,6 +46,7 @@ class FaultSchedule:
             raise ValueError(f"a fault named {fault.id!r} already exists")
         active = resolve(fault.model_copy(update={"start": float(self.env.now)}), self.world)
         self.faults[active.id] = active
+        self.specs[active.id] = fault
         self.env.process(self._fault(active))
         return active
 

@@ -167,6 +167,12 @@ def _check_fault(
             (*base, "target"),
             f"expected a third_party component, got {fault.target!r} ({kind})",
         )
+    elif fault.type == "memory_leak" and s.components[fault.target].kind == "third_party":
+        yield (
+            (*base, "target"),
+            f"a memory leak needs a process of ours to kill; {fault.target!r} is a third party "
+            "(a third_party_outage says what a vendor does)",
+        )
     elif fault.type == "data_loss" and fault.target not in s.databases:
         yield (
             (*base, "target"),

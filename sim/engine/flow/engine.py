@@ -63,6 +63,9 @@ def flow_lacks(scenario: Scenario) -> list[str]:
         lacks.append(f"autoscaling of {', '.join(scaled)} (instances launched at run time)")
     if scenario.capacity is not None:
         lacks.append("the account's capacity (instances launched at run time)")
+    leaks = sorted({f.target for f in scenario.faults if f.type == "memory_leak"})
+    if leaks:
+        lacks.append(f"memory leaks and OOM kills ({', '.join(leaks)}: calls per instance)")
     timed = [n for n, c in scenario.components.items() if c.health_check.timeout is not None]
     if timed:
         # its queues are the component's, not each instance's: the instances would all fail

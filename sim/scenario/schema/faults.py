@@ -101,6 +101,20 @@ class DataLossFault(FaultBase):
     )
 
 
+class MemoryLeakFault(FaultBase):
+    """Each call an instance serves keeps ``per_call`` bytes it never frees. An instance whose
+    leak passes its ``headroom`` is killed by the kernel's OOM killer and restarts (its
+    ``restart_time``) with its memory back: a sawtooth of restarts whose period the traffic
+    decides. A restart buys time; rolling back the change that brought the leak ends it."""
+
+    type: Literal["memory_leak"]
+    target: Name
+    per_call: float = Field(gt=0, le=1e12, description="Bytes kept per call served.")
+    headroom: float = Field(
+        gt=0, le=1e15, description="Bytes free above an instance's working set when it starts."
+    )
+
+
 Fault = Annotated[
     SchemaMigrationFault
     | CrashFault
@@ -108,6 +122,7 @@ Fault = Annotated[
     | ErrorRateFault
     | CapacityLossFault
     | ThirdPartyOutageFault
-    | DataLossFault,
+    | DataLossFault
+    | MemoryLeakFault,
     Field(discriminator="type"),
 ]
