@@ -136,6 +136,7 @@ def test_an_inflight_policy_scales_out_instead_and_the_outage_ends_with_its_caus
     assert after_inflight < after_cpu / 3
 
 
+@pytest.mark.slow
 def test_suspending_the_policy_early_keeps_the_fleet(stuck: Simulation) -> None:
     """Counterfactual: an operator who suspends scaling five minutes into the stall keeps all
     five instances, and the shop recovers with its cause."""
@@ -220,6 +221,7 @@ def test_launches_wait_for_the_provisioning_service() -> None:
     assert simulation.fleet.launch_seconds("web", 5) == pytest.approx(3 * boot)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -112,6 +112,7 @@ def test_panic_mode_sends_traffic_to_unhealthy_hosts_below_its_threshold(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threshold", [0.5, 0.2])
 def test_the_balancer_panics_exactly_when_too_few_are_healthy(threshold: float) -> None:
     """Panic starts at the check that leaves fewer than ``threshold`` of the instances

@@ -70,6 +70,7 @@ def test_the_first_kill_comes_when_the_traffic_has_filled_the_headroom(
     assert sorted(i for t, _, i in leaking.memory.kills if t == first) == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_twice_the_traffic_runs_out_in_half_the_time(leaking: Simulation) -> None:
     busy = run({"traffic.arrival_rate": 10.4}, until=75 * 60)
     normal = kill_rounds(leaking)[0] - DEPLOY
@@ -77,6 +78,7 @@ def test_twice_the_traffic_runs_out_in_half_the_time(leaking: Simulation) -> Non
     assert doubled == pytest.approx(normal / 2, rel=0.15)
 
 
+@pytest.mark.slow
 def test_the_kills_come_sooner_as_the_evening_traffic_rises(leaking: Simulation) -> None:
     rounds = kill_rounds(run())
     gaps = [b - a for a, b in itertools.pairwise(rounds)]
@@ -96,6 +98,7 @@ def test_each_kill_takes_the_instance_down_for_its_restart(leaking: Simulation) 
     assert any("OOMKilled (exit code 137)" in m for m in examples)
 
 
+@pytest.mark.slow
 def test_a_restart_buys_time_and_a_rollback_ends_it(leaking: Simulation) -> None:
     """Counterfactuals: a rolling restart at 40 min frees every instance's memory (the next
     kills come one by one, about half an hour after each restart); rolling the deploy back
