@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,22 @@ def drill_transcript(path: Path, seed: int, lines: tuple[str, ...]) -> tuple[Jou
     for line in lines:
         drill.issue(line)
     return drill.finish(), buffer.getvalue()
+
+
+def events_of(simulation: Any, kind: str) -> list[dict[str, Any]]:
+    """A kept-open run's timeline events of one ``kind``."""
+    return [e for e in simulation.timeline if e["kind"] == kind]
+
+
+def failed_share(simulation: Any, t0: float, t1: float) -> float:
+    """Share of shoppers' requests in [t0, t1) of a kept-open run that did not succeed."""
+    rows = simulation.engine.metrics.rows
+    total = bad = 0
+    for r in rows[0 : len(rows)]:
+        if r[1] == "endpoint" and t0 <= r[0] < t1:
+            total += r[3]
+            bad += r[3] - r[4]
+    return bad / total if total else 0.0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -18,7 +18,8 @@ from sim.response.api import Incident
 from sim.response.catalogue import make_responder
 from sim.scenario import Scenario
 from sim.simulation import Simulation
-from tests.conftest import SCENARIOS, drill_transcript
+from tests.conftest import SCENARIOS, drill_transcript, failed_share
+from tests.conftest import events_of as events
 
 SCALES_IN = SCENARIOS / "autoscaler-scales-in.yaml"
 QUOTA = SCENARIOS / "quota-blocks-scale-out.yaml"
@@ -40,21 +41,6 @@ def run(scenario: Scenario, seed: int = 1, until: float | None = None) -> Simula
     )
     simulation.advance(horizon)
     return simulation
-
-
-def events(simulation: Simulation, kind: str) -> list[dict[str, Any]]:
-    return [e for e in simulation.timeline if e["kind"] == kind]
-
-
-def failed_share(simulation: Simulation, t0: float, t1: float) -> float:
-    """Share of shoppers' requests in [t0, t1) that did not succeed."""
-    rows = simulation.engine.metrics.rows
-    total = bad = 0
-    for r in rows[0 : len(rows)]:
-        if r[1] == "endpoint" and t0 <= r[0] < t1:
-            total += r[3]
-            bad += r[3] - r[4]
-    return bad / total if total else 0.0
 
 
 def last_failing_minute(simulation: Simulation, after: float, share: float = 0.05) -> float:

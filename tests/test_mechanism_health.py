@@ -12,7 +12,8 @@ import sim
 from sim.expect.overrides import apply_overrides
 from sim.scenario import Scenario
 from sim.simulation import Simulation
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, failed_share
+from tests.conftest import events_of as events
 
 EJECT = SCENARIOS / "health-checks-eject-the-fleet.yaml"
 SURGE = (20 * 60.0, 40 * 60.0)
@@ -22,23 +23,9 @@ def run(overrides: dict[str, Any] | None = None, engine: str = "request") -> Sim
     doc = sim.load_scenario(EJECT).model_dump(mode="json", by_alias=True)
     scenario = Scenario.model_validate(apply_overrides(doc, overrides or {}))
     simulation = Simulation(scenario, 1, engine=engine)
-    simulation.advance(scenario.horizon)
+    simulation.advance(SURGE[1] + 30 * 60)  # the surge and half an hour after it
     simulation.engine.finish()
     return simulation
-
-
-def events(simulation: Simulation, kind: str) -> list[dict[str, Any]]:
-    return [e for e in simulation.timeline if e["kind"] == kind]
-
-
-def failed_share(simulation: Simulation, t0: float, t1: float) -> float:
-    rows = simulation.engine.metrics.rows
-    total = bad = 0
-    for r in rows[0 : len(rows)]:
-        if r[1] == "endpoint" and t0 <= r[0] < t1:
-            total += r[3]
-            bad += r[3] - r[4]
-    return bad / total if total else 0.0
 
 
 def error_classes(simulation: Simulation, component: str) -> Counter[str]:

@@ -25,7 +25,7 @@ RESPONDERS = ("seed", "changes-first", "experienced", "oracle", "none")
 
 def outcome(args: tuple[str, int]) -> dict[str, Any]:
     name, seed = args
-    journal = sim.run(sim.load_scenario(SEED_SCENARIO), seed, responder=name)
+    journal = sim.run(sim.load_scenario(SEED_SCENARIO), seed, responder=name, compact=True)
     card = score(journal)
     steps = journal.data["response"]["steps"]
     return {

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sim.response.calls import IncidentCalls
 from sim.scenario.messages import did_you_mean
 
 if TYPE_CHECKING:
     from sim.faults.mechanisms.capacity import Capacity
-    from sim.response.actions import Actions
     from sim.response.evidence import Evidence
     from sim.response.running import Running
 
@@ -78,32 +78,8 @@ def _group_line(fleet: Capacity, g: dict[str, Any]) -> str:
     return line
 
 
-class CapacityCalls:
+class CapacityCalls(IncidentCalls):
     """Calls of the action API on managed capacity (scaling policies, the account's quota)."""
-
-    sim: Running
-    actions: Actions
-
-    if TYPE_CHECKING:
-
-        def _refuse(
-            self, call: str, target: str | None, why: str, lead: str | None
-        ) -> Evidence: ...
-
-        def _look(
-            self, call: str, target: str | None, read: Any, takes: float | None, lead: str | None
-        ) -> Evidence: ...
-
-        def _act(
-            self,
-            call: str,
-            action: str,
-            target: str,
-            *,
-            takes: float | None = None,
-            lead: str | None = None,
-            background: bool = False,
-        ) -> Evidence: ...
 
     def capacity(
         self, component: str | None = None, *, takes: float | None = None, lead: str | None = None

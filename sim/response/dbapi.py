@@ -6,41 +6,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sim.response.calls import IncidentCalls
 from sim.response.dbview import database_view
 from sim.scenario.messages import did_you_mean
 
 if TYPE_CHECKING:
-    from sim.response.actions import Actions
     from sim.response.evidence import Evidence
-    from sim.response.running import Running
 
 
-class DataTierCalls:
+class DataTierCalls(IncidentCalls):
     """Calls of the action API that only a database with a data tier answers."""
-
-    sim: Running
-    actions: Actions
-
-    if TYPE_CHECKING:
-
-        def _refuse(
-            self, call: str, target: str | None, why: str, lead: str | None
-        ) -> Evidence: ...
-
-        def _look(
-            self, call: str, target: str | None, read: Any, takes: float | None, lead: str | None
-        ) -> Evidence: ...
-
-        def _act(
-            self,
-            call: str,
-            action: str,
-            target: str,
-            *,
-            takes: float | None = None,
-            lead: str | None = None,
-            background: bool = False,
-        ) -> Evidence: ...
 
     def db(
         self, database: str | None = None, *, takes: float | None = None, lead: str | None = None
