@@ -16,6 +16,7 @@ import simpy
 from sim.engine.common.shoppers import make_personas
 from sim.engine.common.streams import Streams
 from sim.engine.request.engine import RequestEngine
+from sim.faults.mechanisms.cache import Caches
 from sim.faults.mechanisms.capacity import Capacity
 from sim.faults.mechanisms.datatier import DataTier
 from sim.faults.mechanisms.memory import Memory
@@ -65,6 +66,7 @@ class Simulation:
         self.data = DataTier(env, world, self.faults, scenario.traffic.represents)
         self.fleet = Capacity(env, world)
         self.memory = Memory(env, world, self.faults)
+        self.caches = Caches(env, world, self.faults)
         self.actions = Actions(env, world, self.faults, self.data, self.fleet)
         self.streams = Streams(seed)
         if engine == "flow":

@@ -12,6 +12,7 @@ from sim.model.state import Effect
 from sim.model.world import World
 from sim.scenario.durations import format_duration
 from sim.scenario.schema import (
+    CacheFlushFault,
     CapacityLossFault,
     CrashFault,
     DataLossFault,
@@ -121,6 +122,13 @@ def _memory_leak(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     return f.target, Effect(source=f.id), frozenset({f.target})
 
 
+def _cache_flush(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    """No effect of its own: the cache mechanism (:mod:`.mechanisms.cache`) empties the cache
+    and ends the fault when it is warm again."""
+    assert isinstance(f, CacheFlushFault)
+    return f.target, Effect(source=f.id), frozenset({f.target})
+
+
 BUILDERS: dict[str, Builder] = {
     "schema_migration": _schema,
     "crash": _crash,
@@ -130,6 +138,7 @@ BUILDERS: dict[str, Builder] = {
     "third_party_outage": _third_party,
     "data_loss": _data_loss,
     "memory_leak": _memory_leak,
+    "cache_flush": _cache_flush,
 }
 
 # Remedies used when a fault entry names none: action kind → seconds.
@@ -145,6 +154,8 @@ DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
     "data_loss": {"promote": 0.0, "restore": 0.0},
     # A restart only resets the instances' memory (the mechanism's doing): the leak goes on.
     "memory_leak": {"rollback_deploy": 300.0, "deploy_fix": 1200.0},
+    # Over when the cache is warm again: what the store behind it answers decides.
+    "cache_flush": {},
 }
 
 

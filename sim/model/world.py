@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.model.cache import CacheState
 from sim.model.data import DatabaseState
 from sim.model.state import ComponentState
 from sim.model.topology import Topology
@@ -41,6 +42,12 @@ class World:
         self.data: dict[str, DatabaseState] = {
             name: DatabaseState(name, spec, scenario.components[name].replicas)
             for name, spec in scenario.databases.items()
+        }
+        # The warmth of each cache that declares its hot keys (components.NAME.keys).
+        self.caches: dict[str, CacheState] = {
+            name: CacheState(name, spec.keys, spec.replicas)
+            for name, spec in scenario.components.items()
+            if spec.keys is not None
         }
         self.changes: dict[str, Change] = {c.id: c for c in scenario.changes}
         self.applied: list[tuple[float, Change]] = []

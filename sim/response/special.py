@@ -54,6 +54,13 @@ class OracleResponder:
             self._tell(incident)
             self._replicas(incident, fid, next(iter(fault.components)))
             return
+        if not fault.remedies:  # nothing ends it but the world (a cache refilling): wait
+            changes = sorted(t for t in fault.targets if t in incident.sim.world.changes)
+            incident.diagnose(changes[0] if changes else sorted(fault.targets)[0])
+            self._tell(incident)
+            while fid in faults.active and incident.remaining > 0:
+                incident.wait(SETTLE)
+            return
         ranked = sorted(sorted(fault.remedies), key=lambda a: fault.remedies[a])
         action = next(
             (a for a in ranked if not self._sets_off(incident, a, fault.targets)), ranked[0]

@@ -167,6 +167,12 @@ def _check_fault(
             (*base, "target"),
             f"expected a third_party component, got {fault.target!r} ({kind})",
         )
+    elif fault.type == "cache_flush" and s.components[fault.target].keys is None:
+        yield (
+            (*base, "target"),
+            f"a cache flush needs a cache that declares its hot keys (components."
+            f"{fault.target}.keys) and calls cached_by it; {fault.target!r} declares none",
+        )
     elif fault.type == "memory_leak" and s.components[fault.target].kind == "third_party":
         yield (
             (*base, "target"),
@@ -416,6 +422,15 @@ def _check_call(
                 yield (*path, "inserts", j), _unknown(f"table of {name}", table, list(data.tables))
         if call.inserts and call.access == "read":
             yield (*path, "access"), "a call that inserts is a write"
+    if call.cached_by is not None:
+        caches = sorted(n for n, c in s.components.items() if c.keys is not None)
+        if call.cached_by not in caches:
+            yield (
+                (*path, "cached_by"),
+                _unknown("cache with keys (components.NAME.keys)", call.cached_by, caches),
+            )
+        elif parent is None:
+            yield (*path, "cached_by"), "the first call of an endpoint has no caller to cache it"
     for i, child in enumerate(call.calls):
         node = child if isinstance(child, Call) else Call(component=child)
         yield from _check_call(s, node, (*path, "calls", i), name, declared)

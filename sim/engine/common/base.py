@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from sim.engine.common.calltree import Node
+from sim.engine.common.calltree import Cached, Node
 from sim.engine.common.datacall import DataCall
 from sim.engine.common.servers import CircuitBreaker, Gate, Instance, Runtime
 from sim.engine.common.streams import Streams, lognormal_parts, sampler
@@ -130,7 +130,15 @@ class EngineBase:
             call.query,
             series,
             self._data_call(call, dep),
+            self._cached(call),
         )
+
+    def _cached(self, call: Call) -> Cached | None:
+        """The cache in front of a call (``cached_by``), if it declares one."""
+        if call.cached_by is None:
+            return None
+        cache = self.world.caches[call.cached_by]
+        return Cached(cache, call.hit_ratio, self.world.scenario.traffic.represents)
 
     def _data_call(self, call: Call, dep: Dependency) -> DataCall | None:
         """The data-tier side of a call into a database that declares one."""

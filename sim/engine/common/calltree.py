@@ -13,10 +13,23 @@ from typing import Any
 
 from sim.engine.common.datacall import DataCall
 from sim.engine.common.servers import CircuitBreaker, Gate, Instance, Runtime
+from sim.model.cache import CacheState
 from sim.model.data.messages import DbError
 from sim.telemetry.metrics import Series
 
 INF = float("inf")
+
+
+class Cached:
+    """A call with a cache in front of it: made only on a miss (``hit_ratio`` × the cache's
+    warmth is the chance of a hit); each miss answered stores ``represents`` real keys."""
+
+    __slots__ = ("cache", "hit_ratio", "represents")
+
+    def __init__(self, cache: CacheState, hit_ratio: float, represents: int) -> None:
+        self.cache = cache
+        self.hit_ratio = hit_ratio
+        self.represents = represents
 
 
 class Node:
@@ -26,6 +39,7 @@ class Node:
         "attempts",
         "backoff",
         "breaker",
+        "cached",
         "children",
         "comp",
         "data",
@@ -57,8 +71,10 @@ class Node:
         query: str | None = None,
         series: Series | None = None,
         data: DataCall | None = None,
+        cached: Cached | None = None,
     ) -> None:
         self.comp, self.children, self.tables, self.label = comp, children, tables, label
+        self.cached = cached  # set for a call with a cache in front of it
         self.data = data  # set for calls into a database with a data tier
         self.query = query
         self.series = comp.series if series is None else series  # where its calls are counted
@@ -106,4 +122,4 @@ class Frame:
         self.err: DbError | None  # assigned in service, read only for data-tier calls
 
 
-__all__ = ["INF", "Frame", "Node"]
+__all__ = ["INF", "Cached", "Frame", "Node"]

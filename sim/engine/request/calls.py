@@ -93,6 +93,10 @@ class Flow:
         self.start(Frame(root, None, req, now + client_timeout, 0, now))
 
     def call(self, parent: Frame, node: Node, attempt: int) -> None:
+        cached = node.cached
+        if cached is not None and self.rand() < cached.hit_ratio * cached.cache.warmth:
+            self.next_child(parent)  # the cache answered: the store is not called
+            return
         now = self.env._now
         deadline = now + node.timeout
         if deadline > parent.deadline:
@@ -394,12 +398,11 @@ class Flow:
     ) -> None:
         if p.state != WAITING:
             return
-        now = self.env._now
         node = c.node
         if outcome != OK:
             if c.attempt < node.attempts:
                 delay = node.backoff * node.mult**c.attempt * (1.0 - node.jitter * self.rand())
-                if now + delay < p.deadline:
+                if self.env._now + delay < p.deadline:
                     Wake(self.env, delay, self._retry, (p, node, c.attempt + 1))
                     return
             if node.required:
@@ -408,9 +411,15 @@ class Flow:
             self.fallbacks += 1
             if self.observer is not None:
                 self.observer.fell_back(p, c, cls, msg)
+        elif node.cached is not None:  # a miss answered: the caller stores it in the cache
+            node.cached.cache.fill(node.cached.represents, node.cached.hit_ratio)
+        self.next_child(p)
+
+    def next_child(self, p: Frame) -> None:
+        """``p``'s current child is done: call the next one, or finish ``p``."""
         children = p.node.children
         p.child += 1
-        if now >= p.deadline:
+        if self.env._now >= p.deadline:
             self.finish(p, TIMEOUT, "Timeout", self._timeout_text(p))
         elif p.child < len(children):
             self.call(p, children[p.child], 0)

@@ -97,6 +97,27 @@ CAPACITY_EVENTS = {
 }
 
 
+# What other mechanisms did, as the timeline says it (component events, one row each).
+WORLD_EVENTS = {  # kind → (what happened, badge or "")
+    "instance.oom_killed": ("instance OOM-killed", "OOM"),
+    "cache.flushed": ("cache emptied", "cold cache"),
+    "cache.warm": ("cache warm again", ""),
+    "lb.panic": ("balancer in panic mode", "panic"),
+    "lb.panic_over": ("balancer out of panic mode", ""),
+}
+
+
+def _world_detail(e: Mapping[str, Any]) -> str:
+    kind = e["kind"]
+    if kind == "instance.oom_killed":
+        return f"instance {e.get('instance')}, {float(e.get('leaked', 0)) / 1e9:.2f} GB leaked"
+    if kind == "cache.warm":
+        return f"{float(e.get('warmth', 0)):.0%} of its hot keys held"
+    if kind.startswith("lb.panic"):
+        return f"{e.get('healthy')} of {e.get('instances')} instances healthy"
+    return ""
+
+
 def _capacity_detail(e: Mapping[str, Any]) -> str:
     """What a capacity event says, in words."""
     kind = e["kind"]
@@ -122,7 +143,20 @@ def _timeline_rows(ctx: RunContext) -> list[Row]:
     refusing: set[str] = set()  # components whose launches are being refused (listed once)
     for e in ctx.journal.events():
         kind, t = str(e["kind"]), float(e["t"])
-        if kind in CAPACITY_EVENTS:
+        if kind in WORLD_EVENTS:
+            what, badge = WORLD_EVENTS[kind]
+            rows.append(
+                (
+                    t,
+                    "mechanism",
+                    what,
+                    Code(str(e.get("component", ""))),
+                    _world_detail(e),
+                    "",
+                    (Badge(badge, "bad"),) if badge else (),
+                )
+            )
+        elif kind in CAPACITY_EVENTS:
             component = str(e.get("component", "account"))
             if kind == "scale.refused" and component in refusing:
                 continue

@@ -61,6 +61,7 @@ from sim.scenario.schema.expect import (
     Seeds,
 )
 from sim.scenario.schema.faults import (
+    CacheFlushFault,
     CapacityLossFault,
     CrashFault,
     DataLossFault,
@@ -115,6 +116,7 @@ __all__ = [
     "Bounds",
     "Breaker",
     "Cache",
+    "CacheFlushFault",
     "Call",
     "Capacity",
     "CapacityLossFault",

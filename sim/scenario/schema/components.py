@@ -69,6 +69,13 @@ class Component(Model):
     balancing: Literal["round_robin", "least_connections"] = "round_robin"
     health_check: HealthCheck = HealthCheck()
     restart_time: Duration = Field(default=30.0, ge=0, description="Per instance, rolling.")
+    keys: int | None = Field(
+        default=None,
+        ge=1,
+        le=10**12,
+        description="A cache: the hot keys it holds when warm. Flushed, it is cold and refills "
+        "one key per miss filled (calls to a store with cached_by: this cache).",
+    )
     autoscaling: Autoscaling | None = Field(
         default=None,
         description="A target-tracking scaling policy: instances launched and terminated as its "
@@ -77,6 +84,8 @@ class Component(Model):
 
     @model_validator(mode="after")
     def _replicas_within_policy(self) -> "Component":
+        if self.keys is not None and self.kind != "cache":
+            raise ValueError(f"keys are what a cache holds; this component is a {self.kind}")
         a = self.autoscaling
         if a is not None and not a.min <= self.replicas <= a.max:
             raise ValueError(
@@ -147,6 +156,14 @@ class Call(Model):
         default=(), description="Tables it inserts one row into (each takes a sequence value)."
     )
     query: str | None = Field(default=None, description="The SQL it runs (shown in logs).")
+    cached_by: Name | None = Field(
+        default=None,
+        description="A cache (with keys) in front of this call: the call is made only on a "
+        "miss, and a miss answered fills the cache.",
+    )
+    hit_ratio: Probability = Field(
+        default=0.95, description="With cached_by: the share of lookups a warm cache answers."
+    )
     calls: tuple["Call | Name", ...] = ()
 
 

@@ -115,6 +115,15 @@ class MemoryLeakFault(FaultBase):
     )
 
 
+class CacheFlushFault(FaultBase):
+    """A cache is emptied (a flush, an eviction storm, a new cluster): every lookup misses
+    and goes to the store behind it. It is over when the cache is warm again — which the
+    misses the store manages to answer decide (docs/mechanisms.md)."""
+
+    type: Literal["cache_flush"]
+    target: Name
+
+
 Fault = Annotated[
     SchemaMigrationFault
     | CrashFault
@@ -123,6 +132,7 @@ Fault = Annotated[
     | CapacityLossFault
     | ThirdPartyOutageFault
     | DataLossFault
-    | MemoryLeakFault,
+    | MemoryLeakFault
+    | CacheFlushFault,
     Field(discriminator="type"),
 ]
