@@ -48,7 +48,7 @@ class ActiveFault:
 
     def describe(self) -> str:
         end = "until remedied" if self.end is None else f"until {format_duration(self.end)}"
-        if self.mechanism:
+        if self.mechanism or (self.end is None and not self.remedies):
             end = "until the mechanism ends it"
         where = ", ".join(sorted({c for c, _ in self.effects} | set(self.components)))
         return f"{self.type} on {where} from {format_duration(self.start)} {end}"
