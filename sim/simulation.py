@@ -20,6 +20,7 @@ from sim.faults.mechanisms.cache import Caches
 from sim.faults.mechanisms.capacity import Capacity
 from sim.faults.mechanisms.datatier import DataTier
 from sim.faults.mechanisms.memory import Memory
+from sim.faults.mechanisms.network import Network
 from sim.faults.red_herrings import RedHerrings
 from sim.faults.schedule import FaultSchedule
 from sim.model.world import Event, World
@@ -67,7 +68,8 @@ class Simulation:
         self.fleet = Capacity(env, world)
         self.memory = Memory(env, world, self.faults)
         self.caches = Caches(env, world, self.faults)
-        self.actions = Actions(env, world, self.faults, self.data, self.fleet)
+        self.network = Network(env, world)
+        self.actions = Actions(env, world, self.faults, self.data, self.fleet, self.network)
         self.streams = Streams(seed)
         if engine == "flow":
             from sim.engine.flow.engine import FlowEngine

@@ -243,6 +243,14 @@ COMMANDS: tuple[Command, ...] = (
         api="suspend_scaling",
     ),
     Command(
+        "escalate",
+        "escalate LINK",
+        "escalate a saturated link to its vendor: they double it, in their own time",
+        "`net` shows each link's utilisation, loss and added latency.",
+        arg="component",
+        api="escalate",
+    ),
+    Command(
         "resume_scaling",
         "resume_scaling COMPONENT",
         "resume a suspended scaling policy",

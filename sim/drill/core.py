@@ -371,7 +371,7 @@ class Drill:
         self._show(self._call(getattr(self.incident, command.api), target, background=True))
 
     # a quota increase is a support case: the trainee carries on while the provider works
-    _do_restore = _do_promote = _do_raise_quota = _act_in_background
+    _do_restore = _do_promote = _do_raise_quota = _do_escalate = _act_in_background
 
     def _do_retry(self, command: Command, parsed: Parsed) -> None:
         change = self._one(command, parsed, self.applied_changes(), "change in the change log")

@@ -29,6 +29,7 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
     "cache": ("p", "#f48fb1"),
     "queue": (">", "#e6ee9c"),
     "third_party": ("^", "#cfcfcf"),
+    "link": ("v", "#ffcc80"),
 }
 STATUS_COLOUR: dict[str, str] = {"fault": "#d62728", "failing": "#ff9f1c", "ok": "#b7e4b0"}
 STATUS_LABEL: dict[str, str] = {

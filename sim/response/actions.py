@@ -20,6 +20,7 @@ import simpy
 
 from sim.faults.mechanisms.capacity import Capacity
 from sim.faults.mechanisms.datatier import DataTier
+from sim.faults.mechanisms.network import Network
 from sim.faults.schedule import FaultSchedule
 from sim.model.data import DatabaseState
 from sim.model.sql import tables_in
@@ -47,6 +48,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "raise_quota": 1800.0,  # a provider's support case; the scenario's capacity.quota_raise
     "suspend_scaling": 30.0,
     "resume_scaling": 30.0,
+    "escalate": 2700.0,  # the link vendor's time; the scenario's vendor.escalation
 }
 # A stateful store restarted comes back slow until its cache is warm again.
 COLD_CACHE_FACTOR = 3.0
@@ -99,12 +101,14 @@ class Actions:
         faults: FaultSchedule,
         data: DataTier | None = None,
         fleet: Capacity | None = None,
+        network: Network | None = None,
     ) -> None:
         self.env = env
         self.world = world
         self.faults = faults
         self.data = data
         self.fleet = fleet
+        self.network = network
         self.isolated: set[str] = set()
         self.reverted: set[str] = set()  # changes rolled back
         self.fired: set[str] = set()  # consequences that happened
@@ -239,6 +243,9 @@ class Actions:
             return 0.0
         if action == "raise_quota" and self.fleet is not None:
             return self.fleet.spec.quota_raise
+        vendor = self.world.scenario.components[target].vendor if action == "escalate" else None
+        if vendor is not None:
+            return vendor.escalation
         aimed, _ = self.targets(action, target)
         # An episode's remedies say what ends it, not how long that takes: the world does.
         planned = [f for f in self.faults.remedied_by(action, aimed) if not f.mechanism]
@@ -421,7 +428,9 @@ class Actions:
             self.isolated.add(target)
 
     def _after(self, action: str, target: str) -> None:
-        if self.fleet is not None and action in (
+        if action == "escalate" and self.network is not None and target in self.network.links:
+            self.network.grow(target, 2.0, "escalation to the vendor")
+        elif self.fleet is not None and action in (
             "raise_quota",
             "suspend_scaling",
             "resume_scaling",

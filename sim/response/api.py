@@ -104,6 +104,7 @@ ACT = (
     "raise_quota",
     "suspend_scaling",
     "resume_scaling",
+    "escalate",
 )
 COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
@@ -458,9 +459,9 @@ class Incident(DataTierCalls, CapacityCalls):
         if self.actions.decided_by(action, target) == "mechanism":
             typical = self.actions.estimate(action, target)
             what = "at the data's size and rates, this takes"
-        elif action == "raise_quota":  # the provider's published answer time, not a remedy's
+        elif action in ("raise_quota", "escalate"):  # a vendor's time, not a remedy's
             typical = self.actions.estimate(action, target)
-            what = "the provider answers a quota request in"
+            what = "the vendor answers in"
         else:
             typical = DEFAULT_DURATIONS[action]
             what = "a rollout like this takes"

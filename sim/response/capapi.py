@@ -116,6 +116,15 @@ class CapacityCalls(IncidentCalls):
         """Resume a suspended scaling policy."""
         return self._policy_call("resume_scaling", component, **kw)
 
+    def escalate(self, component: str, **kw: Any) -> Evidence:
+        """Escalate a saturated link to its vendor: it doubles the link's capacity, in the
+        vendor's time (``vendor.escalation``)."""
+        spec = self.sim.scenario.components.get(component)
+        if spec is None or spec.kind != "link" or spec.vendor is None:
+            why = f"{component!r} is not a link with a vendor to escalate to (components.*.vendor)"
+            return self._refuse("escalate", component, why, kw.get("lead"))
+        return self._act("escalate", "escalate", component, **kw)
+
     def _policy_call(self, call: str, component: str, **kw: Any) -> Evidence:
         fleet = self.actions.fleet
         if fleet is None or component not in fleet.policies:

@@ -373,7 +373,25 @@ class View:
         ]
         edge_errors = self.totals("component", self.now - RECENT).get(self._edge(), Totals())
         own = edge_errors.ratio if edge_errors.requests else 0.0
-        line = f"no packet loss; edge p95 {edge:.1f}× normal"
+        links = {
+            name: {
+                "utilisation": round(link.rho, 3),
+                "loss": round(link.loss, 4),
+                "added_latency_ms": round(link.delay * 1000, 1),
+                "bandwidth_mbps": round(link.bandwidth * 8 / 1e6, 1),
+            }
+            for name, link in self.sim.network.links.items()
+        }
+        worst = max(links.items(), key=lambda kv: kv[1]["loss"], default=None)
+        if worst is not None and worst[1]["loss"] >= 0.0005:
+            name, w = worst
+            line = (
+                f"packet loss {w['loss']:.2%} on link {name} ({w['utilisation']:.0%} of "
+                f"{w['bandwidth_mbps']:g} Mb/s, +{w['added_latency_ms']:g} ms)"
+            )
+        else:
+            line = "no packet loss"
+        line += f"; edge p95 {edge:.1f}× normal"
         if edge_at is not None and edge >= 1.5:
             line += f" (peak at {self.clock(edge_at)})"
         if notices:
@@ -382,7 +400,8 @@ class View:
             "edge_latency_ratio": round(edge, 2),
             "edge_latency_at": edge_at,
             "regions": regions,
-            "loss": 0.0,
+            "loss": max((v["loss"] for v in links.values()), default=0.0),
+            "links": links,
             "notices": notices,
             "edge_error_ratio": round(own, 4),
         }

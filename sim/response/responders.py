@@ -97,6 +97,7 @@ class RunbookResponder:
         # managed capacity read in the console: component → "refused" (the quota turns its
         # launches away) or "shrunk" (its policy terminated instances while it was saturated)
         self.capacity: dict[str, str] = {}
+        self.congested: list[str] = []  # links the net view showed dropping packets
         self.promotable: set[str] = set()  # … with a replica serving that could take over
         self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
 
@@ -384,6 +385,13 @@ class RunbookResponder:
             ev = self.add_capacity(name, takes, lead)
         elif lead.startswith("component:"):
             ev = inc.restart(name, takes=takes, lead=lead)
+        elif lead == "network" and self.congested:
+            link = self.congested.pop(0)  # once: the vendor takes its time
+            spec = inc.sim.scenario.components[link]
+            if spec.vendor is not None:
+                ev = inc.escalate(link, takes=takes, lead=lead, background=True)
+            else:
+                ev = inc.wait(300.0, lead=lead)
         elif lead == "lb":
             configs = [
                 c for c in self.changes if c["kind"] == "config" and self._edge() in c["components"]
@@ -546,6 +554,11 @@ class RunbookResponder:
                 self.beliefs.add(lead, 0.2)
 
     def _learn_net(self, f: dict[str, Any]) -> None:
+        congested = [n for n, link in f.get("links", {}).items() if link["loss"] >= 0.01]
+        if congested and self.reads_right(0.1):
+            self.congested = congested  # a link dropping packets: the network it is
+            self.beliefs.add("network", 1.0)
+            return
         if f["loss"] == 0 and f["edge_error_ratio"] <= self.inc.view.threshold:
             if self.reads_right(0.3):
                 self.rule_out("network")

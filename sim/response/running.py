@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from sim.engine.common.base import EngineBase
     from sim.engine.common.streams import Streams
+    from sim.faults.mechanisms.network import Network
     from sim.faults.schedule import FaultSchedule
     from sim.model.world import World
     from sim.response.actions import Actions
@@ -49,6 +50,8 @@ class Running(Protocol):
     def monitors(self) -> Monitors: ...
     @property
     def pager(self) -> Pager: ...
+    @property
+    def network(self) -> Network: ...
 
     def advance(self, until: float, progress: Callable[[float], None] | None = None) -> None:
         """Run on to simulated time ``until``."""

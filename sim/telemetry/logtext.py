@@ -333,6 +333,7 @@ NOISE: dict[str, tuple[NoiseTemplate, ...]] = {
     "load_balancer": LOAD_BALANCER,
     "queue": QUEUE,
     "third_party": (),  # we do not see a provider's logs
+    "link": (),  # a link logs nothing: its counters are in the net view
 }
 
 

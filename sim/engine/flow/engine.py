@@ -74,6 +74,9 @@ def flow_lacks(scenario: Scenario) -> list[str]:
     )
     if cached:
         lacks.append(f"caches that warm as misses are answered ({', '.join(cached)})")
+    links = [n for n, c in scenario.components.items() if c.kind == "link"]
+    if links:
+        lacks.append(f"links that saturate ({', '.join(links)}: loss and delay from utilisation)")
     leaks = sorted({f.target for f in scenario.faults if f.type == "memory_leak"})
     if leaks:
         lacks.append(f"memory leaks and OOM kills ({', '.join(leaks)}: calls per instance)")

@@ -36,6 +36,7 @@ from sim.scenario.schema.components import (
     Dependency,
     Endpoint,
     HealthCheck,
+    LinkVendor,
     Retry,
 )
 from sim.scenario.schema.consequences import Consequence, Trigger
@@ -143,6 +144,7 @@ __all__ = [
     "HealthCheck",
     "LatencyFault",
     "LeadKind",
+    "LinkVendor",
     "Logs",
     "MemoryLeakFault",
     "Milestone",

@@ -30,6 +30,7 @@ ActionKind = Literal[
     "raise_quota",
     "suspend_scaling",
     "resume_scaling",
+    "escalate",
 ]
 # Actions whose target is a change id (the rest target a component), and the change kind each needs.
 CHANGE_ACTIONS: frozenset[str] = frozenset(

@@ -20,7 +20,7 @@ from sim.scenario.schema.base import Duration, Model, Name, Probability, TimeDis
 from sim.scenario.schema.capacity import Autoscaling
 
 ComponentKind = Literal[
-    "load_balancer", "web", "service", "database", "cache", "queue", "third_party"
+    "load_balancer", "web", "service", "database", "cache", "queue", "third_party", "link"
 ]
 
 
@@ -46,6 +46,23 @@ class HealthCheck(Model):
         description="Below this share of instances healthy, the balancer sends to every "
         "instance, healthy or not (Envoy's panic threshold, 50 % by default there). None: "
         "never; with every instance ejected, calls fail with NoHealthyUpstream.",
+    )
+
+
+class LinkVendor(Model):
+    """A link whose capacity its vendor manages: it grows by itself, slowly, while the link
+    is busy, and faster when someone escalates to the vendor."""
+
+    above: Probability = Field(
+        default=0.8, description="Utilisation above which the vendor adds capacity."
+    )
+    step: float = Field(default=0.25, gt=0, le=10, description="Each addition: × (1 + step).")
+    every: Duration = Field(default=1800.0, gt=0, description="At most one addition this often.")
+    escalation: Duration = Field(
+        default=2700.0,
+        ge=0,
+        description="How long the vendor takes to double the link once escalated to (the "
+        "vendor's time: a constant).",
     )
 
 
@@ -76,6 +93,22 @@ class Component(Model):
         description="A cache: the hot keys it holds when warm. Flushed, it is cold and refills "
         "one key per miss filled (calls to a store with cached_by: this cache).",
     )
+    bandwidth: float | None = Field(
+        default=None,
+        gt=0,
+        le=1e15,
+        description="A link: bytes per second it carries. Past about 70 % of it, packets queue "
+        "and are lost, and retransmits add latency (docs/mechanisms.md).",
+    )
+    call_bytes: float = Field(
+        default=20_000.0,
+        gt=0,
+        le=1e12,
+        description="A link: bytes a call sends across it, request and response together.",
+    )
+    vendor: LinkVendor | None = Field(
+        default=None, description="A link whose capacity a vendor manages (it grows slowly)."
+    )
     autoscaling: Autoscaling | None = Field(
         default=None,
         description="A target-tracking scaling policy: instances launched and terminated as its "
@@ -84,6 +117,10 @@ class Component(Model):
 
     @model_validator(mode="after")
     def _replicas_within_policy(self) -> "Component":
+        if self.kind == "link" and self.bandwidth is None:
+            raise ValueError("a link needs its bandwidth (bytes per second)")
+        if self.kind != "link" and (self.bandwidth is not None or self.vendor is not None):
+            raise ValueError(f"bandwidth and vendor are a link's; this component is a {self.kind}")
         if self.keys is not None and self.kind != "cache":
             raise ValueError(f"keys are what a cache holds; this component is a {self.kind}")
         a = self.autoscaling

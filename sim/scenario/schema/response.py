@@ -48,6 +48,7 @@ RunbookCall = Literal[
     "raise_quota",
     "suspend_scaling",
     "resume_scaling",
+    "escalate",
     "diagnose",
     "remedy",
     "notify",
