@@ -18,7 +18,7 @@ from sim.model.world import Event, World
 from sim.scenario import Scenario
 from sim.scenario.schema import Complaints as ComplaintsSpec
 from sim.scenario.schema import Escalation, TimeDistribution
-from sim.telemetry.complaints import KEEP, Complaints, binomial
+from sim.telemetry.complaints import FILED_PER_SHOPPER, KEEP, Complaints, binomial
 
 PERSONA = Persona("Ada Lovelace", "ada.lovelace@example.com")
 FAULT_AT = 2400.0  # the seed scenario's migration
@@ -355,3 +355,16 @@ def test_seed_scenario_without_faults_has_no_complaints(seed_scenario: Scenario)
     complaints, events = run_seed(seed_scenario, 1, faults=False)
     assert complaints.to_journal()["total"] == 0
     assert not [e for e in events if e.kind in ("ticket", "complaints.escalated")]
+
+
+def test_a_shopper_who_stands_for_a_million_files_fifty_and_counts_the_rest(
+    seed_scenario: Scenario,
+) -> None:
+    """With every real shopper complaining, one simulated shopper standing for 1,000,000
+    files 50 tickets one by one and counts the other 999,950: the total is right and the run
+    stays fast (a run at the largest `represents` would otherwise draft a million tickets)."""
+    desk = Desk(seed_scenario, constant_lag(60.0, tickets=10**6), represents=1_000_000)
+    desk.fail([100.0])
+    journal = desk.run()
+    assert journal["total"] == 1_000_000
+    assert len([e for e in desk.events if e.kind == "ticket"]) == FILED_PER_SHOPPER == 50

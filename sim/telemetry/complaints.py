@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 KEEP = 2000  # tickets kept in the journal (the first ones); all are counted
 NAME_POOL = 128  # faker-made customers for the complainants beyond a session's own persona
 SAMPLE = 10  # ticket ids named in an escalation
+# Complaints from one simulated shopper filed one by one, at most: beyond it (a shopper who
+# stands for a million), the rest are counted in the total but not drafted, timed and filed.
+FILED_PER_SHOPPER = 50
 CHANNELS = (("email", 0.4), ("chat", 0.3), ("phone", 0.2), ("social", 0.1))
 
 # -- what the customer was doing, and what they saw ---------------------------------------
@@ -223,6 +226,9 @@ class Complaints:
     ) -> None:
         """A simulated shopper gave up: some of the real shoppers it stands for complain."""
         n = binomial(self._draw, self.represents, self.spec.probability)
+        if n > FILED_PER_SHOPPER:
+            self.total += n - FILED_PER_SHOPPER
+            n = FILED_PER_SHOPPER
         for k in range(n):
             lag = self._lag()
             draft = self._draft(now, lag, session, persona, k, step, error_class, message)

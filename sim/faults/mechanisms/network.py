@@ -61,6 +61,8 @@ def queued(rho: float, buffer: int = BUFFER) -> float:
         return 0.0
     if abs(rho - 1.0) < 1e-9:
         return buffer / 2.0
+    if rho > 1.0:  # the queue mirrored: π_n(ρ) = π_(B−n)(1/ρ)
+        return buffer - queued(1.0 / rho, buffer)
     b = buffer
     return rho / (1 - rho) - (b + 1) * rho ** (b + 1) / (1 - rho ** (b + 1))
 
