@@ -50,6 +50,33 @@ def drill_transcript(path: Path, seed: int, lines: tuple[str, ...]) -> tuple[Jou
     return drill.finish(), buffer.getvalue()
 
 
+def simulate(
+    path: Path,
+    overrides: dict[str, Any] | None = None,
+    *,
+    seed: int = 1,
+    until: float | None = None,
+    engine: str = "request",
+) -> Any:
+    """A run of the scenario at ``path`` (with ``overrides``, docs/sweep.md's paths) and its
+    own responder, to ``until`` (default: its horizon), kept open to look inside: the
+    :class:`~sim.simulation.Simulation`."""
+    from sim.expect.overrides import apply_overrides
+    from sim.response.api import Incident
+    from sim.response.catalogue import make_responder
+    from sim.simulation import Simulation
+
+    doc = sim.load_scenario(path).model_dump(mode="json", by_alias=True)
+    scenario = Scenario.model_validate(apply_overrides(doc, overrides or {}))
+    horizon = until or scenario.horizon
+    simulation = Simulation(scenario, seed, engine=engine)
+    make_responder(scenario.response.responder, scenario, seed).respond(
+        Incident(simulation, horizon)
+    )
+    simulation.advance(horizon)
+    return simulation
+
+
 def events_of(simulation: Any, kind: str) -> list[dict[str, Any]]:
     """A kept-open run's timeline events of one ``kind``."""
     return [e for e in simulation.timeline if e["kind"] == kind]

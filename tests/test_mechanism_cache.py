@@ -10,27 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sim
-from sim.expect.overrides import apply_overrides
 from sim.model.cache import WARM, CacheState
-from sim.response.api import Incident
-from sim.response.catalogue import make_responder
-from sim.scenario import Scenario
 from sim.simulation import Simulation
-from tests.conftest import SCENARIOS, events_of, failed_share
+from tests.conftest import SCENARIOS, events_of, failed_share, simulate
 
 STAMPEDE = SCENARIOS / "cache-flush-stampede.yaml"
 FLUSH = 20 * 60.0
 
 
 def run(overrides: dict[str, Any] | None = None) -> Simulation:
-    doc = sim.load_scenario(STAMPEDE).model_dump(mode="json", by_alias=True)
-    scenario = Scenario.model_validate(apply_overrides(doc, overrides or {}))
-    simulation = Simulation(scenario, 1)
-    make_responder(scenario.response.responder, scenario, 1).respond(
-        Incident(simulation, scenario.horizon)
-    )
-    simulation.advance(scenario.horizon)
-    return simulation
+    return simulate(STAMPEDE, overrides)
 
 
 def db_calls(simulation: Simulation, t0: float, t1: float) -> float:

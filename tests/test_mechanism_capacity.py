@@ -15,10 +15,9 @@ from hypothesis import strategies as st
 import sim
 from sim.expect.overrides import apply_overrides
 from sim.response.api import Incident
-from sim.response.catalogue import make_responder
 from sim.scenario import Scenario
 from sim.simulation import Simulation
-from tests.conftest import SCENARIOS, drill_transcript, failed_share
+from tests.conftest import SCENARIOS, drill_transcript, failed_share, simulate
 from tests.conftest import events_of as events
 
 SCALES_IN = SCENARIOS / "autoscaler-scales-in.yaml"
@@ -30,17 +29,6 @@ SURGE = (15 * 60.0, 75 * 60.0)  # arrivals × 3 (quota-blocks-scale-out)
 def variant(path: Any, overrides: dict[str, Any]) -> Scenario:
     doc = sim.load_scenario(path).model_dump(mode="json", by_alias=True)
     return Scenario.model_validate(apply_overrides(doc, overrides))
-
-
-def run(scenario: Scenario, seed: int = 1, until: float | None = None) -> Simulation:
-    """A run with the scenario's own responder, kept open to look inside."""
-    horizon = until or scenario.horizon
-    simulation = Simulation(scenario, seed)
-    make_responder(scenario.response.responder, scenario, seed).respond(
-        Incident(simulation, horizon)
-    )
-    simulation.advance(horizon)
-    return simulation
 
 
 def last_failing_minute(simulation: Simulation, after: float, share: float = 0.05) -> float:
@@ -56,13 +44,13 @@ def last_failing_minute(simulation: Simulation, after: float, share: float = 0.0
 
 @pytest.fixture(scope="module")
 def stuck() -> Simulation:
-    return run(sim.load_scenario(SCALES_IN))
+    return simulate(SCALES_IN)
 
 
 @pytest.fixture(scope="module")
 def stuck_inflight() -> Simulation:
     """The same shop, its policy tracking the share of worker slots held instead of CPU."""
-    return run(variant(SCALES_IN, {"components.web.autoscaling.metric": "inflight"}))
+    return simulate(SCALES_IN, {"components.web.autoscaling.metric": "inflight"})
 
 
 def test_a_cpu_policy_scales_in_while_requests_pile_up_on_a_stuck_dependency(
@@ -126,14 +114,12 @@ def test_an_inflight_policy_scales_out_instead_and_the_outage_ends_with_its_caus
 def test_suspending_the_policy_early_keeps_the_fleet(stuck: Simulation) -> None:
     """Counterfactual: an operator who suspends scaling five minutes into the stall keeps all
     five instances, and the shop recovers with its cause."""
-    held = run(
-        variant(
-            SCALES_IN,
-            {
-                "response.responder": "scripted",
-                "actions": [{"at": "25m", "action": "suspend_scaling", "target": "web"}],
-            },
-        )
+    held = simulate(
+        SCALES_IN,
+        {
+            "response.responder": "scripted",
+            "actions": [{"at": "25m", "action": "suspend_scaling", "target": "web"}],
+        },
     )
     assert not events(held, "scale.terminate")
     assert events(held, "scaling.suspended")[0]["t"] == pytest.approx(25 * 60 + 30)
@@ -143,7 +129,7 @@ def test_suspending_the_policy_early_keeps_the_fleet(stuck: Simulation) -> None:
 
 @pytest.fixture(scope="module")
 def capped() -> Simulation:
-    return run(sim.load_scenario(QUOTA), until=SURGE[1] + 900)
+    return simulate(QUOTA, until=SURGE[1] + 900)
 
 
 def test_the_quota_refuses_the_launches_the_surge_needs(capped: Simulation) -> None:
@@ -167,7 +153,7 @@ def raised_at(minute: int) -> Simulation:
     """The quota scenario with the quota raised (asked for) at ``minute``."""
     action = {"at": f"{minute}m", "action": "raise_quota", "target": "web"}
     overrides = {"response.responder": "scripted", "actions": [action]}
-    return run(variant(QUOTA, overrides), until=SURGE[1] + 900)
+    return simulate(QUOTA, overrides, until=SURGE[1] + 900)
 
 
 @pytest.mark.slow

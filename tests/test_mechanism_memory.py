@@ -9,12 +9,8 @@ from typing import Any
 import pytest
 
 import sim
-from sim.expect.overrides import apply_overrides
-from sim.response.api import Incident
-from sim.response.catalogue import make_responder
-from sim.scenario import Scenario
 from sim.simulation import Simulation
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, simulate
 
 LEAK = SCENARIOS / "memory-leak-oom.yaml"
 DEPLOY = 10 * 60.0
@@ -23,13 +19,7 @@ PER_CALL = 40_000.0
 
 
 def run(overrides: dict[str, Any] | None = None, until: float | None = None) -> Simulation:
-    doc = sim.load_scenario(LEAK).model_dump(mode="json", by_alias=True)
-    scenario = Scenario.model_validate(apply_overrides(doc, overrides or {}))
-    horizon = until or scenario.horizon
-    simulation = Simulation(scenario, 1)
-    make_responder(scenario.response.responder, scenario, 1).respond(Incident(simulation, horizon))
-    simulation.advance(horizon)
-    return simulation
+    return simulate(LEAK, overrides, until=until)
 
 
 def kill_rounds(simulation: Simulation) -> list[float]:

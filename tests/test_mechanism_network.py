@@ -8,27 +8,18 @@ from typing import Any
 import pytest
 
 import sim
-from sim.expect.overrides import apply_overrides
 from sim.faults.mechanisms.network import delay, loss
 from sim.response.api import Incident
-from sim.response.catalogue import make_responder
 from sim.scenario import Scenario
 from sim.simulation import Simulation
-from tests.conftest import SCENARIOS, events_of
+from tests.conftest import SCENARIOS, events_of, simulate
 
 LINK = SCENARIOS / "link-saturates.yaml"
 SURGE = (60 * 60.0, 150 * 60.0)
 
 
 def run(overrides: dict[str, Any] | None = None) -> Simulation:
-    doc = sim.load_scenario(LINK).model_dump(mode="json", by_alias=True)
-    scenario = Scenario.model_validate(apply_overrides(doc, overrides or {}))
-    simulation = Simulation(scenario, 1)
-    make_responder(scenario.response.responder, scenario, 1).respond(
-        Incident(simulation, scenario.horizon)
-    )
-    simulation.advance(scenario.horizon)
-    return simulation
+    return simulate(LINK, overrides)
 
 
 def search_failed(simulation: Simulation, t0: float, t1: float) -> float:
