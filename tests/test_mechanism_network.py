@@ -153,3 +153,27 @@ def test_a_failed_bundle_member_congests_the_link_at_normal_traffic() -> None:
 def test_the_flow_engine_refuses_links_by_name() -> None:
     with pytest.raises(ValueError, match="links that saturate"):
         sim.run(sim.load_scenario(LINK), 1, engine="flow", horizon=60)
+
+
+def test_a_runbook_that_reads_the_net_view_escalates_the_congested_link() -> None:
+    """A runbook's `net` then `remedy network`: the responder has seen the link drop packets,
+    so the remedy is an escalation to its vendor (in the background), not a restart."""
+    runbook = {
+        "name": "check-the-network",
+        "profile": {"skill": 1.0},
+        "steps": [
+            {"call": "wait", "takes": {"dist": "constant", "mean": "10m"}},  # after the page
+            {"call": "net"},
+            {"call": "remedy", "target": "network"},
+        ],
+    }
+    simulation = simulate(
+        LINK,
+        {"runbooks": {"check-the-network": runbook}, "response.responder": "check-the-network"},
+        seed=6,  # the scenario's seed: paged at 65 min
+    )
+    grown = [
+        e for e in events_of(simulation, "link.scaled") if e["by"] == "escalation to the vendor"
+    ]
+    assert len(grown) == 1
+    assert grown[0]["t"] > SURGE[0] + 2700

@@ -98,6 +98,7 @@ class RunbookResponder:
         # launches away) or "shrunk" (its policy terminated instances while it was saturated)
         self.capacity: dict[str, str] = {}
         self.congested: list[str] = []  # links the net view showed dropping packets
+        self.escalated: set[str] = set()  # links escalated to their vendor
         self.promotable: set[str] = set()  # … with a replica serving that could take over
         self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
 
@@ -315,6 +316,18 @@ class RunbookResponder:
         self.learn(ev)
         return ev
 
+    def relieve_link(self, name: str, takes: float | None, lead: str) -> Evidence:
+        """A link under suspicion: read the network checks, and escalate to its vendor (once)
+        when it is dropping packets; otherwise watch."""
+        inc = self.inc
+        self.call("net", None, None, None)
+        spec = inc.sim.scenario.components[name]
+        if name in self.congested and spec.vendor is not None:
+            self.congested.remove(name)
+            self.escalated.add(name)
+            return inc.escalate(name, takes=takes, lead=lead, background=True)
+        return inc.wait(300.0, lead=lead)
+
     def add_capacity(self, name: str, takes: float | None, lead: str) -> Evidence:
         """A saturated component: where capacity is managed, read the console first — a quota
         that refuses launches is raised (a support case, left to run), a policy that shrank
@@ -381,17 +394,14 @@ class RunbookResponder:
             ev = self.rest_replicas(name, takes)
         elif lead.startswith("component:") and name in self.exhausted and inc.cause is not None:
             ev = inc.fix(name, takes=takes, lead=lead)  # widen the column: no restart helps
+        elif lead.startswith("component:") and inc.sim.scenario.components[name].kind == "link":
+            ev = self.relieve_link(name, takes, lead)  # nothing on a link to restart
         elif lead.startswith("component:") and name in self.deps.get("saturated", []):
             ev = self.add_capacity(name, takes, lead)
         elif lead.startswith("component:"):
             ev = inc.restart(name, takes=takes, lead=lead)
         elif lead == "network" and self.congested:
-            link = self.congested.pop(0)  # once: the vendor takes its time
-            spec = inc.sim.scenario.components[link]
-            if spec.vendor is not None:
-                ev = inc.escalate(link, takes=takes, lead=lead, background=True)
-            else:
-                ev = inc.wait(300.0, lead=lead)
+            ev = self.relieve_link(self.congested[0], takes, lead)
         elif lead == "lb":
             configs = [
                 c for c in self.changes if c["kind"] == "config" and self._edge() in c["components"]
@@ -554,7 +564,11 @@ class RunbookResponder:
                 self.beliefs.add(lead, 0.2)
 
     def _learn_net(self, f: dict[str, Any]) -> None:
-        congested = [n for n, link in f.get("links", {}).items() if link["loss"] >= 0.01]
+        congested = [
+            n
+            for n, link in f.get("links", {}).items()
+            if link["loss"] >= 0.01 and n not in self.escalated
+        ]
         if congested and self.reads_right(0.1):
             self.congested = congested  # a link dropping packets: the network it is
             self.beliefs.add("network", 1.0)

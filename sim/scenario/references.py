@@ -226,6 +226,18 @@ def _check_target(
         work = sorted({*background, *migrations})
         if target not in work:
             yield path, _unknown("migration or background query", target, work)
+    elif action == "escalate" and (
+        (spec := s.components.get(target)) is None or spec.kind != "link" or spec.vendor is None
+    ):
+        links = sorted(n for n, c in s.components.items() if c.kind == "link" and c.vendor)
+        yield path, _unknown("link with a vendor", target, links)
+    elif action in ("suspend_scaling", "resume_scaling") and (
+        (spec := s.components.get(target)) is None or spec.autoscaling is None
+    ):
+        scaled = sorted(n for n, c in s.components.items() if c.autoscaling is not None)
+        yield path, _unknown("component with a scaling policy", target, scaled)
+    elif action == "raise_quota" and (s.capacity is None or s.capacity.quota is None):
+        yield path, "raise_quota needs an account quota to raise (capacity.quota)"
     elif action in CHANGE_ACTIONS:
         if target not in changes:
             yield path, _unknown("change", target, list(changes))
