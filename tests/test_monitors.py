@@ -202,6 +202,23 @@ def test_flapping_alert_pages_once(seed_scenario: Scenario) -> None:
     assert len(pager.incidents) == 1
 
 
+def test_an_alert_that_resolves_before_the_page_and_fires_again_still_pages(
+    seed_scenario: Scenario,
+) -> None:
+    """An alert that resolves within group_wait pages nobody; when it fires again within
+    group_interval the incident reopens — and is paged then (it was never paged before)."""
+    env, world, pager, events = pager_world(seed_scenario, ack_mean=60)
+    fire(env, world, 0, "a")
+    fire(env, world, 10, "a", kind="alert.resolved")  # before the 30 s group wait
+    fire(env, world, 200, "a")
+    fire(env, world, 205, "b")
+    env.run(until=3000)
+    pages = [(e.t, e.kind) for e in events if e.kind.startswith("page")]
+    assert pages == [(230.0, "page"), (290.0, "page.acknowledged")]
+    assert len(pager.incidents) == 1
+    assert pager.incidents[0]["alerts"] == ["a", "a", "b"]
+
+
 def test_saturation_follows_live_capacity(seed_scenario: Scenario) -> None:
     """The same busy count saturates a component once its capacity has shrunk."""
     world = World(seed_scenario)

@@ -53,6 +53,7 @@ class Pager:
         self.firing: set[str] = set()
         self.closed_at: float | None = None
         self.deduplicated = 0
+        self.grouping: set[str] = set()  # incidents whose first alerts are being grouped
         world.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
@@ -77,10 +78,16 @@ class Pager:
             self.open = self.incidents[-1]
             self.open["alerts"].append(alert)
             self.open["closed_at"] = None
-            self.deduplicated += 1
+            if self.open["paged_at"] is None and self.open["id"] not in self.grouping:
+                # it closed while its first alerts were being grouped, before anyone was paged
+                self.grouping.add(self.open["id"])
+                self.env.process(self._page(self.open))
+            else:
+                self.deduplicated += 1
             return
+        incident_id = f"INC-{len(self.incidents) + 1:03d}"
         incident = {
-            "id": f"INC-{len(self.incidents) + 1:03d}",
+            "id": incident_id,
             "opened_at": round(t, 6),
             "alerts": [alert],
             "paged_at": None,
@@ -92,10 +99,12 @@ class Pager:
         }
         self.incidents.append(incident)
         self.open = incident
+        self.grouping.add(incident_id)
         self.env.process(self._page(incident))
 
     def _page(self, incident: dict[str, Any]) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(self.spec.group_wait)
+        self.grouping.discard(incident["id"])
         if incident["closed_at"] is not None:
             return  # every alert resolved while the page was being grouped: nobody is paged
         primary, secondary = self.names[0], self.names[1]
