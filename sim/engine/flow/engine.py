@@ -36,9 +36,9 @@ from sim.engine.flow.metrics import DenseWindow
 from sim.engine.flow.profiles import Compiled
 from sim.engine.flow.queues import Backlog, Classes, Cond, Wait, component_cond, cond_key
 from sim.engine.flow.shoppers import FlowCounters, FlowShoppers
-from sim.model.topology import as_call
+from sim.model.topology import Topology
 from sim.model.world import World
-from sim.scenario.schema import Call, Scenario
+from sim.scenario.schema import Scenario
 from sim.telemetry.metrics import OK
 
 STEPS_PER_WINDOW = 2  # the default step is half a metrics window
@@ -64,12 +64,13 @@ def flow_lacks(scenario: Scenario) -> list[str]:
         lacks.append(f"autoscaling of {', '.join(scaled)} (instances launched at run time)")
     if scenario.capacity is not None:
         lacks.append("the account's capacity (instances launched at run time)")
+    topology = Topology(scenario)
     cached = sorted(
         {
-            c.cached_by
-            for ep in scenario.endpoints.values()
-            for c in _calls(ep.call)
-            if c.cached_by is not None
+            call.cached_by
+            for endpoint in scenario.endpoints
+            for _, call in topology.walk(endpoint)
+            if call.cached_by is not None
         }
     )
     if cached:
@@ -86,14 +87,6 @@ def flow_lacks(scenario: Scenario) -> list[str]:
         # their checks at once (measured: 20 % more failed checkouts than the request engine)
         lacks.append(f"health checks that time out behind an instance's queue ({', '.join(timed)})")
     return lacks
-
-
-def _calls(call: Call) -> list[Call]:
-    """Every call of a tree (names resolved to calls)."""
-    out = [call]
-    for child in call.calls:
-        out.extend(_calls(as_call(child)))
-    return out
 
 
 class FlowEngine(EngineBase):
