@@ -291,6 +291,11 @@ def journal_of(
         "logs": simulation.logs.to_journal(lines=not compact),
         "complaints": complaints,
         "red_herrings": simulation.red_herrings.to_journal(),
+        **(
+            {"monitoring": monitoring}
+            if (monitoring := simulation.pipeline.to_journal()) is not None
+            else {}
+        ),
         "changes": [
             {
                 "id": c.id,

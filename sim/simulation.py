@@ -33,6 +33,7 @@ from sim.telemetry.hostlogs import HostLogger
 from sim.telemetry.logs import EngineLogger, LogNoise, LogStore, noisy_warning
 from sim.telemetry.monitors import Monitors, default_monitors
 from sim.telemetry.paging import Pager, rotation_names
+from sim.telemetry.pipeline import Pipeline
 
 ENGINES = ("request", "flow")
 
@@ -108,9 +109,17 @@ class Simulation:
 
         rules = scenario.monitors if scenario.monitors is not None else default_monitors(scenario)
         self.monitors = Monitors(
-            world, rules, scenario.window, self.capacity, self.expected_orders, self._error_lines
+            world,
+            rules,
+            scenario.window,
+            self.capacity,
+            self.expected_orders,
+            self._error_lines,
+            external_probes=scenario.probes.external,
         )
-        self.engine.metrics.listeners.append(self.monitors.on_window)
+        self.pipeline = Pipeline(world, scenario, self.streams("monitoring"), self.network.carry)
+        self.pipeline.listeners.append(self.monitors.on_window)
+        self.engine.metrics.listeners.append(self.pipeline.on_window)
         self.pager = Pager(
             env,
             world,

@@ -134,10 +134,12 @@ def _dashboard(ev: Evidence, incident: Incident, _: str | None) -> RenderableTyp
     req: dict[str, list[float]] = {n: [0.0] * buckets for n in names}
     bad: dict[str, list[float]] = {n: [0.0] * buckets for n in names}
     p95: dict[str, list[float]] = {n: [0.0] * buckets for n in names}
+    seen: dict[str, list[bool]] = {n: [False] * buckets for n in names}  # any window arrived
     for row in incident.view.rows_since(first, "endpoint"):
         i = int((row[_S["t"]] - first) // BUCKET)
         name = row[_S["name"]]
         if 0 <= i < buckets and name in req:
+            seen[name][i] = True
             req[name][i] += row[_S["requests"]]
             bad[name][i] += row[_S["errors"]] + row[_S["timeouts"]] + row[_S["rejected"]]
             p95[name][i] = max(p95[name][i], row[_S["p95"]])
@@ -161,19 +163,22 @@ def _dashboard(ev: Evidence, incident: Incident, _: str | None) -> RenderableTyp
         table.add_row(
             path,
             Text(sparkline(share, 1.0), style),
-            Text(_pct(last), style),
+            Text(_pct(last), style) if seen[name][-1] else Text("no data", "yellow"),
             f"{served[-1] * 1000:,.0f} ms" if served else "—",
             f"{req[name][-1]:,.0f}",
         )
     orders = [0.0] * buckets
     failed = [0.0] * buckets
     lost = [0.0] * buckets
+    arrived = [False] * buckets
+    dark = sim.pipeline.dark  # windows whose business row never reached the dashboards
     for row in reversed(sim.engine.metrics.business_rows):
         t = row[_B["t"]]
         if t < first:
             break
         i = int((t - first) // BUCKET)
-        if 0 <= i < buckets:
+        if 0 <= i < buckets and t not in dark:
+            arrived[i] = True
             orders[i] += row[_B["orders"]]
             failed[i] += row[_B["checkout_failures"]]
             lost[i] += row[_B["lost_revenue"]]
@@ -181,7 +186,8 @@ def _dashboard(ev: Evidence, incident: Incident, _: str | None) -> RenderableTyp
         sim.expected_orders(first + i * BUCKET, first + (i + 1) * BUCKET) for i in range(buckets)
     ]
     normal: list[float | None] = [
-        (o / e if e else None) for o, e in zip(orders, expected, strict=True)
+        (o / e if e and seen_any else None)
+        for o, e, seen_any in zip(orders, expected, arrived, strict=True)
     ]
     worst = [
         max((p95[name][i] for name in names if req[name][i]), default=None) for i in range(buckets)
@@ -193,26 +199,33 @@ def _dashboard(ev: Evidence, incident: Incident, _: str | None) -> RenderableTyp
     business.add_column("now", justify="right", no_wrap=True)
     business.add_column("peak", justify="right", no_wrap=True)
     last_normal = normal[-1] if normal[-1] is not None else 1.0
+    nodata = Text("no data", "yellow")
+    now_ok = arrived[-1]
     business.add_row(
         "orders vs normal",
         Text(sparkline(normal, 1.0), "red" if last_normal < 0.8 else "green"),
-        _pct(last_normal),
+        _pct(last_normal) if now_ok else nodata,
         "",
     )
+    failed_seen = [f if a else None for f, a in zip(failed, arrived, strict=True)]
+    lost_seen = [v if a else None for v, a in zip(lost, arrived, strict=True)]
     business.add_row(
-        "failed checkouts", sparkline(failed), f"{failed[-1]:,.0f}", f"{max(failed):,.0f}"
+        "failed checkouts",
+        sparkline(failed_seen),
+        f"{failed[-1]:,.0f}" if now_ok else nodata,
+        f"{max(failed):,.0f}",
     )
     business.add_row(
         "lost revenue",
-        sparkline(lost),
-        f"{lost[-1]:,.0f} {cur}",
+        sparkline(lost_seen),
+        f"{lost[-1]:,.0f} {cur}" if now_ok else nodata,
         f"{max(lost):,.0f} {cur}",
     )
     peak = max((w for w in worst if w is not None), default=0.0)
     business.add_row(
         "worst p95",
         sparkline(worst),
-        f"{(worst[-1] or 0.0) * 1000:,.0f} ms",
+        f"{(worst[-1] or 0.0) * 1000:,.0f} ms" if worst[-1] is not None or now_ok else nodata,
         f"{peak * 1000:,.0f} ms",
     )
     return Group(table, business)
@@ -298,8 +311,14 @@ def _deps(ev: Evidence, incident: Incident, _: str | None) -> RenderableType:
     table = Table(box=None, pad_edge=False)
     for col in ("component", "failed", "p95 vs normal", "in rotation", "busy"):
         table.add_column(col, justify="left" if col == "component" else "right")
+    silent = set(ev.facts.get("no_data", ()))
     for name, h in ev.facts["components"].items():
         err = h["error_ratio"]
+        if name in silent:  # a hole in the graphs, not a healthy component
+            nodata = Text("no data", "yellow")
+            rotation = f"{h['in_rotation']}/{h['replicas']}"
+            table.add_row(Text(name, "yellow"), nodata, nodata, rotation, nodata)
+            continue
         table.add_row(
             Text(name, "bold red" if name in ev.facts["deepest"] else ""),
             Text(_pct(err), "red" if err > threshold else ""),

@@ -21,6 +21,7 @@ from sim.scenario.schema import (
     LatencyFault,
     MemoryLeakFault,
     SchemaMigrationFault,
+    StopsReportingFault,
     ThirdPartyOutageFault,
 )
 
@@ -129,6 +130,12 @@ def _cache_flush(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     return f.target, Effect(source=f.id), frozenset({f.target})
 
 
+def _stops_reporting(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    """The component's series stop reaching the metrics pipeline; it serves as before."""
+    assert isinstance(f, StopsReportingFault)
+    return f.target, Effect(source=f.id, silent=True), frozenset({f.target})
+
+
 BUILDERS: dict[str, Builder] = {
     "schema_migration": _schema,
     "crash": _crash,
@@ -139,6 +146,7 @@ BUILDERS: dict[str, Builder] = {
     "data_loss": _data_loss,
     "memory_leak": _memory_leak,
     "cache_flush": _cache_flush,
+    "stops_reporting": _stops_reporting,
 }
 
 # Remedies used when a fault entry names none: action kind → seconds.
@@ -156,6 +164,8 @@ DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
     "memory_leak": {"rollback_deploy": 300.0, "deploy_fix": 1200.0},
     # Over when the cache is warm again: what the store behind it answers decides.
     "cache_flush": {},
+    # Restarting the component restarts its metrics agent with it.
+    "stops_reporting": {"restart": 0.0},
 }
 
 

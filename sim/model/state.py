@@ -29,6 +29,7 @@ class Effect:
     broken_tables: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     table_error_class: str = "DatabaseError"
     broken_share: float = 1.0  # of the queries on a broken table that fail
+    silent: bool = False  # its metrics agent sends nothing (telemetry reads it, engines never)
 
 
 def _no_meter() -> tuple[float, int, int]:
@@ -60,6 +61,7 @@ class ComponentState:
         "name",
         "replicas",
         "resized",
+        "silent",
         "table_error_class",
         "version",
     )
@@ -108,7 +110,7 @@ class ComponentState:
         latency = capacity = 1.0
         down = [False] * self.replicas
         broken: dict[str, str] = {}
-        hang = False
+        hang = silent = False
         table_class = "DatabaseError"
         share = 0.0
         for e in self.effects:
@@ -125,6 +127,7 @@ class ComponentState:
                 table_class = e.table_error_class
                 share = max(share, e.broken_share)
             hang = hang or e.hang
+            silent = silent or e.silent
         self.error_probability = 1.0 - ok
         self.latency_factor = latency
         self.capacity_factor = capacity
@@ -133,3 +136,4 @@ class ComponentState:
         self.table_error_class = table_class
         self.broken_share = share if broken else 1.0
         self.hang = hang
+        self.silent = silent

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sim.model.sql import tables_in
-from sim.scenario.durations import wall_clock
+from sim.scenario.durations import format_duration, wall_clock
 from sim.telemetry.metrics import SERIES_COLUMNS
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ RECENT = 300.0
 MIN_BASELINE = 12  # windows needed before a latency ratio means anything
 SATURATED = 0.9  # share of a component's slots in use that reads as "saturated"
 LOOKBACK = 3600.0
+NO_DATA = 60.0  # a series with no point for this long reads as "no data" (a 1-minute graph step)
 TABLE_IN_ERROR = re.compile(r"\b(?:column|relation|table)\s+\"?([a-z_][a-z0-9_]*)\.", re.I)
 
 
@@ -81,11 +82,15 @@ class View:
 
     # -- metrics ---------------------------------------------------------------------------
     def rows_since(self, start: float, scope: str) -> Sequence[Sequence[Any]]:
-        """Closed metrics rows of ``scope`` for windows starting at or after ``start``, newest
+        """Closed metrics rows of ``scope`` that reached the metrics store (gaps where monitoring
+        was dark or an agent silent), for windows starting at or after ``start``, newest
         first. Rows are indexed by scope as they are published (each row is looked at once),
         and found by bisection on their time."""
         rows = self.sim.engine.metrics.rows
+        lost = self.sim.pipeline.lost  # windows that never reached the metrics store
         for row in rows[self._indexed :]:
+            if lost and (row[_T], row[_SCOPE], row[_NAME]) in lost:
+                continue
             self._by_scope.setdefault(row[_SCOPE], []).append(row)
         self._indexed = len(rows)
         mine = self._by_scope.get(scope, [])
@@ -153,6 +158,15 @@ class View:
                 break
         return (worst / base if base else 1.0), when
 
+    def no_data(self, scope: str, names: Sequence[str], span: float = NO_DATA) -> list[str]:
+        """Those of ``names`` whose every window of the last ``span`` seconds was lost on the
+        way to the metrics store: a hole at the end of their graphs, which is not "healthy"."""
+        lost, closed = self.sim.pipeline.lost, self.sim.pipeline.closed
+        if not lost or not closed:
+            return []
+        starts = closed[bisect.bisect_right(closed, closed[-1] - span) :]
+        return sorted(n for n in names if all((t, scope, n) in lost for t in starts))
+
     def load(self, span: float) -> dict[str, float]:
         """Per component, the busiest share of its slots in the last ``span`` seconds (a full
         queue counts as 100 %)."""
@@ -206,13 +220,20 @@ class View:
             name: {"requests": t.requests, "error_ratio": round(t.ratio, 4), "p95": t.p95}
             for name, t in sorted(totals.items())
         }
-        orders = sum(r[2] for r in self.sim.engine.metrics.business_rows if r[0] >= self.now - span)
+        lost = self.sim.pipeline.dark  # business windows that never reached the dashboards
+        orders = sum(
+            r[2]
+            for r in self.sim.engine.metrics.business_rows
+            if r[0] >= self.now - span and r[0] not in lost
+        )
         expected = self.sim.expected_orders(self.now - span, self.now)
         orders_ratio = orders / expected if expected else 1.0
         failing = self.failing_endpoints(span)
         edge, edge_at = self.latency_ratio("component", self._edge(), LOOKBACK)
+        dark = self.no_data("endpoint", list(self.scenario.endpoints))
         facts = {
             "span": span,
+            "no_data": dark,
             "endpoints": endpoints,
             "failing": failing,
             "orders_ratio": round(orders_ratio, 3),
@@ -227,6 +248,10 @@ class View:
             line = f"every endpoint under {self.threshold:.0%} errors; orders at {orders_ratio:.0%} of normal"
         if edge >= 1.5 and edge_at is not None:
             line += f"; edge p95 peaked {edge:.1f}× normal at {self.clock(edge_at)}"
+        if len(dark) == len(self.scenario.endpoints):
+            line = f"no data: nothing has reached the dashboards for {format_duration(NO_DATA)}"
+        elif dark:
+            line += f"; no data for {', '.join(dark)}"
         return line, facts
 
     def alerts(self) -> tuple[str, dict[str, Any]]:
@@ -315,6 +340,9 @@ class View:
         totals = self.totals("component", self.now - RECENT)
         load = self.load(RECENT)
         health: dict[str, dict[str, Any]] = {}
+        # Components whose graphs are a hole: nothing of theirs arrived lately, though it did
+        # before (an agent that stopped, a pipeline gone dark) — no data is not "healthy".
+        silent = self.no_data("component", names)
         for name in names:
             t = totals.get(name, Totals())
             ratio, _ = self.latency_ratio("component", name, RECENT)
@@ -349,8 +377,16 @@ class View:
             line += "; saturated: " + ", ".join(
                 f"{n} {health[n]['saturation']:.0%} busy" for n in saturated
             )
+        if silent:
+            callers = sorted(
+                {c for n in silent for c in topo.graph.predecessors(n)} & (failing | set(slow))
+            )
+            line += "; no data from " + ", ".join(silent)
+            if callers:
+                line += f" (called by {', '.join(callers)})"
         facts = {
             "components": health,
+            "no_data": silent,
             "deepest": deepest,
             "failing": sorted(failing),
             "slow": slow,

@@ -562,6 +562,13 @@ class RunbookResponder:
             lead = self._lead_for(slow)
             if lead not in self.ruled_out:
                 self.beliefs.add(lead, 0.2)
+        # A hole in the graphs below a failing or slow caller: what cannot be seen there may
+        # be what is wrong (read right, it is a strong lead).
+        troubled = set(f["failing"]) | set(f["slow"])
+        graph = self.inc.sim.world.topology.graph
+        for name in f.get("no_data", ()):
+            if troubled & set(graph.predecessors(name)) and self.reads_right(0.1):
+                self._suspect_component(name, 3.0)
 
     def _learn_net(self, f: dict[str, Any]) -> None:
         congested = [

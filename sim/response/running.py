@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sim.telemetry.logs import LogStore
     from sim.telemetry.monitors import Monitors
     from sim.telemetry.paging import Pager
+    from sim.telemetry.pipeline import Pipeline
 
 
 class Running(Protocol):
@@ -52,6 +53,8 @@ class Running(Protocol):
     def pager(self) -> Pager: ...
     @property
     def network(self) -> Network: ...
+    @property
+    def pipeline(self) -> Pipeline: ...
 
     def advance(self, until: float, progress: Callable[[float], None] | None = None) -> None:
         """Run on to simulated time ``until``."""

@@ -324,6 +324,12 @@ def check_signals(s: Scenario) -> Iterator[Finding]:
                 ("monitors", i, "scope"),
                 "saturation is measured on components; use scope: component",
             )
+        if rule.kind == "metric_absent" and rule.scope == "shop":
+            yield (
+                ("monitors", i, "scope"),
+                "metric_absent watches the series of components or endpoints; use scope: "
+                "component or endpoint",
+            )
         if rule.kind == "synthetic" and not s.probes.enabled:
             yield ("monitors", i, "kind"), "a synthetic rule needs probes; probes are switched off"
         if rule.target == "*" or rule.kind in ("throughput_drop", "log_errors"):
@@ -337,6 +343,15 @@ def check_signals(s: Scenario) -> Iterator[Finding]:
             )
         if region and region not in regions:
             yield ("monitors", i, "target"), _unknown("region", region, regions)
+    if s.monitoring is not None:
+        for piece in ("pipeline", "alerting"):
+            extra = ["pipeline"] if piece == "alerting" else []
+            for i, name in enumerate(getattr(s.monitoring, piece).depends_on):
+                if name not in s.components and name not in extra:
+                    yield (
+                        ("monitoring", piece, "depends_on", i),
+                        _unknown("component", name, comps + extra),
+                    )
     for i, name in enumerate(s.probes.endpoints):
         if name not in s.endpoints:
             yield ("probes", "endpoints", i), _unknown("endpoint", name, endpoints)

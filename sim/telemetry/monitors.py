@@ -9,7 +9,7 @@ keeps an alert in the state it is in, so a route that stops getting traffic does
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,8 +148,10 @@ class Monitors:
         capacity: Callable[[str], int],
         expected_orders: Callable[[float, float], float],
         error_lines: Callable[[], int] | None = None,
+        external_probes: bool = False,
     ) -> None:
         self.world = world
+        self.external_probes = external_probes
         self.rules = rules
         self.window = window
         self.capacity = capacity
@@ -161,15 +163,37 @@ class Monitors:
         self.records: list[dict[str, Any]] = []
 
     # -- window → samples ----------------------------------------------------------------
-    def on_window(self, t: float, rows: list[tuple[Any, ...]], business: tuple[Any, ...]) -> None:
+    def on_window(
+        self,
+        t: float,
+        rows: list[tuple[Any, ...]],
+        business: tuple[Any, ...] | None,
+        absent: Sequence[tuple[str, str]] = (),
+        alerting: bool = True,
+    ) -> None:
+        """Evaluate the rules on one closed window as it reached the metrics store
+        (:class:`~sim.telemetry.pipeline.Pipeline`): ``rows`` arrived, ``absent`` series did
+        not, ``business`` is None when its row was lost. While ``alerting`` is down only
+        external probes' rules (their vendor's) move."""
         now = t + self.window
         errors_now = self.error_lines() if self.error_lines is not None else 0
         new_errors, self._last_errors = errors_now - self._last_errors, errors_now
         by_scope: dict[str, list[tuple[Any, ...]]] = {}
         for row in rows:
             by_scope.setdefault(row[1], []).append(row)
+        missing: dict[str, list[str]] = {}
+        for scope, name in absent:
+            missing.setdefault(scope, []).append(name)
         for rule in self.rules:
-            for target, num, den in self._samples(rule, t, by_scope, business, new_errors):
+            if not alerting and not (rule.kind == "synthetic" and self.external_probes):
+                continue
+            if rule.kind == "metric_absent":
+                samples = self._absent(rule, by_scope, missing)
+            elif business is None and rule.kind == "throughput_drop":
+                continue
+            else:
+                samples = self._samples(rule, t, by_scope, business, new_errors)
+            for target, num, den in samples:
                 key = f"{rule.name}/{target}"
                 hist = self.history.get(key)
                 if hist is None:
@@ -177,16 +201,31 @@ class Monitors:
                 hist.push(t, num, den, t - rule.over + 1e-9)
                 self._evaluate(rule, target, key, hist, now)
 
+    @staticmethod
+    def _absent(
+        rule: Monitor,
+        by_scope: dict[str, list[tuple[Any, ...]]],
+        missing: dict[str, list[str]],
+    ) -> list[tuple[str, float, float]]:
+        """(target, 1 if its window never arrived else 0, 1) for each series of the scope."""
+        out = [(name, 1.0, 1.0) for name in missing.get(rule.scope, ())]
+        out += [(row[_S["name"]], 0.0, 1.0) for row in by_scope.get(rule.scope, ())]
+        if rule.target == "*":
+            return out
+        prefix = rule.target + "@"
+        return [s for s in out if s[0] == rule.target or s[0].startswith(prefix)]
+
     def _samples(
         self,
         rule: Monitor,
         t: float,
         by_scope: dict[str, list[tuple[Any, ...]]],
-        business: tuple[Any, ...],
+        business: tuple[Any, ...] | None,
         new_errors: int,
     ) -> list[tuple[str, float, float]]:
         """(target, numerator, denominator) of this window for each target of ``rule``."""
         if rule.kind == "throughput_drop":
+            assert business is not None
             return [
                 ("shop", float(business[_B["orders"]]), self.expected_orders(t, t + self.window))
             ]
@@ -227,7 +266,7 @@ class Monitors:
             return None if den < rule.min_requests else num / den
         if rule.kind == "log_errors":
             return num / den if den else None
-        if rule.kind == "saturation":
+        if rule.kind in ("saturation", "metric_absent"):
             return num / den if den else None
         return None if den < rule.min_requests or den == 0 else num / den
 

@@ -86,6 +86,7 @@ class LinkState:
     congested: bool = False
     clear_since: float | None = None
     last_growth: float = -math.inf
+    background: float = 0.0  # bytes/s of other traffic across it (the metrics pipeline's)
     history: list[tuple[float, float, float, float]] = field(default_factory=list)  # t ρ p d
 
 
@@ -114,7 +115,7 @@ class Network:
         while True:
             yield self.env.timeout(TICK)
             now_calls = state.meter()[2]
-            rate = (now_calls - calls) * represents * spec.call_bytes / TICK
+            rate = (now_calls - calls) * represents * spec.call_bytes / TICK + link.background
             calls = now_calls
             link.throughput = keep * link.throughput + (1 - keep) * rate
             capacity = link.bandwidth * state.capacity_factor
@@ -179,6 +180,10 @@ class Network:
         if busy > above and now - link.last_growth >= every:
             link.last_growth = now
             self.grow(link.name, 1 + step, "the vendor's capacity management")
+
+    def carry(self, name: str, rate: float) -> None:
+        """Other traffic across link ``name`` from now: ``rate`` bytes per second."""
+        self.links[name].background = rate
 
     def grow(self, name: str, factor: float, by: str) -> None:
         """The link's bandwidth × ``factor`` from now."""

@@ -73,6 +73,7 @@ from sim.scenario.schema.faults import (
     MemoryLeakFault,
     Remedies,
     SchemaMigrationFault,
+    StopsReportingFault,
     ThirdPartyOutageFault,
 )
 from sim.scenario.schema.response import (
@@ -89,10 +90,13 @@ from sim.scenario.schema.response import (
 from sim.scenario.schema.scenario import Scenario
 from sim.scenario.schema.scoring import ScoreKey, Scoring, Slo
 from sim.scenario.schema.signals import (
+    Alerting,
     Complaints,
     Escalation,
     Logs,
     Monitor,
+    Monitoring,
+    Pipeline,
     Probes,
     RedHerring,
     RedHerrings,
@@ -111,6 +115,7 @@ __all__ = [
     "SEQUENCE_MAX",
     "TIMED_BOUNDS",
     "ActionKind",
+    "Alerting",
     "Autoscaling",
     "Background",
     "BaselineBounds",
@@ -151,8 +156,10 @@ __all__ = [
     "Model",
     "MoneyDistribution",
     "Monitor",
+    "Monitoring",
     "Name",
     "NamedMap",
+    "Pipeline",
     "Probability",
     "Probes",
     "Profile",
@@ -179,6 +186,7 @@ __all__ = [
     "Slo",
     "Source",
     "SourceEvent",
+    "StopsReportingFault",
     "Surge",
     "Table",
     "ThirdPartyOutageFault",

@@ -124,6 +124,15 @@ class CacheFlushFault(FaultBase):
     target: Name
 
 
+class StopsReportingFault(FaultBase):
+    """A component's metrics agent stops: its series stop reaching the pipeline while it
+    serves as before. Active probes stay green; dashboards show no data for it and only a
+    ``metric_absent`` rule notices. A restart of the component restarts its agent."""
+
+    type: Literal["stops_reporting"]
+    target: Name
+
+
 Fault = Annotated[
     SchemaMigrationFault
     | CrashFault
@@ -133,6 +142,7 @@ Fault = Annotated[
     | ThirdPartyOutageFault
     | DataLossFault
     | MemoryLeakFault
-    | CacheFlushFault,
+    | CacheFlushFault
+    | StopsReportingFault,
     Field(discriminator="type"),
 ]

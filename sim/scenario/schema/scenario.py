@@ -27,7 +27,15 @@ from sim.scenario.schema.expect import Expect
 from sim.scenario.schema.faults import Fault
 from sim.scenario.schema.response import Response, Runbook, ScriptedAction
 from sim.scenario.schema.scoring import Scoring
-from sim.scenario.schema.signals import Complaints, Logs, Monitor, Probes, RedHerrings, Rotation
+from sim.scenario.schema.signals import (
+    Complaints,
+    Logs,
+    Monitor,
+    Monitoring,
+    Probes,
+    RedHerrings,
+    Rotation,
+)
 from sim.scenario.schema.source import Source
 from sim.scenario.schema.traffic import Traffic
 
@@ -72,6 +80,11 @@ class Scenario(Model):
     actions: tuple[ScriptedAction, ...] = Field(default=(), max_length=MAX_ACTIONS)
     monitors: tuple[Monitor, ...] | None = Field(
         default=None, max_length=MAX_MONITORS, description="Alert rules; omitted: the default set."
+    )
+    monitoring: Monitoring | None = Field(
+        default=None,
+        description="What the metrics pipeline and alerting depend on (docs/mechanisms.md); "
+        "omitted, monitoring never fails.",
     )
     paging: Rotation = Rotation()
     probes: Probes = Probes()

@@ -33,12 +33,20 @@ class Monitor(Model):
     (a quantile above ``threshold`` seconds), ``throughput_drop`` (orders below ``threshold``
     × the expected curve), ``saturation`` (busy/capacity above ``threshold``), ``synthetic``
     (share of failed probes from any one region), ``log_errors`` (error log lines per minute,
-    the log watcher).
+    the log watcher), ``metric_absent`` (the share of windows in ``over`` in which a
+    component's or endpoint's series did not reach the metrics pipeline: an agent that stopped
+    reporting, a pipeline that lost its scrapes).
     """
 
     name: Name
     kind: Literal[
-        "error_ratio", "latency", "throughput_drop", "saturation", "synthetic", "log_errors"
+        "error_ratio",
+        "latency",
+        "throughput_drop",
+        "saturation",
+        "synthetic",
+        "log_errors",
+        "metric_absent",
     ]
     scope: Literal["endpoint", "component", "shop"] = "endpoint"
     target: str = Field(default="*", description="A name, or * for each one separately.")
@@ -87,6 +95,48 @@ class Probes(Model):
         default=(), description="Default: every funnel endpoint that is not a checkout step."
     )
     regions: tuple[Name, ...] = Field(default=(), description="Default: the traffic regions.")
+    external: bool = Field(
+        default=False,
+        description="Run by a vendor outside the shop: their results and their alerts do not "
+        "travel the metrics pipeline, so they still page when it is dark. False: internal "
+        "checks, reported through the pipeline like every other series.",
+    )
+
+
+class Pipeline(Model):
+    """The metrics pipeline: agents on every component send each series' window to a
+    collector and a time-series store, which dashboards and alert rules read."""
+
+    depends_on: tuple[Name, ...] = Field(
+        default=(),
+        description="Components the metrics travel through or are stored on. A link among them "
+        "carries the metrics beside the shop's traffic; a window of a series is lost with the "
+        "share of calls each of them fails.",
+    )
+    series_bytes: float = Field(
+        default=2000.0,
+        gt=0,
+        le=1e9,
+        description="Bytes one series sends per window across each link it depends on.",
+    )
+
+
+class Alerting(Model):
+    """The rule evaluator and notifier: it reads the pipeline and pages."""
+
+    depends_on: tuple[Name, ...] = Field(
+        default=(),
+        description="Components it runs on or reaches the pager through: while one of them "
+        "fails more than half its calls, no rule is evaluated and nobody is paged.",
+    )
+
+
+class Monitoring(Model):
+    """Monitoring inside the topology: what the metrics and the alerts depend on
+    (docs/mechanisms.md). Omitted, monitoring sees everything and never fails."""
+
+    pipeline: Pipeline = Pipeline()
+    alerting: Alerting = Alerting()
 
 
 class Logs(Model):
