@@ -21,6 +21,7 @@ from sim.faults.mechanisms.capacity import Capacity
 from sim.faults.mechanisms.datatier import DataTier
 from sim.faults.mechanisms.memory import Memory
 from sim.faults.mechanisms.network import Network
+from sim.faults.mechanisms.rollout import Rollouts
 from sim.faults.red_herrings import RedHerrings
 from sim.faults.schedule import FaultSchedule
 from sim.model.world import Event, World
@@ -70,6 +71,7 @@ class Simulation:
         self.memory = Memory(env, world, self.faults)
         self.caches = Caches(env, world, self.faults)
         self.network = Network(env, world)
+        self.rollouts = Rollouts(env, world, self.faults)
         self.actions = Actions(env, world, self.faults, self.data, self.fleet, self.network)
         self.streams = Streams(seed)
         if engine == "flow":

@@ -14,10 +14,22 @@ from dataclasses import dataclass
 from sim.response.api import COSTS
 
 # What an argument names, for validation and completion.
-#   component | change | cause | target: a name the trainee can see (changes: applied ones)
+#   component | change | cause | target | flag: a name the trainee can see (changes and their
+#   flags: applied ones)
 #   message | yaml: the rest of the line, as typed
 #   duration: 90s, 5m, 1h30m    command: a command name    none: no argument
-ARGS = ("none", "component", "change", "cause", "target", "message", "duration", "command", "yaml")
+ARGS = (
+    "none",
+    "component",
+    "change",
+    "cause",
+    "target",
+    "flag",
+    "message",
+    "duration",
+    "command",
+    "yaml",
+)
 
 
 @dataclass(frozen=True)
@@ -249,6 +261,15 @@ COMMANDS: tuple[Command, ...] = (
         "`net` shows each link's utilisation, loss and added latency.",
         arg="component",
         api="escalate",
+    ),
+    Command(
+        "toggle_flag",
+        "toggle_flag FLAG",
+        "turn a feature flag off: the kill switch of the change behind it, everywhere in seconds",
+        "`changes` shows which change sits behind which flag, and how far a staged rollout "
+        "has got; turning its flag off also stops the rollout where it is.",
+        arg="flag",
+        api="toggle_flag",
     ),
     Command(
         "resume_scaling",

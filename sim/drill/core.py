@@ -267,6 +267,9 @@ class Drill:
     def applied_changes(self) -> list[str]:
         return [c.id for _, c in self.simulation.world.applied]
 
+    def flags(self) -> list[str]:
+        return sorted({c.flag for _, c in self.simulation.world.applied if c.flag is not None})
+
     def _one(self, command: Command, parsed: Parsed, known: list[str], what: str) -> str | None:
         """The single name argument, checked; ``None`` (and a message) when it is not right."""
         if not parsed.args:
@@ -384,6 +387,12 @@ class Drill:
         if change is None:
             return
         self._show(self._call(self.incident.rollback, change))
+
+    def _do_toggle_flag(self, command: Command, parsed: Parsed) -> None:
+        flag = self._one(command, parsed, self.flags(), "feature flag of a change in the log")
+        if flag is None:
+            return
+        self._show(self._call(self.incident.toggle_flag, flag))
 
     def _do_fix(self, command: Command, parsed: Parsed) -> None:
         known = [*self.components(), *self.applied_changes()]

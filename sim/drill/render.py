@@ -295,11 +295,20 @@ def _changes(ev: Evidence, incident: Incident, _: str | None) -> RenderableType 
         table.add_column(col)
     for c in changes:
         what = c["description"] + (f" (tables: {', '.join(c['tables'])})" if c["tables"] else "")
+        where = ", ".join(c["components"])
+        if "reached" in c:  # a staged rollout: how far it has got
+            where = ", ".join(f"{n} {k}/{of}" for n, (k, of) in c["reached"].items())
+            if c["halted"]:
+                what += f" — rollout halted: {c['halted']}"
+            elif len(c["stages_at"]) > 1:
+                what += f" — last stage {clock(incident.sim, c['stages_at'][-1], False)}"
+        if "flag" in c:
+            what += f" — behind flag {c['flag']}" + (" (off)" if c["flag_off"] else "")
         table.add_row(
             clock(incident.sim, c["at"], False),
             c["kind"],
             Text(c["id"], "bold"),
-            ", ".join(c["components"]),
+            where,
             c["author"],
             what,
         )

@@ -158,6 +158,7 @@ def candidates(drill: Drill, words: Sequence[str]) -> list[str]:
         "change": drill.applied_changes(),
         "cause": [*drill.components(), *drill.applied_changes(), "network", "lb"],
         "target": [*drill.components(), *drill.applied_changes()],
+        "flag": drill.flags(),
         "duration": list(DURATIONS),
         "command": sorted(drill.commands),
     }.get(arg, [])

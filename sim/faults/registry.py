@@ -5,8 +5,9 @@ This module is the only place that knows fault types. Engines see :class:`Effect
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sim.model.state import Effect
 from sim.model.world import World
@@ -14,6 +15,7 @@ from sim.scenario.durations import format_duration
 from sim.scenario.schema import (
     CacheFlushFault,
     CapacityLossFault,
+    Change,
     CrashFault,
     DataLossFault,
     ErrorRateFault,
@@ -169,6 +171,17 @@ DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
 }
 
 
+FLAG_PROPAGATION = 30.0  # seconds a flag change takes to reach every instance (a constant)
+
+
+def reached(change: Change, replicas: int, stage: int) -> frozenset[int]:
+    """The instances (of a component with ``replicas``) that stage ``stage`` of a staged
+    change has reached: the first ⌈share × replicas⌉ of them, at least one."""
+    assert change.rollout is not None
+    share = change.rollout.stages[stage]
+    return frozenset(range(max(1, math.ceil(share * replicas - 1e-9))))
+
+
 def resolve(fault: Fault, world: World) -> ActiveFault:
     """Turn a scenario fault entry into an :class:`ActiveFault`."""
     component, effect, targets = BUILDERS[fault.type](fault, world)
@@ -178,12 +191,25 @@ def resolve(fault: Fault, world: World) -> ActiveFault:
         start = fault.start
     elif fault.since > 0:
         start = 0.0  # latent: already true when the run starts
+    elif fault.cause is not None and not isinstance(fault, SchemaMigrationFault):
+        start = world.changes[fault.cause].at  # it comes with its change
     else:
         assert isinstance(fault, SchemaMigrationFault)
         start = world.changes[fault.change].at
     end = None if fault.duration == "until_remedied" else start + fault.duration
     remedies: dict[str, float] = {str(k): v for k, v in fault.remedies.items()}
-    remedies = remedies or DEFAULT_REMEDIES[fault.type]
+    remedies = remedies or dict(DEFAULT_REMEDIES[fault.type])
+    effects = ((component, effect),)
+    cause = world.changes.get(fault.cause) if fault.cause is not None else None
+    if cause is not None and cause.flag is not None:
+        # the change's kill switch turns its behaviour off everywhere, in the flag system's time
+        remedies.setdefault("toggle_flag", FLAG_PROPAGATION)
+        targets = targets | {cause.flag}
+    if cause is not None and cause.rollout is not None:
+        # a staged change: the fault is where the change has reached (its first stage now;
+        # the rollout mechanism widens it stage by stage)
+        first = reached(cause, world.states[component].replicas, 0)
+        effects = ((component, replace(effect, instances=first)),)
     trigger = None
     if isinstance(fault, SchemaMigrationFault) and component in world.data:
         trigger = fault.change
@@ -192,7 +218,7 @@ def resolve(fault: Fault, world: World) -> ActiveFault:
         fault.type,
         start,
         end,
-        ((component, effect),),
+        effects,
         targets,
         remedies,
         trigger,

@@ -30,6 +30,9 @@ class Effect:
     table_error_class: str = "DatabaseError"
     broken_share: float = 1.0  # of the queries on a broken table that fail
     silent: bool = False  # its metrics agent sends nothing (telemetry reads it, engines never)
+    # The instances it is on (a staged change reaches some of them); None: all. Only its
+    # latency factor and error probability are per instance.
+    instances: frozenset[int] | None = None
 
 
 def _no_meter() -> tuple[float, int, int]:
@@ -59,6 +62,8 @@ class ComponentState:
         "latency_factor",
         "meter",
         "name",
+        "per_instance",
+        "rederived",
         "replicas",
         "resized",
         "silent",
@@ -76,6 +81,8 @@ class ComponentState:
         self.changes = 0  # how often the effects changed: engines cache what they derive
         # Who must hear when the number of instances changes (the engine's runtime).
         self.resized: list[Callable[[ComponentState], None]] = []
+        # Who must hear when the derived fields change (the runtime's per-instance copies).
+        self.rederived: list[Callable[[ComponentState], None]] = []
         # Set by the engine: (seconds of compute so far, worker slots held now, calls counted
         # so far), what a scaling policy reads as CPU, in-flight work and request rate.
         self.meter: Callable[[], tuple[float, int, int]] = _no_meter
@@ -113,7 +120,11 @@ class ComponentState:
         hang = silent = False
         table_class = "DatabaseError"
         share = 0.0
+        uneven: list[Effect] = []
         for e in self.effects:
+            if e.instances is not None:
+                uneven.append(e)
+                continue
             if e.error_probability > 0:
                 ok *= 1.0 - e.error_probability
                 self.error_class, self.error_message = e.error_class, e.message
@@ -137,3 +148,22 @@ class ComponentState:
         self.broken_share = share if broken else 1.0
         self.hang = hang
         self.silent = silent
+        self.per_instance = self._per_instance(uneven) if uneven else None
+        for listener in self.rederived:
+            listener(self)
+
+    def _per_instance(self, uneven: list[Effect]) -> tuple[tuple[float, float, str, str], ...]:
+        """(latency factor, error probability, error class, message) of each instance, where
+        effects on some instances only (a staged change) are active."""
+        out = []
+        for i in range(self.replicas):
+            latency, ok = self.latency_factor, 1.0 - self.error_probability
+            cls, message = self.error_class, self.error_message
+            for e in uneven:
+                if i in e.instances:  # type: ignore[operator]
+                    latency *= e.latency_factor
+                    if e.error_probability > 0:
+                        ok *= 1.0 - e.error_probability
+                        cls, message = e.error_class, e.message
+            out.append((latency, 1.0 - ok, cls, message))
+        return tuple(out)

@@ -49,6 +49,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "suspend_scaling": 30.0,
     "resume_scaling": 30.0,
     "escalate": 2700.0,  # the link vendor's time; the scenario's vendor.escalation
+    "toggle_flag": 30.0,  # the flag system's propagation to every instance
 }
 # A stateful store restarted comes back slow until its cache is warm again.
 COLD_CACHE_FACTOR = 3.0

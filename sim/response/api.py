@@ -105,6 +105,7 @@ ACT = (
     "suspend_scaling",
     "resume_scaling",
     "escalate",
+    "toggle_flag",
 )
 COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
@@ -344,6 +345,20 @@ class Incident(DataTierCalls, CapacityCalls):
             return self._refuse("rollback", change, why, lead)
         return self._act("rollback", ROLLBACK_OF[spec.kind], change, **kw)
 
+    def toggle_flag(self, flag: str, **kw: Any) -> Evidence:
+        """Turn feature flag ``flag`` off: the behaviour behind it stops on every instance
+        within the flag system's propagation (the kill switch of a change that has one), and
+        a staged rollout of that change stops where it is."""
+        lead = kw.get("lead")
+        flags = sorted({c.flag for c in self.sim.scenario.changes if c.flag is not None})
+        if flag not in flags:
+            listing = ", ".join(flags) if flags else "none: no change sits behind a flag"
+            why = f"no feature flag named {flag!r}{did_you_mean(flag, flags)} (flags: {listing})"
+            return self._refuse("toggle_flag", flag, why, lead)
+        if flag in self.sim.rollouts.flags_off:
+            return self._refuse("toggle_flag", flag, f"{flag} is already off", lead)
+        return self._act("toggle_flag", "toggle_flag", flag, **kw)
+
     def isolate(self, component: str, **kw: Any) -> Evidence:
         """Disable a component: every call to it fails fast (e.g. payments offline)."""
         if component in self.actions.isolated:
@@ -407,7 +422,8 @@ class Incident(DataTierCalls, CapacityCalls):
         background: bool = False,
     ) -> Evidence:
         on_change = action in ("rollback_deploy", "rollback_migration", "rollback_config")
-        free_target = action in ("deploy_fix", "cancel_query", "retry_migration")  # a change …
+        # a change, a query, a flag …: checked by the call itself
+        free_target = action in ("deploy_fix", "cancel_query", "retry_migration", "toggle_flag")
         if not on_change and not free_target and target not in self.sim.scenario.components:
             return self._refuse(call, target, self._unknown_component(target), lead)
         t = self.now

@@ -317,6 +317,7 @@ class View:
                 "description": c.description,
                 "components": list(c.components),
                 "tables": sorted(tables_in(c.statements)),
+                **self._staging(c.id, c.flag, c.rollout is not None),
             }
             for t, c in reversed(self.sim.world.applied)
             if t >= self.now - 6 * 3600
@@ -324,10 +325,34 @@ class View:
         if not applied:
             return "no change in the last six hours", {"changes": []}
         line = "; ".join(
-            f"{self.clock(c['at'])} {c['kind']} {c['id']} ({', '.join(c['components'])})"
-            for c in applied[:5]
+            f"{self.clock(c['at'])} {c['kind']} {c['id']} ({self._where(c)})" for c in applied[:5]
         )
         return line, {"changes": applied}
+
+    def _staging(self, change: str, flag: str | None, staged: bool) -> dict[str, Any]:
+        """A change's flag and how far its staged rollout has got (absent when it has none)."""
+        out: dict[str, Any] = {}
+        if flag is not None:
+            out["flag"] = flag
+            out["flag_off"] = flag in self.sim.rollouts.flags_off
+        if staged:
+            out["reached"] = {k: list(v) for k, v in self.sim.rollouts.reach(change).items()}
+            out["stages_at"] = list(self.sim.rollouts.stage_at.get(change, ()))
+            out["halted"] = self.sim.rollouts.halted.get(change)
+        return out
+
+    @staticmethod
+    def _where(c: dict[str, Any]) -> str:
+        """``web 2/10 instances so far, flag waf-rules``: where a change is, for people."""
+        where = [
+            f"{name} {n}/{of} instances so far" if "reached" in c and n < of else name
+            for name, (n, of) in c.get("reached", dict.fromkeys(c["components"], (1, 1))).items()
+        ]
+        if c.get("halted"):
+            where.append(f"rollout halted: {c['halted']}")
+        if "flag" in c:
+            where.append(f"flag {c['flag']}" + (" off" if c["flag_off"] else ""))
+        return ", ".join(where)
 
     def deps(self, component: str | None = None) -> tuple[str, dict[str, Any]]:
         """Health of every component (or of one and what it calls): failed share and p95."""

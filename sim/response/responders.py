@@ -380,6 +380,8 @@ class RunbookResponder:
                 ev = inc.wait(300.0, lead=lead)
             elif name in self.running:  # a migration still waiting or running: stop it
                 ev = inc.cancel(name, takes=takes, lead=lead)
+            elif change.flag is not None and change.flag not in inc.sim.rollouts.flags_off:
+                ev = inc.toggle_flag(change.flag, takes=takes, lead=lead)  # the kill switch
             else:
                 ev = inc.rollback(name, takes=takes, lead=lead)
         elif lead.startswith("query:"):
@@ -500,7 +502,10 @@ class RunbookResponder:
         onset = self.onset if self.onset is not None else self.inc.started_at or self.inc.now
         edge = self._edge()
         for c in self.changes:
-            delta = onset - c["at"]
+            # a staged change changed things again at each stage: the last one before the
+            # trouble began is what to compare with
+            went_out = [t for t in c.get("stages_at", ()) if t <= onset + 60] or [c["at"]]
+            delta = onset - went_out[-1]
             if delta < -60:
                 prior = 0.05
             else:

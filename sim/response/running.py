@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sim.engine.common.base import EngineBase
     from sim.engine.common.streams import Streams
     from sim.faults.mechanisms.network import Network
+    from sim.faults.mechanisms.rollout import Rollouts
     from sim.faults.schedule import FaultSchedule
     from sim.model.world import World
     from sim.response.actions import Actions
@@ -55,6 +56,8 @@ class Running(Protocol):
     def network(self) -> Network: ...
     @property
     def pipeline(self) -> Pipeline: ...
+    @property
+    def rollouts(self) -> Rollouts: ...
 
     def advance(self, until: float, progress: Callable[[float], None] | None = None) -> None:
         """Run on to simulated time ``until``."""

@@ -68,7 +68,9 @@ class OracleResponder:
         if action == "promote" and not self._promotable(incident, fault.targets):
             action = "restore"  # no replica to take over: copy the data back
         target = self._target(incident, action, fault.targets)
-        incident.diagnose(target)
+        changes = sorted(t for t in fault.targets if t in incident.sim.world.changes)
+        # a flag is how to stop it, not what broke: name the change behind it
+        incident.diagnose(changes[0] if action == "toggle_flag" and changes else target)
         self._tell(incident)
         call = {
             "rollback_deploy": "rollback",
@@ -134,6 +136,9 @@ class OracleResponder:
         if action == "cancel_query":  # the migration in the queue if there is one, else a query
             running = [t for t in sorted(targets) if incident.actions.database_of(t)]
             return next((t for t in running if t in changes), running[0] if running else "")
+        if action == "toggle_flag":
+            flags = {c.flag for c in incident.sim.scenario.changes if c.flag is not None}
+            return next(t for t in sorted(targets) if t in flags)
         if action.startswith("rollback") and not changes:
             # the latest change of that kind applied to the fault's component
             kind = action.removeprefix("rollback_")

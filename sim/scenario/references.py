@@ -196,11 +196,12 @@ def _check_fault(
         yield (*base, "cause"), _unknown("change", fault.cause, list(changes))
     if started:
         return
-    if fault.start is None and fault.since == 0:
+    if fault.start is None and fault.since == 0 and fault.cause is None:
         yield (
             (*base, "start"),
             "required for this fault type (only schema_migration starts with its "
-            "change, and a latent fault, with since:, at 0)",
+            "change, a fault with a cause: with that change, and a latent fault, with "
+            "since:, at 0)",
         )
     if fault.since > 0 and fault.start not in (None, 0.0):
         yield (
@@ -236,6 +237,10 @@ def _check_target(
     ):
         scaled = sorted(n for n, c in s.components.items() if c.autoscaling is not None)
         yield path, _unknown("component with a scaling policy", target, scaled)
+    elif action == "toggle_flag" and target not in (
+        flags := sorted({c.flag for c in s.changes if c.flag})
+    ):
+        yield path, _unknown("feature flag", target, flags)
     elif action == "raise_quota" and (s.capacity is None or s.capacity.quota is None):
         yield path, "raise_quota needs an account quota to raise (capacity.quota)"
     elif action in CHANGE_ACTIONS:

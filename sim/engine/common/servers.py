@@ -19,7 +19,18 @@ from sim.telemetry.metrics import Series
 class Instance:
     """One replica: a number of busy slots and a FIFO queue of frames."""
 
-    __slots__ = ("busy", "ejected", "fails", "i", "passes", "queue")
+    __slots__ = (
+        "busy",
+        "ejected",
+        "err_cls",
+        "err_msg",
+        "fails",
+        "i",
+        "p_err",
+        "passes",
+        "queue",
+        "slow",
+    )
 
     def __init__(self, i: int) -> None:
         self.i = i
@@ -28,6 +39,21 @@ class Instance:
         self.ejected = False
         self.fails = 0
         self.passes = 0
+        # The component's state as it applies to this instance (Runtime.refresh keeps them):
+        # latency factor, error probability, error class and message.
+        self.slow = 1.0
+        self.p_err = 0.0
+        self.err_cls = self.err_msg = ""
+
+    def apply(self, state: ComponentState) -> None:
+        """Take this instance's share of ``state``: the component's, or its own where effects
+        on some instances only are active."""
+        own = state.per_instance
+        if own is not None and self.i < len(own):
+            self.slow, self.p_err, self.err_cls, self.err_msg = own[self.i]
+        else:
+            self.slow, self.p_err = state.latency_factor, state.error_probability
+            self.err_cls, self.err_msg = state.error_class, state.error_message
 
 
 class Runtime:
@@ -61,6 +87,16 @@ class Runtime:
         self.rotation = 0  # how often ``available`` changed
         self.least = spec.balancing == "least_connections"
         self.rr = -1
+        state.rederived.append(self.refresh)
+        self.refresh(state)
+
+    def refresh(self, state: ComponentState) -> None:
+        """Copy the state's latency factor and error probability onto each instance (the hot
+        path reads them there: one lookup, per instance where a staged change is active)."""
+        for inst in self.instances:
+            inst.apply(state)
+        for inst in self.draining:
+            inst.apply(state)
 
     def pick(self) -> Instance | None:
         """The next instance by the balancing policy, among those not ejected."""
@@ -101,6 +137,7 @@ class Runtime:
         n, have = state.replicas, len(self.instances)
         if n > have:
             self.instances.extend(Instance(i) for i in range(have, n))
+            self.refresh(state)
         else:
             self.draining.extend(self.instances[n:])
             del self.instances[n:]

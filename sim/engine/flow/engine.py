@@ -86,6 +86,10 @@ def flow_lacks(scenario: Scenario) -> list[str]:
         # its queues are the component's, not each instance's: the instances would all fail
         # their checks at once (measured: 20 % more failed checkouts than the request engine)
         lacks.append(f"health checks that time out behind an instance's queue ({', '.join(timed)})")
+    staged = sorted(c.id for c in scenario.changes if c.rollout is not None)
+    if staged:
+        # its service and error rates are the component's: it cannot slow some instances only
+        lacks.append(f"changes on some instances only (the staged rollout of {', '.join(staged)})")
     return lacks
 
 

@@ -186,10 +186,10 @@ class Flow:
                 rng.gauss_next = _sin(x2pi) * g2rad
             else:
                 rng.gauss_next = None
-            svc = _exp(comp.mu + z * comp.sigma) * st.latency_factor
+            svc = _exp(comp.mu + z * comp.sigma) * inst.slow
             comp.cpu += svc  # service is compute; a call waiting on its children computes nothing
         else:
-            svc = comp.service() * st.latency_factor
+            svc = comp.service() * inst.slow
             comp.cpu += svc
         data = f.node.data
         if data is not None:
@@ -225,9 +225,10 @@ class Flow:
                         self.finish(f, ERROR, st.table_error_class, broken[table])
                         return
                     break
-        p = st.error_probability
+        inst = f.inst  # the component's state as it applies to this instance
+        p = inst.p_err  # type: ignore[union-attr]
         if p and self.rand() < p:
-            self.finish(f, ERROR, st.error_class, st.error_message)
+            self.finish(f, ERROR, inst.err_cls, inst.err_msg)  # type: ignore[union-attr]
             return
         if node.children:
             f.state = WAITING

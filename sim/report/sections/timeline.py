@@ -104,6 +104,10 @@ WORLD_EVENTS = {  # kind → (what happened, badge or "")
     "cache.warm": ("cache warm again", ""),
     "lb.panic": ("balancer in panic mode", "panic"),
     "lb.panic_over": ("balancer out of panic mode", ""),
+    "monitoring.dark": ("monitoring dark", "no data"),
+    "monitoring.restored": ("monitoring back", ""),
+    "rollout.stage": ("rollout stage", ""),
+    "rollout.halted": ("rollout halted", ""),
 }
 
 
@@ -115,6 +119,13 @@ def _world_detail(e: Mapping[str, Any]) -> str:
         return f"{float(e.get('warmth', 0)):.0%} of its hot keys held"
     if kind.startswith("lb.panic"):
         return f"{e.get('healthy')} of {e.get('instances')} instances healthy"
+    if kind == "monitoring.dark":
+        return f"the {e.get('piece')} lost its dependency {e.get('cause')}"
+    if kind == "rollout.stage":
+        reach = ", ".join(f"{c} {n}/{of}" for c, (n, of) in dict(e.get("reached", {})).items())
+        return f"stage {e.get('stage')} of {e.get('stages')}: {reach} instances"
+    if kind == "rollout.halted":
+        return str(e.get("why", ""))
     return ""
 
 
@@ -150,7 +161,7 @@ def _timeline_rows(ctx: RunContext) -> list[Row]:
                     t,
                     "mechanism",
                     what,
-                    Code(str(e.get("component", ""))),
+                    Code(str(e.get("component") or e.get("piece") or e.get("change") or "")),
                     _world_detail(e),
                     "",
                     (Badge(badge, "bad"),) if badge else (),

@@ -27,7 +27,7 @@ from sim.scenario.schema.base import (
     TimeDistribution,
 )
 from sim.scenario.schema.capacity import Autoscaling, Capacity
-from sim.scenario.schema.changes import CHANGE_ACTIONS, ROLLBACK_OF, ActionKind, Change
+from sim.scenario.schema.changes import CHANGE_ACTIONS, ROLLBACK_OF, ActionKind, Change, Rollout
 from sim.scenario.schema.components import (
     Breaker,
     Call,
@@ -170,6 +170,7 @@ __all__ = [
     "Replication",
     "Response",
     "Retry",
+    "Rollout",
     "Rotation",
     "RunBounds",
     "Runbook",

@@ -49,6 +49,7 @@ RunbookCall = Literal[
     "suspend_scaling",
     "resume_scaling",
     "escalate",
+    "toggle_flag",
     "diagnose",
     "remedy",
     "notify",
