@@ -1,6 +1,7 @@
 """Modelled responders on the seed incident, over seeds 1–30: the acceptance study of issue 4.
 
-Each responder answers the same 30 seeded incidents. The claims: the ``seed`` responder
+Each responder answers the same 30 seeded incidents (nobody responding: the first ten,
+which is all it is compared on). The claims: the ``seed`` responder
 (the original incident's order, detours included) always resolves within the horizon and
 sometimes — not always — chases the network and load-balancer leads; ``changes-first`` and
 ``experienced`` resolve faster in median; the ``oracle`` is fastest; with nobody responding
@@ -21,6 +22,9 @@ from tests.conftest import SEED_SCENARIO
 
 SEEDS = range(1, 31)
 RESPONDERS = ("seed", "changes-first", "experienced", "oracle", "none")
+# Nobody responding is only compared against, seed by seed: ten seeds say it (and save CI
+# twenty two-hour runs).
+IDLE_SEEDS = range(1, 11)
 
 
 def outcome(args: tuple[str, int]) -> dict[str, Any]:
@@ -42,7 +46,9 @@ def outcome(args: tuple[str, int]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def study() -> dict[str, list[dict[str, Any]]]:
-    jobs = [(name, seed) for name in RESPONDERS for seed in SEEDS]
+    jobs = [
+        (name, seed) for name in RESPONDERS for seed in (IDLE_SEEDS if name == "none" else SEEDS)
+    ]
     with ProcessPoolExecutor(max_workers=2) as pool:
         rows = list(pool.map(outcome, jobs, chunksize=5))
     return {name: [r for r in rows if r["responder"] == name] for name in RESPONDERS}
@@ -93,7 +99,7 @@ def test_nobody_responding_never_resolves_and_costs_most(
     assert all(r["resolution"].status == "unresolved" for r in none)
     assert all(r["resolution"].since_impact is None for r in none)
     for name in ("seed", "changes-first", "experienced", "oracle"):
-        for mine, idle in zip(study[name], none, strict=True):
+        for mine, idle in zip(study[name][: len(none)], none, strict=True):
             assert mine["lost"] < idle["lost"], (name, mine["seed"])
 
 

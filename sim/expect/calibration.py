@@ -139,16 +139,24 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 1)
 
 
-def constant_ended(journal: Journal | Mapping[str, Any], at: float) -> bool:
+def constant_ended(
+    journal: Journal | Mapping[str, Any], at: float, impact: float | None = None
+) -> bool:
     """Whether a fault that ended by ``at`` was ended by its own ``duration`` or by an action
-    whose length a constant set (``decided_by: constant``)."""
+    whose length a constant set (``decided_by: constant``). With ``impact`` (when the
+    milestone's clock started), such an action counts only if it took at least half of the
+    milestone's time: a flag's 30 s propagation does not set a 27-minute mitigation — the
+    responder's pace before it does."""
     doc = journal.data if hasattr(journal, "data") else journal
     events = doc.get("timeline") or []
-    constant_actions = {
-        (e["action"], e["target"])
-        for e in events
-        if e["kind"] == "action.end" and e.get("decided_by") == "constant" and e.get("remedied")
-    }
+    started: dict[tuple[str, str], float] = {}
+    constant_actions: dict[tuple[str, str], float] = {}  # → how long it ran
+    for e in events:
+        if e["kind"] == "action.start":
+            started[(e["action"], e["target"])] = e["t"]
+        elif e["kind"] == "action.end" and e.get("decided_by") == "constant" and e.get("remedied"):
+            key = (e["action"], e["target"])
+            constant_actions[key] = e["t"] - started.get(key, e["t"])
     for e in events:
         if e["kind"] != "fault.end" or e["t"] > at:
             continue
@@ -157,7 +165,8 @@ def constant_ended(journal: Journal | Mapping[str, Any], at: float) -> bool:
             return True
         if cause.startswith("remedied by "):
             action, _, target = cause.removeprefix("remedied by ").partition(" ")
-            if (action, target) in constant_actions:
+            took = constant_actions.get((action, target))
+            if took is not None and (impact is None or 2 * took >= at - impact):
                 return True
     return False
 
@@ -168,8 +177,15 @@ def milestones(journal: Journal | Mapping[str, Any]) -> dict[str, tuple[float | 
 
     out: dict[str, tuple[float | None, bool]] = {}
     for name, phase in phases(journal).items():
+        impact = (
+            None
+            if phase.at is None or phase.since_impact is None
+            else phase.at - phase.since_impact
+        )
         constant = (
-            phase.at is not None and name in ENDED_BY_REMEDIES and constant_ended(journal, phase.at)
+            phase.at is not None
+            and name in ENDED_BY_REMEDIES
+            and constant_ended(journal, phase.at, impact)
         )
         out[name] = (phase.since_impact, constant)
     return out
