@@ -186,3 +186,7 @@ def test_the_calibration_benchmark_prints_the_table_for_the_docs() -> None:
     )
     assert "| primary-data-loss | GitLab 2017-01-31 | mitigation | 1127.0 |" in out.stdout
     assert "counted milestones pass" in out.stderr
+    # the flag's 30 s does not set Cloudflare's 27-minute mitigation: the milestones count
+    cloudflare = [line for line in out.stdout.splitlines() if "Cloudflare 2019-07-02" in line]
+    assert [line.split("|")[3].strip() for line in cloudflare] == ["diagnosis", "mitigation"]
+    assert not [line for line in cloudflare if "not counted" in line]

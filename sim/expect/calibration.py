@@ -4,8 +4,9 @@ milestones its ``source:`` block publishes (docs/incidents.md).
 A milestone passes when the published time lies inside the simulated 10–90 % band and the
 simulated median is within ×/÷ :data:`MEDIAN_FACTOR` of it. Only milestones the world decided
 count: one that a fault's ``duration`` or an action timed by a constant (a ``remedies:``
-figure, a default action time) brought about in most runs is shown, and marked, but does not
-count — calibrating against a typed-in number would only repeat it.
+figure, a default action time) brought about in most runs — the action taking a tenth of
+the milestone's time or more — is shown, and marked, but does not count: calibrating
+against a typed-in number would only repeat it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ DEFAULT_RESPONDER = "experienced"
 # Milestones whose time comes from what ended the faults (the others come from signals and
 # the responder's pace, which no remedy constant sets).
 ENDED_BY_REMEDIES = ("mitigation", "resolution")
+# A constant-timed action that took at least this share of a milestone's time set it.
+CONSTANT_SHARE = 0.1
 Progress = Callable[[int, int], None]
 
 
@@ -144,9 +147,10 @@ def constant_ended(
 ) -> bool:
     """Whether a fault that ended by ``at`` was ended by its own ``duration`` or by an action
     whose length a constant set (``decided_by: constant``). With ``impact`` (when the
-    milestone's clock started), such an action counts only if it took at least half of the
-    milestone's time: a flag's 30 s propagation does not set a 27-minute mitigation — the
-    responder's pace before it does."""
+    milestone's clock started), such an action counts only if it took at least
+    :data:`CONSTANT_SHARE` of the milestone's time: a flag's 30 s propagation does not set a
+    27-minute mitigation — the responder's pace before it does — but a 6-minute rollback in
+    a 20-minute one does."""
     doc = journal.data if hasattr(journal, "data") else journal
     events = doc.get("timeline") or []
     started: dict[tuple[str, str], float] = {}
@@ -166,7 +170,7 @@ def constant_ended(
         if cause.startswith("remedied by "):
             action, _, target = cause.removeprefix("remedied by ").partition(" ")
             took = constant_actions.get((action, target))
-            if took is not None and (impact is None or 2 * took >= at - impact):
+            if took is not None and (impact is None or took >= CONSTANT_SHARE * (at - impact)):
                 return True
     return False
 
