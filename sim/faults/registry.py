@@ -18,6 +18,7 @@ from sim.scenario.schema import (
     Change,
     CrashFault,
     DataLossFault,
+    DnsFailureFault,
     ErrorRateFault,
     Fault,
     LatencyFault,
@@ -138,6 +139,13 @@ def _stops_reporting(f: Fault, world: World) -> tuple[str, Effect, frozenset[str
     return f.target, Effect(source=f.id, silent=True), frozenset({f.target})
 
 
+def _dns_failure(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    """No effect of its own: the DNS mechanism (:mod:`.mechanisms.dns`) fails the share of
+    calls whose cached entry has expired, and keeps the failures cached after it ends."""
+    assert isinstance(f, DnsFailureFault)
+    return f.target, Effect(source=f.id), frozenset({f.target})
+
+
 BUILDERS: dict[str, Builder] = {
     "schema_migration": _schema,
     "crash": _crash,
@@ -149,6 +157,7 @@ BUILDERS: dict[str, Builder] = {
     "memory_leak": _memory_leak,
     "cache_flush": _cache_flush,
     "stops_reporting": _stops_reporting,
+    "dns_failure": _dns_failure,
 }
 
 # Remedies used when a fault entry names none: action kind → seconds.
@@ -168,6 +177,8 @@ DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
     "cache_flush": {},
     # Restarting the component restarts its metrics agent with it.
     "stops_reporting": {"restart": 0.0},
+    # Switching the callers to the secondary resolver; a broken config is rolled back.
+    "dns_failure": {"failover": 120.0},
 }
 
 

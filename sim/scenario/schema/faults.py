@@ -124,6 +124,22 @@ class CacheFlushFault(FaultBase):
     target: Name
 
 
+class DnsFailureFault(FaultBase):
+    """The name of a component stops resolving (a broken DNS config, a resolver down). Its
+    callers hold it in their caches for ``ttl``: as the entries expire — evenly over the TTL —
+    a growing share of the calls fail with a name-resolution error. Once it is fixed, the
+    failures each caller has cached last ``negative_ttl`` more (docs/mechanisms.md)."""
+
+    type: Literal["dns_failure"]
+    target: Name
+    ttl: Duration = Field(
+        default=300.0, gt=0, description="How long callers cache a name they resolved."
+    )
+    negative_ttl: Duration = Field(
+        default=60.0, ge=0, description="How long callers cache a failed lookup."
+    )
+
+
 class StopsReportingFault(FaultBase):
     """A component's metrics agent stops: its series stop reaching the pipeline while it
     serves as before. Active probes stay green; dashboards show no data for it and only a
@@ -143,6 +159,7 @@ Fault = Annotated[
     | DataLossFault
     | MemoryLeakFault
     | CacheFlushFault
-    | StopsReportingFault,
+    | StopsReportingFault
+    | DnsFailureFault,
     Field(discriminator="type"),
 ]
