@@ -19,6 +19,7 @@ from sim.engine.request.engine import RequestEngine
 from sim.faults.mechanisms.cache import Caches
 from sim.faults.mechanisms.capacity import Capacity
 from sim.faults.mechanisms.datatier import DataTier
+from sim.faults.mechanisms.disk import Disks
 from sim.faults.mechanisms.dns import Dns
 from sim.faults.mechanisms.memory import Memory
 from sim.faults.mechanisms.network import Network
@@ -72,6 +73,7 @@ class Simulation:
         self.memory = Memory(env, world, self.faults)
         self.caches = Caches(env, world, self.faults)
         self.dns = Dns(env, world, self.faults)
+        self.disks = Disks(env, world, self.faults)
         self.network = Network(env, world)
         self.rollouts = Rollouts(env, world, self.faults)
         self.actions = Actions(env, world, self.faults, self.data, self.fleet, self.network)

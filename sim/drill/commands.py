@@ -272,6 +272,15 @@ COMMANDS: tuple[Command, ...] = (
         api="toggle_flag",
     ),
     Command(
+        "free_disk",
+        "free_disk COMPONENT",
+        "delete what fills a component's disks on every instance (old logs, temporary files)",
+        "Instances whose disk is full fail every call with `No space left on device` (the "
+        "logs say so); freeing the disks does not stop what fills them.",
+        arg="component",
+        api="free_disk",
+    ),
+    Command(
         "resume_scaling",
         "resume_scaling COMPONENT",
         "resume a suspended scaling policy",

@@ -388,6 +388,12 @@ class Drill:
             return
         self._show(self._call(self.incident.rollback, change))
 
+    def _do_free_disk(self, command: Command, parsed: Parsed) -> None:
+        component = self._one(command, parsed, self.components(), "component")
+        if component is None:
+            return
+        self._show(self._call(self.incident.free_disk, component))
+
     def _do_toggle_flag(self, command: Command, parsed: Parsed) -> None:
         flag = self._one(command, parsed, self.flags(), "feature flag of a change in the log")
         if flag is None:

@@ -18,6 +18,7 @@ from sim.scenario.schema import (
     Change,
     CrashFault,
     DataLossFault,
+    DiskFullFault,
     DnsFailureFault,
     ErrorRateFault,
     Fault,
@@ -146,6 +147,13 @@ def _dns_failure(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     return f.target, Effect(source=f.id), frozenset({f.target})
 
 
+def _disk_full(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    """No effect of its own: the disk mechanism (:mod:`.mechanisms.disk`) fills each
+    instance's disk with what it serves and fails the instances whose disk is full."""
+    assert isinstance(f, DiskFullFault)
+    return f.target, Effect(source=f.id), frozenset({f.target})
+
+
 BUILDERS: dict[str, Builder] = {
     "schema_migration": _schema,
     "crash": _crash,
@@ -158,6 +166,7 @@ BUILDERS: dict[str, Builder] = {
     "cache_flush": _cache_flush,
     "stops_reporting": _stops_reporting,
     "dns_failure": _dns_failure,
+    "disk_full": _disk_full,
 }
 
 # Remedies used when a fault entry names none: action kind → seconds.
@@ -179,6 +188,8 @@ DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
     "stops_reporting": {"restart": 0.0},
     # Switching the callers to the secondary resolver; a broken config is rolled back.
     "dns_failure": {"failover": 120.0},
+    # What stops the writing; a full disk is freed by free_disk (the mechanism's episode).
+    "disk_full": {"rollback_deploy": 300.0, "deploy_fix": 1200.0},
 }
 
 

@@ -50,6 +50,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "resume_scaling": 30.0,
     "escalate": 2700.0,  # the link vendor's time; the scenario's vendor.escalation
     "toggle_flag": 30.0,  # the flag system's propagation to every instance
+    "free_disk": 120.0,  # find the biggest files on every instance and delete them
 }
 # A stateful store restarted comes back slow until its cache is warm again.
 COLD_CACHE_FACTOR = 3.0

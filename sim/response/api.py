@@ -106,6 +106,7 @@ ACT = (
     "resume_scaling",
     "escalate",
     "toggle_flag",
+    "free_disk",
 )
 COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
@@ -358,6 +359,12 @@ class Incident(DataTierCalls, CapacityCalls):
         if flag in self.sim.rollouts.flags_off:
             return self._refuse("toggle_flag", flag, f"{flag} is already off", lead)
         return self._act("toggle_flag", "toggle_flag", flag, **kw)
+
+    def free_disk(self, component: str, **kw: Any) -> Evidence:
+        """Delete what fills ``component``'s disks (old logs, temporary files) on every
+        instance: those that failed with "No space left on device" serve again. It does not
+        stop whatever writes so much."""
+        return self._act("free_disk", "free_disk", component, **kw)
 
     def isolate(self, component: str, **kw: Any) -> Evidence:
         """Disable a component: every call to it fails fast (e.g. payments offline)."""

@@ -78,9 +78,9 @@ def flow_lacks(scenario: Scenario) -> list[str]:
     links = [n for n, c in scenario.components.items() if c.kind == "link"]
     if links:
         lacks.append(f"links that saturate ({', '.join(links)}: loss and delay from utilisation)")
-    leaks = sorted({f.target for f in scenario.faults if f.type == "memory_leak"})
+    leaks = sorted({f.target for f in scenario.faults if f.type in ("memory_leak", "disk_full")})
     if leaks:
-        lacks.append(f"memory leaks and OOM kills ({', '.join(leaks)}: calls per instance)")
+        lacks.append(f"memory leaks and disks that fill ({', '.join(leaks)}: calls per instance)")
     timed = [n for n, c in scenario.components.items() if c.health_check.timeout is not None]
     if timed:
         # its queues are the component's, not each instance's: the instances would all fail

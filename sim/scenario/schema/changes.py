@@ -33,6 +33,7 @@ ActionKind = Literal[
     "resume_scaling",
     "escalate",
     "toggle_flag",
+    "free_disk",
 ]
 # Actions whose target is a change id (the rest target a component), and the change kind each needs.
 CHANGE_ACTIONS: frozenset[str] = frozenset(

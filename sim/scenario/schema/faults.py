@@ -140,6 +140,19 @@ class DnsFailureFault(FaultBase):
     )
 
 
+class DiskFullFault(FaultBase):
+    """Each call an instance serves writes ``per_call`` bytes to its disk (a debug log left
+    on, temporary files never cleaned up). An instance whose writes pass the ``free`` space
+    fails every call with ``No space left on device`` until someone frees its disk
+    (``free_disk``): when, is the traffic's to say; a restart frees nothing, and only ending
+    the fault (rolling back its cause) stops the disks filling again."""
+
+    type: Literal["disk_full"]
+    target: Name
+    per_call: float = Field(gt=0, le=1e12, description="Bytes written per call served.")
+    free: float = Field(gt=0, le=1e15, description="Bytes free on each instance's disk.")
+
+
 class StopsReportingFault(FaultBase):
     """A component's metrics agent stops: its series stop reaching the pipeline while it
     serves as before. Active probes stay green; dashboards show no data for it and only a
@@ -160,6 +173,7 @@ Fault = Annotated[
     | MemoryLeakFault
     | CacheFlushFault
     | StopsReportingFault
-    | DnsFailureFault,
+    | DnsFailureFault
+    | DiskFullFault,
     Field(discriminator="type"),
 ]

@@ -50,6 +50,7 @@ RunbookCall = Literal[
     "resume_scaling",
     "escalate",
     "toggle_flag",
+    "free_disk",
     "diagnose",
     "remedy",
     "notify",
