@@ -18,12 +18,13 @@ from sim.engine.common.streams import Streams
 from sim.engine.request.engine import RequestEngine
 from sim.faults.mechanisms.cache import Caches
 from sim.faults.mechanisms.capacity import Capacity
+from sim.faults.mechanisms.clock import Clocks
 from sim.faults.mechanisms.datatier import DataTier
 from sim.faults.mechanisms.disk import Disks
-from sim.faults.mechanisms.dns import Dns
 from sim.faults.mechanisms.memory import Memory
 from sim.faults.mechanisms.network import Network
 from sim.faults.mechanisms.rollout import Rollouts
+from sim.faults.mechanisms.spread import Spreading
 from sim.faults.red_herrings import RedHerrings
 from sim.faults.schedule import FaultSchedule
 from sim.model.world import Event, World
@@ -72,8 +73,9 @@ class Simulation:
         self.fleet = Capacity(env, world)
         self.memory = Memory(env, world, self.faults)
         self.caches = Caches(env, world, self.faults)
-        self.dns = Dns(env, world, self.faults)
+        self.spreading = Spreading(env, world, self.faults)
         self.disks = Disks(env, world, self.faults)
+        self.clocks = Clocks(env, world, self.faults)
         self.network = Network(env, world)
         self.rollouts = Rollouts(env, world, self.faults)
         self.actions = Actions(env, world, self.faults, self.data, self.fleet, self.network)

@@ -15,7 +15,9 @@ from sim.scenario.durations import format_duration
 from sim.scenario.schema import (
     CacheFlushFault,
     CapacityLossFault,
+    CertificateExpiryFault,
     Change,
+    ClockSkewFault,
     CrashFault,
     DataLossFault,
     DiskFullFault,
@@ -140,10 +142,11 @@ def _stops_reporting(f: Fault, world: World) -> tuple[str, Effect, frozenset[str
     return f.target, Effect(source=f.id, silent=True), frozenset({f.target})
 
 
-def _dns_failure(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
-    """No effect of its own: the DNS mechanism (:mod:`.mechanisms.dns`) fails the share of
-    calls whose cached entry has expired, and keeps the failures cached after it ends."""
-    assert isinstance(f, DnsFailureFault)
+def _spreads(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    """No effect of its own: the spreading mechanism (:mod:`.mechanisms.spread`) fails the
+    share of calls whose cached name or open connection has expired, and keeps a name's
+    failures cached after the fault ends."""
+    assert isinstance(f, DnsFailureFault | CertificateExpiryFault)
     return f.target, Effect(source=f.id), frozenset({f.target})
 
 
@@ -151,6 +154,13 @@ def _disk_full(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     """No effect of its own: the disk mechanism (:mod:`.mechanisms.disk`) fills each
     instance's disk with what it serves and fails the instances whose disk is full."""
     assert isinstance(f, DiskFullFault)
+    return f.target, Effect(source=f.id), frozenset({f.target})
+
+
+def _clock_skew(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    """No effect of its own: the clock mechanism (:mod:`.mechanisms.clock`) fails the
+    instances whose skew has passed the tolerance."""
+    assert isinstance(f, ClockSkewFault)
     return f.target, Effect(source=f.id), frozenset({f.target})
 
 
@@ -165,7 +175,9 @@ BUILDERS: dict[str, Builder] = {
     "memory_leak": _memory_leak,
     "cache_flush": _cache_flush,
     "stops_reporting": _stops_reporting,
-    "dns_failure": _dns_failure,
+    "dns_failure": _spreads,
+    "certificate_expiry": _spreads,
+    "clock_skew": _clock_skew,
     "disk_full": _disk_full,
 }
 
@@ -188,6 +200,10 @@ DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
     "stops_reporting": {"restart": 0.0},
     # Switching the callers to the secondary resolver; a broken config is rolled back.
     "dns_failure": {"failover": 120.0},
+    # A renewed certificate, issued and deployed.
+    "certificate_expiry": {"deploy_fix": 900.0},
+    # The sync fixed (a restart only steps the clocks back: the mechanism's doing).
+    "clock_skew": {"deploy_fix": 600.0},
     # What stops the writing; a full disk is freed by free_disk (the mechanism's episode).
     "disk_full": {"rollback_deploy": 300.0, "deploy_fix": 1200.0},
 }

@@ -100,6 +100,7 @@ class RunbookResponder:
         self.congested: list[str] = []  # links the net view showed dropping packets
         self.escalated: set[str] = set()  # links escalated to their vendor
         self.full_disks: set[str] = set()  # components whose logs said their disk is full
+        self.expired: set[str] = set()  # components whose logs said their certificate expired
         self.promotable: set[str] = set()  # … with a replica serving that could take over
         self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
 
@@ -398,6 +399,10 @@ class RunbookResponder:
         elif lead.startswith("component:") and name in self.full_disks:
             self.full_disks.discard(name)  # freed: if it fills again, the logs will say so
             ev = inc.free_disk(name, takes=takes, lead=lead)
+        elif lead.startswith("component:") and name in self.expired:
+            if inc.cause is None:
+                inc.diagnose(name, lead=lead)  # a fix is for a declared cause
+            ev = inc.fix(name, takes=takes, lead=lead)  # a renewed certificate, deployed
         elif lead.startswith("component:") and name in self.exhausted and inc.cause is not None:
             ev = inc.fix(name, takes=takes, lead=lead)  # widen the column: no restart helps
         elif lead.startswith("component:") and inc.sim.scenario.components[name].kind == "link":
@@ -528,9 +533,12 @@ class RunbookResponder:
 
     def _learn_logs(self, f: dict[str, Any]) -> None:
         errors = [s for s in f["signatures"] if s["level"] == "ERROR"]
-        for s in errors:  # a full disk says so in so many words
+        for s in errors:  # a full disk and an expired certificate say so in so many words
             if "No space left on device" in s["example"] and s["component"] not in self.full_disks:
                 self.full_disks.add(s["component"])
+                self._suspect_component(s["component"], 3.0)
+            if "certificate has expired" in s["example"] and s["component"] not in self.expired:
+                self.expired.add(s["component"])
                 self._suspect_component(s["component"], 3.0)
         warns = [s for s in f["signatures"] if s["level"] == "WARN"]
         if errors and self.reads_right(0.15 if f["tables"] else 0.0):

@@ -38,7 +38,7 @@ from sim.engine.flow.queues import Backlog, Classes, Cond, Wait, component_cond,
 from sim.engine.flow.shoppers import FlowCounters, FlowShoppers
 from sim.model.topology import Topology
 from sim.model.world import World
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import ClockSkewFault, DiskFullFault, MemoryLeakFault, Scenario
 from sim.telemetry.metrics import OK
 
 STEPS_PER_WINDOW = 2  # the default step is half a metrics window
@@ -78,9 +78,13 @@ def flow_lacks(scenario: Scenario) -> list[str]:
     links = [n for n, c in scenario.components.items() if c.kind == "link"]
     if links:
         lacks.append(f"links that saturate ({', '.join(links)}: loss and delay from utilisation)")
-    leaks = sorted({f.target for f in scenario.faults if f.type in ("memory_leak", "disk_full")})
+    per_instance = (MemoryLeakFault, DiskFullFault, ClockSkewFault)
+    leaks = sorted({f.target for f in scenario.faults if isinstance(f, per_instance)})
     if leaks:
-        lacks.append(f"memory leaks and disks that fill ({', '.join(leaks)}: calls per instance)")
+        lacks.append(
+            f"memory leaks, disks that fill and clocks that drift ({', '.join(leaks)}: "
+            "effects per instance)"
+        )
     timed = [n for n, c in scenario.components.items() if c.health_check.timeout is not None]
     if timed:
         # its queues are the component's, not each instance's: the instances would all fail

@@ -64,6 +64,8 @@ from sim.scenario.schema.expect import (
 from sim.scenario.schema.faults import (
     CacheFlushFault,
     CapacityLossFault,
+    CertificateExpiryFault,
+    ClockSkewFault,
     CrashFault,
     DataLossFault,
     DiskFullFault,
@@ -128,7 +130,9 @@ __all__ = [
     "Call",
     "Capacity",
     "CapacityLossFault",
+    "CertificateExpiryFault",
     "Change",
+    "ClockSkewFault",
     "Complaints",
     "Component",
     "ComponentKind",

@@ -153,6 +153,38 @@ class DiskFullFault(FaultBase):
     free: float = Field(gt=0, le=1e15, description="Bytes free on each instance's disk.")
 
 
+class CertificateExpiryFault(FaultBase):
+    """A component's TLS certificate expires (its ``start`` is the expiry). Connections its
+    callers opened before go on until they are recycled, evenly over ``connection_age``;
+    every new handshake fails. A renewed certificate deployed (``deploy_fix``) ends it."""
+
+    type: Literal["certificate_expiry"]
+    target: Name
+    connection_age: Duration = Field(
+        default=600.0,
+        gt=0,
+        description="How long callers keep a connection open before opening a new one.",
+    )
+
+
+class ClockSkewFault(FaultBase):
+    """A component's instances stop syncing their clocks (the NTP daemon died, its servers
+    unreachable): each drifts at its own rate — from 0.6× to 1.4× ``drift`` across the
+    instances — and once its skew passes ``tolerance`` it fails every call that checks a
+    timestamp (tokens "issued in the future"). A restart steps an instance's clock back and
+    it drifts again from there; fixing the sync (``deploy_fix``) ends it. Often latent
+    (``since``): the sync stopped days ago."""
+
+    type: Literal["clock_skew"]
+    target: Name
+    drift: float = Field(
+        gt=0, le=0.01, description="Seconds of skew an instance gains per second (1e-4: 100 ppm)."
+    )
+    tolerance: Duration = Field(
+        default=60.0, gt=0, description="Skew beyond which the component's checks fail."
+    )
+
+
 class StopsReportingFault(FaultBase):
     """A component's metrics agent stops: its series stop reaching the pipeline while it
     serves as before. Active probes stay green; dashboards show no data for it and only a
@@ -174,6 +206,8 @@ Fault = Annotated[
     | CacheFlushFault
     | StopsReportingFault
     | DnsFailureFault
-    | DiskFullFault,
+    | DiskFullFault
+    | CertificateExpiryFault
+    | ClockSkewFault,
     Field(discriminator="type"),
 ]

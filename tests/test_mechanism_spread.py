@@ -1,5 +1,6 @@
-"""Names that stop resolving: a failure that spreads as the callers' cached entries expire,
-and outlasts its fix by the negative TTL (scenarios/dns-names-expire.yaml)."""
+"""Failures that spread as what callers keep expires: names that stop resolving, outlasting
+their fix by the negative TTL (scenarios/dns-names-expire.yaml), and a certificate that
+expires as connections are recycled (scenarios/certificate-expires.yaml)."""
 
 from __future__ import annotations
 
@@ -16,19 +17,29 @@ BROKEN = 40 * 60.0  # the DNS change
 NOBODY = {"response.responder": "none"}
 
 
-def db_failing(simulation: Simulation, t0: float, t1: float) -> float:
-    """Share of the calls to db in [t0, t1) that failed to resolve its name."""
+def failing(
+    simulation: Simulation,
+    t0: float,
+    t1: float,
+    component: str = "db",
+    cls: str = "NameResolutionError",
+) -> float:
+    """Share of the calls to ``component`` in [t0, t1) that failed with ``cls``."""
     rows = simulation.engine.metrics.rows
     errors = simulation.engine.metrics.error_rows
     calls = sum(
-        r[3] for r in rows[0 : len(rows)] if r[1:3] == ("component", "db") and t0 <= r[0] < t1
+        r[3] for r in rows[0 : len(rows)] if r[1:3] == ("component", component) and t0 <= r[0] < t1
     )
-    unresolved = sum(
+    failed = sum(
         r[4]
         for r in errors[0 : len(errors)]
-        if r[1:4] == ("component", "db", "NameResolutionError") and t0 <= r[0] < t1
+        if r[1:4] == ("component", component, cls) and t0 <= r[0] < t1
     )
-    return unresolved / calls if calls else 0.0
+    return failed / calls if calls else 0.0
+
+
+def db_failing(simulation: Simulation, t0: float, t1: float) -> float:
+    return failing(simulation, t0, t1)
 
 
 def run(overrides: dict[str, Any], until: float) -> Simulation:
@@ -81,3 +92,38 @@ def test_without_a_negative_cache_it_ends_with_the_fix() -> None:
     incident.wait(3 * 60)
     (ended,) = events_of(simulation, "fault.end")
     assert db_failing(simulation, ended["t"] + 10, ended["t"] + 3 * 60) == 0.0
+
+
+CERT = SCENARIOS / "certificate-expires.yaml"
+EXPIRES = 30 * 60.0
+
+
+def test_an_expired_certificate_fails_new_handshakes_as_connections_are_recycled() -> None:
+    """Connections open before the expiry work until recycled, evenly over their age: a
+    quarter of the payments calls fail over the first half of it, three quarters over the
+    second, every one after."""
+    simulation = simulate(CERT, NOBODY, seed=8, until=EXPIRES + 15 * 60)
+    age = 600.0
+
+    def tls(t0: float, t1: float) -> float:
+        return failing(simulation, t0, t1, "payments", "SSLError")
+
+    assert tls(EXPIRES - 600, EXPIRES) == 0.0
+    assert tls(EXPIRES, EXPIRES + age / 2) == pytest.approx(0.25, abs=0.08)
+    assert tls(EXPIRES + age / 2, EXPIRES + age) == pytest.approx(0.75, abs=0.08)
+    assert tls(EXPIRES + age + 10, EXPIRES + 15 * 60) == pytest.approx(1.0)
+
+
+def test_a_renewed_certificate_ends_it_at_once() -> None:
+    """No handshake failure is cached: from the renewed certificate's deploy on, nothing
+    fails (unlike a name's negative cache)."""
+    simulation = simulate(CERT, NOBODY, seed=8, until=EXPIRES + 12 * 60)
+    incident = Incident(simulation, EXPIRES + 60 * 60)
+    incident.diagnose("payments", takes=0.0)
+    fixed = incident.fix("payments", takes=0.0)
+    assert fixed.ok
+    (ended,) = events_of(simulation, "fault.end")
+    (valid,) = events_of(simulation, "tls.valid")
+    assert valid["t"] == pytest.approx(ended["t"])
+    incident.wait(5 * 60)
+    assert failing(simulation, ended["t"] + 10, incident.now, "payments", "SSLError") == 0.0
