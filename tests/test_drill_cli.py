@@ -342,10 +342,10 @@ def test_random_never_names_the_scenario_before_the_end(tmp_path: Path) -> None:
                 secrets.append(line.partition(":")[2].strip())
     script = tmp_path / "look.txt"
     script.write_text("status\ndeps\nchanges\nhint\nhelp\nquit\n", encoding="utf-8")
-    # seed 19 picks payment-provider-outage, a short run (the drill runs the scenario to its
+    # seed 15 picks payment-provider-outage, a short run (the drill runs the scenario to its
     # end, then three comparisons): the choice changes when the catalogue grows
     proc = chaosdrill(
-        "drill", "--random", "--seed", "19", "--script", str(script), "--out", str(tmp_path / "o")
+        "drill", "--random", "--seed", "15", "--script", str(script), "--out", str(tmp_path / "o")
     )
     assert proc.returncode == 0, proc.stderr
     during, marker, after = proc.stdout.partition("The drill is over")

@@ -18,6 +18,7 @@ from typing import Any
 
 import simpy
 
+from sim.faults.mechanisms.served import Served
 from sim.faults.schedule import FaultSchedule
 from sim.model.state import Effect
 from sim.model.world import Event, World
@@ -58,18 +59,15 @@ class Disks:
         component = spec.target
         state = self.world.states[component]
         written, full = self.written[component], self.full[component]
-        represents = self.world.scenario.traffic.represents  # real calls per simulated one
-        calls = state.meter()[2]
+        served = Served(state, self.world.scenario.traffic.represents)
         while spec.id not in self.faults.ended:
             yield self.env.timeout(TICK)
-            now_calls = state.meter()[2]
-            served, calls = now_calls - calls, now_calls
+            up, calls = served.since_last()
             if len(written) < state.replicas:
                 written.extend([0.0] * (state.replicas - len(written)))
-            up = [i for i in range(state.replicas) if not state.down[i]]
             if not up:
                 continue
-            each = served * represents / len(up) * spec.per_call
+            each = calls * spec.per_call
             for i in up:
                 written[i] += each
                 if written[i] >= spec.free and i not in full:

@@ -18,6 +18,7 @@ from typing import Any
 
 import simpy
 
+from sim.faults.mechanisms.served import Served
 from sim.faults.schedule import FaultSchedule
 from sim.model.state import Effect
 from sim.model.world import Event, World
@@ -58,18 +59,15 @@ class Memory:
         state = self.world.states[component]
         memory = self.leaked[component]
         _, per_call, headroom = self.leaks[component]
-        represents = self.world.scenario.traffic.represents  # real calls per simulated one
-        calls = state.meter()[2]
+        served = Served(state, self.world.scenario.traffic.represents)
         while fault_id not in self.faults.ended:
             yield self.env.timeout(TICK)
-            now_calls = state.meter()[2]
-            served, calls = now_calls - calls, now_calls
+            up, calls = served.since_last()
             if len(memory) < state.replicas:
                 memory.extend([0.0] * (state.replicas - len(memory)))
-            up = [i for i in range(state.replicas) if not state.down[i]]
             if not up:
                 continue
-            each = served * represents / len(up) * per_call
+            each = calls * per_call
             for i in up:
                 memory[i] += each
                 if memory[i] >= headroom:
