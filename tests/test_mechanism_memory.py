@@ -116,5 +116,5 @@ def test_a_restart_buys_time_and_a_rollback_ends_it(leaking: Simulation) -> None
 
 
 def test_the_flow_engine_refuses_a_leak_by_name() -> None:
-    with pytest.raises(ValueError, match="memory leaks, disks that fill"):
+    with pytest.raises(ValueError, match="memory leaks and OOM kills"):
         sim.run(sim.load_scenario(LEAK), 1, engine="flow", horizon=60)

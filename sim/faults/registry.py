@@ -181,6 +181,14 @@ BUILDERS: dict[str, Builder] = {
     "disk_full": _disk_full,
 }
 
+# Fault types whose mechanism works instance by instance (calls each instance served, an
+# effect on some instances only): an engine that keeps neither cannot run them.
+PER_INSTANCE: dict[str, str] = {
+    "memory_leak": "memory leaks and OOM kills",
+    "disk_full": "disks that fill",
+    "clock_skew": "clocks that drift",
+}
+
 # Remedies used when a fault entry names none: action kind → seconds.
 DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
     "schema_migration": {"rollback_migration": 480.0, "deploy_fix": 1800.0},

@@ -36,9 +36,10 @@ from sim.engine.flow.metrics import DenseWindow
 from sim.engine.flow.profiles import Compiled
 from sim.engine.flow.queues import Backlog, Classes, Cond, Wait, component_cond, cond_key
 from sim.engine.flow.shoppers import FlowCounters, FlowShoppers
+from sim.faults.registry import PER_INSTANCE
 from sim.model.topology import Topology
 from sim.model.world import World
-from sim.scenario.schema import ClockSkewFault, DiskFullFault, MemoryLeakFault, Scenario
+from sim.scenario.schema import Scenario
 from sim.telemetry.metrics import OK
 
 STEPS_PER_WINDOW = 2  # the default step is half a metrics window
@@ -78,13 +79,11 @@ def flow_lacks(scenario: Scenario) -> list[str]:
     links = [n for n, c in scenario.components.items() if c.kind == "link"]
     if links:
         lacks.append(f"links that saturate ({', '.join(links)}: loss and delay from utilisation)")
-    per_instance = (MemoryLeakFault, DiskFullFault, ClockSkewFault)
-    leaks = sorted({f.target for f in scenario.faults if isinstance(f, per_instance)})
-    if leaks:
-        lacks.append(
-            f"memory leaks, disks that fill and clocks that drift ({', '.join(leaks)}: "
-            "effects per instance)"
-        )
+    # its series and effects are a component's, not each instance's
+    for fault in [*scenario.faults, *(c.fault for c in scenario.consequences)]:
+        what = PER_INSTANCE.get(fault.type)
+        if what is not None:
+            lacks.append(f"{what} ({getattr(fault, 'target', '?')}: per instance)")
     timed = [n for n, c in scenario.components.items() if c.health_check.timeout is not None]
     if timed:
         # its queues are the component's, not each instance's: the instances would all fail
