@@ -80,6 +80,37 @@ def test_checks_pass_again_when_the_overload_ends(ejecting: Simulation) -> None:
     assert failed_share(ejecting, SURGE[1] + 300, SURGE[1] + 1800) < 0.01
 
 
+def test_turning_the_checks_off_ends_the_ejections_and_the_failures_they_add(
+    ejecting: Simulation, no_timeout: Simulation
+) -> None:
+    """The action for checks that eject live instances: five minutes into the surge the
+    responder turns web's checks off; every instance is back in rotation at the next check,
+    none is ejected again, and the rest of the surge fails what the overload alone fails."""
+    from sim.response.api import Incident
+    from sim.response.evidence import View
+
+    doc = sim.load_scenario(EJECT).model_dump(mode="json", by_alias=True)
+    simulation = Simulation(Scenario.model_validate(apply_overrides(doc, {})), 1)
+    simulation.advance(SURGE[0] + 300)
+    incident = Incident(simulation, SURGE[1] + 1800)
+    off = incident.disable_checks("web", takes=0.0)
+    assert off.ok
+    incident.wait(SURGE[1] - incident.now)
+    back = [e for e in events(simulation, "instance.readmitted") if e.get("why")]
+    assert back
+    assert {e["why"] for e in back} == {"health checks off"}
+    assert not [e for e in events(simulation, "instance.ejected") if e["t"] > off.end]
+    assert len(simulation.engine.runtimes["web"].available) == 5
+    after = (off.end + 120, SURGE[1])
+    assert failed_share(simulation, *after) < failed_share(ejecting, *after) - 0.1
+    assert failed_share(simulation, *after) == pytest.approx(
+        failed_share(no_timeout, *after), abs=0.05
+    )
+    _, facts = View(simulation).lb()
+    assert facts["backends"]["web"]["checks_off"]
+    assert not incident.disable_checks("web").ok  # already off
+
+
 def test_panic_mode_sends_traffic_to_unhealthy_hosts_below_its_threshold(
     panicking: Simulation, no_timeout: Simulation
 ) -> None:

@@ -281,6 +281,23 @@ COMMANDS: tuple[Command, ...] = (
         api="free_disk",
     ),
     Command(
+        "disable_checks",
+        "disable_checks COMPONENT",
+        "turn the balancer's health checks of a component off: every instance back in rotation",
+        "For checks that eject instances that are up but slow (`lb` shows them out of "
+        "rotation); a crashed instance then gets its share of calls too. `enable_checks` "
+        "turns them back on.",
+        arg="component",
+        api="disable_checks",
+    ),
+    Command(
+        "enable_checks",
+        "enable_checks COMPONENT",
+        "turn a component's health checks back on",
+        arg="component",
+        api="enable_checks",
+    ),
+    Command(
         "resume_scaling",
         "resume_scaling COMPONENT",
         "resume a suspended scaling policy",

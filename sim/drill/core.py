@@ -388,11 +388,14 @@ class Drill:
             return
         self._show(self._call(self.incident.rollback, change))
 
-    def _do_free_disk(self, command: Command, parsed: Parsed) -> None:
+    def _act_on_component(self, command: Command, parsed: Parsed) -> None:
         component = self._one(command, parsed, self.components(), "component")
         if component is None:
             return
-        self._show(self._call(self.incident.free_disk, component))
+        assert command.api is not None
+        self._show(self._call(getattr(self.incident, command.api), component))
+
+    _do_free_disk = _do_disable_checks = _do_enable_checks = _act_on_component
 
     def _do_toggle_flag(self, command: Command, parsed: Parsed) -> None:
         flag = self._one(command, parsed, self.flags(), "feature flag of a change in the log")

@@ -355,13 +355,17 @@ def _lb(ev: Evidence, incident: Incident, _: str | None) -> RenderableType:
     table.add_column("backend")
     table.add_column("healthy", justify="right")
     table.add_column("in rotation", justify="right")
+    table.add_column("up", justify="right")
     for name, b in ev.facts["backends"].items():
         style = "red" if b["healthy"] < b["replicas"] else ""
         rotation = f"{b['in_rotation']}/{b['replicas']}" + (" (panic)" if b["panic"] else "")
+        if b["checks_off"]:
+            rotation += " (checks off)"
         table.add_row(
             name,
             Text(f"{b['healthy']}/{b['replicas']}", style),
-            Text(rotation, "yellow" if b["panic"] else style),
+            Text(rotation, "yellow" if b["panic"] or b["checks_off"] else style),
+            f"{b['up']}/{b['replicas']}",
         )
     return table
 

@@ -30,6 +30,9 @@ class Effect:
     table_error_class: str = "DatabaseError"
     broken_share: float = 1.0  # of the queries on a broken table that fail
     silent: bool = False  # its metrics agent sends nothing (telemetry reads it, engines never)
+    unchecked: bool = (
+        False  # the balancer's active checks of it are off: it sends to every instance
+    )
     # The instances it is on (a staged change reaches some of them); None: all. Only its
     # latency factor and error probability are per instance.
     instances: frozenset[int] | None = None
@@ -68,6 +71,7 @@ class ComponentState:
         "resized",
         "silent",
         "table_error_class",
+        "unchecked",
         "version",
     )
 
@@ -117,7 +121,7 @@ class ComponentState:
         latency = capacity = 1.0
         down = [False] * self.replicas
         broken: dict[str, str] = {}
-        hang = silent = False
+        hang = silent = unchecked = False
         table_class = "DatabaseError"
         share = 0.0
         uneven: list[Effect] = []
@@ -139,6 +143,7 @@ class ComponentState:
                 share = max(share, e.broken_share)
             hang = hang or e.hang
             silent = silent or e.silent
+            unchecked = unchecked or e.unchecked
         self.error_probability = 1.0 - ok
         self.latency_factor = latency
         self.capacity_factor = capacity
@@ -148,6 +153,7 @@ class ComponentState:
         self.broken_share = share if broken else 1.0
         self.hang = hang
         self.silent = silent
+        self.unchecked = unchecked
         self.per_instance = self._per_instance(uneven) if uneven else None
         for listener in self.rederived:
             listener(self)

@@ -51,6 +51,8 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "escalate": 2700.0,  # the link vendor's time; the scenario's vendor.escalation
     "toggle_flag": 30.0,  # the flag system's propagation to every instance
     "free_disk": 120.0,  # find the biggest files on every instance and delete them
+    "disable_checks": 30.0,  # a balancer config change
+    "enable_checks": 30.0,
 }
 # A stateful store restarted comes back slow until its cache is warm again.
 COLD_CACHE_FACTOR = 3.0
@@ -447,6 +449,10 @@ class Actions:
             self.data.drain(target)
         elif action == "add_back" and self.data is not None:
             self.data.add_back(target)
+        elif action == "disable_checks":
+            self.world.states[target].add(Effect(source=f"checks-off:{target}", unchecked=True))
+        elif action == "enable_checks":
+            self.world.states[target].remove(f"checks-off:{target}")
         elif action == "restore" and target in self.isolated:
             self.world.states[target].remove(f"isolate:{target}")
             self.isolated.discard(target)

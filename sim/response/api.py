@@ -107,6 +107,8 @@ ACT = (
     "escalate",
     "toggle_flag",
     "free_disk",
+    "disable_checks",
+    "enable_checks",
 )
 COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
@@ -365,6 +367,26 @@ class Incident(DataTierCalls, CapacityCalls):
         instance: those that failed with "No space left on device" serve again. It does not
         stop whatever writes so much."""
         return self._act("free_disk", "free_disk", component, **kw)
+
+    def disable_checks(self, component: str, **kw: Any) -> Evidence:
+        """Turn the balancer's active health checks of ``component`` off: every instance is
+        back in rotation, whatever the checks said (what to do when they eject live
+        instances; a crashed one then gets its share of calls too)."""
+        if (
+            self.sim.world.states.get(component) is not None
+            and self.sim.world.states[component].unchecked
+        ):
+            why = f"{component}'s health checks are already off"
+            return self._refuse("disable_checks", component, why, kw.get("lead"))
+        return self._act("disable_checks", "disable_checks", component, **kw)
+
+    def enable_checks(self, component: str, **kw: Any) -> Evidence:
+        """Turn ``component``'s health checks back on."""
+        state = self.sim.world.states.get(component)
+        if state is not None and not state.unchecked:
+            why = f"{component}'s health checks are on"
+            return self._refuse("enable_checks", component, why, kw.get("lead"))
+        return self._act("enable_checks", "enable_checks", component, **kw)
 
     def isolate(self, component: str, **kw: Any) -> Evidence:
         """Disable a component: every call to it fails fast (e.g. payments offline)."""

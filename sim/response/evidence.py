@@ -478,8 +478,10 @@ class View:
             backends[name] = {
                 "in_rotation": len(rt.available),
                 "healthy": sum(not i.ejected for i in rt.instances),
+                "up": sum(not d for d in self.sim.world.states[name].down),
                 "replicas": self.sim.world.states[name].replicas,
                 "panic": rt.panic,
+                "checks_off": self.sim.world.states[name].unchecked,
             }
         configs = [
             {"id": c.id, "at": t, "description": c.description}
@@ -491,6 +493,8 @@ class View:
         for n in out:
             b = backends[n]
             part = f"{n} {b['healthy']}/{b['replicas']} healthy"
+            if b["up"] > b["healthy"]:
+                part += f" ({b['up'] - b['healthy']} up but failing their checks)"
             if b["panic"]:
                 part += " (panic: sending to every instance)"
             parts.append(part)

@@ -101,6 +101,7 @@ class RunbookResponder:
         self.escalated: set[str] = set()  # links escalated to their vendor
         self.full_disks: set[str] = set()  # components whose logs said their disk is full
         self.expired: set[str] = set()  # components whose logs said their certificate expired
+        self.ejecting: set[str] = set()  # backends whose checks eject instances that are up
         self.promotable: set[str] = set()  # … with a replica serving that could take over
         self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
 
@@ -413,6 +414,8 @@ class RunbookResponder:
             ev = inc.restart(name, takes=takes, lead=lead)
         elif lead == "network" and self.congested:
             ev = self.relieve_link(self.congested[0], takes, lead)
+        elif lead == "lb" and self.ejecting:
+            ev = inc.disable_checks(self.ejecting.pop(), takes=takes, lead=lead)
         elif lead == "lb":
             configs = [
                 c for c in self.changes if c["kind"] == "config" and self._edge() in c["components"]
@@ -608,6 +611,12 @@ class RunbookResponder:
                 self.beliefs.scale("network", 0.7)
 
     def _learn_lb(self, f: dict[str, Any]) -> None:
+        for name, b in f["backends"].items():
+            # instances that are up but out of rotation: the checks, not the instances
+            live_out = b["up"] > b["healthy"] and b["healthy"] * 2 < b["up"]
+            if live_out and not b["checks_off"] and self.reads_right(0.2):
+                self.ejecting.add(name)
+                self.beliefs.add("lb", 1.0)
         if not f["out_of_rotation"]:
             if self.reads_right(0.3):
                 self.rule_out("lb")

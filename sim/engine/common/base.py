@@ -180,6 +180,10 @@ class EngineBase:
         yield self.env.timeout(offset)
         while True:
             state = rt.state
+            if state.unchecked:  # checks off: the balancer sends to every instance
+                self._uncheck(rt)
+                yield self.env.timeout(hc.interval)
+                continue
             down = state.down
             timeout = hc.timeout
             changed = False
@@ -224,6 +228,24 @@ class EngineBase:
             if changed:
                 rt.rotate()
             yield self.env.timeout(hc.interval)
+
+    def _uncheck(self, rt: Runtime) -> None:
+        """Checks turned off: every ejected instance is back in rotation, panic is over."""
+        changed = rt.panic
+        rt.panic = False
+        for inst in rt.instances:
+            inst.fails = inst.passes = 0
+            if inst.ejected:
+                inst.ejected, changed = False, True
+                self.world.emit(
+                    self.env.now,
+                    "instance.readmitted",
+                    component=rt.name,
+                    instance=inst.i,
+                    why="health checks off",
+                )
+        if changed:
+            rt.rotate()
 
     def check_wait(self, rt: Runtime, inst: Instance) -> float:
         """How long a health check sent to ``inst`` now would wait for a worker."""

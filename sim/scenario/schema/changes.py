@@ -34,6 +34,8 @@ ActionKind = Literal[
     "escalate",
     "toggle_flag",
     "free_disk",
+    "disable_checks",
+    "enable_checks",
 ]
 # Actions whose target is a change id (the rest target a component), and the change kind each needs.
 CHANGE_ACTIONS: frozenset[str] = frozenset(

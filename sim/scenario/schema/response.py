@@ -51,6 +51,8 @@ RunbookCall = Literal[
     "escalate",
     "toggle_flag",
     "free_disk",
+    "disable_checks",
+    "enable_checks",
     "diagnose",
     "remedy",
     "notify",
