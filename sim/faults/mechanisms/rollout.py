@@ -11,8 +11,8 @@ A rollout stops when its change is rolled back, when its ``flag`` is turned off 
 switch: ``toggle_flag`` ends the faults the change caused everywhere, in the flag system's
 propagation time), or — ``halt_on_alerts``, the default — when an alert is firing as the
 next stage is due (a pipeline that checks the alerts before each stage; it stays halted,
-resuming is a human's call). The timeline has ``rollout.stage`` (change, stage, instances reached of
-how many) and ``rollout.halted`` (why).
+resuming is a human's call). The timeline has ``rollout.stage`` (change, stage, instances
+reached of how many) and ``rollout.halted`` (why).
 """
 
 from __future__ import annotations
