@@ -111,6 +111,42 @@ def test_turning_the_checks_off_ends_the_ejections_and_the_failures_they_add(
     assert not incident.disable_checks("web").ok  # already off
 
 
+def test_shedding_load_trades_waits_for_fast_refusals(no_timeout: Simulation) -> None:
+    """The same overload with web shedding load from two minutes in: each instance queues
+    one round of work and refuses the rest at once, so what it serves is served fast (the
+    median p95 of the home page falls several-fold) and orders hold; the refusals are
+    QueueFull at web instead of waits that end in timeouts."""
+    from sim.response.api import Incident
+
+    doc = sim.load_scenario(EJECT).model_dump(mode="json", by_alias=True)
+    overrides = {"components.web.health_check.timeout": None}
+    simulation = Simulation(Scenario.model_validate(apply_overrides(doc, overrides)), 1)
+    simulation.advance(SURGE[0] + 120)
+    incident = Incident(simulation, SURGE[1] + 1800)
+    assert incident.shed_load("web", takes=0.0).ok
+    incident.wait(SURGE[1] - incident.now)
+    span = (SURGE[0] + 300, SURGE[1])
+
+    def home_p95(s: Simulation) -> float:
+        rows = s.engine.metrics.rows
+        p95 = sorted(
+            r[9]
+            for r in rows[0 : len(rows)]
+            if r[1:3] == ("endpoint", "home") and span[0] <= r[0] < span[1]
+        )
+        return p95[len(p95) // 2]
+
+    def orders(s: Simulation) -> float:
+        rows = s.engine.metrics.business_rows
+        return sum(r[2] for r in rows[0 : len(rows)] if span[0] <= r[0] < span[1])
+
+    assert home_p95(simulation) < home_p95(no_timeout) / 3
+    assert orders(simulation) == pytest.approx(orders(no_timeout), rel=0.1)
+    assert error_classes(simulation, "web")["QueueFull"] > 0
+    assert not incident.shed_load("web").ok  # already shedding
+    assert incident.stop_shedding("web", takes=0.0).ok
+
+
 def test_panic_mode_sends_traffic_to_unhealthy_hosts_below_its_threshold(
     panicking: Simulation, no_timeout: Simulation
 ) -> None:

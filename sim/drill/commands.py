@@ -298,6 +298,23 @@ COMMANDS: tuple[Command, ...] = (
         api="enable_checks",
     ),
     Command(
+        "shed_load",
+        "shed_load COMPONENT",
+        "shed load at a component: refuse at once what it cannot start soon",
+        "Each instance then queues no more than one round of work (its concurrency): an "
+        "overloaded tier fails fast instead of making every caller wait out its timeout. "
+        "`stop_shedding` undoes it.",
+        arg="component",
+        api="shed_load",
+    ),
+    Command(
+        "stop_shedding",
+        "stop_shedding COMPONENT",
+        "stop shedding load at a component",
+        arg="component",
+        api="stop_shedding",
+    ),
+    Command(
         "resume_scaling",
         "resume_scaling COMPONENT",
         "resume a suspended scaling policy",

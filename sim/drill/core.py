@@ -396,6 +396,7 @@ class Drill:
         self._show(self._call(getattr(self.incident, command.api), component))
 
     _do_free_disk = _do_disable_checks = _do_enable_checks = _act_on_component
+    _do_shed_load = _do_stop_shedding = _act_on_component
 
     def _do_toggle_flag(self, command: Command, parsed: Parsed) -> None:
         flag = self._one(command, parsed, self.flags(), "feature flag of a change in the log")

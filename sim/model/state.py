@@ -30,9 +30,10 @@ class Effect:
     table_error_class: str = "DatabaseError"
     broken_share: float = 1.0  # of the queries on a broken table that fail
     silent: bool = False  # its metrics agent sends nothing (telemetry reads it, engines never)
-    unchecked: bool = (
-        False  # the balancer's active checks of it are off: it sends to every instance
-    )
+    # the balancer's active checks of it are off: it sends to every instance
+    unchecked: bool = False
+    # it refuses at once what it cannot start within a round of work (load shedding)
+    shedding: bool = False
     # The instances it is on (a staged change reaches some of them); None: all. Only its
     # latency factor and error probability are per instance.
     instances: frozenset[int] | None = None
@@ -69,6 +70,7 @@ class ComponentState:
         "rederived",
         "replicas",
         "resized",
+        "shedding",
         "silent",
         "table_error_class",
         "unchecked",
@@ -121,7 +123,7 @@ class ComponentState:
         latency = capacity = 1.0
         down = [False] * self.replicas
         broken: dict[str, str] = {}
-        hang = silent = unchecked = False
+        hang = silent = unchecked = shedding = False
         table_class = "DatabaseError"
         share = 0.0
         uneven: list[Effect] = []
@@ -144,6 +146,7 @@ class ComponentState:
             hang = hang or e.hang
             silent = silent or e.silent
             unchecked = unchecked or e.unchecked
+            shedding = shedding or e.shedding
         self.error_probability = 1.0 - ok
         self.latency_factor = latency
         self.capacity_factor = capacity
@@ -154,6 +157,7 @@ class ComponentState:
         self.hang = hang
         self.silent = silent
         self.unchecked = unchecked
+        self.shedding = shedding
         self.per_instance = self._per_instance(uneven) if uneven else None
         for listener in self.rederived:
             listener(self)

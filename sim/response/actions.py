@@ -53,6 +53,8 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "free_disk": 120.0,  # find the biggest files on every instance and delete them
     "disable_checks": 30.0,  # a balancer config change
     "enable_checks": 30.0,
+    "shed_load": 60.0,  # an admission limit, configured and rolled out
+    "stop_shedding": 60.0,
 }
 # A stateful store restarted comes back slow until its cache is warm again.
 COLD_CACHE_FACTOR = 3.0
@@ -449,6 +451,10 @@ class Actions:
             self.data.drain(target)
         elif action == "add_back" and self.data is not None:
             self.data.add_back(target)
+        elif action == "shed_load":
+            self.world.states[target].add(Effect(source=f"shed:{target}", shedding=True))
+        elif action == "stop_shedding":
+            self.world.states[target].remove(f"shed:{target}")
         elif action == "disable_checks":
             self.world.states[target].add(Effect(source=f"checks-off:{target}", unchecked=True))
         elif action == "enable_checks":

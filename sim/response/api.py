@@ -109,6 +109,8 @@ ACT = (
     "free_disk",
     "disable_checks",
     "enable_checks",
+    "shed_load",
+    "stop_shedding",
 )
 COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
@@ -387,6 +389,23 @@ class Incident(DataTierCalls, CapacityCalls):
             why = f"{component}'s health checks are on"
             return self._refuse("enable_checks", component, why, kw.get("lead"))
         return self._act("enable_checks", "enable_checks", component, **kw)
+
+    def shed_load(self, component: str, **kw: Any) -> Evidence:
+        """Shed load at ``component``: each instance queues no more than one round of work
+        and refuses the rest at once (fast errors instead of waits that end in timeouts), so
+        what it does take finishes in time."""
+        return self._switch("shed_load", component, True, "already shedding load", **kw)
+
+    def stop_shedding(self, component: str, **kw: Any) -> Evidence:
+        """Stop shedding load at ``component``: its queues take what they took before."""
+        return self._switch("stop_shedding", component, False, "not shedding load", **kw)
+
+    def _switch(self, action: str, component: str, on: bool, already: str, **kw: Any) -> Evidence:
+        """Turn shedding on or off at ``component`` (refused when it already is so)."""
+        state = self.sim.world.states.get(component)
+        if state is not None and state.shedding == on:
+            return self._refuse(action, component, f"{component} is {already}", kw.get("lead"))
+        return self._act(action, action, component, **kw)
 
     def isolate(self, component: str, **kw: Any) -> Evidence:
         """Disable a component: every call to it fails fast (e.g. payments offline)."""

@@ -92,7 +92,11 @@ class Runtime:
 
     def refresh(self, state: ComponentState) -> None:
         """Copy the state's latency factor and error probability onto each instance (the hot
-        path reads them there: one lookup, per instance where a staged change is active)."""
+        path reads them there: one lookup, per instance where a staged change is active), and
+        its queue limit: shedding load, an instance queues no more than one round of work
+        (its concurrency) and refuses the rest at once."""
+        limit = self.spec.queue_limit
+        self.queue_limit = min(limit, self.concurrency) if state.shedding else limit
         for inst in self.instances:
             inst.apply(state)
         for inst in self.draining:

@@ -36,6 +36,8 @@ ActionKind = Literal[
     "free_disk",
     "disable_checks",
     "enable_checks",
+    "shed_load",
+    "stop_shedding",
 ]
 # Actions whose target is a change id (the rest target a component), and the change kind each needs.
 CHANGE_ACTIONS: frozenset[str] = frozenset(

@@ -53,6 +53,8 @@ RunbookCall = Literal[
     "free_disk",
     "disable_checks",
     "enable_checks",
+    "shed_load",
+    "stop_shedding",
     "diagnose",
     "remedy",
     "notify",
