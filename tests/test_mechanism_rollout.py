@@ -105,6 +105,13 @@ def test_the_flag_is_a_kill_switch_everywhere_in_seconds() -> None:
     assert "did you mean 'waf-managed-rules'" in unknown.summary
 
 
+def test_a_flag_cannot_be_turned_off_before_its_change_is_applied() -> None:
+    simulation = simulate(PUSH, NOBODY, seed=2, until=AT - 60)
+    early = Incident(simulation, AT + 600).toggle_flag("waf-managed-rules")
+    assert not early.ok
+    assert "has been applied yet" in early.summary
+
+
 def test_a_partial_deploy_leaves_the_rest_on_the_old_version() -> None:
     """A rollout whose last stage is under 1 stops there: six instances of ten have it."""
     partial = {**NOBODY, "changes.1.rollout.stages": [0.6]}

@@ -362,6 +362,9 @@ class Incident(DataTierCalls, CapacityCalls):
             return self._refuse("toggle_flag", flag, why, lead)
         if flag in self.sim.rollouts.flags_off:
             return self._refuse("toggle_flag", flag, f"{flag} is already off", lead)
+        if not any(c.flag == flag for _, c in self.sim.world.applied):
+            why = f"no change behind {flag} has been applied yet: there is nothing to turn off"
+            return self._refuse("toggle_flag", flag, why, lead)
         return self._act("toggle_flag", "toggle_flag", flag, **kw)
 
     def free_disk(self, component: str, **kw: Any) -> Evidence:
