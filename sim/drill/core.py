@@ -364,14 +364,23 @@ class Drill:
                 return
         self._show(self._call(self.incident.capacity, component))
 
-    def _act_in_background(self, command: Command, parsed: Parsed) -> None:
-        """A long repair (a restore's copy, a promotion's replay): it runs while the trainee
-        goes on; its step completes when it ends."""
-        target = self._one(command, parsed, self.components(), "component")
-        if target is None:
+    def _act_on_component(self, command: Command, parsed: Parsed, background: bool = False) -> None:
+        """An act on one component; ``background``: it runs while the trainee goes on, its
+        step completing when it ends."""
+        component = self._one(command, parsed, self.components(), "component")
+        if component is None:
             return
         assert command.api is not None
-        self._show(self._call(getattr(self.incident, command.api), target, background=True))
+        act = getattr(self.incident, command.api)
+        self._show(
+            self._call(act, component, background=True)
+            if background
+            else self._call(act, component)
+        )
+
+    def _act_in_background(self, command: Command, parsed: Parsed) -> None:
+        """A long repair (a restore's copy, a promotion's replay)."""
+        self._act_on_component(command, parsed, background=True)
 
     # a quota increase is a support case: the trainee carries on while the provider works
     _do_restore = _do_promote = _do_raise_quota = _do_escalate = _act_in_background
@@ -387,13 +396,6 @@ class Drill:
         if change is None:
             return
         self._show(self._call(self.incident.rollback, change))
-
-    def _act_on_component(self, command: Command, parsed: Parsed) -> None:
-        component = self._one(command, parsed, self.components(), "component")
-        if component is None:
-            return
-        assert command.api is not None
-        self._show(self._call(getattr(self.incident, command.api), component))
 
     _do_free_disk = _do_disable_checks = _do_enable_checks = _act_on_component
     _do_shed_load = _do_stop_shedding = _act_on_component

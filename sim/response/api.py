@@ -25,7 +25,7 @@ from sim.response.evidence import RECENT, Evidence, View
 from sim.response.outcomes import HORIZON_REACHED
 from sim.response.running import Running
 from sim.scenario.messages import did_you_mean
-from sim.scenario.schema import LEADS, ROLLBACK_OF
+from sim.scenario.schema import CHANGE_ACTIONS, LEADS, ROLLBACK_OF
 
 # Typical seconds a call takes a person (looking, typing, talking); the draw is lognormal.
 COSTS: dict[str, float] = {
@@ -377,37 +377,30 @@ class Incident(DataTierCalls, CapacityCalls):
         """Turn the balancer's active health checks of ``component`` off: every instance is
         back in rotation, whatever the checks said (what to do when they eject live
         instances; a crashed one then gets its share of calls too)."""
-        if (
-            self.sim.world.states.get(component) is not None
-            and self.sim.world.states[component].unchecked
-        ):
-            why = f"{component}'s health checks are already off"
-            return self._refuse("disable_checks", component, why, kw.get("lead"))
-        return self._act("disable_checks", "disable_checks", component, **kw)
+        return self._switch("disable_checks", component, "unchecked", True, "checks off", **kw)
 
     def enable_checks(self, component: str, **kw: Any) -> Evidence:
         """Turn ``component``'s health checks back on."""
-        state = self.sim.world.states.get(component)
-        if state is not None and not state.unchecked:
-            why = f"{component}'s health checks are on"
-            return self._refuse("enable_checks", component, why, kw.get("lead"))
-        return self._act("enable_checks", "enable_checks", component, **kw)
+        return self._switch("enable_checks", component, "unchecked", False, "checks on", **kw)
 
     def shed_load(self, component: str, **kw: Any) -> Evidence:
         """Shed load at ``component``: each instance queues no more than one round of work
         and refuses the rest at once (fast errors instead of waits that end in timeouts), so
         what it does take finishes in time."""
-        return self._switch("shed_load", component, True, "already shedding load", **kw)
+        return self._switch("shed_load", component, "shedding", True, "shedding load", **kw)
 
     def stop_shedding(self, component: str, **kw: Any) -> Evidence:
         """Stop shedding load at ``component``: its queues take what they took before."""
-        return self._switch("stop_shedding", component, False, "not shedding load", **kw)
+        return self._switch("stop_shedding", component, "shedding", False, "not shedding", **kw)
 
-    def _switch(self, action: str, component: str, on: bool, already: str, **kw: Any) -> Evidence:
-        """Turn shedding on or off at ``component`` (refused when it already is so)."""
+    def _switch(
+        self, action: str, component: str, setting: str, on: bool, so: str, **kw: Any
+    ) -> Evidence:
+        """An action that turns a component's ``setting`` (a state field) on or off; refused
+        when it already is (``so`` says how, for people)."""
         state = self.sim.world.states.get(component)
-        if state is not None and state.shedding == on:
-            return self._refuse(action, component, f"{component} is {already}", kw.get("lead"))
+        if state is not None and getattr(state, setting) == on:
+            return self._refuse(action, component, f"{component}: already {so}", kw.get("lead"))
         return self._act(action, action, component, **kw)
 
     def isolate(self, component: str, **kw: Any) -> Evidence:
@@ -472,7 +465,7 @@ class Incident(DataTierCalls, CapacityCalls):
         lead: str | None = None,
         background: bool = False,
     ) -> Evidence:
-        on_change = action in ("rollback_deploy", "rollback_migration", "rollback_config")
+        on_change = action in CHANGE_ACTIONS
         # a change, a query, a flag …: checked by the call itself
         free_target = action in ("deploy_fix", "cancel_query", "retry_migration", "toggle_flag")
         if not on_change and not free_target and target not in self.sim.scenario.components:

@@ -73,9 +73,6 @@ class Pipeline:
             for name in (self.spec.pipeline.depends_on if self.spec else ())
             if scenario.components[name].kind == "link"
         ]
-        self.silent_faults = any(f.type == "stops_reporting" for f in scenario.faults) or any(
-            c.fault.type == "stops_reporting" for c in scenario.consequences
-        )
 
     # -- what the pieces deliver ------------------------------------------------------------
     def _delivers(self, names: tuple[str, ...], skip: str = "") -> tuple[float, str | None]:
@@ -111,7 +108,8 @@ class Pipeline:
     # -- each window ------------------------------------------------------------------------
     def on_window(self, t: float, rows: list[tuple[Any, ...]], business: tuple[Any, ...]) -> None:
         self.closed.append(t)
-        if self.spec is None and not self.silent_faults:
+        states = self.world.states
+        if self.spec is None and not any(s.silent for s in states.values()):
             for listener in self.listeners:
                 listener(t, rows, business, [], True)
             return
@@ -128,7 +126,6 @@ class Pipeline:
             alerting = "alerting" not in self._open
             if "pipeline" in self._open:
                 deliver = 0.0  # dark is dark: what trickles through a failing hop is no graph
-        states = self.world.states
         draw = self.rng.random
         observed: list[tuple[Any, ...]] = []
         absent: list[tuple[str, str]] = []
@@ -161,8 +158,8 @@ class Pipeline:
         return (t, scope, name) not in self.lost
 
     def to_journal(self) -> dict[str, Any] | None:
-        """The dark episodes and how much never arrived; None without monitoring or silences."""
-        if self.spec is None and not self.silent_faults:
+        """The dark episodes and how much never arrived; None without monitoring or a silence."""
+        if self.spec is None and not self.lost:
             return None
         return {
             "episodes": [
