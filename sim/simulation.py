@@ -46,7 +46,13 @@ class Simulation:
     """Everything one seeded run consists of; ``advance(until)`` moves it on."""
 
     def __init__(
-        self, scenario: Scenario, seed: int, *, faults: bool = True, engine: str = "request"
+        self,
+        scenario: Scenario,
+        seed: int,
+        *,
+        faults: bool = True,
+        engine: str = "request",
+        manual_ack: bool = False,
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
@@ -134,6 +140,7 @@ class Simulation:
             scenario.paging,
             self.streams("paging"),
             rotation_names(scenario.paging, seed),
+            manual=manual_ack,
         )
         self.detector = Detector(world)
 

@@ -121,6 +121,7 @@ def main(args: argparse.Namespace) -> int:
             random_pick=session.random,
             comparisons=comparisons,
             source=session.scenario_path,
+            team=session.team,
         )
         drill.begin()
         diverged: str | None = None
@@ -145,7 +146,7 @@ def main(args: argparse.Namespace) -> int:
             console.print(
                 drill.prompt() + printable(command["line"]), markup=False, highlight=False
             )
-            drill.issue(command["line"], at=t)
+            drill.issue(command["line"], at=t, by=command.get("by"))
         if drill.ended is None:
             ended = session.ended or {}
             drill.stop(str(ended.get("reason") or "quit"))

@@ -44,6 +44,7 @@ class Command:
     optional: bool = False  # the argument may be left out
     api: str | None = None  # the Incident method called (None: costs no simulated time)
     facilitator: bool = False  # only with --facilitator
+    team: bool = False  # only in a team drill (a game day: `chaosdrill serve`)
 
     @property
     def cost(self) -> str:
@@ -374,6 +375,34 @@ COMMANDS: tuple[Command, ...] = (
         "declare the incident resolved (cause removed and verified); ends the drill",
         api="resolved",
     ),
+    # -- the incident channel ----------------------------------------------------------------
+    Command(
+        "note",
+        "note MESSAGE",
+        "write a line in the incident timeline (it goes into the post-mortem)",
+        arg="message",
+    ),
+    Command(
+        "say",
+        "say MESSAGE",
+        "write in the incident channel, to the whole team",
+        arg="message",
+        team=True,
+    ),
+    Command(
+        "declare",
+        "declare [MESSAGE]",
+        "declare the incident and take command of it (the incident commander)",
+        arg="message",
+        optional=True,
+        team=True,
+    ),
+    Command(
+        "ack",
+        "ack",
+        "acknowledge the page (until someone does, it escalates to the secondary)",
+        team=True,
+    ),
     # -- the drill itself ---------------------------------------------------------------------
     Command(
         "hint",
@@ -419,9 +448,9 @@ ALIASES: dict[str, str] = {
 }
 
 
-def available(facilitator: bool) -> list[Command]:
-    """The commands this drill offers."""
-    return [c for c in COMMANDS if facilitator or not c.facilitator]
+def available(facilitator: bool, team: bool = False) -> list[Command]:
+    """The commands this drill offers (a team drill: also the channel's and ``ack``)."""
+    return [c for c in COMMANDS if (facilitator or not c.facilitator) and (team or not c.team)]
 
 
 @dataclass(frozen=True)

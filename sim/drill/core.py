@@ -44,6 +44,7 @@ from sim.scenario.schema import LEADS
 from sim.simulation import Simulation
 
 DEFAULT_WAIT = 300.0
+MESSAGE_LIMIT = 500  # characters of a channel line kept
 DESCRIPTION = "A person at the drill prompt (chaosdrill drill)."
 
 
@@ -65,6 +66,7 @@ class Drill:
         source: str | None = None,
         autosave: Path | None = None,
         wallclock: Callable[[], float] = time.monotonic,
+        team: bool = False,
     ) -> None:
         self.loaded = loaded
         self.scenario = loaded.scenario
@@ -75,7 +77,9 @@ class Drill:
         self.realtime = realtime
         self.autosave = autosave
         self.wallclock = wallclock
-        self.simulation = Simulation(self.scenario, seed)
+        self.team = team
+        # people acknowledge pages themselves in a team drill (`ack`)
+        self.simulation = Simulation(self.scenario, seed, manual_ack=team)
         self.incident = Incident(self.simulation, self.scenario.horizon)
         self.comparisons = comparisons
         self.others: dict[str, Journal] = {}
@@ -92,6 +96,7 @@ class Drill:
             realtime=realtime,
             random=random_pick,
             version=__version__,
+            team=team,
         )
         self.hints_left = hints
         self.hints_given: set[str] = set()
@@ -100,7 +105,10 @@ class Drill:
         self.wall_mark: float | None = None
         self.ended: str | None = None
         self.journal: Journal | None = None
-        self.commands = {c.name: c for c in available(facilitator)}
+        self.commands = {c.name: c for c in available(facilitator, team)}
+        # the incident channel: notes, chat and declarations, in the journal's response section
+        self.channel: list[dict[str, Any]] = []
+        self.by: str | None = None  # who typed the command being run (a team drill's role)
 
     # -- time --------------------------------------------------------------------------------
     @property
@@ -135,6 +143,12 @@ class Drill:
             self._advance_to(target)
             return target
         return self.now
+
+    def advance_to(self, t: float) -> None:
+        """Move the clock to ``t`` without a command (a game day's running clock); the
+        horizon ends the drill."""
+        if self.ended is None:
+            self._advance_to(t)
 
     def _advance_to(self, t: float) -> None:
         if t >= self.horizon:
@@ -180,8 +194,9 @@ class Drill:
         self.wall_mark = self.wallclock()
         self.save()
 
-    def issue(self, line: str, at: float | None = None) -> None:
-        """Run one typed line. ``at`` (a replay) is the simulated time it was recorded at."""
+    def issue(self, line: str, at: float | None = None, by: str | None = None) -> None:
+        """Run one typed line. ``at`` (a replay) is the simulated time it was recorded at;
+        ``by`` who typed it (a role, in a team drill)."""
         if self.ended is not None:
             return
         parsed = split(line)
@@ -196,12 +211,15 @@ class Drill:
         if self.ended is not None:
             self.out.print("The shift is over: the horizon came while the clock was running.")
             return
-        self.session.add(t, line.strip())
+        self.session.add(t, line.strip(), by)
         before = self.now
+        self.by = by
         try:
             self.dispatch(parsed)
         except Exception as exc:  # a bug must not cost the trainee the drill
             self.say(f"internal error ({type(exc).__name__}: {exc}); the drill goes on", "bold red")
+        finally:
+            self.by = None
         if self.ended is None or self.ended == "horizon":
             self.out.print(
                 render.status_line(self.incident, self.now - before, self._extra()),
@@ -227,7 +245,8 @@ class Drill:
         bits = []
         if self.realtime:
             bits.append("paused" if self.paused else f"clock {self.realtime:g}×")
-        bits.append(f"hints left {self.hints_left}")
+        if not self.team:  # a game day's hints come from its facilitator
+            bits.append(f"hints left {self.hints_left}")
         return " · ".join(bits)
 
     # -- commands ----------------------------------------------------------------------------
@@ -486,6 +505,36 @@ class Drill:
         )
         self.out.print(Text.assemble(("hint: ", "bold cyan"), text), soft_wrap=True)
 
+    def _post(self, command: Command, parsed: Parsed) -> None:
+        """A line in the incident channel (no simulated time): a note, a message, a
+        declaration."""
+        text = printable(parsed.rest).strip()
+        if not text and not command.optional:
+            self.say(f"usage: {command.usage} — {command.summary}")
+            return
+        if command.name == "declare":
+            if any(e["kind"] == "declare" for e in self.channel):
+                self.say("the incident is already declared; `say` to talk to the team")
+                return
+            text = text or "incident declared; I am the incident commander"
+        entry = {"t": round(self.now, 6), "kind": command.name, "by": self.by or self.responder}
+        self.channel.append({**entry, "text": text[:MESSAGE_LIMIT]})
+        self.out.print(Text.assemble((f"{entry['by']} ({command.name}): ", "dim"), text))
+
+    _do_note = _do_say = _do_declare = _post
+
+    def _do_ack(self, command: Command, parsed: Parsed) -> None:
+        incident = self.simulation.pager.acknowledge(self.by)
+        if incident is None:
+            self.say("no page waiting for an acknowledgement")
+            return
+        after = float(incident["acknowledged_at"]) - float(incident["paged_at"])
+        self.out.print(
+            f"{incident['id']} acknowledged by {incident['acknowledged_by']}, "
+            f"{format_duration(round(after))} after the page",
+            soft_wrap=True,
+        )
+
     def _do_pause(self, command: Command, parsed: Parsed) -> None:
         if not self.realtime:
             self.say("the clock only moves when you type a command; pause applies with --realtime")
@@ -580,7 +629,10 @@ class Drill:
             source=self.source,
             source_sha256=self.loaded.sha256,
             counterfactuals=counterfactuals,
-            response_extra={"hints_used": self.hints_used},
+            response_extra={
+                "hints_used": self.hints_used,
+                **({"channel": self.channel} if self.channel else {}),
+            },
         )
         self.session.scenario_name = self.scenario.name
         self.session.journal_sha256 = hashlib.sha256(self.journal.to_json().encode()).hexdigest()

@@ -7,6 +7,7 @@ telemetry (closed metrics windows, kept log lines) — never from the fault list
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
@@ -123,26 +124,85 @@ def _status(ev: Evidence, incident: Incident, _: str | None) -> RenderableType |
     return table
 
 
+@dataclass
+class Minutes:
+    """What the dashboards hold for the last ``span`` seconds, one bucket a minute (gaps where
+    monitoring lost the window: ``seen``/``arrived`` False). Read-only: it costs no time."""
+
+    first: float
+    buckets: int
+    req: dict[str, list[float]]
+    bad: dict[str, list[float]]
+    p95: dict[str, list[float]]
+    seen: dict[str, list[bool]]
+    orders: list[float]
+    failed: list[float]
+    lost: list[float]
+    arrived: list[bool]
+    expected: list[float]
+    busy: dict[str, list[float]]  # components: in flight at the end of the bucket's last window
+
+
+def minutes(incident: Incident, span: float = CHART_SPAN) -> Minutes:
+    """The dashboards' data over the last ``span`` seconds (drill and game day alike)."""
+    sim = incident.sim
+    now = incident.now
+    start = max(0.0, now - span)
+    buckets = max(1, int((now - start) // BUCKET))
+    first = now - buckets * BUCKET
+    names = list(sim.scenario.endpoints)
+    m = Minutes(
+        first,
+        buckets,
+        {n: [0.0] * buckets for n in names},
+        {n: [0.0] * buckets for n in names},
+        {n: [0.0] * buckets for n in names},
+        {n: [False] * buckets for n in names},
+        [0.0] * buckets,
+        [0.0] * buckets,
+        [0.0] * buckets,
+        [False] * buckets,
+        [],
+        {},
+    )
+    for row in incident.view.rows_since(first, "endpoint"):
+        i = int((row[_S["t"]] - first) // BUCKET)
+        name = row[_S["name"]]
+        if 0 <= i < buckets and name in m.req:
+            m.seen[name][i] = True
+            m.req[name][i] += row[_S["requests"]]
+            m.bad[name][i] += row[_S["errors"]] + row[_S["timeouts"]] + row[_S["rejected"]]
+            m.p95[name][i] = max(m.p95[name][i], row[_S["p95"]])
+    for row in incident.view.rows_since(first, "component"):
+        i = int((row[_S["t"]] - first) // BUCKET)
+        if 0 <= i < buckets:
+            busy = m.busy.setdefault(row[_S["name"]], [-1.0] * buckets)
+            busy[i] = max(busy[i], float(row[_S["busy"]]))
+    dark = sim.pipeline.dark  # windows whose business row never reached the dashboards
+    for row in reversed(sim.engine.metrics.business_rows):
+        t = row[_B["t"]]
+        if t < first:
+            break
+        i = int((t - first) // BUCKET)
+        if 0 <= i < buckets and t not in dark:
+            m.arrived[i] = True
+            m.orders[i] += row[_B["orders"]]
+            m.failed[i] += row[_B["checkout_failures"]]
+            m.lost[i] += row[_B["lost_revenue"]]
+    m.expected = [
+        sim.expected_orders(first + i * BUCKET, first + (i + 1) * BUCKET) for i in range(buckets)
+    ]
+    return m
+
+
 def _dashboard(ev: Evidence, incident: Incident, _: str | None) -> RenderableType:
     """Failed share per endpoint, then the business, as sparklines over the last 30 min."""
     sim = incident.sim
     now = incident.now
-    start = max(0.0, now - CHART_SPAN)
-    buckets = max(1, int((now - start) // BUCKET))
-    first = now - buckets * BUCKET
+    m = minutes(incident)
+    first, buckets = m.first, m.buckets
     names = {n: e.path for n, e in sim.scenario.endpoints.items()}
-    req: dict[str, list[float]] = {n: [0.0] * buckets for n in names}
-    bad: dict[str, list[float]] = {n: [0.0] * buckets for n in names}
-    p95: dict[str, list[float]] = {n: [0.0] * buckets for n in names}
-    seen: dict[str, list[bool]] = {n: [False] * buckets for n in names}  # any window arrived
-    for row in incident.view.rows_since(first, "endpoint"):
-        i = int((row[_S["t"]] - first) // BUCKET)
-        name = row[_S["name"]]
-        if 0 <= i < buckets and name in req:
-            seen[name][i] = True
-            req[name][i] += row[_S["requests"]]
-            bad[name][i] += row[_S["errors"]] + row[_S["timeouts"]] + row[_S["rejected"]]
-            p95[name][i] = max(p95[name][i], row[_S["p95"]])
+    req, bad, p95, seen = m.req, m.bad, m.p95, m.seen
     threshold = sim.scenario.error_threshold
     title = (
         f"last {format_duration(buckets * BUCKET)}, one bar a minute "
@@ -167,24 +227,7 @@ def _dashboard(ev: Evidence, incident: Incident, _: str | None) -> RenderableTyp
             f"{served[-1] * 1000:,.0f} ms" if served else "—",
             f"{req[name][-1]:,.0f}",
         )
-    orders = [0.0] * buckets
-    failed = [0.0] * buckets
-    lost = [0.0] * buckets
-    arrived = [False] * buckets
-    dark = sim.pipeline.dark  # windows whose business row never reached the dashboards
-    for row in reversed(sim.engine.metrics.business_rows):
-        t = row[_B["t"]]
-        if t < first:
-            break
-        i = int((t - first) // BUCKET)
-        if 0 <= i < buckets and t not in dark:
-            arrived[i] = True
-            orders[i] += row[_B["orders"]]
-            failed[i] += row[_B["checkout_failures"]]
-            lost[i] += row[_B["lost_revenue"]]
-    expected = [
-        sim.expected_orders(first + i * BUCKET, first + (i + 1) * BUCKET) for i in range(buckets)
-    ]
+    orders, failed, lost, arrived, expected = m.orders, m.failed, m.lost, m.arrived, m.expected
     normal: list[float | None] = [
         (o / e if e and seen_any else None)
         for o, e, seen_any in zip(orders, expected, arrived, strict=True)

@@ -42,6 +42,7 @@ class Session:
     responder: str = "trainee"
     hints: int = 3
     facilitator: bool = False
+    team: bool = False  # a game day: commands carry who typed them, pages wait for an ack
     realtime: float | None = None
     random: bool = False
     version: str = ""
@@ -53,8 +54,11 @@ class Session:
     ended: dict[str, Any] | None = None
     journal_sha256: str | None = None
 
-    def add(self, t: float, line: str) -> None:
-        self.commands.append({"t": t, "line": line})
+    def add(self, t: float, line: str, by: str | None = None) -> None:
+        entry: dict[str, Any] = {"t": t, "line": line}
+        if by is not None:
+            entry["by"] = by
+        self.commands.append(entry)
 
     def ended_at(self) -> float | None:
         """The simulated time the drill ended at, once it has."""
@@ -76,6 +80,7 @@ class Session:
             "responder": self.responder,
             "hints": self.hints,
             "facilitator": self.facilitator,
+            **({"team": True} if self.team else {}),
             "realtime": self.realtime,
             "paged_at": self.paged_at,
             "injections": self.injections,
@@ -174,6 +179,8 @@ def load(path: str | Path) -> Session:
             raise fail((*where, "t"), f"time goes backwards ({t:g} after {previous:g})")
         if not isinstance(typed, str):
             raise fail((*where, "line"), "expected the command as typed (a string)")
+        if "by" in entry and not isinstance(entry["by"], str):
+            raise fail((*where, "by"), "expected who typed it (a role's name)")
         previous = float(t)
     return Session(
         scenario_path=scenario["path"],
@@ -183,12 +190,16 @@ def load(path: str | Path) -> Session:
         responder=responder,
         hints=3 if hints is None else hints,
         facilitator=bool(data.get("facilitator")),
+        team=bool(data.get("team")),
         realtime=None if realtime is None else float(realtime),
         random=bool(scenario.get("random")),
         version=str(data.get("chaosdrill") or ""),
         scenario_name=str(scenario.get("name") or ""),
         paged_at=data.get("paged_at"),
-        commands=[{"t": float(c["t"]), "line": c["line"]} for c in commands],
+        commands=[
+            {"t": float(c["t"]), "line": c["line"], **({"by": c["by"]} if "by" in c else {})}
+            for c in commands
+        ],
         injections=list(data.get("injections") or []),
         pauses=list(data.get("pauses") or []),
         ended=data.get("ended"),

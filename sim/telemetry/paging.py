@@ -4,6 +4,8 @@ An on-call rotation (faker names, seeded) has a primary and a secondary. The fir
 alert opens an incident; alerts that fire within ``group_wait`` join the same page, and later
 ones join the open incident without paging again (deduplication). The primary acknowledges
 after a random delay; if that takes longer than ``escalate_after``, the secondary is paged.
+With ``manual`` (people at a drill or game day), nobody acknowledges by themselves: the page
+waits for :meth:`Pager.acknowledge`, escalating after ``escalate_after`` as before.
 An incident closes when all its alerts have resolved; a critical alert within
 ``group_interval`` of the close reopens it silently instead of paging again.
 """
@@ -42,8 +44,12 @@ class Pager:
         spec: Rotation,
         rng: random.Random,
         names: list[str],
+        *,
+        manual: bool = False,
     ) -> None:
         self.env = env
+        self.manual = manual
+        self.waiting: dict[str, simpy.Event] = {}  # manual: incident id -> its acknowledgement
         self.world = world
         self.spec = spec
         self.ack_delay = sampler(spec.ack_delay, rng)
@@ -118,6 +124,9 @@ class Pager:
             alerts=list(incident["alerts"]),
         )
         paged_at = self.env.now
+        if self.manual:
+            yield from self._wait_for_people(incident)
+            return
         delay = self.ack_delay()
         if delay <= self.spec.escalate_after:
             yield self.env.timeout(delay)
@@ -135,6 +144,9 @@ class Pager:
             )
             yield self.env.timeout(self.ack_delay())
             who = secondary
+        self._acknowledged(incident, who, paged_at)
+
+    def _acknowledged(self, incident: dict[str, Any], who: str, paged_at: float) -> None:
         incident["acknowledged_at"] = round(self.env.now, 6)
         incident["acknowledged_by"] = who
         self.world.emit(
@@ -144,6 +156,44 @@ class Pager:
             by=who,
             after=round(self.env.now - paged_at, 6),
         )
+
+    def _wait_for_people(self, incident: dict[str, Any]) -> Generator[simpy.Event, Any, None]:
+        """Manual acknowledgement: escalate to the secondary if nobody has acknowledged in
+        ``escalate_after``; :meth:`acknowledge` ends the wait."""
+        acked = self.waiting[incident["id"]] = self.env.event()
+        yield self.env.any_of([acked, self.env.timeout(self.spec.escalate_after)])
+        if acked.triggered or incident["acknowledged_at"] is not None:
+            return
+        incident["escalated_at"] = round(self.env.now, 6)
+        incident["paged"].append(self.names[1])
+        self.world.emit(
+            self.env.now,
+            "page.escalated",
+            incident=incident["id"],
+            to=self.names[1],
+            after=self.spec.escalate_after,
+        )
+
+    def unacknowledged(self) -> dict[str, Any] | None:
+        """The latest incident that paged and nobody has acknowledged yet."""
+        found: dict[str, Any] | None = None
+        for incident in reversed(self.incidents):
+            if incident["paged_at"] is not None and incident["acknowledged_at"] is None:
+                found = incident
+                break
+        return found
+
+    def acknowledge(self, who: str | None = None) -> dict[str, Any] | None:
+        """Someone acknowledges the latest unacknowledged page now (``manual`` paging);
+        ``who`` defaults to whoever was paged last. Returns the incident, or ``None``."""
+        incident = self.unacknowledged()
+        if incident is None:
+            return None
+        self._acknowledged(incident, who or incident["paged"][-1], float(incident["paged_at"]))
+        waiting = self.waiting.pop(incident["id"], None)
+        if waiting is not None and not waiting.triggered:
+            waiting.succeed()
+        return incident
 
     def to_journal(self) -> dict[str, Any]:
         return {

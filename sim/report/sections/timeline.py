@@ -46,9 +46,9 @@ def timeline_section(ctx: RunContext) -> Section:
                 "alerts, pages, tickets, the detection and red herrings.",
             ),
             Paragraph(
-                "Changes, faults, alerts, pages, customer escalations and every step of the "
-                "responder (numbered #0, #1 …; kind observe, act, communicate or declare), in "
-                "time order."
+                "Changes, faults, alerts, pages, customer escalations, every step of the "
+                "responder (numbered #0, #1 …; kind observe, act, communicate or declare) and "
+                "the incident channel's notes, messages and declaration, in time order."
             ),
             table,
         ),
@@ -348,7 +348,25 @@ def _timeline_rows(ctx: RunContext) -> list[Row]:
                 )
             )
     rows += [_step_row(ctx, s) for s in ctx.steps]
+    rows += [_channel_row(c) for c in ctx.response.get("channel") or []]
     return rows
+
+
+CHANNEL_EVENTS = {"note": "note", "say": "message", "declare": "incident declared"}
+
+
+def _channel_row(entry: Mapping[str, Any]) -> Row:
+    """A line of the incident channel (a drill's notes, a game day's chat and declaration)."""
+    kind = str(entry.get("kind", "say"))
+    return (
+        float(entry["t"]),
+        "channel",
+        CHANNEL_EVENTS.get(kind, kind),
+        str(entry.get("by", "")),
+        str(entry.get("text", "")),
+        "",
+        (Badge("declared", "good"),) if kind == "declare" else (),
+    )
 
 
 def _step_row(ctx: RunContext, step: Mapping[str, Any]) -> Row:
