@@ -1,5 +1,6 @@
 """The built wheel works outside the repository: the catalogue ships in it, and `chaosdrill
-list`, `run`, `drill` and `sim.load_scenario(NAME)` work from a folder without scenarios/."""
+list`, `run`, `drill`, `sim.load_scenario(NAME)` and the game-day app's pages work from a
+folder without scenarios/."""
 
 from __future__ import annotations
 
@@ -88,3 +89,11 @@ def test_the_wheel_works_outside_the_repository(installed: Path, tmp_path: Path)
     shipped = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
     assert loaded.stdout.split() == ["bad-schema-migration", *shipped]
     assert not (tmp_path / "scenarios").exists()
+    # the game-day app's pages and script ship in the wheel
+    serve = (
+        "from pathlib import Path; from fastapi.testclient import TestClient; "
+        "from sim.web.app import create_app\n"
+        "with TestClient(create_app(Path('GD'), 'wheel-key-1234')) as c:\n"
+        "    print(c.get('/?key=wheel-key-1234').status_code, c.get('/static/gameday.js').status_code)"
+    )
+    assert sh(installed / "python", "-c", serve, cwd=tmp_path).stdout.split() == ["200", "200"]

@@ -10,7 +10,18 @@ from collections.abc import Sequence
 
 from sim._version import __version__
 from sim.atomic import WriteError
-from sim.cli import catalogue, drill, graph, replay, report, run, schema, sweep, validate
+from sim.cli import (
+    catalogue,
+    drill,
+    graph,
+    replay,
+    report,
+    run,
+    schema,
+    serve,
+    sweep,
+    validate,
+)
 from sim.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, terminate
 
 
@@ -24,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"chaosdrill {__version__}")
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (run, sweep, validate, catalogue, graph, schema, report, drill, replay):
+    for module in (run, sweep, validate, catalogue, graph, schema, report, drill, replay, serve):
         module.add_parser(sub)
     return p
 
