@@ -108,6 +108,12 @@ def test_tokens_open_only_their_own_game_day_and_role(client: TestClient) -> Non
     control = client.get(a["facilitator"].replace("http://testserver", ""))
     assert control.status_code == 200
     assert "Join links" in control.text
+    # the dependency graph, for any member of the game day
+    graph = client.get(f"/g/{a['id']}/graph.png?token={ops_a}")
+    assert graph.status_code == 200
+    assert graph.headers["content-type"] == "image/png"
+    assert graph.content[:4] == b"\x89PNG"
+    assert client.get(f"/g/{b['id']}/graph.png?token={ops_a}").status_code == 403
     console = client.get(a["join"]["operations"].replace("http://testserver", ""))
     assert console.status_code == 200
     assert "Join links" not in console.text

@@ -47,15 +47,20 @@ FLAGS = [
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict[str, Any]:
-    """pytest-playwright launches this system Chromium (Playwright's own download is not
-    needed, nor reachable from a closed network)."""
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """The system's Chromium, headless, driven by Playwright (its own download is not needed,
+    nor reachable from a closed network). Playwright is used without its pytest plugin, whose
+    per-test assertion scope cannot nest inside the pytester sessions that test chaosdrill's
+    own plugin."""
     if CHROMIUM is None:
         if os.environ.get("CHAOSDRILL_REQUIRE_BROWSER"):
             pytest.fail("no chromium on PATH, and CHAOSDRILL_REQUIRE_BROWSER is set")
         pytest.skip("no chromium on PATH (apt-get install chromium)")
-    return {"executable_path": CHROMIUM, "args": FLAGS, "headless": True}
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +135,14 @@ def test_a_team_takes_a_game_day_together_in_the_browser(browser: Any, server: s
         expect(page.locator("#console")).to_contain_text("PAGE")
         expect(page.locator("#pages")).to_contain_text("not acknowledged")
     assert "payment-provider-outage" not in ops.content()
+    # the dependency graph opens as a picture
+    ops.click("#graph summary")
+    picture = ops.locator("#graph img")
+    expect(picture).to_be_visible()
+    deadline = time.monotonic() + 30  # (wait_for_function would need eval, which CSP forbids)
+    while picture.evaluate("img => img.naturalWidth") < 100:
+        assert time.monotonic() < deadline, "the dependency graph never loaded"
+        time.sleep(0.1)
     shot(ops, "02-operations-paged")
 
     # the page is acknowledged by operations, and everyone sees it

@@ -396,12 +396,30 @@ def create_app(folder: Path, key: str | None = None, *, tick: float = TICK) -> F
         csp = "default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'"
         return FileResponse(path, headers={"Content-Security-Policy": csp})
 
+    @app.get("/g/{gid}/graph.png")
+    async def graph(gid: str, token: str = Query("")) -> Response:
+        """The system's dependency graph, as on-call knows it (no fault, no scenario name)."""
+        game, _ = member(gid, token)
+        path = games().store.folder_of(gid) / "graph.png"
+        if not path.is_file():
+            await run_in_threadpool(_draw_graph, game.config.scenario_file, path)
+        return FileResponse(path, media_type="image/png")
+
     @app.get("/g/{gid}/report")
     async def report(gid: str, token: str = Query("")) -> Response:
         member(gid, token)
         return RedirectResponse(f"/g/{gid}/files/{token}/report.html")
 
     return app
+
+
+def _draw_graph(scenario_file: str, path: Path) -> None:
+    from sim.model.topology import Topology
+    from sim.report import plot_graph
+    from sim.scenario import load
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plot_graph(Topology(load(scenario_file).scenario), path, title="our system: who calls whom")
 
 
 async def _ticker(games: Games, every: float) -> None:
