@@ -265,6 +265,40 @@ def test_completion_offers_commands_and_the_names_they_take(loaded: LoadedScenar
 
 
 @pytest.mark.slow
+def test_the_page_waits_for_an_ack_and_escalates_without_one(loaded: LoadedScenario) -> None:
+    """A person acknowledges the page (`ack`); nobody doing so escalates it as on call. A
+    session recorded before `ack` existed keeps the rotation's own acknowledgement."""
+    drill, text = play(loaded, ["status"])
+    assert "Acknowledge it with `ack`" in text
+    page = drill.simulation.pager.incidents[0]
+    assert page["acknowledged_at"] is None
+    drill.issue("ack")
+    assert page["acknowledged_at"] == round(drill.now, 6)
+    assert page["acknowledged_by"] == page["paged"][-1]
+    assert load_session(drill).manual_ack is True
+    nobody, _ = play(loaded, ["wait 11m", "ack"])
+    late = nobody.simulation.pager.incidents[0]
+    assert late["escalated_at"] == pytest.approx(late["paged_at"] + 600)
+    assert late["acknowledged_by"] == late["paged"][-1] == late["paged"][1]  # the secondary
+    old, _ = play(loaded, ["wait 11m"], manual_ack=False)
+    assert old.simulation.pager.incidents[0]["acknowledged_at"] is not None
+    assert load_session(old).manual_ack is False
+
+
+def test_the_dashboard_says_no_traffic_rather_than_a_share_of_nothing(
+    loaded: LoadedScenario,
+) -> None:
+    """Twenty minutes after the logins fail, nobody reaches checkout or pay: their rows say
+    "no traffic" (and 0 requests), never the failed share of an earlier minute."""
+    _, text = play(loaded, ["wait 20m", "dashboard"])
+    rows = {line.split()[0]: line for line in text.splitlines() if line.startswith("/")}
+    for path in ("/checkout", "/pay"):
+        assert "no traffic" in rows[path]
+        assert rows[path].split()[-1] == "0"
+        assert "%" not in rows[path].split("no traffic")[1]
+    assert "100%" in rows["/login"]
+
+
 def test_replay_gives_a_byte_identical_journal(
     loaded: LoadedScenario, comparisons: Comparisons
 ) -> None:

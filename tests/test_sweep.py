@@ -254,15 +254,41 @@ def test_catalogue_names_and_scenarios_are_accepted(seed_scenario: Any) -> None:
 
 def test_numpy_values_are_plain_numbers(seed_scenario: Any) -> None:
     """np.array / np.linspace values label and record as the numbers they hold."""
-    df = sim.sweep(
-        seed_scenario,
-        vary={"monitors[endpoint-errors].threshold": np.array([0.02, 0.5])},
-        seeds=1,
-        responder="none",
-        engine=ENGINE,
-        horizon="41m",
-        executor="serial",
-    )
+    from sim.sweep.api import SweepWarning
+
+    with pytest.warns(SweepWarning, match="threshold=0.02 and threshold=0.5") as caught:
+        df = sim.sweep(
+            seed_scenario,
+            vary={"monitors[endpoint-errors].threshold": np.array([0.02, 0.5])},
+            seeds=1,
+            responder="none",
+            engine=ENGINE,
+            horizon="41m",
+            executor="serial",
+        )
+    assert caught[0].filename == __file__  # the warning points at the caller's line
     assert list(df["variant"]) == ["threshold=0.02", "threshold=0.5"]
     assert df.attrs["vary"] == {"monitors[endpoint-errors].threshold": [0.02, 0.5]}
     assert type(df.attrs["vary"]["monitors[endpoint-errors].threshold"][0]) is float
+
+
+def test_variants_that_make_no_difference_are_named(
+    seed_scenario: Any, table: pd.DataFrame
+) -> None:
+    """Nobody rolls the migration back, so how long a rollback would take cannot matter: the
+    two variants are identical on every seed, and the sweep says so (the seed sweep's
+    variants differ, and it says nothing)."""
+    from sim.sweep.api import SweepWarning
+
+    with pytest.warns(SweepWarning, match="identical results on each of the 2 seeds"):
+        df = sim.sweep(
+            seed_scenario,
+            vary={KEY: ["2m", "20m"]},
+            seeds=2,
+            responder="none",
+            engine=ENGINE,
+            horizon="41m",
+            executor="serial",
+        )
+    assert df.attrs["identical"] == [["rollback_migration=2m", "rollback_migration=20m"]]
+    assert table.attrs["identical"] == []

@@ -150,3 +150,36 @@ def test_ctrl_c_writes_the_finished_runs_marked_partial(tmp_path: Path) -> None:
     assert list(runs["seed"]) == list(range(1, len(runs) + 1))
     assert f"interrupted after {len(runs)} of 100 runs" in stderr
     assert not (out / "ttr-ecdf.png").exists()
+
+
+def test_sweep_warns_when_the_variants_gave_identical_results(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "sweep",
+            "--vary",
+            "faults.0.remedies.rollback_migration=2m,20m",
+            "--responder",
+            "none",
+            "--horizon",
+            "41m",
+            "--runs",
+            "1",
+            "--executor",
+            "serial",
+            "--no-plots",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        "warning: variants rollback_migration=2m and rollback_migration=20m gave identical "
+        "results on seed 1" in " ".join(done.stderr.split())
+    )
+    assert "SweepWarning" not in done.stderr  # one line for people, not Python's warning

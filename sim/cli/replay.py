@@ -122,6 +122,7 @@ def main(args: argparse.Namespace) -> int:
             comparisons=comparisons,
             source=session.scenario_path,
             team=session.team,
+            manual_ack=session.manual_ack,
         )
         drill.begin()
         diverged: str | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -284,20 +285,23 @@ def main(args: argparse.Namespace) -> int:
         soft_wrap=True,
     )
     from sim.sweep import SweepError, SweepInterrupted, sweep
+    from sim.sweep.api import SweepWarning
 
     bar = _Bar()
     try:
-        df = sweep(
-            loaded,
-            vary=vary,
-            seeds=seeds,
-            responder=args.responder,
-            engine=args.engine,
-            executor=args.executor,
-            workers=args.workers,
-            horizon=args.horizon,
-            progress=bar,
-        )
+        with warnings.catch_warnings():  # said below, on one line each, after the table
+            warnings.simplefilter("ignore", SweepWarning)
+            df = sweep(
+                loaded,
+                vary=vary,
+                seeds=seeds,
+                responder=args.responder,
+                engine=args.engine,
+                executor=args.executor,
+                workers=args.workers,
+                horizon=args.horizon,
+                progress=bar,
+            )
     except SweepError as exc:
         bar.close()
         err.print(f"{_shown(loaded.path)}: {exc}", markup=False, soft_wrap=True)
@@ -360,6 +364,10 @@ def _finish(
     print_summary(summary, people)
     people.print("wrote " + ", ".join(str(p) for p in written), soft_wrap=True, markup=False)
     people.print(f"seeds: {seeds_text(seeds)}")
+    from sim.sweep.api import identical_message
+
+    for line in identical_message(df.attrs.get("identical", []), list(seeds)):
+        err.print(f"warning: {line}", style="yellow", markup=False, soft_wrap=True)
     if as_json:
         print(json.dumps(sweep_result(df, summary, written), indent=2))
     return EXIT_OK

@@ -401,7 +401,6 @@ COMMANDS: tuple[Command, ...] = (
         "ack",
         "ack",
         "acknowledge the page (until someone does, it escalates to the secondary)",
-        team=True,
     ),
     # -- the drill itself ---------------------------------------------------------------------
     Command(
@@ -449,7 +448,7 @@ ALIASES: dict[str, str] = {
 
 
 def available(facilitator: bool, team: bool = False) -> list[Command]:
-    """The commands this drill offers (a team drill: also the channel's and ``ack``)."""
+    """The commands this drill offers (a team drill: also ``say`` and ``declare``)."""
     return [c for c in COMMANDS if (facilitator or not c.facilitator) and (team or not c.team)]
 
 

@@ -67,6 +67,7 @@ class Drill:
         autosave: Path | None = None,
         wallclock: Callable[[], float] = time.monotonic,
         team: bool = False,
+        manual_ack: bool = True,
     ) -> None:
         self.loaded = loaded
         self.scenario = loaded.scenario
@@ -78,8 +79,11 @@ class Drill:
         self.autosave = autosave
         self.wallclock = wallclock
         self.team = team
-        # people acknowledge pages themselves in a team drill (`ack`)
-        self.simulation = Simulation(self.scenario, seed, manual_ack=team)
+        # a person acknowledges the page (`ack`), or it escalates as on call; only modelled
+        # responders get the rotation's random acknowledgement delay (a replay of a session
+        # recorded before `ack` existed passes False)
+        self.manual_ack = manual_ack or team
+        self.simulation = Simulation(self.scenario, seed, manual_ack=self.manual_ack)
         self.incident = Incident(self.simulation, self.scenario.horizon)
         self.comparisons = comparisons
         self.others: dict[str, Journal] = {}
@@ -97,6 +101,7 @@ class Drill:
             random=random_pick,
             version=__version__,
             team=team,
+            manual_ack=self.manual_ack,
         )
         self.hints_left = hints
         self.hints_given: set[str] = set()
@@ -188,6 +193,13 @@ class Drill:
             self.stop("no page")
             return
         self.out.print(render.page(self.incident))
+        if self.manual_ack:
+            after = format_duration(self.scenario.paging.escalate_after)
+            self.out.print(
+                f"Acknowledge it with `ack`: unacknowledged, it escalates to the secondary "
+                f"after {after}.",
+                soft_wrap=True,
+            )
         self.out.print(render.status_line(self.incident, None, self._extra()), soft_wrap=True)
         if self.comparisons is not None:
             self.comparisons.start()  # the runs to compare with, while the trainee works

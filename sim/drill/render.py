@@ -217,13 +217,21 @@ def _dashboard(ev: Evidence, incident: Incident, _: str | None) -> RenderableTyp
         share: list[float | None] = [
             (b / r if r else None) for b, r in zip(bad[name], req[name], strict=True)
         ]
-        last = next((s for s in reversed(share) if s is not None), 0.0)
+        # the last minute's share: "no traffic" when nothing came (never 100 % of nothing,
+        # nor an older minute's figure), "no data" when monitoring lost the minute
+        last = share[-1] if share[-1] is not None else 0.0
         style = "red" if last > threshold else "green"
         served = [p for p, r in zip(p95[name], req[name], strict=True) if r]
+        if not seen[name][-1]:
+            now_cell = Text("no data", "yellow")
+        elif not req[name][-1]:
+            now_cell = Text("no traffic", "dim")
+        else:
+            now_cell = Text(_pct(last), style)
         table.add_row(
             path,
             Text(sparkline(share, 1.0), style),
-            Text(_pct(last), style) if seen[name][-1] else Text("no data", "yellow"),
+            now_cell,
             f"{served[-1] * 1000:,.0f} ms" if served else "—",
             f"{req[name][-1]:,.0f}",
         )

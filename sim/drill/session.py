@@ -42,7 +42,8 @@ class Session:
     responder: str = "trainee"
     hints: int = 3
     facilitator: bool = False
-    team: bool = False  # a game day: commands carry who typed them, pages wait for an ack
+    team: bool = False  # a game day: commands carry who typed them
+    manual_ack: bool = False  # the page waited for `ack` (False: sessions recorded before it)
     realtime: float | None = None
     random: bool = False
     version: str = ""
@@ -81,6 +82,7 @@ class Session:
             "hints": self.hints,
             "facilitator": self.facilitator,
             **({"team": True} if self.team else {}),
+            **({"manual_ack": True} if self.manual_ack else {}),
             "realtime": self.realtime,
             "paged_at": self.paged_at,
             "injections": self.injections,
@@ -191,6 +193,7 @@ def load(path: str | Path) -> Session:
         hints=3 if hints is None else hints,
         facilitator=bool(data.get("facilitator")),
         team=bool(data.get("team")),
+        manual_ack=bool(data.get("manual_ack")),
         realtime=None if realtime is None else float(realtime),
         random=bool(scenario.get("random")),
         version=str(data.get("chaosdrill") or ""),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import types
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from sim.sweep.api import sweep
@@ -37,7 +38,12 @@ class _CallableModule(types.ModuleType):
     """``sim.sweep`` is both this package and the function: ``sim.sweep(scenario, vary=…)``."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        return sweep(*args, **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            df = sweep(*args, **kwargs)
+        for w in caught:  # shown at the caller's line (a notebook cell), not at this one
+            warnings.warn(w.message, w.category, stacklevel=2)
+        return df
 
 
 sys.modules[__name__].__class__ = _CallableModule

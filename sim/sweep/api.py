@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -77,7 +78,8 @@ def sweep(
 
     Columns: ``variant`` (an ordered categorical), one column per varied key (the value the
     validated scenario holds), ``seed``, then the outcome (:data:`sim.sweep.outcome.COLUMNS`).
-    ``df.attrs`` records the scenario, its hash, the engine, responder, horizon, ``vary``, the
+    Variants that gave identical results on every seed are listed in ``df.attrs["identical"]``
+    and each group raises a :class:`SweepWarning`. ``df.attrs`` records the scenario, its hash, the engine, responder, horizon, ``vary``, the
     seeds and every variant. Ctrl-C raises :class:`SweepInterrupted` carrying the finished rows.
     """
     base, source = _resolve(scenario)
@@ -111,7 +113,10 @@ def sweep(
         execute(plan, executor, workers, on_rows)
     except KeyboardInterrupt:
         raise SweepInterrupted(_frame(rows, keys, variants, meta, total), total) from None
-    return _frame(rows, keys, variants, meta, total)
+    df = _frame(rows, keys, variants, meta, total)
+    for line in identical_message(df.attrs["identical"], seed_list):
+        warnings.warn(line, SweepWarning, stacklevel=2)
+    return df
 
 
 def _resolve(scenario: ScenarioLike) -> tuple[Scenario, dict[str, Any]]:
@@ -351,4 +356,35 @@ def _frame(
     df = pd.DataFrame(data)
     df.attrs.update(meta)
     df.attrs.update({"runs": total, "finished": len(ordered), "partial": len(ordered) < total})
+    df.attrs["identical"] = identical_variants(df) if len(ordered) == total else []
     return df
+
+
+class SweepWarning(UserWarning):
+    """Something about a sweep's result worth knowing before reading it."""
+
+
+def identical_variants(df: pd.DataFrame) -> list[list[str]]:
+    """Groups of two or more variants whose every outcome figure is the same on every seed:
+    what they vary made no difference to these runs (a threshold nothing came near, a key
+    the scenario never reaches), so comparing them says nothing."""
+    names = [name for name, _ in COLUMNS]
+    if df.empty or df["variant"].nunique() < 2:
+        return []
+    seen: dict[str, list[str]] = {}
+    for label, rows in df.groupby("variant", observed=True, sort=False):
+        ordered = rows.sort_values("seed")
+        key = ordered[["seed", *names]].to_json(orient="values", double_precision=15)
+        seen.setdefault(key, []).append(str(label))
+    return [group for group in seen.values() if len(group) > 1]
+
+
+def identical_message(groups: Sequence[Sequence[str]], seeds: Sequence[int]) -> list[str]:
+    """One line per group of identical variants, for people."""
+    span = f"seed {seeds[0]}" if len(seeds) == 1 else f"each of the {len(seeds)} seeds"
+    return [
+        f"variants {', '.join(group[:-1])} and {group[-1]} gave identical results on {span}: "
+        "what they vary made no difference to these runs — check that the key is the one you "
+        "mean, or vary it further"
+        for group in groups
+    ]
