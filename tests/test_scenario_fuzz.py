@@ -30,7 +30,9 @@ from tests.conftest import ROOT, SCENARIOS
 
 SECONDS = 2.0  # the most one example may take
 PROBLEM = re.compile(r"^fuzz\.yaml:\d+: \S+: [^\n\r]+$")  # FILE:LINE: PATH: MESSAGE, one line
-FAST, SLOW = 100, 1500  # examples per test in the fast suite, under `slow`
+# Examples per test in the fast suite, and under `slow` (derandomized: the same examples every
+# run; 600 rather than 1,500 since the game day's browser test joined CI's ten minutes).
+FAST, SLOW = 100, 600
 
 SCENARIO_FILES = sorted(SCENARIOS.glob("*.yaml"))
 RUNBOOK_FILES = sorted((ROOT / "sim" / "response" / "runbooks").glob("*.yaml"))

@@ -308,7 +308,8 @@ def create_app(folder: Path, key: str | None = None, *, tick: float = TICK) -> F
                         version = game.version
                         live = {"live": game.live, "version": version, "sent": time.time()}
                         yield {"event": "live", "data": json.dumps(live)}
-                    if game.ended is not None and not isinstance(game, Ended):
+                    if game.scorecard is not None and not isinstance(game, Ended):
+                        # (scored: ``ended`` is set while the end is still being computed)
                         yield {"event": "ended", "data": json.dumps(game.scorecard)}
                         return
                     if isinstance(game, Ended):

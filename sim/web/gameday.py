@@ -191,9 +191,11 @@ class GameDay:
             listener(self)
 
     def feed(self, who: str, after: int = -1) -> list[dict[str, Any]]:
-        """The entries ``who`` may see, after sequence number ``after``."""
-        with self.lock:
-            return [e.view(who, self.clock) for e in self.entries[after + 1 :] if e.visible_to(who)]
+        """The entries ``who`` may see, after sequence number ``after``. Lock-free (the feed
+        only grows, and an entry never changes once added): the event streams read it from
+        the server's event loop while a command or the end holds the lock."""
+        entries = self.entries[after + 1 :]
+        return [e.view(who, self.clock) for e in entries if e.visible_to(who)]
 
     # -- the start ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -234,8 +236,18 @@ class GameDay:
             self._changed()
 
     # -- the clock ---------------------------------------------------------------------------
-    def tick(self) -> bool:
-        """Move the simulation to where the clock says; ``True`` when anything changed."""
+    def tick(self, wait: bool = True) -> bool:
+        """Move the simulation to where the clock says; ``True`` when anything changed.
+        ``wait=False``: give up at once when a command or the end holds the game day (the
+        server's clock goes on to the others, and catches this one up on its next tick)."""
+        if not self.lock.acquire(blocking=wait):
+            return False
+        try:
+            return self._tick()
+        finally:
+            self.lock.release()
+
+    def _tick(self) -> bool:
         with self.lock:
             wall = self.wall()
             if self.ended is not None:

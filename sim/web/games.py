@@ -154,7 +154,7 @@ class Games:
         changed = []
         now = self.wall()
         for game in list(self.games.values()):
-            if isinstance(game, GameDay) and game.ended is None and game.tick():
+            if isinstance(game, GameDay) and game.ended is None and game.tick(wait=False):
                 changed.append(game)
                 if now - self.saved_at.get(game.id, 0.0) >= SAVE_CLOCK_EVERY:
                     self.store.save_clock(game)
