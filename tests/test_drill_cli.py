@@ -106,7 +106,7 @@ def test_piped_stdin_garbage_then_ctrl_c_and_confirm(tmp_path: Path) -> None:
     """Garbage costs nothing and crashes nothing; SIGINT asks; "y" writes everything; exit 130."""
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "drill", "--seed", "7", "--out", str(out)],
+        [sys.executable, "-m", "sim", "drill", "--seed", "7", "--no-compare", "--out", str(out)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -163,7 +163,7 @@ def test_piped_bytes_that_are_not_utf8_and_a_5mb_line(tmp_path: Path) -> None:
     )
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "sim", "drill", "--seed", "7", "--out", str(out)],
+        [sys.executable, "-m", "sim", "drill", "--seed", "7", "--no-compare", "--out", str(out)],
         input=typed,
         capture_output=True,
         cwd=ROOT,
@@ -192,7 +192,7 @@ def test_sigterm_ends_the_drill_without_asking(tmp_path: Path) -> None:
     """SIGTERM at the prompt ends the drill at once: everything is written, exit 130."""
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "drill", "--seed", "7", "--out", str(out)],
+        [sys.executable, "-m", "sim", "drill", "--seed", "7", "--no-compare", "--out", str(out)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -279,7 +279,9 @@ def test_terminal_completion_garbage_and_ctrl_c(tmp_path: Path) -> None:
     """On a terminal: Tab completes, history recalls, garbage is answered, Ctrl-C asks (no:
     go on; yes: write everything)."""
     out = tmp_path / "out"
-    pid, term = spawn_in_pty(["drill", "--seed", "7", "--as", "Ada", "--out", str(out)])
+    pid, term = spawn_in_pty(
+        ["drill", "--seed", "7", "--as", "Ada", "--no-compare", "--out", str(out)]
+    )
     term.prompt()
     os.write(term.fd, b"stauts\r")
     term.expect("did you mean 'status'")
@@ -320,7 +322,7 @@ def test_terminal_completion_garbage_and_ctrl_c(tmp_path: Path) -> None:
 
 def test_terminal_ctrl_d_ends_like_quit(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    pid, term = spawn_in_pty(["drill", "--seed", "7", "--out", str(out)])
+    pid, term = spawn_in_pty(["drill", "--seed", "7", "--no-compare", "--out", str(out)])
     term.prompt()
     os.write(term.fd, b"alerts\r")
     term.expect("firing")
@@ -342,10 +344,18 @@ def test_random_never_names_the_scenario_before_the_end(tmp_path: Path) -> None:
                 secrets.append(line.partition(":")[2].strip())
     script = tmp_path / "look.txt"
     script.write_text("status\ndeps\nchanges\nhint\nhelp\nquit\n", encoding="utf-8")
-    # seed 15 picks payment-provider-outage, a short run (the drill runs the scenario to its
-    # end, then three comparisons): the choice changes when the catalogue grows
+    # seed 21 picks payment-provider-outage, a short run (the drill runs the scenario to its
+    # end): the choice changes when the catalogue grows
     proc = chaosdrill(
-        "drill", "--random", "--seed", "15", "--script", str(script), "--out", str(tmp_path / "o")
+        "drill",
+        "--random",
+        "--seed",
+        "21",
+        "--script",
+        str(script),
+        "--no-compare",
+        "--out",
+        str(tmp_path / "o"),
     )
     assert proc.returncode == 0, proc.stderr
     during, marker, after = proc.stdout.partition("The drill is over")

@@ -75,6 +75,12 @@ def add_parser(sub: Any) -> None:
         help="run the clock at X× wall time between commands (default: only commands move it)",
     )
     p.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="end without the comparison runs (nobody responding, the oracle, the experienced "
+        "responder): the scorecard then has no counterfactuals, and the end comes at once",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         default=Path("out/drill"),
@@ -171,6 +177,7 @@ def main(args: argparse.Namespace) -> int:
             random_pick=args.random,
             comparisons=comparisons,
             autosave=session_file,
+            compare=not args.no_compare,
         )
         # The folder holds one drill's files at a time: session.json first (rewritten after
         # every command, so that a drill that dies can be replayed), the rest at the end.

@@ -108,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
 
     console = Console(file=io.StringIO()) if args.quiet else out
     scenario = loaded.scenario
-    comparisons = Comparisons(scenario, session.seed, scenario.horizon)
+    comparisons = Comparisons(scenario, session.seed, scenario.horizon)  # started by begin()
     try:
         drill = Drill(
             loaded,
@@ -123,6 +123,7 @@ def main(args: argparse.Namespace) -> int:
             source=session.scenario_path,
             team=session.team,
             manual_ack=session.manual_ack,
+            compare=session.compare,
         )
         drill.begin()
         diverged: str | None = None

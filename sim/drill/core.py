@@ -68,6 +68,7 @@ class Drill:
         wallclock: Callable[[], float] = time.monotonic,
         team: bool = False,
         manual_ack: bool = True,
+        compare: bool = True,
     ) -> None:
         self.loaded = loaded
         self.scenario = loaded.scenario
@@ -85,7 +86,8 @@ class Drill:
         self.manual_ack = manual_ack or team
         self.simulation = Simulation(self.scenario, seed, manual_ack=self.manual_ack)
         self.incident = Incident(self.simulation, self.scenario.horizon)
-        self.comparisons = comparisons
+        self.compare = compare  # False: no comparison runs, no counterfactuals (--no-compare)
+        self.comparisons = comparisons if compare else None
         self.others: dict[str, Journal] = {}
         # the scenario path as the journal records it (a replay passes the recorded one)
         self.source = loaded.path if source is None else source
@@ -102,6 +104,7 @@ class Drill:
             version=__version__,
             team=team,
             manual_ack=self.manual_ack,
+            compare=compare,
         )
         self.hints_left = hints
         self.hints_given: set[str] = set()
@@ -630,9 +633,10 @@ class Drill:
             self.stop("quit")
         self.simulation.advance(self.horizon)
         self.simulation.finish()
-        comparisons = self.comparisons or Comparisons(self.scenario, self.seed, self.horizon)
-        counterfactuals, others = comparisons.results()
-        self.others = others
+        counterfactuals: dict[str, Any] | None = None
+        if self.compare:
+            comparisons = self.comparisons or Comparisons(self.scenario, self.seed, self.horizon)
+            counterfactuals, self.others = comparisons.results()
         self.journal = journal_of(
             self.simulation,
             self.incident,

@@ -85,8 +85,11 @@ def conclude(drill: Drill, out_dir: Path, console: Console) -> tuple[Journal, li
     written.append(journal.write(out_dir / "journal.json"))
     reveal(drill, journal, console)
     print_scorecard(journal)
-    rows = {drill.responder: journal, **drill.others}
-    console.print(comparison(rows, str(journal.data["currency"]), drill.responder))
+    if drill.compare:
+        rows = {drill.responder: journal, **drill.others}
+        console.print(comparison(rows, str(journal.data["currency"]), drill.responder))
+    else:
+        console.print("no comparison with other responders (--no-compare)", style="dim")
     console.print(
         f"hints used: {drill.hints_used} of {drill.session.hints} (5 points off the score each)",
         soft_wrap=True,

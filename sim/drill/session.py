@@ -44,6 +44,7 @@ class Session:
     facilitator: bool = False
     team: bool = False  # a game day: commands carry who typed them
     manual_ack: bool = False  # the page waited for `ack` (False: sessions recorded before it)
+    compare: bool = True  # False: ended without comparison runs (drill --no-compare)
     realtime: float | None = None
     random: bool = False
     version: str = ""
@@ -83,6 +84,7 @@ class Session:
             "facilitator": self.facilitator,
             **({"team": True} if self.team else {}),
             **({"manual_ack": True} if self.manual_ack else {}),
+            **({"compare": False} if not self.compare else {}),
             "realtime": self.realtime,
             "paged_at": self.paged_at,
             "injections": self.injections,
@@ -194,6 +196,7 @@ def load(path: str | Path) -> Session:
         facilitator=bool(data.get("facilitator")),
         team=bool(data.get("team")),
         manual_ack=bool(data.get("manual_ack")),
+        compare=data.get("compare") is not False,
         realtime=None if realtime is None else float(realtime),
         random=bool(scenario.get("random")),
         version=str(data.get("chaosdrill") or ""),

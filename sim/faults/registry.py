@@ -84,15 +84,29 @@ def _crash(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     return f.target, Effect(source=f.id, down_instances=tuple(range(count))), frozenset({f.target})
 
 
+def _some(world: World, target: str, count: int | None) -> frozenset[int] | None:
+    """The instances a fault on ``count`` of them is on (the first ones); None: all."""
+    if count is None:
+        return None
+    return frozenset(range(min(count, world.topology.component(target).replicas)))
+
+
 def _latency(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     assert isinstance(f, LatencyFault)
-    return f.target, Effect(source=f.id, latency_factor=f.factor), frozenset({f.target})
+    effect = Effect(
+        source=f.id, latency_factor=f.factor, instances=_some(world, f.target, f.instances)
+    )
+    return f.target, effect, frozenset({f.target})
 
 
 def _errors(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     assert isinstance(f, ErrorRateFault)
     effect = Effect(
-        source=f.id, error_probability=f.probability, error_class=f.error_class, message=f.message
+        source=f.id,
+        error_probability=f.probability,
+        error_class=f.error_class,
+        message=f.message,
+        instances=_some(world, f.target, f.instances),
     )
     return f.target, effect, frozenset({f.target})
 

@@ -473,7 +473,9 @@ class View:
         edge = self._edge()
         topo = self.sim.world.topology
         backends = {}
-        for name in [edge, *topo.graph.successors(edge)]:
+        passive = [n for n, c in self.scenario.components.items() if c.health_check.outlier]
+        names = [edge, *topo.graph.successors(edge)]
+        for name in [*names, *(n for n in passive if n not in names)]:
             rt = self.sim.engine.runtimes[name]
             backends[name] = {
                 "in_rotation": len(rt.available),
@@ -483,6 +485,8 @@ class View:
                 "panic": rt.panic,
                 "checks_off": self.sim.world.states[name].unchecked,
             }
+            if name in passive:  # out for their answers (passive checks), not their probes
+                backends[name]["outlying"] = sum(i.outlying for i in rt.instances)
         configs = [
             {"id": c.id, "at": t, "description": c.description}
             for t, c in self.sim.world.applied
@@ -502,6 +506,11 @@ class View:
             "every backend in rotation" if not out else "failing health checks: " + ", ".join(parts)
         )
         line += "; health checks passing" if not out else ""
+        outlying = [
+            f"{n} {b['outlying']}/{b['replicas']}" for n, b in backends.items() if b.get("outlying")
+        ]
+        if outlying:
+            line += "; ejected for failing answers (passive checks): " + ", ".join(outlying)
         if configs:
             line += f"; config change {configs[-1]['id']}: {configs[-1]['description']}"
         return line, {"backends": backends, "configs": configs, "out_of_rotation": out}

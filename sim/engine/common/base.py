@@ -87,6 +87,8 @@ class EngineBase:
         for rt in self.runtimes.values():
             if rt.spec.kind != "third_party":
                 env.process(self._health_checks(rt))
+                if rt.spec.health_check.outlier is not None:
+                    env.process(self._outliers(rt))
         probes = scenario.probes
         funnel = scenario.traffic.funnel
         endpoints = list(probes.endpoints) or list(
@@ -212,7 +214,7 @@ class EngineBase:
                             self.env.now, "instance.readmitted", component=rt.name, instance=inst.i
                         )
             if hc.panic_below is not None:
-                healthy = sum(not i.ejected for i in rt.instances)
+                healthy = sum(not i.ejected and not i.outlying for i in rt.instances)
                 panic = healthy < hc.panic_below * len(rt.instances)
                 if panic != rt.panic:
                     rt.panic = panic
@@ -228,6 +230,59 @@ class EngineBase:
             if changed:
                 rt.rotate()
             yield self.env.timeout(hc.interval)
+
+    def _outliers(self, rt: Runtime) -> Generator[simpy.Event, Any, None]:
+        """The balancer's passive checks of ``rt``'s instances (outlier detection by failure
+        percentage). Every ``interval``: instances whose ejection is over return; then each
+        instance in rotation that answered at least ``request_volume`` calls (its share of the
+        component's, which the balancer spreads evenly) and failed ``failure_percentage`` of
+        them or more is ejected for ``base_ejection_time`` × its ejections so far (at most
+        ``max_ejection_time``) — the worst first, while no more than ``max_ejection_percent``
+        of the instances (at least one) are out for their answers."""
+        od = rt.spec.health_check.outlier
+        assert od is not None
+        represents = self.world.scenario.traffic.represents
+        seen = rt.meter()[2]
+        yield self.env.timeout(od.interval)
+        while True:
+            now = self.env.now
+            changed = False
+            unchecked = rt.state.unchecked
+            for inst in rt.instances:
+                if inst.outlying and (unchecked or now >= inst.returns_at):
+                    inst.outlying, changed = False, True
+                    self.world.emit(
+                        now, "instance.outlier_returned", component=rt.name, instance=inst.i
+                    )
+            total = rt.meter()[2]
+            served, seen = total - seen, total
+            judged = [i for i in rt.instances if not i.ejected and not i.outlying]
+            per = served / len(judged) if judged else 0.0  # calls each answered, simulated
+            out = sum(i.outlying for i in rt.instances)
+            room = max(1, int(od.max_ejection_percent * len(rt.instances))) - out
+            if not unchecked and per * represents >= od.request_volume:
+                for inst in sorted(judged, key=lambda i: -i.failed):
+                    share = min(1.0, inst.failed / per)
+                    if room <= 0 or share < od.failure_percentage:
+                        break
+                    inst.ejections += 1
+                    length = min(od.base_ejection_time * inst.ejections, od.max_ejection_time)
+                    inst.outlying, inst.returns_at = True, now + length
+                    room -= 1
+                    changed = True
+                    self.world.emit(
+                        now,
+                        "instance.outlier_ejected",
+                        component=rt.name,
+                        instance=inst.i,
+                        failed=round(share, 3),
+                        seconds=length,
+                    )
+            for inst in rt.instances:
+                inst.failed = 0
+            if changed:
+                rt.rotate()
+            yield self.env.timeout(od.interval)
 
     def _uncheck(self, rt: Runtime) -> None:
         """Checks turned off: every ejected instance is back in rotation, panic is over."""

@@ -22,13 +22,17 @@ class Instance:
     __slots__ = (
         "busy",
         "ejected",
+        "ejections",
         "err_cls",
         "err_msg",
+        "failed",
         "fails",
         "i",
+        "outlying",
         "p_err",
         "passes",
         "queue",
+        "returns_at",
         "slow",
     )
 
@@ -36,9 +40,15 @@ class Instance:
         self.i = i
         self.busy = 0
         self.queue: deque[Any] = deque()  # the request engine's frames waiting for a slot
-        self.ejected = False
+        self.ejected = False  # by the active checks
         self.fails = 0
         self.passes = 0
+        # passive checks (outlier detection): answers that failed since the last look, out
+        # for its answers until ``returns_at``, how often it was
+        self.failed = 0
+        self.outlying = False
+        self.returns_at = 0.0
+        self.ejections = 0
         # The component's state as it applies to this instance (Runtime.refresh keeps them):
         # latency factor, error probability, error class and message.
         self.slow = 1.0
@@ -148,9 +158,12 @@ class Runtime:
         self.rotate()
 
     def rotate(self) -> None:
-        """Recompute the rotation: the instances not ejected, or all of them in panic."""
+        """Recompute the rotation: the instances ejected by neither the active nor the passive
+        checks, or all of them in panic."""
         self.available = (
-            list(self.instances) if self.panic else [i for i in self.instances if not i.ejected]
+            list(self.instances)
+            if self.panic
+            else [i for i in self.instances if not i.ejected and not i.outlying]
         )
         self.rotation += 1
 

@@ -89,6 +89,17 @@ def flow_lacks(scenario: Scenario) -> list[str]:
         # its queues are the component's, not each instance's: the instances would all fail
         # their checks at once (measured: 20 % more failed checkouts than the request engine)
         lacks.append(f"health checks that time out behind an instance's queue ({', '.join(timed)})")
+    some = sorted(
+        f.id
+        for f in [*scenario.faults, *(c.fault for c in scenario.consequences)]
+        if f.type in ("error_rate", "latency") and getattr(f, "instances", None) is not None
+    )
+    if some:
+        lacks.append(f"faults on some instances only ({', '.join(some)})")
+    outlier = [n for n, c in scenario.components.items() if c.health_check.outlier is not None]
+    if outlier:
+        # it counts no answers per instance
+        lacks.append(f"passive outlier ejection ({', '.join(outlier)}: per instance)")
     staged = sorted(c.id for c in scenario.changes if c.rollout is not None)
     if staged:
         # its service and error rates are the component's: it cannot slow some instances only

@@ -386,8 +386,12 @@ class Flow:
         br = node.breaker
         if br is not None and record:
             br.record(now, outcome == OK)
-        if outcome and self.observer is not None:
-            self.observer.failed(f, outcome, cls, msg, origin)
+        if outcome:
+            inst = f.inst
+            if inst is not None:  # what the balancer's passive checks read
+                inst.failed += 1
+            if self.observer is not None:
+                self.observer.failed(f, outcome, cls, msg, origin)
         parent = f.parent
         if parent is None:
             self.on_request_done(f, outcome, cls, msg)

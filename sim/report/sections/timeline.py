@@ -108,6 +108,8 @@ WORLD_EVENTS = {  # kind → (what happened, badge or "")
     "monitoring.restored": ("monitoring back", ""),
     "rollout.stage": ("rollout stage", ""),
     "rollout.halted": ("rollout halted", ""),
+    "instance.outlier_ejected": ("instance ejected for its answers", "outlier"),
+    "instance.outlier_returned": ("instance back from ejection", ""),
 }
 
 
@@ -126,6 +128,13 @@ def _world_detail(e: Mapping[str, Any]) -> str:
         return f"stage {e.get('stage')} of {e.get('stages')}: {reach} instances"
     if kind == "rollout.halted":
         return str(e.get("why", ""))
+    if kind == "instance.outlier_ejected":
+        return (
+            f"instance {e.get('instance')}: {float(e.get('failed', 0)):.0%} of its answers "
+            f"failed; out for {duration(float(e.get('seconds', 0)))}"
+        )
+    if kind == "instance.outlier_returned":
+        return f"instance {e.get('instance')}"
     return ""
 
 

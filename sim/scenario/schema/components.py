@@ -24,6 +24,40 @@ ComponentKind = Literal[
 ]
 
 
+class OutlierDetection(Model):
+    """Passive health: the balancer ejects an instance whose own answers fail, read from the
+    traffic it serves rather than from probes (Envoy's outlier detection by failure
+    percentage; the defaults are Envoy's)."""
+
+    interval: Duration = Field(
+        default=10.0, gt=0, description="How often the balancer looks at each instance's answers."
+    )
+    failure_percentage: Probability = Field(
+        default=0.85,
+        gt=0,
+        description="An instance whose share of failed answers in an interval reaches this is "
+        "ejected. Every failure counts: its own errors, timeouts, and failures of what it "
+        "called (a shared dependency failing makes every instance look bad).",
+    )
+    request_volume: int = Field(
+        default=50,
+        ge=1,
+        le=10**9,
+        description="Fewest calls an instance must have answered in the interval to be judged.",
+    )
+    base_ejection_time: Duration = Field(
+        default=30.0,
+        gt=0,
+        description="An ejection lasts this × the number of times the instance was ejected.",
+    )
+    max_ejection_time: Duration = Field(default=300.0, gt=0)
+    max_ejection_percent: Probability = Field(
+        default=0.1,
+        description="At most this share of the instances out at once for their answers (at "
+        "least one).",
+    )
+
+
 class HealthCheck(Model):
     """Load-balancer health checks of a component's instances."""
 
@@ -46,6 +80,11 @@ class HealthCheck(Model):
         description="Below this share of instances healthy, the balancer sends to every "
         "instance, healthy or not (Envoy's panic threshold, 50 % by default there). None: "
         "never; with every instance ejected, calls fail with NoHealthyUpstream.",
+    )
+    outlier: OutlierDetection | None = Field(
+        default=None,
+        description="Passive checks beside the active ones: eject instances whose answers "
+        "fail (the request engine).",
     )
 
 

@@ -54,12 +54,19 @@ class CrashFault(FaultBase):
     )
 
 
+SOME_INSTANCES = (
+    "On this many of the component's instances (the first ones): a gray failure of one bad "
+    "host. All if omitted."
+)
+
+
 class LatencyFault(FaultBase):
     """A component becomes slower by ``factor``."""
 
     type: Literal["latency"]
     target: Name
     factor: float = Field(gt=1, le=MAX_FACTOR)
+    instances: int | None = Field(default=None, ge=1, le=MAX_REPLICAS, description=SOME_INSTANCES)
 
 
 class ErrorRateFault(FaultBase):
@@ -68,6 +75,7 @@ class ErrorRateFault(FaultBase):
     type: Literal["error_rate"]
     target: Name
     probability: Probability
+    instances: int | None = Field(default=None, ge=1, le=MAX_REPLICAS, description=SOME_INSTANCES)
     error_class: str = "InternalError"
     message: str = "internal server error"
 
