@@ -100,4 +100,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.nodeid.startswith("scenarios/"):
             item.add_marker(pytest.mark.slow)
     slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)
+
+    def order(item: pytest.Item) -> tuple[bool, int]:
+        module = item.nodeid.split("::")[0]
+        heavy = HEAVIEST.index(module) if module in HEAVIEST else len(HEAVIEST)
+        return (module not in slow, heavy)
+
+    items.sort(key=order)
+
+
+# The modules that take longest on one worker (measured with --durations), started first so
+# that no long module is left running alone at the end (each module runs on one worker).
+HEAVIEST = (
+    "tests/test_notebooks.py",
+    "tests/test_signals.py",
+    "tests/test_responders.py",
+    "tests/test_mechanism_restore.py",
+    "tests/test_drill_cli.py",
+    "tests/test_mechanism_failover.py",
+)
