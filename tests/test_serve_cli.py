@@ -88,6 +88,53 @@ def test_serve_starts_prints_its_key_and_keeps_it(tmp_path: Path) -> None:
         stop(proc)
 
 
+def test_a_restarted_server_resumes_its_game_days(tmp_path: Path) -> None:
+    """A game day created and played on one server goes on, with its feed and clock, on the
+    next one started on the same folder — even after the first was killed outright."""
+    folder, port = tmp_path / "gamedays", free_port()
+    proc, url = start(folder, port)
+    base = f"http://127.0.0.1:{port}"
+    key = url.split("key=")[1]
+    try:
+        wait_until_up(url)
+        made = httpx2.post(
+            f"{base}/api/gamedays",
+            json={"scenario": "payment-provider-outage", "seed": 2},
+            headers={"X-Key": key},
+            timeout=60,
+        ).json()
+        ops = made["join"]["operations"].split("token=")[1]
+        gid = made["id"]
+        for line in ("ack", "thirdparty", "say the vendor looks down"):
+            answer = httpx2.post(
+                f"{base}/g/{gid}/api/command",
+                json={"line": line},
+                headers={"X-Token": ops},
+                timeout=60,
+            )
+            assert answer.status_code == 200, answer.text
+        before = httpx2.get(f"{base}/g/{gid}/api/state", headers={"X-Token": ops}).json()
+    finally:
+        proc.kill()  # no orderly shutdown
+        proc.wait(timeout=20)
+    proc, _ = start(folder, port)
+    try:
+        wait_until_up(url)
+        after = httpx2.get(f"{base}/g/{gid}/api/state", headers={"X-Token": ops}).json()
+        assert after["feed"] == before["feed"]
+        assert after["live"]["clock"] == before["live"]["clock"]
+        assert after["live"]["pages"][0]["acknowledged_by"] == "operations"
+        again = httpx2.post(
+            f"{base}/g/{gid}/api/command",
+            json={"line": "status"},
+            headers={"X-Token": ops},
+            timeout=60,
+        )
+        assert again.status_code == 200
+    finally:
+        stop(proc)
+
+
 def test_serve_refuses_bad_settings_in_one_line(tmp_path: Path) -> None:
     for args, code, message in (
         (["--port", "0"], 2, "expected 1–65535"),
