@@ -55,7 +55,7 @@ def shortest_window(d: Data) -> None:
 def busiest_traffic(d: Data) -> None:
     """The most sessions a second, all day, over two hours (the work budget bounds sessions a
     second × horizon: a scenario of a day at the busiest rate is refused)."""
-    d["traffic"].update(arrival_rate=L.MAX_PEAK_RATE, daily_curve=[1] * 24, surges=[])
+    d["traffic"].update(arrival_rate=L.MAX_PEAK_RATE, daily_curve=[1] * 24, surges=[], peaks=[])
     d["horizon"] = "2h"
 
 
@@ -65,6 +65,7 @@ def steepest_curve_and_surge(d: Data) -> None:
         arrival_rate=L.MAX_PEAK_RATE / L.MAX_CURVE / L.MAX_SURGE,
         daily_curve=[L.MAX_CURVE] * 24,
         surges=[{"start": "1m", "duration": "2m", "factor": L.MAX_SURGE}],
+        peaks=[],
     )
 
 

@@ -33,14 +33,14 @@ def check_work(s: Scenario) -> Iterator[Finding]:
         )
     t = s.traffic
     pieces = _surge_pieces(t, s.horizon)
-    curve, surges = max(t.daily_curve), max(factor for _, factor in pieces)
+    curve, surges = max(t.daily_curve), max(factor for _, factor in pieces) * _peaks_top(t)
     if t.arrival_rate * curve * surges > MAX_PEAK_RATE:
         yield (
             ("traffic", "arrival_rate"),
             f"expected at most {MAX_PEAK_RATE:g} sessions/s at the peak, got "
             f"{t.arrival_rate * curve * surges:g} (arrival_rate {t.arrival_rate:g} × daily-curve "
-            f"peak {curve:g} × surges {surges:g}); lower the arrival rate, the daily curve or "
-            f"the surges",
+            f"peak {curve:g} × surges and peaks {surges:g}); lower the arrival rate, the daily "
+            f"curve, the surges or the peaks",
         )
     estimate = estimated_calls(s)
     if estimate > WORK_BUDGET:
@@ -64,6 +64,16 @@ def _surge_pieces(t: Traffic, horizon: float) -> list[tuple[float, float]]:
         (b - a, math.prod(u.factor for u in t.surges if u.start <= a < u.start + u.duration))
         for a, b in pairwise(edges)
     ]
+
+
+def _peaks_top(t: Traffic) -> float:
+    """The most the recurring peaks multiply the rate by (all at once, if they can overlap)."""
+    return math.prod(max(1.0, p.factor) for p in t.peaks)
+
+
+def _peaks_mean(t: Traffic) -> float:
+    """What the recurring peaks multiply the traffic by on average."""
+    return math.prod(1 + (p.factor - 1) * p.duration / p.every for p in t.peaks)
 
 
 def _surged(pieces: list[tuple[float, float]]) -> float:
@@ -92,5 +102,6 @@ def estimated_calls(s: Scenario) -> float:
         t.arrival_rate
         * max(t.daily_curve)
         * _surged(_surge_pieces(t, s.horizon))
+        * max(1.0, _peaks_mean(t))
         * calls_per_session(s)
     )

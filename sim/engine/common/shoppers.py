@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -81,7 +82,8 @@ def start_hour(clock_start: datetime) -> float:
 def arrival_rate(traffic: Traffic, hour0: float, t: float) -> float:
     """Arrival rate (simulated sessions/s) at simulated time ``t`` of a run starting at ``hour0``.
 
-    The daily curve is interpolated linearly between clock hours; surges multiply it.
+    The daily curve is interpolated linearly between clock hours; surges multiply it, and so
+    do the peaks that recur on the clock.
     """
     curve = traffic.daily_curve
     hour = (hour0 + t / 3600.0) % 24.0
@@ -91,7 +93,20 @@ def arrival_rate(traffic: Traffic, hour0: float, t: float) -> float:
     for s in traffic.surges:
         if s.start <= t < s.start + s.duration:
             level *= s.factor
+    for p in traffic.peaks:
+        if (hour0 * 3600.0 + t - p.at) % p.every < p.duration:
+            level *= p.factor
     return traffic.arrival_rate * level
+
+
+def next_peak_edge(traffic: Traffic, hour0: float, t: float) -> float:
+    """The first time after ``t`` a recurring peak starts or ends (inf: no peaks)."""
+    edge = math.inf
+    for p in traffic.peaks:
+        phase = (hour0 * 3600.0 + t - p.at) % p.every
+        ahead = p.duration - phase if phase < p.duration else p.every - phase
+        edge = min(edge, t + (ahead if ahead > 0 else p.every))
+    return edge
 
 
 def cumulative(weights: Any) -> tuple[list[str], list[float]]:

@@ -18,6 +18,7 @@ from sim.engine.common.shoppers import (
     Session,
     arrival_rate,
     cumulative,
+    next_peak_edge,
     pick,
     start_hour,
 )
@@ -80,6 +81,8 @@ class Shoppers:
             for edge in (s.start, s.start + s.duration):
                 if t < edge < end:
                     end = edge
+        if self.traffic.peaks:
+            end = min(end, next_peak_edge(self.traffic, self.hour0, t))
         return end, max(self.rate(t), self.rate(end - 1e-6))
 
     def _next_candidate(self, t: float) -> None:

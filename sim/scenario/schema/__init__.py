@@ -108,7 +108,7 @@ from sim.scenario.schema.signals import (
     Severity,
 )
 from sim.scenario.schema.source import Milestone, Source, SourceEvent
-from sim.scenario.schema.traffic import FunnelStep, MoneyDistribution, Surge, Traffic
+from sim.scenario.schema.traffic import FunnelStep, MoneyDistribution, Peak, Surge, Traffic
 
 __all__ = [
     "CHANGE_ACTIONS",
@@ -167,6 +167,7 @@ __all__ = [
     "Monitoring",
     "Name",
     "NamedMap",
+    "Peak",
     "Pipeline",
     "Probability",
     "Probes",

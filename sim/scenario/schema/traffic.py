@@ -1,9 +1,11 @@
 """Traffic: who arrives and when, how shoppers move through the funnel, what they spend."""
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.errors import describe
 from sim.scenario.limits import (
@@ -47,6 +49,29 @@ class Surge(Model):
     factor: float = Field(gt=0, le=MAX_SURGE)
 
 
+class Peak(Model):
+    """A short surge that recurs on the wall clock: the top of every hour (push notifications,
+    batch jobs and cron schedules, a TV slot), every day at 18:00, every 15 minutes."""
+
+    every: Duration = Field(default=3600.0, gt=0, description="Its period (1h: hourly).")
+    at: Duration = Field(
+        default=0.0,
+        ge=0,
+        description="Where in each period it starts, on the scenario's wall clock (0: at the "
+        "top of the hour for an hourly peak; 18h for a daily one at 18:00).",
+    )
+    duration: Duration = Field(gt=0)
+    factor: float = Field(gt=0, le=MAX_SURGE, description="The arrival rate × this meanwhile.")
+
+    @model_validator(mode="after")
+    def _fits_its_period(self) -> Peak:
+        if self.duration >= self.every:
+            raise ValueError("duration: expected less than `every` (it would never end)")
+        if self.at >= self.every:
+            raise ValueError("at: expected less than `every`")
+        return self
+
+
 class FunnelStep(Model):
     """One step of the shopper funnel and the share of shoppers who go on to the next."""
 
@@ -67,6 +92,9 @@ class Traffic(Model):
     )
     daily_curve: tuple[float, ...] = Field(default=(1.0,) * 24, min_length=24, max_length=24)
     surges: tuple[Surge, ...] = Field(default=(), max_length=MAX_SURGES)
+    peaks: tuple[Peak, ...] = Field(
+        default=(), max_length=MAX_SURGES, description="Surges that recur on the clock."
+    )
     funnel: tuple[FunnelStep, ...] = Field(min_length=1, max_length=MAX_FUNNEL_STEPS)
     think_time: TimeDistribution = TimeDistribution(dist="exponential", mean=15.0)
     retry_probability: Probability = 0.5
