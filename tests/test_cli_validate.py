@@ -20,10 +20,10 @@ SEED = ROOT / "scenarios" / "bad-schema-migration.yaml"
 EXPECT = re.compile(r"^# expect: (?P<line>\d+) (?P<substring>.+)$")
 
 
-def validate(path: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m sim validate PATH`` and capture its output as text."""
+def validate(*paths: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m sim validate PATH...`` and capture its output as text."""
     return subprocess.run(
-        [sys.executable, "-m", "sim", "validate", str(path)],
+        [sys.executable, "-m", "sim", "validate", *map(str, paths)],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -41,21 +41,48 @@ def expectation(path: Path) -> tuple[int, str]:
     return int(match["line"]), match["substring"]
 
 
-@pytest.mark.slow  # a process per file; tests/test_scenario_invalid.py checks them in-process
+@pytest.fixture(scope="module")
+def corpus_run() -> subprocess.CompletedProcess[str]:
+    """One ``python -m sim validate`` over the whole corpus (a process per file cost CI 40 s;
+    the command takes many files, and each must still get its own one line)."""
+    return validate(*CORPUS)
+
+
+def test_the_corpus_at_once_exits_1_with_one_line_per_file(
+    corpus_run: subprocess.CompletedProcess[str],
+) -> None:
+    """Every file is reported, each on one line, no traceback, status 1."""
+    output = corpus_run.stdout + corpus_run.stderr
+    assert "Traceback" not in output, output
+    assert corpus_run.returncode == 1, output
+    lines = [text for text in output.splitlines() if text.strip()]
+    assert len(lines) == len(CORPUS), output
+
+
 @pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
-def test_validate_prints_the_one_problem_and_exits_1(path: Path) -> None:
-    """An invalid file gives exit status 1 and one ``FILE:LINE: PATH: MESSAGE`` line."""
+def test_validate_prints_the_one_problem(
+    path: Path, corpus_run: subprocess.CompletedProcess[str]
+) -> None:
+    """An invalid file gets exactly one ``FILE:LINE: PATH: MESSAGE`` line, at the promised line."""
     line, substring = expectation(path)
+    output = corpus_run.stdout + corpus_run.stderr
+    mine = [text for text in output.splitlines() if text.startswith(f"{path}:")]
+    assert len(mine) == 1, output
+    match = re.match(rf"^{re.escape(str(path))}:(\d+): (\S+): (.+)$", mine[0])
+    assert match, mine[0]
+    assert int(match[1]) == line, mine[0]
+    assert substring in match[3], mine[0]
+
+
+def test_one_invalid_file_alone_exits_1_with_one_line() -> None:
+    """The single-file form: the same one line and status 1."""
+    path = CORPUS[0]
     result = validate(path)
     output = result.stdout + result.stderr
-    assert "Traceback" not in output, output
     assert result.returncode == 1, output
-    lines = [text for text in output.splitlines() if text.strip()]
-    assert len(lines) == 1, output
-    match = re.match(rf"^{re.escape(str(path))}:(\d+): (\S+): (.+)$", lines[0])
-    assert match, lines[0]
-    assert int(match[1]) == line, lines[0]
-    assert substring in match[3], lines[0]
+    assert [t for t in output.splitlines() if t.strip()] == [
+        t for t in output.splitlines() if t.startswith(f"{path}:")
+    ], output
 
 
 def test_validate_accepts_the_seed_scenario() -> None:

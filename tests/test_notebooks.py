@@ -22,7 +22,7 @@ QUICK = {
     "alert-threshold": "SEEDS = range(1, 4)",
     "migration-strategy": "SEEDS = range(1, 5)",
     "runbook-order": "SEEDS = range(1, 5)",
-    "retry-surge": "SEEDS = [1]",
+    "retry-surge": "SEEDS = [1]\nPOLICY_NAMES = ['no retries', 'as is: web→search 1 retry']\nHORIZON = 45 * 60",
     "seed-incident": "DELAY_SEEDS = range(1, 3)",
 }
 
