@@ -37,11 +37,15 @@ def scenario_hash(scenario: Scenario) -> str:
     """SHA-256 of the scenario's canonical JSON: equal content, equal hash, whatever the layout.
 
     The ``expect:`` and ``source:`` blocks are left out: expectations are checked against a
-    run and a source documents the incident it is modelled on; neither changes it. Fields at their defaults are left out too, so that a scenario keeps its hash
-    when the schema gains a field it does not use (and a field written at its default value
-    hashes as if it were left out: the run is the same).
+    run and a source documents the incident it is modelled on; neither changes it. So is
+    ``extends:``: a scenario written as changes to a shop is the merged document. Fields at
+    their defaults are left out too, so that a scenario keeps its hash when the schema gains
+    a field it does not use (and a field written at its default value hashes as if it were
+    left out: the run is the same).
     """
-    document = scenario.model_dump_json(exclude={"expect", "source"}, exclude_defaults=True)
+    document = scenario.model_dump_json(
+        exclude={"expect", "source", "extends"}, exclude_defaults=True
+    )
     return hashlib.sha256(document.encode()).hexdigest()
 
 

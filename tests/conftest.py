@@ -14,6 +14,7 @@ from sim.scenario import Scenario
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 SEED_SCENARIO = SCENARIOS / "bad-schema-migration.yaml"
+SEED_SHOP = SCENARIOS / "shops" / "seed-shop.yaml"  # what the seed scenario extends
 # The engine of the sweep tests (test_sweep*.py): one place to switch them to "flow".
 SWEEP_ENGINE = "flow"
 

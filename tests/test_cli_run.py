@@ -72,7 +72,7 @@ def test_invalid_scenario_exits_1_without_traceback(tmp_path: Path) -> None:
     """A broken scenario gives one FILE:LINE line and exit 1 for `run` as for `validate`."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        (ROOT / "scenarios/bad-schema-migration.yaml")
+        (ROOT / "scenarios/shops/seed-shop.yaml")
         .read_text()
         .replace("replicas: 3", "replics: 3", 1)
     )
@@ -119,4 +119,5 @@ def test_list_graph_schema(tmp_path: Path) -> None:
     assert "single points of failure: db, payment-provider" in graph.stdout
     schema = json.loads(chaosdrill("schema").stdout)
     assert schema["title"] == "chaosdrill scenario"
-    assert "components" in schema["properties"]
+    assert "components" in schema["then"]["properties"]  # in full for a file extending nothing
+    assert "extends" in schema["propertyNames"]["enum"]

@@ -12,7 +12,7 @@ from sim.expect.overrides import apply_overrides
 from sim.scenario import Scenario, ScenarioError, parse_scenario
 from sim.scenario.budget import estimated_calls
 from sim.simulation import Simulation
-from tests.conftest import SCENARIOS, SEED_SCENARIO, failed_share
+from tests.conftest import SCENARIOS, SEED_SCENARIO, SEED_SHOP, failed_share
 from tests.conftest import events_of as events
 
 PEAKS = SCENARIOS / "top-of-hour-peaks.yaml"
@@ -88,7 +88,7 @@ def test_capacity_in_place_before_the_hour_rides_the_peaks() -> None:
 
 
 def test_a_peak_must_fit_its_period() -> None:
-    text = SEED_SCENARIO.read_text(encoding="utf-8").replace(
+    text = SEED_SHOP.read_text(encoding="utf-8").replace(
         "  represents: 12\n",
         "  represents: 12\n  peaks:\n    - {every: 10m, duration: 10m, factor: 2}\n",
     )

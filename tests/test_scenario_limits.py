@@ -27,6 +27,7 @@ from sim.runner import scenario_hash
 from sim.scenario import Scenario, ScenarioError, load, parse_scenario
 from sim.scenario import limits as L
 from sim.scenario.budget import calls_per_session, estimated_calls
+from sim.scenario.loader import scenario_source
 from sim.scenario.yamlsource import read_yaml
 from tests.conftest import SCENARIOS
 from tests.test_scenario_loader import MINI, edit
@@ -36,8 +37,10 @@ Data = dict[str, Any]
 
 
 def at_bounds(path: Path, change: Callable[[Data], None]) -> Scenario:
-    """The scenario at ``path`` with ``change`` applied to its data, validated."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The scenario at ``path`` (laid over what it extends) with ``change`` applied to its
+    data, validated."""
+    data = scenario_source(path.read_text(encoding="utf-8"), str(path))[0].data
+    data.pop("extends", None)
     change(data)
     return parse_scenario(yaml.safe_dump(data, sort_keys=False), f"{path.name} (edited)")
 

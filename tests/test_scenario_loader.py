@@ -25,6 +25,7 @@ from sim.scenario import (
     parse_duration,
     parse_scenario,
 )
+from sim.scenario.schema.scenario import file_json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "scenarios" / "bad-schema-migration.yaml"
@@ -225,7 +226,11 @@ def test_seed_scenario_loads() -> None:
     loaded = load(SEED)
     scenario = loaded.scenario
     assert loaded.path == str(SEED)
-    assert loaded.sha256 == hashlib.sha256(SEED.read_bytes()).hexdigest()
+    # it extends the seed shop: the digest is of its bytes and the shop's
+    shop = hashlib.sha256((SEED.parent / "shops" / "seed-shop.yaml").read_bytes()).digest()
+    expected = hashlib.sha256(SEED.read_bytes())
+    expected.update(shop)
+    assert loaded.sha256 == expected.hexdigest()
     assert scenario.name == "bad-schema-migration"
     assert scenario.seed == 7
     assert scenario.horizon == 7200.0
@@ -269,14 +274,21 @@ def test_seed_scenario_survives_a_dump_and_reload() -> None:
 
 
 def test_json_schema_export_validates_the_seed_data() -> None:
-    """The exported JSON Schema accepts the seed file's data and refuses a misspelt field."""
+    """The exported JSON Schema accepts the seed shop's data and refuses a misspelt field;
+    the seed scenario, which extends the shop, is checked only for its top-level names."""
     jsonschema = pytest.importorskip("jsonschema")
-    schema = Scenario.model_json_schema()
-    data = jsonable(yaml.safe_load(SEED.read_text(encoding="utf-8")))
+    schema = file_json_schema()
+    data = jsonable(yaml.safe_load((SEED.parent / "shops" / "seed-shop.yaml").read_text()))
     jsonschema.validate(data, schema)
     data["components"]["db"]["replics"] = 2
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
+    child = jsonable(yaml.safe_load(SEED.read_text(encoding="utf-8")))
+    jsonschema.validate(child, schema)
+    with pytest.raises(jsonschema.ValidationError, match="'component' is not one of"):
+        jsonschema.validate({**child, "component": {}}, schema)
+    with pytest.raises(jsonschema.ValidationError, match="is a required property"):
+        jsonschema.validate({k: v for k, v in child.items() if k != "extends"}, schema)
 
 
 # --- messages --------------------------------------------------------------------------------

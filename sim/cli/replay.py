@@ -80,16 +80,19 @@ def main(args: argparse.Namespace) -> int:
         )
     loaded = None
     for place in places:
-        digest = hashlib.sha256(place.read_bytes()).hexdigest()
-        if digest == session.scenario_sha256:
-            try:
-                loaded = load_scenario(place)
-            except ScenarioError as exc:
-                return _fail(str(exc.problems[0]))
+        try:
+            candidate = load_scenario(place)  # its digest covers the files it extends
+        except ScenarioError as exc:
+            if hashlib.sha256(place.read_bytes()).hexdigest() == session.scenario_sha256:
+                return _fail(str(exc.problems[0]))  # the recorded file, refused today
+            continue
+        if candidate.sha256 == session.scenario_sha256:
+            loaded = candidate
             break
     if loaded is None:
         return _fail(
-            f"{file}:{sha_line}: scenario.sha256: {places[0]} has changed since the drill was "
+            f"{file}:{sha_line}: scenario.sha256: {places[0]} (or a file it extends) has changed "
+            "since the drill was "
             f"recorded (sha256 {session.scenario_sha256[:12]}… recorded); a replay would not "
             "reproduce it"
         )

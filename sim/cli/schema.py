@@ -25,9 +25,9 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from sim.scenario.schema import Scenario
+    from sim.scenario.schema.scenario import file_json_schema
 
-    schema = Scenario.model_json_schema()
+    schema = file_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "chaosdrill scenario"
     text = json.dumps(schema, indent=2, sort_keys=True) + "\n"

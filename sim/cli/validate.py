@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from sim.cli.common import EXIT_INVALID, EXIT_OK, out, report
 from sim.scenario import ScenarioError, load
+from sim.scenario.loader import flat_document
 
 
 def add_parser(sub: Any) -> None:
@@ -14,9 +16,16 @@ def add_parser(sub: Any) -> None:
         "validate",
         help="check scenario files (exit 0 if all are valid, 1 otherwise)",
         description="Check each FILE's shape and references; print FILE:LINE: field: message "
-        "for every problem.",
+        "for every problem. A file that extends another (extends:) is checked as the merged "
+        "document, each problem at the file and line that wrote it.",
     )
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--flat",
+        action="store_true",
+        help="print each valid FILE as one document, the files it extends merged in (YAML "
+        "on stdout; what the simulator runs)",
+    )
     p.set_defaults(func=main)
 
 
@@ -25,9 +34,13 @@ def main(args: argparse.Namespace) -> int:
     for file in args.files:
         try:
             loaded = load(file)
+            flat = flat_document(file) if args.flat else None
         except ScenarioError as exc:
             report(exc)
             status = EXIT_INVALID
-        else:
+            continue
+        if flat is None:
             out.print(f"ok {file} ({loaded.scenario.name})")
+        else:
+            sys.stdout.write(f"# {file}, with the files it extends merged in\n---\n{flat}")
     return status

@@ -91,8 +91,7 @@ class RunCache:
 
         from sim.scenario import ScenarioError
         from sim.scenario.errors import Problem
-        from sim.scenario.loader import validate_source
-        from sim.scenario.yamlsource import YamlProblem, read_yaml
+        from sim.scenario.loader import digest, scenario_source, validate_source
 
         file = shown_path(path)
         try:
@@ -108,14 +107,11 @@ class RunCache:
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise ScenarioError([Problem(file, line, (), "expected UTF-8 text")]) from None
-        try:
-            source = read_yaml(text, file)
-        except YamlProblem as exc:
-            raise ScenarioError([exc.problem]) from None
+        source, bases = scenario_source(text, file)
         scenario = validate_source(source)
         if overrides:
             scenario = overridden(scenario, overrides, file, source.lines)
-        sha = None if overrides else hashlib.sha256(raw).hexdigest()
+        sha = None if overrides else digest(raw, bases)
         loaded = Loaded(scenario, path, sha, dict(source.lines))
         self._loaded[key] = loaded
         return loaded

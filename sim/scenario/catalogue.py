@@ -5,7 +5,7 @@ A name such as ``bad-schema-migration`` is looked up, in order, in ``$CHAOSDRILL
 name wins, so a team's own folder can shadow a shipped scenario. Commands, notebooks, sweeps
 and the pytest plugin all find scenarios here.
 
-The shipped catalogue is the package data of :data:`SHIPPED`, found with
+The shipped catalogue is the package data of :data:`~sim.scenario.shipped.SHIPPED`, found with
 :mod:`importlib.resources`: in the source tree ``sim/catalogue_files`` is a link to the
 top-level ``scenarios/`` folder (the one source of the scenarios), and a wheel carries copies
 of its files.
@@ -15,29 +15,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.loader import load
 from sim.scenario.schema import Scenario
+from sim.scenario.shipped import SHIPPED, shipped
 
 DEFAULT = "bad-schema-migration"
 SUFFIXES = (".yaml", ".yml")
-SHIPPED = "sim.catalogue_files"
-
-
-def shipped() -> Path | None:
-    """The folder of the catalogue that comes with chaosdrill (``None`` if it is missing)."""
-    try:
-        root = resources.files(SHIPPED)
-    except ModuleNotFoundError:
-        return None
-    # A namespace package has no file of its own: its folder is the one its files are in.
-    for entry in root.iterdir():
-        if isinstance(entry, Path):
-            return entry.parent
-    return None
 
 
 def folders() -> list[Path]:

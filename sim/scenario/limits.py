@@ -15,6 +15,7 @@ DAY = 86_400.0
 MAX_FILE_BYTES = 1 << 20  # 1 MiB
 MAX_NESTING = 64  # levels of lists and mappings, aliases expanded
 MAX_VALUES = 50_000  # keys, values and items of the document, aliases expanded
+MAX_EXTENDS = 8  # files in a chain of scenarios extending one another
 
 # Time.
 MAX_DURATION = 366 * DAY  # any duration

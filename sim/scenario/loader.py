@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.scenario.budget import check_work
 from sim.scenario.errors import Problem, ScenarioError
-from sim.scenario.limits import MAX_FILE_BYTES
+from sim.scenario.extends import resolve
 from sim.scenario.messages import problems_from
 from sim.scenario.references import check_references, check_signals
 from sim.scenario.schema import Scenario
-from sim.scenario.yamlsource import Source, YamlProblem, read_yaml, too_large
+from sim.scenario.yamlsource import Source, YamlProblem, read_file, read_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -30,12 +31,53 @@ class LoadedScenario:
 
 
 def parse_scenario(text: str, file: str = "<string>") -> Scenario:
-    """Validate scenario YAML ``text``; raise :class:`ScenarioError` listing every defect."""
+    """Validate scenario YAML ``text``; raise :class:`ScenarioError` listing every defect.
+
+    A file it ``extends`` is found relative to ``file`` (to the working folder for text that
+    has no file)."""
+    return _parse(text, file)[0]
+
+
+def _parse(text: str, file: str) -> tuple[Scenario, list[bytes]]:
+    """The scenario and the bytes of the files it extends, nearest first."""
+    source, bases = scenario_source(text, file)
+    return validate_source(source), bases
+
+
+def scenario_source(text: str, file: str) -> tuple[Source, list[bytes]]:
+    """Scenario YAML ``text`` parsed and laid over the files it extends (not yet validated),
+    and those files' bytes, nearest first."""
     try:
         source = read_yaml(text, file)
     except YamlProblem as exc:
         raise ScenarioError([exc.problem]) from None
-    return validate_source(source)
+    extended, bases = resolve(source)
+    if bases and isinstance(source.data, dict) and "name" not in source.data:
+        here = ("extends",)
+        message = "a scenario that extends another needs a name of its own (name: ...)"
+        raise ScenarioError([Problem(*source.where(here), here, message)])
+    return extended, bases
+
+
+def flat_document(path: str | Path) -> str:
+    """The scenario file at ``path`` as one YAML document, the files it extends merged in
+    (``extends:`` left out): what the simulator runs, as a file that extends nothing."""
+    file = str(path)
+    text, _ = read_file(path)
+    data = scenario_source(text, file)[0].data
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k != "extends"}
+    dumped: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return dumped
+
+
+def digest(raw: bytes, bases: list[bytes]) -> str:
+    """The SHA-256 a journal records for a scenario file: of its bytes alone, or, when it
+    extends others, of its bytes and theirs (a change to a base is a change to it)."""
+    sha = hashlib.sha256(raw)
+    for base in bases:
+        sha.update(hashlib.sha256(base).digest())
+    return sha.hexdigest()
 
 
 def validate_source(source: Source) -> Scenario:
@@ -44,10 +86,9 @@ def validate_source(source: Source) -> Scenario:
     Problems are placed at the lines ``source`` remembers, or at the nearest ancestor's line
     for paths it does not know (keys added after parsing).
     """
-    file = source.file
     scenario = validate_shape(source, Scenario, "a mapping of scenario fields")
     findings = [
-        Problem(file, source.line_of(path), path, msg)
+        Problem(*source.where(path), path, msg)
         for path, msg in [
             *check_references(scenario),
             *check_signals(scenario),
@@ -64,41 +105,19 @@ def validate_shape(source: Source, model: type[M], expected: str) -> M:
     every problem at its line."""
     if not isinstance(source.data, dict):
         got = "an empty file" if source.data is None else type(source.data).__name__
-        raise ScenarioError(
-            [Problem(source.file, source.line_of(()), (), f"expected {expected}, got {got}")]
-        )
+        raise ScenarioError([Problem(*source.where(()), (), f"expected {expected}, got {got}")])
     try:
         return model.model_validate(source.data)
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc, source, model)) from None
 
 
-def read_file(path: str | Path) -> tuple[str, bytes]:
-    """The UTF-8 text of ``path`` and its bytes; unreadable, undecodable or larger than
-    :data:`~sim.scenario.limits.MAX_FILE_BYTES` (no more is read) → a Problem."""
-    file = str(path)
-    try:
-        with Path(path).open("rb") as stream:
-            raw = stream.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ScenarioError(
-            [Problem(file, 1, (), f"cannot read the file: {exc.strerror or exc}")]
-        ) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError([too_large(file)])
-    try:
-        return raw.decode("utf-8"), raw
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError([Problem(file, line, (), "expected UTF-8 text")]) from None
-
-
 def load(path: str | Path) -> LoadedScenario:
     """Read and validate the scenario at ``path``."""
     file = str(path)
     text, raw = read_file(path)
-    scenario = parse_scenario(text, file)
-    return LoadedScenario(scenario, file, hashlib.sha256(raw).hexdigest())
+    scenario, bases = _parse(text, file)
+    return LoadedScenario(scenario, file, digest(raw, bases))
 
 
 def load_scenario(path: str | Path) -> Scenario:

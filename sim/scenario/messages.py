@@ -192,9 +192,7 @@ def problems_from(
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             path = (*path, "type")
         # A value_error's message may already name its sub-field ("regions: ...").
-        problem = Problem(
-            source.file, source.line_of(path), path, _message(err, source, path, root)
-        )
+        problem = Problem(*source.where(path), path, _message(err, source, path, root))
         problems.setdefault((problem.line, str(problem)), problem)
     return list(problems.values())
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.scenario.errors import Problem, ScenarioError
-from sim.scenario.loader import read_file, validate_shape
+from sim.scenario.loader import validate_shape
 from sim.scenario.references import runbook_findings, target_names
 from sim.scenario.schema import Runbook, Scenario
 from sim.scenario.vocabulary import BUILT_IN, RUNBOOKS, SPECIAL, responder_names
-from sim.scenario.yamlsource import YamlProblem, read_yaml
+from sim.scenario.yamlsource import YamlProblem, read_file, read_yaml
 
 
 def parse_runbook(text: str, file: str = "<string>", scenario: Scenario | None = None) -> Runbook:

@@ -11,12 +11,13 @@ read as YAML 1.1 does, without a tag).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
 from yaml.reader import ReaderError
 
-from sim.scenario.errors import PathPart, Problem, escape
+from sim.scenario.errors import PathPart, Problem, ScenarioError, escape
 from sim.scenario.limits import MAX_FILE_BYTES, MAX_NESTING, MAX_VALUES
 
 _CORE = "tag:yaml.org,2002:"
@@ -32,19 +33,26 @@ _KIND = {yaml.ScalarNode: "value", yaml.SequenceNode: "list", yaml.MappingNode: 
 
 @dataclass
 class Source:
-    """Parsed YAML data plus the 1-based line of each path (key lines for mapping entries)."""
+    """Parsed YAML data plus the 1-based line of each path (key lines for mapping entries),
+    and, for a document merged from several files (``extends:``), the file of each path that
+    another file wrote."""
 
     file: str
     data: Any
     lines: dict[tuple[PathPart, ...], int] = field(default_factory=dict)
+    files: dict[tuple[PathPart, ...], str] = field(default_factory=dict)
 
     def line_of(self, path: tuple[PathPart, ...]) -> int:
         """The line of ``path`` or of its nearest ancestor that has one."""
+        return self.where(path)[1]
+
+    def where(self, path: tuple[PathPart, ...]) -> tuple[str, int]:
+        """The file and line of ``path`` or of its nearest ancestor that has one."""
         while path:
             if path in self.lines:
-                return self.lines[path]
+                return self.files.get(path, self.file), self.lines[path]
             path = path[:-1]
-        return self.lines.get((), 1)
+        return self.file, self.lines.get((), 1)
 
 
 class YamlProblem(Exception):
@@ -60,6 +68,26 @@ def too_large(file: str) -> Problem:
     return Problem(
         file, 1, (), f"expected at most {MAX_FILE_BYTES:,} bytes (1 MiB) of YAML, got more"
     )
+
+
+def read_file(path: str | Path) -> tuple[str, bytes]:
+    """The UTF-8 text of ``path`` and its bytes; unreadable, undecodable or larger than
+    :data:`~sim.scenario.limits.MAX_FILE_BYTES` (no more is read) → a Problem."""
+    file = str(path)
+    try:
+        with Path(path).open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(
+            [Problem(file, 1, (), f"cannot read the file: {exc.strerror or exc}")]
+        ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError([too_large(file)])
+    try:
+        return raw.decode("utf-8"), raw
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError([Problem(file, line, (), "expected UTF-8 text")]) from None
 
 
 def read_yaml(text: str, file: str) -> Source:

@@ -2,7 +2,7 @@
 responds, how it is scored and what a regression run must show."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -40,9 +40,29 @@ from sim.scenario.schema.source import Source
 from sim.scenario.schema.traffic import Traffic
 
 
+def file_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario *file* (``chaosdrill schema``, for editors): a file that
+    ``extends`` another is a partial document (any field may be left out or given in part,
+    ``null`` removes one), so only its top-level names are checked; a file that extends
+    nothing is checked in full. The loader checks the merged document either way."""
+    schema = Scenario.model_json_schema()
+    properties = schema.pop("properties")
+    required = schema.pop("required", [])
+    schema.pop("additionalProperties", None)
+    schema["propertyNames"] = {"enum": list(properties)}
+    schema["if"] = {"not": {"required": ["extends"]}}
+    schema["then"] = {"properties": properties, "required": required}
+    return schema
+
+
 class Scenario(Model):
     """A whole drill: the shop, its traffic, its history, what breaks and when."""
 
+    extends: str | None = Field(
+        default=None,
+        description="The file this scenario is written as changes to (a shop or another "
+        "scenario), relative to this file; merged by the loader (docs/library.md).",
+    )
     name: Name
     description: str
     seed: int = Field(default=1, ge=0)
