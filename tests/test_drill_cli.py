@@ -360,6 +360,8 @@ def test_random_never_names_the_scenario_before_the_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     during, marker, after = proc.stdout.partition("The drill is over")
     assert marker
+    # the shift is the same whatever was drawn (tests/test_drill_random.py), its length unsaid
+    assert "you are on call. Your shift starts at 09:00 UTC (seed 21)." in during
     for secret in secrets:
         assert secret not in during, secret
         assert secret not in proc.stderr, secret

@@ -152,6 +152,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.drill.compare import Comparisons
     from sim.drill.core import Drill
     from sim.drill.outcome import conclude
+    from sim.drill.shift import drill_scenario
     from sim.drill.terminal import (
         LineReader,
         PromptReader,
@@ -163,7 +164,7 @@ def main(args: argparse.Namespace) -> int:
 
     out_dir: Path = args.out
     session_file = out_dir / "session.json"
-    scenario = loaded.scenario
+    scenario = drill_scenario(loaded.scenario, args.random)  # what Drill runs
     comparisons = Comparisons(scenario, seed, scenario.horizon)
     try:
         drill = Drill(

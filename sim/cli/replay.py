@@ -49,7 +49,10 @@ def _fail(message: str) -> int:
 
 
 def _find(session_file: Path, path: str, file: str) -> list[Path]:
-    """Where the recorded scenario may be now, most likely first."""
+    """Where the recorded scenario may be now, most likely first (with no path — a random
+    drill that did not end — every catalogue scenario: the digest tells which)."""
+    if not path:
+        return list(catalogue.entries().values())
     recorded = Path(path)
     places = [Path(file)] if file else []
     places += [recorded, session_file.parent / recorded.name]
@@ -89,6 +92,12 @@ def main(args: argparse.Namespace) -> int:
         if candidate.sha256 == session.scenario_sha256:
             loaded = candidate
             break
+    if loaded is None and not session.scenario_path:
+        return _fail(
+            f"{file}:{sha_line}: scenario.sha256: no scenario in the catalogue has the digest "
+            f"recorded ({session.scenario_sha256[:12]}…) for this random drill; it has changed "
+            "since the drill was recorded, and a replay would not reproduce it"
+        )
     if loaded is None:
         return _fail(
             f"{file}:{sha_line}: scenario.sha256: {places[0]} (or a file it extends) has changed "
@@ -107,10 +116,11 @@ def main(args: argparse.Namespace) -> int:
     from sim.drill.compare import Comparisons
     from sim.drill.core import Drill
     from sim.drill.outcome import conclude
+    from sim.drill.shift import drill_scenario
     from sim.drill.terminal import held_interrupts
 
     console = Console(file=io.StringIO()) if args.quiet else out
-    scenario = loaded.scenario
+    scenario = drill_scenario(loaded.scenario, session.random)  # what Drill runs
     comparisons = Comparisons(scenario, session.seed, scenario.horizon)  # started by begin()
     try:
         drill = Drill(
@@ -123,7 +133,7 @@ def main(args: argparse.Namespace) -> int:
             realtime=session.realtime,
             random_pick=session.random,
             comparisons=comparisons,
-            source=session.scenario_path,
+            source=session.scenario_path or loaded.path,  # a random drill's, found again
             team=session.team,
             manual_ack=session.manual_ack,
             compare=session.compare,

@@ -35,6 +35,7 @@ from sim.drill.compare import Comparisons
 from sim.drill.hints import next_hint
 from sim.drill.inject import InjectError, parse_fault, parse_herring
 from sim.drill.session import Session
+from sim.drill.shift import drill_scenario
 from sim.journal import Journal
 from sim.response.api import HorizonReached, Incident
 from sim.response.evidence import Evidence
@@ -71,7 +72,8 @@ class Drill:
         compare: bool = True,
     ) -> None:
         self.loaded = loaded
-        self.scenario = loaded.scenario
+        # a random pick runs on the normalised clock, which reveals nothing (sim.drill.shift)
+        self.scenario = drill_scenario(loaded.scenario, random_pick)
         self.seed = seed
         self.out = console
         self.responder = responder
@@ -169,12 +171,13 @@ class Drill:
     def begin(self) -> None:
         """Introduce the shift, run quietly until the page, show it."""
         s = self.scenario
+        # a random pick's length would name it (one scenario lasts a day): not said
+        length = "" if self.session.random else f" and lasts {format_duration(s.horizon)}"
         self.out.print(
             Text.assemble(
                 ("chaosdrill drill", "bold"),
                 f" — {self.responder}, you are on call. Your shift starts at "
-                f"{s.clock_start:%H:%M} UTC and lasts {format_duration(s.horizon)} "
-                f"(seed {self.seed}).",
+                f"{s.clock_start:%H:%M} UTC{length} (seed {self.seed}).",
             ),
             soft_wrap=True,
         )

@@ -68,12 +68,15 @@ class Session:
 
     # -- file ------------------------------------------------------------------------------
     def header(self) -> dict[str, Any]:
+        # A random drill's file, which the trainee can open while it runs, names its scenario
+        # only once it has ended (a replay finds it in the catalogue by its digest).
+        hidden = self.random and self.ended is None
         return {
             "format": FORMAT,
             "chaosdrill": self.version,
             "scenario": {
-                "path": self.scenario_path,
-                "file": self.scenario_file or None,
+                "path": None if hidden else self.scenario_path,
+                "file": None if hidden else (self.scenario_file or None),
                 "sha256": self.scenario_sha256,
                 "name": self.scenario_name or None,
                 "random": self.random,
@@ -158,6 +161,8 @@ def load(path: str | Path) -> Session:
 
     scenario = get("scenario", dict, "an object with path and sha256")
     for key in ("path", "sha256"):
+        if key == "path" and scenario.get("random") is True and scenario.get(key) is None:
+            continue  # a random drill that has not ended names no file
         if not isinstance(scenario.get(key), str) or not scenario[key]:
             raise fail(("scenario", key), "expected a non-empty string")
     seed = get("seed", int, "an integer")
@@ -187,7 +192,7 @@ def load(path: str | Path) -> Session:
             raise fail((*where, "by"), "expected who typed it (a role's name)")
         previous = float(t)
     return Session(
-        scenario_path=scenario["path"],
+        scenario_path=scenario["path"] or "",
         scenario_sha256=scenario["sha256"],
         scenario_file=str(scenario.get("file") or ""),
         seed=seed,

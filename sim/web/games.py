@@ -27,11 +27,13 @@ class Ended:
     """A game day that ended before this server started: its final pages, read-only."""
 
     def __init__(self, config: Config, entries: list[Entry], view: Mapping[str, Any]) -> None:
+        from sim.drill.shift import drill_scenario
         from sim.scenario import load
 
         self.config = config
         try:
-            self.start = load(config.scenario_file).scenario.clock_start
+            scenario = drill_scenario(load(config.scenario_file).scenario, config.random)
+            self.start = scenario.clock_start
         except ScenarioError:  # the file changed or went away: times on the simulated day
             self.start = datetime(2000, 1, 1)
         self.id = config.id
