@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from sim.expect.difficulty import of_files
+from sim.scenario import catalogue
 from sim.web.app import RATE, create_app
 
 KEY = "test-key-0123456789"
@@ -76,6 +78,15 @@ def test_creating_a_game_day_checks_what_it_is_given(client: TestClient) -> None
         f"/g/{data['id']}/api/state", headers={"X-Token": token(data["facilitator"])}
     )
     assert facilitator.json()["scenario"] not in state.text
+    # random by difficulty: drawn among the scenarios measured at that level
+    assert "difficulty" in refused({"scenario": SCENARIO, "difficulty": "hard"})
+    assert "difficulty" in refused({"random": True, "difficulty": "brutal"})
+    hard = create(client, scenario=None, random=True, difficulty="hard", seed=5)
+    drawn = client.get(
+        f"/g/{hard['id']}/api/state", headers={"X-Token": token(hard["facilitator"])}
+    ).json()["scenario"]
+    levels = {p.stem: d.level for p, d in of_files(catalogue.entries().values()).items()}
+    assert levels[drawn] == "hard", drawn
 
 
 def test_tokens_open_only_their_own_game_day_and_role(client: TestClient) -> None:

@@ -29,20 +29,31 @@ def main(args: argparse.Namespace) -> int:
             "catalogue)"
         )
         return EXIT_INVALID
+    from sim.expect.difficulty import of_files
+
+    levels = of_files(files)
     table = Table(title="scenarios", title_justify="left")
-    for col in ("name", "horizon", "faults", "description"):
-        table.add_column(col)
+    for col in ("name", "horizon", "faults", "difficulty"):
+        table.add_column(col, no_wrap=True)  # a name is what `run NAME` takes: never broken
+    table.add_column("description")
     status = EXIT_OK
     for path in files:
         try:
             s = load(path).scenario
         except ScenarioError as exc:
-            table.add_row(path.stem, "", "", f"[red]invalid[/]: {exc.problems[0]}")
+            table.add_row(path.stem, "", "", "", f"[red]invalid[/]: {exc.problems[0]}")
             status = EXIT_INVALID
             continue
         about = s.description
         if s.source is not None:
             about += f"\n[dim]modelled on {s.source.company} {s.source.date.isoformat()}[/]"
-        table.add_row(path.stem, format_duration(s.horizon), str(len(s.faults)), about)
+        table.add_row(
+            path.stem, format_duration(s.horizon), str(len(s.faults)), levels[path].label(), about
+        )
     out.print(table)
+    out.print(
+        "[dim]difficulty: points out of 100 from measured runs and the scenario's red herrings "
+        "(docs/library.md#difficulty); unmeasured: not in the catalogue's difficulty.json, "
+        "or changed since[/]"
+    )
     return status

@@ -51,6 +51,12 @@ def add_parser(sub: Any) -> None:
         help="a scenario from the catalogue, chosen by the seed and not named until the end",
     )
     p.add_argument(
+        "--difficulty",
+        choices=("easy", "medium", "hard"),
+        help="with --random: draw only from the scenarios measured at this level (the "
+        "difficulty column of `chaosdrill list`)",
+    )
+    p.add_argument(
         "--script",
         type=Path,
         metavar="FILE",
@@ -110,11 +116,16 @@ def _factor(text: str) -> float:
     return value
 
 
-def _pick(seed: int) -> Path | None:
-    """A catalogue scenario chosen by ``seed`` (the same seed, the same choice)."""
+def _pick(seed: int, level: str | None = None) -> Path | None:
+    """A catalogue scenario chosen by ``seed`` (the same seed, the same choice), among those
+    measured at difficulty ``level`` if one is given."""
     from sim.engine.common.streams import stream
 
     files = list(catalogue.entries().values())
+    if level is not None:
+        from sim.expect.difficulty import of_files
+
+        files = [path for path, found in of_files(files).items() if found.level == level]
     if not files:
         return None
     return stream(seed, "drill/random").choice(files)
@@ -123,6 +134,9 @@ def _pick(seed: int) -> Path | None:
 def main(args: argparse.Namespace) -> int:
     if args.random and args.scenario:
         err.print("drill: give a SCENARIO or --random, not both")
+        return EXIT_USAGE
+    if args.difficulty and not args.random:
+        err.print("drill: --difficulty chooses among random scenarios; add --random")
         return EXIT_USAGE
     from sim.drill.terminal import tidy
 
@@ -137,9 +151,14 @@ def main(args: argparse.Namespace) -> int:
             return EXIT_INVALID
     if args.random:
         seed = args.seed if args.seed is not None else secrets.randbelow(1_000_000)
-        chosen = _pick(seed)
+        chosen = _pick(seed, args.difficulty)
         if chosen is None:
-            err.print("drill --random: no scenarios found in the catalogue")
+            level = f" measured as {args.difficulty}" if args.difficulty else ""
+            err.print(
+                f"drill --random: no scenarios{level} found in the catalogue "
+                "(chaosdrill list shows each one's difficulty)",
+                soft_wrap=True,
+            )
             return EXIT_INVALID
         loaded = load_or_report(str(chosen))
     else:

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
@@ -63,6 +63,7 @@ class Create(BaseModel):
     model_config = ConfigDict(extra="forbid")
     scenario: str | None = Field(None, max_length=200)
     random: bool = False
+    difficulty: Literal["easy", "medium", "hard"] | None = None  # with random
     seed: int = Field(1, ge=0, le=2**31 - 1)
     roles: dict[str, list[str]] | None = None
     speed: float = 1.0
@@ -229,6 +230,7 @@ def create_app(folder: Path, key: str | None = None, *, tick: float = TICK) -> F
             {
                 "games": games().listing(),
                 "scenarios": scenarios,
+                "levels": ("easy", "medium", "hard"),
                 "roles": {r: sorted(v) for r, v in DEFAULT_ROLES.items()},
                 "rights": RIGHTS,
                 "speeds": SPEEDS,
@@ -255,6 +257,7 @@ def create_app(folder: Path, key: str | None = None, *, tick: float = TICK) -> F
             body.roles,
             speed=body.speed,
             random_pick=body.random,
+            difficulty=body.difficulty,
         )
         hub.watch(game)
         base = str(request.base_url).rstrip("/")

@@ -83,15 +83,25 @@ class Games:
         *,
         speed: float = 1.0,
         random_pick: bool = False,
+        difficulty: str | None = None,
     ) -> GameDay:
         """A new game day, started (run to its page) and paused until the facilitator starts
-        the clock. ``scenario`` a catalogue name or a file; ``None`` with ``random_pick``."""
+        the clock. ``scenario`` a catalogue name or a file; ``None`` with ``random_pick``
+        (among the scenarios measured at ``difficulty``, if given)."""
         from sim.engine.common.streams import stream
 
+        if difficulty is not None and not random_pick:
+            raise GameDayError("difficulty: chooses among random scenarios; pick random")
         if random_pick:
             files = sorted(catalogue.entries().items())
+            if difficulty is not None:
+                from sim.expect.difficulty import of_files
+
+                levels = of_files(path for _, path in files)
+                files = [(n, p) for n, p in files if p in levels and levels[p].level == difficulty]
             if not files:
-                raise GameDayError("scenario: the catalogue is empty")
+                level = f" measured as {difficulty}" if difficulty else ""
+                raise GameDayError(f"scenario: the catalogue has no scenario{level}")
             label, path = stream(seed, "gameday/random").choice(files)
         else:
             if not scenario:

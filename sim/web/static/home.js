@@ -44,10 +44,13 @@
     e.preventDefault();
     $("create-error").textContent = "";
     $("create-button").disabled = true;
-    const scenario = $("scenario").value;
+    const chosen = $("scenario").value;
+    const level = chosen.startsWith("random:") ? chosen.slice("random:".length) : null;
+    const scenario = level ? "" : chosen;
     const payload = {
       scenario: scenario || null,
       random: !scenario,
+      difficulty: level,
       seed: Number($("seed").value || 0),
       speed: Number($("speed").value),
       roles: roles(),

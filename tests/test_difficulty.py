@@ -1,0 +1,159 @@
+"""Difficulty from measurable properties (docs/library.md#difficulty): the points, the stored
+measurements of the catalogue (current and reproducible), ``chaosdrill list`` and
+``chaosdrill drill --random --difficulty``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.expect.difficulty import (
+    FILE,
+    WEIGHTS,
+    Measured,
+    difficulty,
+    lookup,
+    measure,
+    of_files,
+    stored,
+)
+from sim.scenario import catalogue
+from tests.conftest import ROOT, SCENARIOS
+
+FILES = sorted(SCENARIOS.glob("*.yaml"))
+HARDEST = Measured(
+    experienced_minutes=90,
+    oracle_minutes=10,
+    unresolved=1.0,
+    fix_actions=5,
+    obvious_wrong=True,
+    log_signal=0.0,
+    alert_signal=0.0,
+)
+EASIEST = Measured(
+    experienced_minutes=0,
+    oracle_minutes=0,
+    unresolved=0.0,
+    fix_actions=1,
+    obvious_wrong=False,
+    log_signal=1.0,
+    alert_signal=1.0,
+)
+
+
+def chaosdrill(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_points_follow_the_weights() -> None:
+    seed = sim.load_scenario(SCENARIOS / "bad-schema-migration.yaml")  # four red herrings
+    assert sum(WEIGHTS.values()) == 100
+    hardest = difficulty(seed, HARDEST)
+    assert hardest.points == WEIGHTS
+    assert (hardest.score, hardest.level) == (100, "hard")
+    easiest = difficulty(seed, EASIEST)
+    assert easiest.score == WEIGHTS["herrings"]  # only what the scenario itself says
+    assert easiest.level == "easy"
+    # a property at half its full measure earns half its points
+    half = difficulty(seed, Measured(30, 30, 0.5, 2.5, False, 0.5, 0.5))
+    assert half.points["time"] == WEIGHTS["time"] / 2
+    assert half.points["unresolved"] == WEIGHTS["unresolved"] / 2
+    assert half.points["fix"] == WEIGHTS["fix"] / 2
+    assert half.points["diagnosis"] == 0  # no slower than the oracle
+    unmeasured = difficulty(seed, None)
+    assert (unmeasured.level, unmeasured.label()) == ("unmeasured", "unmeasured")
+    assert set(unmeasured.points) == {"herrings"}
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_every_catalogue_scenario_is_measured_as_it_is(path: Path) -> None:
+    """A scenario changed since it was measured needs measuring again."""
+    scenario = sim.load_scenario(path)
+    assert lookup(scenario, stored(SCENARIOS)) is not None, (
+        f"{path.stem} is not measured as it is now: python benchmarks/difficulty.py "
+        f"{path.stem} --write"
+    )
+
+
+def test_a_stored_measurement_is_what_the_runs_give() -> None:
+    """Measuring again (the same seeds, the same engine) gives the stored figures exactly."""
+    scenario = sim.load_scenario(SCENARIOS / "certificate-expires.yaml")
+    again = measure(scenario, workers=1)
+    assert asdict(again) == stored(SCENARIOS)["certificate-expires"]["measured"]
+
+
+def test_the_catalogue_has_every_level() -> None:
+    levels = {found.level for found in of_files(FILES).values()}
+    assert levels == {"easy", "medium", "hard"}
+
+
+def test_list_shows_the_difficulty_and_says_unmeasured_for_a_changed_scenario(
+    tmp_path: Path,
+) -> None:
+    own = tmp_path / "own"
+    own.mkdir()
+    text = (SCENARIOS / "certificate-expires.yaml").read_text(encoding="utf-8")
+    (own / "my-certificate.yaml").write_text(
+        text.replace("name: certificate-expires", "name: my-certificate"), encoding="utf-8"
+    )
+    shutil.copy(SCENARIOS / FILE, own / FILE)  # measured under another name: not this one
+    env = {**os.environ, "CHAOSDRILL_SCENARIOS": str(own), "COLUMNS": "200"}
+    proc = chaosdrill("list", env=env)
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if "│" in line}
+    table = json.loads((SCENARIOS / FILE).read_text(encoding="utf-8"))["scenarios"]
+    found = of_files(FILES)
+    for path in FILES:
+        assert found[path].label() in rows[path.stem], rows[path.stem]
+        assert path.stem in table
+    assert "unmeasured" in rows["my-certificate"]
+
+
+def test_drill_random_draws_from_the_level_asked_for(tmp_path: Path) -> None:
+    levels = {path.stem: found.level for path, found in of_files(FILES).items()}
+    script = tmp_path / "quit.txt"
+    script.write_text("quit\n", encoding="utf-8")
+    for seed in ("1", "2"):
+        proc = chaosdrill(
+            "drill", "--random", "--difficulty", "hard", "--seed", seed, "--script", str(script),
+            "--no-compare", "--out", str(tmp_path / seed),
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        name = proc.stdout.split("The scenario was ", 1)[1].split(":", 1)[0]
+        assert levels[name] == "hard", name
+    proc = chaosdrill("drill", "--difficulty", "hard")
+    assert proc.returncode == 2
+    assert "add --random" in proc.stderr
+
+
+def test_no_scenario_at_the_level_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A catalogue with nothing measured at the level asked for: one line, exit 1."""
+    from sim.cli.main import main
+
+    own = tmp_path / "x.yaml"
+    shutil.copy(SCENARIOS / "certificate-expires.yaml", own)  # no difficulty.json beside it
+    monkeypatch.setattr(catalogue, "entries", lambda: {"x": own})
+    assert main(["drill", "--random", "--difficulty", "easy", "--seed", "1"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "drill --random: no scenarios measured as easy found in the catalogue "
+        "(chaosdrill list shows each one's difficulty)"
+    )
