@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sim.journal import Journal
 from sim.response.outcomes import HORIZON_REACHED
 from sim.scoring import DEFAULT_WEIGHTS, Phase, Scorecard, conduct, impact, phases, score
-from sim.scoring.score import DEFAULT_WINDOWS
+from sim.scoring.score import DEFAULT_WINDOWS, HINT_PENALTY
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "scoring.md"
 CLOCK = "2026-03-14T08:00:00+00:00"
@@ -290,10 +290,25 @@ def test_an_action_the_horizon_cut_short_is_not_judged() -> None:
 
 
 def test_silence_costs_conduct() -> None:
-    """Users never told and stakeholders told late: 0.1 off each."""
+    """Users never told (0.4 off) and stakeholders told late (0.2 off)."""
     record = score(journal(clean_steps(), stakeholders=780.0 + 1801.0))
     assert record.conduct["notify_delay"] is None
-    assert record.parts["conduct"] == pytest.approx(0.8)
+    assert record.parts["conduct"] == pytest.approx(0.4)
+    assert "−8.0 users never told" in record.explain()["conduct"]
+    assert (
+        "−4.0 stakeholders told 30m1s after the page (on time: within 30m)"
+        in record.explain()["conduct"]
+    )
+
+
+def test_never_telling_anyone_costs_clearly_more_than_a_hint() -> None:
+    """Issue 16: silence towards users, or towards stakeholders, each costs more points than
+    a hint does — by at least half a hint again."""
+    told = score(journal(clean_steps(), notified=800.0, stakeholders=900.0))
+    users_never = score(journal(clean_steps(), stakeholders=900.0))
+    stakeholders_never = score(journal(clean_steps(), notified=800.0))
+    assert told.score - users_never.score >= 1.5 * HINT_PENALTY
+    assert told.score - stakeholders_never.score >= 1.5 * HINT_PENALTY
 
 
 def test_no_impact_run_scores_full_marks() -> None:

@@ -34,6 +34,7 @@ def print_scorecard(journal: Journal, out: Console | None = None) -> None:
     default: standard output)."""
     out = Console(highlight=False) if out is None else out
     from sim.scoring import score
+    from sim.scoring.score import HINT_PENALTY
 
     sc = score(journal)
     cur = sc.currency
@@ -54,12 +55,16 @@ def print_scorecard(journal: Journal, out: Console | None = None) -> None:
     out.print(table)
 
     parts = Table(show_header=True, box=None, pad_edge=False)
-    for col in ("part", "weight", "earned"):
-        parts.add_column(col, justify="right" if col != "part" else "left")
+    for col in ("part", "weight", "earned", "why"):
+        parts.add_column(col, justify="left" if col in ("part", "why") else "right")
     total = sum(sc.weights.values())
-    for name, fraction in sc.parts.items():
+    why = sc.explain()
+    for name in sc.parts:
         weight = sc.weights.get(name, 0.0)
-        parts.add_row(name, f"{weight:g}", f"{100 * weight * fraction / total:.1f}")
+        parts.add_row(name, f"{100 * weight / total:g}", f"{sc.points(name):.1f}", why[name])
+    if hints := sc.conduct.get("hints_used"):
+        each = f"{HINT_PENALTY:g} points each"
+        parts.add_row("hints", "", f"−{HINT_PENALTY * hints:g}", f"{hints} used, {each}")
     out.print(parts)
 
     c: dict[str, Any] = sc.conduct
@@ -80,8 +85,6 @@ def print_scorecard(journal: Journal, out: Console | None = None) -> None:
             else "never"
         ),
     ]
-    if c.get("hints_used"):
-        lines.append(f"hints used: {c['hints_used']} (5 points off the score each)")
     cf = sc.counterfactual
     if cf:
         if cf.get("saved_minutes") is not None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sim.scenario.durations import format_duration
 from sim.scoring._journal import (
     JournalLike,
     document,
@@ -27,6 +28,7 @@ from sim.scoring.phases import Phase, phases
 
 PARTS = ("detection", "mitigation", "resolution", "impact", "conduct")
 TIMED = ("detection", "mitigation", "resolution")
+DONE = {"detection": "detected", "mitigation": "mitigated", "resolution": "resolved"}
 DEFAULT_WEIGHTS: Mapping[str, float] = {
     "detection": 15,
     "mitigation": 25,
@@ -49,10 +51,13 @@ DEFAULT_WINDOWS: Mapping[str, tuple[float, float]] = {
 HARMFUL_PENALTY = 0.15
 WRONG_PENALTY = 0.05
 HERRING_PENALTY_PER_10_MIN = 0.10
-NOTIFY_PENALTY = 0.10
+# Never telling users (or stakeholders) costs 0.4 of conduct — 8 of 100 points at the default
+# weights, clearly more than a hint's 5; telling them late, half that.
+NOTIFY_PENALTY = 0.40
 NOTIFY_WITHIN = 15 * MINUTE
-STAKEHOLDER_PENALTY = 0.10
+STAKEHOLDER_PENALTY = 0.40
 STAKEHOLDER_WITHIN = 30 * MINUTE
+LATE = 0.5  # the share of a communication penalty a late message still costs
 PREMATURE_PENALTY = 0.10
 HINT_PENALTY = 5.0  # points off the final score per hint a drill trainee used
 
@@ -88,6 +93,42 @@ class Scorecard:
     counterfactual: dict[str, Any] | None
     responder: str
     currency: str
+
+    def points(self, part: str, fraction: float | None = None) -> float:
+        """The points out of 100 ``fraction`` of ``part`` is worth (default: what it earned)."""
+        share = self.weights.get(part, 0.0) / (sum(self.weights.values()) or 1.0)
+        return 100 * share * (self.parts[part] if fraction is None else fraction)
+
+    def explain(self) -> dict[str, str]:
+        """Why each part earned its points, in a line each (the scorecard's last column)."""
+        had_impact = self.phases["impact"].at is not None
+        out: dict[str, str] = {}
+        for name in TIMED:
+            phase = self.phases[name]
+            good, bad = (round(w / MINUTE) for w in self.windows[name])
+            rule = f"full marks within {good} min of impact, none from {bad} min"
+            if not had_impact:
+                out[name] = "no impact: full marks"
+            elif phase.since_impact is None:
+                out[name] = f"never {DONE[name]}: 0 ({rule})"
+            else:
+                out[name] = f"{round(phase.since_impact / MINUTE)} min after impact ({rule})"
+        cf = self.counterfactual or {}
+        none_lost = cf.get("none_lost_revenue")
+        if none_lost:
+            out["impact"] = (
+                f"lost {self.impact['lost_revenue']:,.0f} of the {none_lost:,.0f} {self.currency} "
+                "nobody responding would have lost"
+            )
+        else:
+            out["impact"] = f"{self.impact['error_budget_spent']:.0%} of the error budget spent"
+        penalties = conduct_penalties(self.conduct, had_impact)
+        out["conduct"] = (
+            "; ".join(f"−{self.points('conduct', p):.1f} {why}" for p, why in penalties)
+            if penalties
+            else "no penalties"
+        )
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy with a stable key order."""
@@ -189,19 +230,45 @@ def conduct_part(record: Mapping[str, Any], had_impact: bool) -> float:
     Communication penalties apply only when users were affected: with no impact there was
     nothing to tell anyone.
     """
-    penalty: float = (
-        HARMFUL_PENALTY * len(record["harmful_actions"])
-        + WRONG_PENALTY * len(record["wrong_actions"])
-        + HERRING_PENALTY_PER_10_MIN * float(record["herring_seconds"]) / (10 * MINUTE)
-        + PREMATURE_PENALTY * int(record["premature_resolutions"])
-    )
+    return max(0.0, 1.0 - sum(p for p, _ in conduct_penalties(record, had_impact)))
+
+
+def conduct_penalties(record: Mapping[str, Any], had_impact: bool) -> list[tuple[float, str]]:
+    """Each conduct penalty (a share of the part) and what it was for."""
+    out: list[tuple[float, str]] = []
+    harmful, wrong = len(record["harmful_actions"]), len(record["wrong_actions"])
+    if harmful:
+        out.append((HARMFUL_PENALTY * harmful, f"{harmful} harmful action{_s(harmful)}"))
+    if wrong:
+        out.append((WRONG_PENALTY * wrong, f"{wrong} action{_s(wrong)} that remedied nothing"))
+    chased = float(record["herring_seconds"])
+    if chased:
+        herrings = ", ".join(record["herrings"]) or "red herrings"
+        out.append(
+            (
+                HERRING_PENALTY_PER_10_MIN * chased / (10 * MINUTE),
+                f"{round(chased / MINUTE)} min chasing {herrings}",
+            )
+        )
+    premature = int(record["premature_resolutions"])
+    if premature:
+        out.append((PREMATURE_PENALTY * premature, f"resolved too early {premature}×"))
     if had_impact:
-        notify, stakeholders = record["notify_delay"], record["stakeholder_delay"]
-        if notify is None or notify > NOTIFY_WITHIN:
-            penalty += NOTIFY_PENALTY
-        if stakeholders is None or stakeholders > STAKEHOLDER_WITHIN:
-            penalty += STAKEHOLDER_PENALTY
-    return max(0.0, 1.0 - penalty)
+        for key, weight, within, who in (
+            ("notify_delay", NOTIFY_PENALTY, NOTIFY_WITHIN, "users"),
+            ("stakeholder_delay", STAKEHOLDER_PENALTY, STAKEHOLDER_WITHIN, "stakeholders"),
+        ):
+            delay = record[key]
+            if delay is None:
+                out.append((weight, f"{who} never told"))
+            elif delay > within:
+                late = f"{who} told {format_duration(round(delay))} after the page"
+                out.append((weight * LATE, f"{late} (on time: within {format_duration(within)})"))
+    return out
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
 
 
 def impact_part(cost: Mapping[str, float], doc: Mapping[str, Any]) -> float:

@@ -14,6 +14,7 @@ from sim.report.model import (
     Table,
 )
 from sim.report.sections.context import RunContext, count, duration, join
+from sim.scoring.score import HINT_PENALTY
 
 PHASE_ORDER = ("impact", "detection", "acknowledgement", "diagnosis", "mitigation", "resolution")
 
@@ -49,6 +50,7 @@ def scorecard_section(ctx: RunContext) -> Section:
     )
     total_weight = sum(float(w) for w in sc.weights.values()) or 1.0
     part_rows: list[tuple[Cell, ...]] = []
+    why = sc.explain()
     for name, value in sc.parts.items():
         weight = float(sc.weights.get(name, 0.0))
         part_rows.append(
@@ -56,12 +58,17 @@ def scorecard_section(ctx: RunContext) -> Section:
                 name,
                 f"{value:.2f}",
                 f"{weight:g} ({weight / total_weight:.0%})",
-                f"{100 * value * weight / total_weight:.1f}",
+                f"{sc.points(name):.1f}",
+                why[name],
             )
         )
-    part_rows.append(("total", "", f"{total_weight:g}", f"{sc.score:.1f}"))
+    if hints := int(sc.conduct.get("hints_used") or 0):
+        part_rows.append(
+            ("hints", "", "", f"−{HINT_PENALTY * hints:g}", f"{hints} used, {HINT_PENALTY:g} each")
+        )
+    part_rows.append(("total", "", f"{total_weight:g}", f"{sc.score:.1f}", ""))
     parts = Table(
-        ("part", "score (0–1)", "weight (share)", "points"),
+        ("part", "score (0–1)", "weight (share)", "points", "why"),
         tuple(part_rows),
         numeric=frozenset({1, 2, 3}),
         css="parts",
