@@ -14,11 +14,12 @@ from pandas.testing import assert_frame_equal
 import sim
 from sim.scenario import parse_scenario
 from sim.sweep import COLUMN_NAMES, SweepError, SweepInterrupted, summarise
-from sim.sweep.outcome import outcome
+from sim.sweep.outcome import CLOCKED, outcome
 from sim.sweep.summary import wilson
 from tests.conftest import SEED_SCENARIO, SWEEP_ENGINE
 
 ENGINE = SWEEP_ENGINE
+CLOCK_COLUMNS = [f"{name}_clock" for name in CLOCKED]
 KEY = "faults.0.remedies.rollback_migration"
 # The oracle rolls the migration back at once: with 2 minutes it is over well inside the
 # hour; with 20 minutes most runs are still mitigating or unresolved when the hour ends.
@@ -48,7 +49,7 @@ def table(progress: list[tuple[int, int]]) -> pd.DataFrame:
 
 def test_one_row_per_variant_and_seed_in_order(table: pd.DataFrame) -> None:
     """Rows: variants in the order given, seeds ascending; the key column holds seconds."""
-    assert list(table.columns) == ["variant", KEY, "seed", *COLUMN_NAMES]
+    assert list(table.columns) == ["variant", KEY, "seed", *COLUMN_NAMES, *CLOCK_COLUMNS]
     assert list(table["variant"]) == ["rollback_migration=2m"] * 2 + ["rollback_migration=20m"] * 2
     assert list(table["variant"].cat.categories) == [
         "rollback_migration=2m",
@@ -207,7 +208,7 @@ def test_ctrl_c_keeps_the_finished_runs(executor: str) -> None:
     assert len(partial) == 1
     assert caught.value.total == 4
     assert partial.attrs["partial"] is True
-    assert list(partial.columns) == ["variant", KEY, "seed", *COLUMN_NAMES]
+    assert list(partial.columns) == ["variant", KEY, "seed", *COLUMN_NAMES, *CLOCK_COLUMNS]
     assert multiprocessing.active_children() == []
 
 

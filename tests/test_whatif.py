@@ -12,7 +12,7 @@ import pytest
 
 import sim
 from sim.scenario import Scenario
-from sim.sweep.outcome import COLUMN_NAMES
+from sim.sweep.outcome import CLOCKED, COLUMN_NAMES
 from sim.whatif import (
     false_pages,
     monitors_with,
@@ -52,7 +52,12 @@ def test_sweep_variants_names_each_variant_in_order(named: pd.DataFrame) -> None
     """The variant column holds the names, ordered as given, each with every seed."""
     assert list(named["variant"].cat.categories) == list(VARIANTS)
     assert named["variant"].cat.ordered
-    assert list(named.columns) == ["variant", "seed", *COLUMN_NAMES]
+    assert list(named.columns) == [
+        "variant",
+        "seed",
+        *COLUMN_NAMES,
+        *(f"{name}_clock" for name in CLOCKED),
+    ]
     assert named.groupby("variant", observed=True)["seed"].apply(list).tolist() == [[1, 2]] * 3
     assert [v["label"] for v in named.attrs["variants"]] == list(VARIANTS)
     assert named.attrs["variants"][2]["overrides"] == {"faults.0.share": 0.1}

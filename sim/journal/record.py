@@ -62,14 +62,20 @@ class Journal:
 
     # -- tables (pandas is imported on first use) ----------------------------------------
     def _frame(self, table: str) -> pd.DataFrame:
-        block = self.data["metrics"][table]
-        rows = block["rows"]
-        if isinstance(rows, Rows):  # the table's memory goes as its columns become the frame's
-            frame: pd.DataFrame = rows.arrow().to_pandas(self_destruct=True, split_blocks=True)
-            return frame
+        """A metrics table, with ``time`` — the window's start on the scenario's wall clock
+        (UTC) — beside ``t``, its seconds of simulated time."""
         import pandas as pd
 
-        return pd.DataFrame(rows, columns=block["columns"])
+        block = self.data["metrics"][table]
+        rows = block["rows"]
+        frame: pd.DataFrame
+        if isinstance(rows, Rows):  # the table's memory goes as its columns become the frame's
+            frame = rows.arrow().to_pandas(self_destruct=True, split_blocks=True)
+        else:
+            frame = pd.DataFrame(rows, columns=block["columns"])
+        start = pd.Timestamp(self.data["clock_start"])
+        frame.insert(1, "time", start + pd.to_timedelta(frame["t"], unit="s"))
+        return frame
 
     def stored_tables(self) -> Iterator[Rows]:
         """The tables kept in files (a streamed journal's three; none for an inline one)."""

@@ -19,7 +19,7 @@ from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import Scenario
 from sim.sweep.errors import SweepError, SweepInterrupted
 from sim.sweep.executors import Chunk, Row, chunk_size, execute, split
-from sim.sweep.outcome import COLUMNS
+from sim.sweep.outcome import COLUMNS, outcome_columns
 from sim.sweep.overrides import (
     Overridden,
     apply_overrides,
@@ -61,7 +61,7 @@ def sweep(
     executor: object = None,
     workers: int | None = None,
     horizon: float | str | None = None,
-    progress: Progress | None = None,
+    progress: Progress | bool | None = None,
 ) -> pd.DataFrame:
     """Run ``scenario`` for every combination of ``vary`` and every seed; one row per run.
 
@@ -73,11 +73,13 @@ def sweep(
     apply to every run; ``engine`` defaults to ``"flow"``, or ``"request"`` for a scenario
     that uses a mechanism the flow engine does not model (a data tier). ``executor``: ``"local"`` (default: worker processes, ``workers`` of
     them, one per core), ``"serial"``, ``"dask"``, a Dask scheduler address, a
-    ``dask.distributed.Client`` or a ``concurrent.futures.Executor``. ``progress(done, total)``
-    is called as runs finish.
+    ``dask.distributed.Client`` or a ``concurrent.futures.Executor``. ``progress``: by default
+    a progress bar when someone is watching (a terminal, or a Jupyter notebook), nothing
+    otherwise; ``False``: never; a callable ``progress(done, total)`` is called as runs finish.
 
     Columns: ``variant`` (an ordered categorical), one column per varied key (the value the
-    validated scenario holds), ``seed``, then the outcome (:data:`sim.sweep.outcome.COLUMNS`).
+    validated scenario holds), ``seed``, then the outcome (:data:`sim.sweep.outcome.COLUMNS`),
+    then each time of the run on the scenario's wall clock (``detected_at_clock`` …).
     Variants that gave identical results on every seed are listed in ``df.attrs["identical"]``
     and each group raises a :class:`SweepWarning`. ``df.attrs`` records the scenario, its hash, the engine, responder, horizon, ``vary``, the
     seeds and every variant. Ctrl-C raises :class:`SweepInterrupted` carrying the finished rows.
@@ -100,19 +102,22 @@ def sweep(
         return split(documents, seed_list, size, responder, given_horizon, engine)
 
     rows: list[Row] = []
+    report, stop = _progress(progress, f"sweep of {base.name}")
 
     def on_rows(new: list[Row]) -> None:
         rows.extend(new)
-        if progress is not None:
-            progress(len(rows), total)
+        if report is not None:
+            report(len(rows), total)
 
     meta = _attrs(base, source, engine, values, seed_list, variants)
-    if progress is not None:
-        progress(0, total)
+    if report is not None:
+        report(0, total)
     try:
         execute(plan, executor, workers, on_rows)
     except KeyboardInterrupt:
         raise SweepInterrupted(_frame(rows, keys, variants, meta, total), total) from None
+    finally:
+        stop()
     df = _frame(rows, keys, variants, meta, total)
     for line in identical_message(df.attrs["identical"], seed_list):
         warnings.warn(line, SweepWarning, stacklevel=2)
@@ -327,6 +332,41 @@ def _attrs(
     }
 
 
+def _progress(
+    given: Progress | bool | None, title: str
+) -> tuple[Progress | None, Callable[[], None]]:
+    """The progress callback to use, and what ends it: ``given`` if a callable; a rich bar —
+    which draws in a terminal and in a Jupyter notebook alike — if ``None`` and someone is
+    watching; else none."""
+    if callable(given):
+        return given, lambda: None
+    if given is False:
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    console = Console(stderr=True)
+    if given is None and not (console.is_terminal or console.is_jupyter):
+        return None, lambda: None
+    bar = Bar(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    task = bar.add_task(title, total=None)
+    bar.start()
+
+    def report(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return report, bar.stop
+
+
 def _frame(
     rows: Sequence[Row],
     keys: Sequence[str],
@@ -347,12 +387,9 @@ def _frame(
     for key in keys:
         data[key] = [variants[r["variant"]].values[key] for r in ordered]
     data["seed"] = pd.array([r["seed"] for r in ordered], dtype="int64")
-    dtypes: dict[str, Any] = {"float": "float64", "int": "int64", "bool": "bool", "str": object}
-    for name, kind in COLUMNS:
-        values = [r[name] for r in ordered]
-        if kind == "float":
-            values = [float("nan") if v is None else v for v in values]
-        data[name] = pd.Series(values, dtype=dtypes[kind])
+    # the variant's clock: clock_start may be what is varied
+    starts = [json.loads(v.document)["clock_start"] for v in variants]
+    data |= outcome_columns(ordered, [starts[r["variant"]] for r in ordered])
     df = pd.DataFrame(data)
     df.attrs.update(meta)
     df.attrs.update({"runs": total, "finished": len(ordered), "partial": len(ordered) < total})

@@ -9,10 +9,13 @@ reached is ``None`` here and NaN in the table, with its boolean column ``False``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from sim.journal.record import Journal
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Kind = Literal["bool", "int", "float", "str"]
 
@@ -65,6 +68,30 @@ COLUMNS: tuple[tuple[str, Kind], ...] = (
     ("score", "float"),
 )
 COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
+# The columns that are times of the run: a sweep's table has each also as ``<name>_clock``, the
+# moment on the scenario's wall clock (UTC).
+CLOCKED = ("errors_started", *(f"{stem}_at" for _, stem, _ in MILESTONES))
+
+
+def outcome_columns(
+    rows: Sequence[Mapping[str, Any]], clock_starts: Sequence[str]
+) -> dict[str, pd.Series]:
+    """The outcome columns of a table of ``rows`` (in table order), typed — ``NaN`` for a
+    milestone not reached — and, for each of :data:`CLOCKED`, ``<name>_clock``: the moment on
+    the scenario's wall clock (UTC), ``clock_starts[i]`` being row ``i``'s ``clock_start``."""
+    import pandas as pd
+
+    dtypes: dict[str, Any] = {"float": "float64", "int": "int64", "bool": "bool", "str": object}
+    data: dict[str, pd.Series] = {}
+    for name, kind in COLUMNS:
+        values = [r[name] for r in rows]
+        if kind == "float":
+            values = [float("nan") if v is None else v for v in values]
+        data[name] = pd.Series(values, dtype=dtypes[kind])
+    starts = pd.Series(pd.to_datetime(list(clock_starts), utc=True), dtype="datetime64[us, UTC]")
+    for name in CLOCKED:
+        data[f"{name}_clock"] = starts + pd.to_timedelta(data[name], unit="s")
+    return data
 
 
 def outcome(journal: Journal | Mapping[str, Any]) -> dict[str, Any]:

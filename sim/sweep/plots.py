@@ -133,8 +133,13 @@ def _percent() -> Any:
 
 
 def plot_impact(df: pd.DataFrame, path: str | Path) -> Path:
-    """Failed checkouts and lost revenue per variant: every run as a dot, median and quartiles."""
+    """Failed checkouts and lost revenue per variant: every run as a dot, the median and its
+    95 % bootstrap interval (the same bars as every other plot of a sweep or a what-if)."""
     import numpy as np
+
+    from sim.sweep.summary import summarise
+
+    stats = summarise(df).set_index("variant")
 
     labels = _variants(df)
     height = max(500, 180 + 70 * len(labels))
@@ -164,8 +169,9 @@ def plot_impact(df: pd.DataFrame, path: str | Path) -> Path:
                 continue
             jitter = rng.uniform(-0.14, 0.14, len(values))
             ax.scatter(values, y + 0.1 + jitter, s=22, color=colour, alpha=0.7, linewidths=0)
-            q1, med, q3 = np.quantile(values, [0.25, 0.5, 0.75])
-            ax.hlines(y - 0.22, q1, q3, color=colour, linewidth=6)
+            row = stats.loc[label]
+            med, lo, hi = (row[f"{column}_{s}"] for s in ("median", "median_lo", "median_hi"))
+            ax.hlines(y - 0.22, lo, hi, color=colour, linewidth=6)
             ax.plot(
                 [med], [y - 0.22], marker="|", markersize=16, markeredgewidth=3, color="#222222"
             )
@@ -180,7 +186,7 @@ def plot_impact(df: pd.DataFrame, path: str | Path) -> Path:
     fig.text(
         0.98,
         12 / height,
-        "dots: runs; bar below them: the middle half (quartiles); tick: median",
+        "dots: runs; bar below them: the 95 % bootstrap interval of the median; tick: median",
         ha="right",
         fontsize=9,
         color="#555555",

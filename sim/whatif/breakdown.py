@@ -62,7 +62,7 @@ def sweep_endpoints(
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(_run, jobs))
     rows = [row for row, _ in results]
-    runs = _runs_frame(rows, names)
+    runs = _runs_frame(rows, names, [made[name].clock_start.isoformat() for name in names])
     endpoints = pd.DataFrame.from_records(
         [
             {"variant": names[row["variant"]], "seed": row["seed"], **e}
@@ -103,11 +103,13 @@ def _run(job: Job) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return {"variant": index, "seed": seed, **outcome(journal)}, endpoint_totals(journal)
 
 
-def _runs_frame(rows: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
+def _runs_frame(
+    rows: list[dict[str, Any]], names: list[str], clock_starts: list[str]
+) -> pd.DataFrame:
     """The runs as a sweep types them: variant, seed, then every outcome column."""
     import pandas as pd
 
-    from sim.sweep.outcome import COLUMNS
+    from sim.sweep.outcome import outcome_columns
 
     ordered = sorted(rows, key=lambda r: (r["variant"], r["seed"]))
     data: dict[str, Any] = {
@@ -116,12 +118,7 @@ def _runs_frame(rows: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
         ),
         "seed": pd.array([r["seed"] for r in ordered], dtype="int64"),
     }
-    dtypes: dict[str, Any] = {"float": "float64", "int": "int64", "bool": "bool", "str": object}
-    for name, kind in COLUMNS:
-        values = [r[name] for r in ordered]
-        if kind == "float":
-            values = [float("nan") if v is None else v for v in values]
-        data[name] = pd.Series(values, dtype=dtypes[kind])
+    data |= outcome_columns(ordered, [clock_starts[r["variant"]] for r in ordered])
     return pd.DataFrame(data)
 
 
