@@ -93,10 +93,11 @@ def test_every_catalogue_scenario_is_measured_as_it_is(path: Path) -> None:
 
 
 def test_a_stored_measurement_is_what_the_runs_give() -> None:
-    """Measuring again (the same seeds, the same engine) gives the stored figures exactly."""
-    scenario = sim.load_scenario(SCENARIOS / "certificate-expires.yaml")
+    """Measuring again (the same seeds, the same engine) gives the stored figures exactly (on
+    the quickest scenario to measure: nine runs)."""
+    scenario = sim.load_scenario(SCENARIOS / "payment-provider-outage.yaml")
     again = measure(scenario, workers=1)
-    assert asdict(again) == stored(SCENARIOS)["certificate-expires"]["measured"]
+    assert asdict(again) == stored(SCENARIOS)["payment-provider-outage"]["measured"]
 
 
 def test_the_catalogue_has_every_level() -> None:
@@ -130,7 +131,7 @@ def test_drill_random_draws_from_the_level_asked_for(tmp_path: Path) -> None:
     levels = {path.stem: found.level for path, found in of_files(FILES).items()}
     script = tmp_path / "quit.txt"
     script.write_text("quit\n", encoding="utf-8")
-    for seed in ("1", "2"):
+    for seed in ("1",):  # one drill: each ends with its report (seconds of CI each)
         proc = chaosdrill(
             "drill", "--random", "--difficulty", "hard", "--seed", seed, "--script", str(script),
             "--no-compare", "--out", str(tmp_path / seed),

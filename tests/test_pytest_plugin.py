@@ -32,9 +32,11 @@ def short_scenario(expect: str = "", extra: str = "") -> str:
     """The seed incident, cut short: migration at 5m, horizon 40m, no scripted actions."""
     text = SEED_SCENARIO.read_text(encoding="utf-8")
     text = text.split("\nactions:")[0].split("\nexpect:")[0]
-    text = text.replace("horizon: 2h", f"horizon: {HORIZON}").replace(
-        "    at: 40m\n", "    at: 5m\n"
+    # the seed scenario takes its 2h horizon from the seed shop it extends: set here instead
+    text = text.replace(
+        "\nname: bad-schema-migration\n", f"\nname: bad-schema-migration\nhorizon: {HORIZON}\n"
     )
+    text = text.replace("    at: 40m\n", "    at: 5m\n")
     assert f"horizon: {HORIZON}" in text
     assert "    at: 5m\n" in text
     return text + "\n" + extra + ("\nexpect:\n" + expect if expect else "")

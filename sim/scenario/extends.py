@@ -39,7 +39,7 @@ def resolve(source: Source, seen: tuple[str, ...] = ()) -> tuple[Source, list[by
     """``source`` laid over the chain of files it extends, and the bytes of those files
     (nearest first; empty when it extends nothing)."""
     data = source.data
-    if not isinstance(data, dict) or KEY not in data:
+    if not isinstance(data, dict) or data.get(KEY) is None:  # `extends: null`: nothing
         return source, []
     here = (KEY,)
 

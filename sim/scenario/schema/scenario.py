@@ -60,6 +60,8 @@ class Scenario(Model):
 
     extends: str | None = Field(
         default=None,
+        # left out of dumps: a dumped scenario is the merged document, complete by itself
+        exclude=True,
         description="The file this scenario is written as changes to (a shop or another "
         "scenario), relative to this file; merged by the loader (docs/library.md).",
     )
