@@ -19,9 +19,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 WHATIF = ("alert-threshold", "runbook-order", "migration-strategy", "retry-surge")
 # What the suite runs each notebook with, after its own parameters cell.
 QUICK = {
-    "alert-threshold": "SEEDS = range(1, 4)",
-    "migration-strategy": "SEEDS = range(1, 5)",
-    "runbook-order": "SEEDS = range(1, 5)",
+    "alert-threshold": "SEEDS = range(1, 3)",
+    "migration-strategy": "SEEDS = range(1, 4)",
+    "runbook-order": "SEEDS = range(1, 4)",
     "retry-surge": "SEEDS = [1]\nPOLICY_NAMES = ['no retries', 'as is: web→search 1 retry']\nHORIZON = 45 * 60",
     "seed-incident": "DELAY_SEEDS = range(1, 3)",
 }

@@ -33,8 +33,9 @@ SECONDS = 2.0  # the most one example may take
 # fuzz removed can leave a shop's reference dangling, reported where the shop names it).
 PROBLEM = re.compile(r"^(fuzz\.yaml|\S*shops/[\w.-]+\.yaml):\d+: \S+: [^\n\r]+$")
 # Examples per test in the fast suite, and under `slow` (derandomized: the same examples every
-# run; 600 rather than 1,500 since the game day's browser test joined CI's ten minutes).
-FAST, SLOW = 100, 600
+# run; 400 rather than 1,500 since the game day's and the library's tests joined CI's ten
+# minutes).
+FAST, SLOW = 100, 400
 
 SCENARIO_FILES = sorted(SCENARIOS.glob("*.yaml"))
 RUNBOOK_FILES = sorted((ROOT / "sim" / "response" / "runbooks").glob("*.yaml"))
@@ -286,7 +287,7 @@ def test_mutated_runbooks_load_or_fail_cleanly(text: str, against_scenario: bool
 @settings(FUZZ, max_examples=SLOW)
 @given(st.one_of(mutated_scenarios(), spliced_scenarios(), random_yaml()))
 def test_many_scenarios_load_or_fail_cleanly(text: str) -> None:
-    """The three scenario fuzzers at length: 1,500 examples more."""
+    """The three scenario fuzzers at length: 400 examples more."""
     check_scenario(text)
 
 
@@ -294,7 +295,7 @@ def test_many_scenarios_load_or_fail_cleanly(text: str) -> None:
 @settings(FUZZ, max_examples=SLOW)
 @given(st.one_of(mutated_runbooks(), random_yaml()))
 def test_many_runbooks_load_or_fail_cleanly(text: str) -> None:
-    """The runbook fuzzer at length, with random text: 1,500 examples more."""
+    """The runbook fuzzer at length, with random text: 400 examples more."""
     within_time(parse_runbook, text)
 
 

@@ -27,7 +27,9 @@ MIGRATION = 2400.0
 
 @pytest.fixture(scope="module")
 def twenty_runs(seed_scenario: Scenario) -> list[Journal]:
-    return [sim.run(seed_scenario, seed=s, horizon=3600) for s in range(1, 21)]
+    # compact: what these tests read (detection, alerts, paging, events) without the metrics
+    # rows and log lines, which cost CI time
+    return [sim.run(seed_scenario, seed=s, horizon=3600, compact=True) for s in range(1, 21)]
 
 
 @pytest.mark.slow

@@ -48,10 +48,9 @@ def resolve(source: Source, seen: tuple[str, ...] = ()) -> tuple[Source, list[by
 
     ref = data[KEY]
     if not isinstance(ref, str) or not ref.strip():
-        return_got = "nothing" if ref is None else f"{type(ref).__name__} {ref!r}"
         raise problem(
             f"expected the path of the file this scenario builds on (relative to this file, "
-            f"e.g. shops/seed-shop.yaml), got {return_got}"
+            f"e.g. shops/seed-shop.yaml), got {type(ref).__name__} {ref!r}"
         )
     base_file = _find(ref, Path(source.file).parent if source.file != "<string>" else Path())
     chain = (*seen, os.path.realpath(source.file))
