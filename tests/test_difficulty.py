@@ -11,6 +11,7 @@ import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,13 +23,20 @@ from sim.expect.difficulty import (
     difficulty,
     lookup,
     measure,
-    of_files,
+    of_scenarios,
     stored,
 )
 from sim.scenario import catalogue
 from tests.conftest import ROOT, SCENARIOS
 
 FILES = sorted(SCENARIOS.glob("*.yaml"))
+
+
+def of_files(paths: list[Path]) -> dict[Path, Any]:
+    """Each catalogue file's difficulty (``of_scenarios`` over the loaded files)."""
+    return of_scenarios((path, sim.load_scenario(path)) for path in paths)
+
+
 HARDEST = Measured(
     experienced_minutes=90,
     oracle_minutes=10,

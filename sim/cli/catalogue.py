@@ -29,19 +29,23 @@ def main(args: argparse.Namespace) -> int:
             "catalogue)"
         )
         return EXIT_INVALID
-    from sim.expect.difficulty import of_files
+    from sim.expect.difficulty import of_scenarios
 
-    levels = of_files(files)
+    loaded: dict[Any, Any] = {}  # each file loaded once: a scenario, or its problem
+    for path in files:
+        try:
+            loaded[path] = load(path).scenario
+        except ScenarioError as exc:
+            loaded[path] = exc
+    levels = of_scenarios((p, s) for p, s in loaded.items() if not isinstance(s, ScenarioError))
     table = Table(title="scenarios", title_justify="left")
     for col in ("name", "horizon", "faults", "difficulty"):
         table.add_column(col, no_wrap=True)  # a name is what `run NAME` takes: never broken
     table.add_column("description")
     status = EXIT_OK
-    for path in files:
-        try:
-            s = load(path).scenario
-        except ScenarioError as exc:
-            table.add_row(path.stem, "", "", "", f"[red]invalid[/]: {exc.problems[0]}")
+    for path, s in loaded.items():
+        if isinstance(s, ScenarioError):
+            table.add_row(path.stem, "", "", "", f"[red]invalid[/]: {s.problems[0]}")
             status = EXIT_INVALID
             continue
         about = s.description

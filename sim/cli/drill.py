@@ -123,9 +123,9 @@ def _pick(seed: int, level: str | None = None) -> Path | None:
 
     files = list(catalogue.entries().values())
     if level is not None:
-        from sim.expect.difficulty import of_files
+        from sim.expect.difficulty import at_level
 
-        files = [path for path, found in of_files(files).items() if found.level == level]
+        files = at_level(files, level)
     if not files:
         return None
     return stream(seed, "drill/random").choice(files)

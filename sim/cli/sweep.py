@@ -28,7 +28,6 @@ from sim.cli.common import (
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
-    from rich.progress import Progress
 
     from sim.scenario import Scenario
 
@@ -212,45 +211,6 @@ def seeds_text(seeds: Sequence[int]) -> str:
     return ", ".join(parts)
 
 
-class _Bar:
-    """A progress bar on stderr (terminals only) fed by the sweep's ``progress(done, total)``."""
-
-    def __init__(self) -> None:
-        self.bar: Progress | None = None
-        self.task: Any = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not err.is_terminal:
-            return
-        if self.bar is None:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.bar = Progress(
-                TextColumn("sweeping"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("runs"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=err,
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task("sweep", total=total)
-        self.bar.update(self.task, completed=done)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 def main(args: argparse.Namespace) -> int:
     loaded = load_or_report(args.scenario)
     if loaded is None:
@@ -287,7 +247,6 @@ def main(args: argparse.Namespace) -> int:
     from sim.sweep import SweepError, SweepInterrupted, sweep
     from sim.sweep.api import SweepWarning
 
-    bar = _Bar()
     try:
         with warnings.catch_warnings():  # said below, on one line each, after the table
             warnings.simplefilter("ignore", SweepWarning)
@@ -300,16 +259,13 @@ def main(args: argparse.Namespace) -> int:
                 executor=args.executor,
                 workers=args.workers,
                 horizon=args.horizon,
-                progress=bar,
+                progress=None,  # sim.sweep draws its bar on stderr in a terminal
             )
     except SweepError as exc:
-        bar.close()
         err.print(f"{_shown(loaded.path)}: {exc}", markup=False, soft_wrap=True)
         return EXIT_INVALID
     except SweepInterrupted as stop:
-        bar.close()
         return _partial(stop.frame, stop.total, folder, seeds, args.json)
-    bar.close()
     return _finish(df, folder, seeds, plots=not args.no_plots, as_json=args.json)
 
 

@@ -33,14 +33,16 @@ def main(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for file in args.files:
         try:
-            loaded = load(file)
-            flat = flat_document(file) if args.flat else None
+            if args.flat:  # validated too: only a valid scenario is printed
+                flat = flat_document(file)
+            else:
+                name = load(file).scenario.name
         except ScenarioError as exc:
             report(exc)
             status = EXIT_INVALID
             continue
-        if flat is None:
-            out.print(f"ok {file} ({loaded.scenario.name})")
-        else:
+        if args.flat:
             sys.stdout.write(f"# {file}, with the files it extends merged in\n---\n{flat}")
+        else:
+            out.print(f"ok {file} ({name})")
     return status

@@ -27,13 +27,14 @@ from __future__ import annotations
 import json
 import re
 import statistics
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.scenario.schema import Call, Scenario
+from sim.model.topology import Topology
+from sim.scenario.schema import Scenario
 
 SEEDS = (1, 2, 3)
 ENGINE = "request"
@@ -130,7 +131,13 @@ def _run(document: str, seed: int, responder: str) -> dict[str, Any]:
     }
     acts = [s for s in data["response"]["steps"] if s["kind"] == "act"]
     lines = [s for s in data["logs"]["signatures"] if s["level"] in ("WARN", "ERROR")]
-    callers = _endpoints_calling(scenario, broken)
+    topology = Topology(scenario)
+    callers = {
+        endpoint
+        for component in broken
+        for radius in (topology.blast_radius(component),)
+        for endpoint in (*radius.failing_endpoints, *radius.degraded_endpoints)
+    }
     alerts = data["alerts"]
     mitigated = found["mitigation"].since_impact
     return {
@@ -159,17 +166,6 @@ def _points_at(signature: Mapping[str, Any], broken: set[str]) -> bool:
 
 def _share(part: float, whole: float) -> float:
     return 1.0 if whole == 0 else part / whole
-
-
-def _endpoints_calling(scenario: Scenario, components: set[str]) -> set[str]:
-    """The endpoints whose call trees reach any of ``components``."""
-
-    def reaches(call: Call | str) -> bool:
-        if isinstance(call, str):
-            return call in components
-        return call.component in components or any(reaches(c) for c in call.calls)
-
-    return {name for name, ep in scenario.endpoints.items() if reaches(ep.call)}
 
 
 def measure(
@@ -245,23 +241,30 @@ def lookup(scenario: Scenario, table: Mapping[str, Mapping[str, Any]]) -> Measur
         return None
 
 
-def of_files(paths: Iterable[Path]) -> dict[Path, Difficulty]:
-    """The difficulty of each valid scenario file, measured where its folder's
-    ``difficulty.json`` holds its hash (invalid files are left out)."""
-    from sim.scenario import ScenarioError, load
-
+def of_scenarios(scenarios: Iterable[tuple[Path, Scenario]]) -> dict[Path, Difficulty]:
+    """The difficulty of each ``(file, scenario)``, measured where the file's folder's
+    ``difficulty.json`` holds the scenario's hash (each folder's file read once)."""
     tables: dict[Path, dict[str, dict[str, Any]]] = {}
     found: dict[Path, Difficulty] = {}
-    for path in paths:
-        try:
-            scenario = load(path).scenario
-        except ScenarioError:
-            continue
-        folder = path.parent
-        if folder not in tables:
-            tables[folder] = stored(folder)
-        found[path] = difficulty(scenario, lookup(scenario, tables[folder]))
+    for path, scenario in scenarios:
+        if path.parent not in tables:
+            tables[path.parent] = stored(path.parent)
+        found[path] = difficulty(scenario, lookup(scenario, tables[path.parent]))
     return found
+
+
+def at_level(paths: Iterable[Path], level: str) -> list[Path]:
+    """The valid scenario files among ``paths`` measured at ``level``, in order."""
+    from sim.scenario import ScenarioError, load
+
+    def valid() -> Iterator[tuple[Path, Scenario]]:
+        for path in paths:
+            try:
+                yield path, load(path).scenario
+            except ScenarioError:
+                continue
+
+    return [path for path, found in of_scenarios(valid()).items() if found.level == level]
 
 
 def entry(scenario: Scenario, measured: Measured) -> dict[str, Any]:
@@ -293,11 +296,12 @@ __all__ = [
     "WEIGHTS",
     "Difficulty",
     "Measured",
+    "at_level",
     "difficulty",
     "document",
     "entry",
     "lookup",
     "measure",
-    "of_files",
+    "of_scenarios",
     "stored",
 ]

@@ -61,10 +61,13 @@ def scenario_source(text: str, file: str) -> tuple[Source, list[bytes]]:
 
 def flat_document(path: str | Path) -> str:
     """The scenario file at ``path`` as one YAML document, the files it extends merged in
-    (``extends:`` left out): what the simulator runs, as a file that extends nothing."""
+    (``extends:`` left out): what the simulator runs, as a file that extends nothing. Raises
+    :class:`ScenarioError` if the merged document is not a valid scenario."""
     file = str(path)
     text, _ = read_file(path)
-    data = scenario_source(text, file)[0].data
+    source = scenario_source(text, file)[0]
+    validate_source(source)
+    data = source.data
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k != "extends"}
     dumped: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

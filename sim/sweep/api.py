@@ -343,7 +343,13 @@ def _progress(
     if given is False:
         return None, lambda: None
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.progress import Progress as Bar
 
     console = Console(stderr=True)
@@ -354,6 +360,7 @@ def _progress(
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("runs"),
+        TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
         transient=True,

@@ -95,10 +95,10 @@ class Games:
         if random_pick:
             files = sorted(catalogue.entries().items())
             if difficulty is not None:
-                from sim.expect.difficulty import of_files
+                from sim.expect.difficulty import at_level
 
-                levels = of_files(path for _, path in files)
-                files = [(n, p) for n, p in files if p in levels and levels[p].level == difficulty]
+                chosen = set(at_level((path for _, path in files), difficulty))
+                files = [(n, p) for n, p in files if p in chosen]
             if not files:
                 level = f" measured as {difficulty}" if difficulty else ""
                 raise GameDayError(f"scenario: the catalogue has no scenario{level}")
