@@ -133,15 +133,7 @@ class Pager:
             who = primary
         else:
             yield self.env.timeout(self.spec.escalate_after)
-            incident["escalated_at"] = round(self.env.now, 6)
-            incident["paged"].append(secondary)
-            self.world.emit(
-                self.env.now,
-                "page.escalated",
-                incident=incident["id"],
-                to=secondary,
-                after=self.spec.escalate_after,
-            )
+            self._escalate(incident, secondary)
             yield self.env.timeout(self.ack_delay())
             who = secondary
         self._acknowledged(incident, who, paged_at)
@@ -162,15 +154,18 @@ class Pager:
         ``escalate_after``; :meth:`acknowledge` ends the wait."""
         acked = self.waiting[incident["id"]] = self.env.event()
         yield self.env.any_of([acked, self.env.timeout(self.spec.escalate_after)])
-        if acked.triggered or incident["acknowledged_at"] is not None:
-            return
+        if incident["acknowledged_at"] is None:  # set by whoever acknowledged meanwhile
+            self._escalate(incident, self.names[1])
+
+    def _escalate(self, incident: dict[str, Any], to: str) -> None:
+        """Nobody acknowledged in ``escalate_after``: the next engineer is paged."""
         incident["escalated_at"] = round(self.env.now, 6)
-        incident["paged"].append(self.names[1])
+        incident["paged"].append(to)
         self.world.emit(
             self.env.now,
             "page.escalated",
             incident=incident["id"],
-            to=self.names[1],
+            to=to,
             after=self.spec.escalate_after,
         )
 

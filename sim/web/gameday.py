@@ -19,7 +19,6 @@ keeps it.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import secrets
 import threading
@@ -449,9 +448,8 @@ class GameDay:
 
     @property
     def journal_sha256(self) -> str | None:
-        if self.journal is None:
-            return None
-        return hashlib.sha256(self.journal.to_json().encode()).hexdigest()
+        """The ended drill's journal digest, as its session records it (None until the end)."""
+        return self.drill.session.journal_sha256 if self.journal is not None else None
 
     # -- the live picture --------------------------------------------------------------------
     def _live(self) -> dict[str, Any]:

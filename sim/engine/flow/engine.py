@@ -80,7 +80,8 @@ def flow_lacks(scenario: Scenario) -> list[str]:
     if links:
         lacks.append(f"links that saturate ({', '.join(links)}: loss and delay from utilisation)")
     # its series and effects are a component's, not each instance's
-    for fault in [*scenario.faults, *(c.fault for c in scenario.consequences)]:
+    faults = [*scenario.faults, *(c.fault for c in scenario.consequences)]
+    for fault in faults:
         what = PER_INSTANCE.get(fault.type)
         if what is not None:
             lacks.append(f"{what} ({getattr(fault, 'target', '?')}: per instance)")
@@ -89,11 +90,8 @@ def flow_lacks(scenario: Scenario) -> list[str]:
         # its queues are the component's, not each instance's: the instances would all fail
         # their checks at once (measured: 20 % more failed checkouts than the request engine)
         lacks.append(f"health checks that time out behind an instance's queue ({', '.join(timed)})")
-    some = sorted(
-        f.id
-        for f in [*scenario.faults, *(c.fault for c in scenario.consequences)]
-        if f.type in ("error_rate", "latency") and getattr(f, "instances", None) is not None
-    )
+    # a fault that can say `instances` (the schema's business, not the engine's) and does
+    some = sorted(f.id for f in faults if getattr(f, "instances", None) is not None)
     if some:
         lacks.append(f"faults on some instances only ({', '.join(some)})")
     outlier = [n for n, c in scenario.components.items() if c.health_check.outlier is not None]
