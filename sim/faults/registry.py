@@ -203,6 +203,10 @@ PER_INSTANCE: dict[str, str] = {
     "clock_skew": "clocks that drift",
 }
 
+# Fault types whose effect, given `instances`, is one instance's error rate or latency (a
+# crash on some instances is capacity lost, which a component-level engine can model).
+SOME_INSTANCES: frozenset[str] = frozenset({"error_rate", "latency"})
+
 # Remedies used when a fault entry names none: action kind → seconds.
 DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
     "schema_migration": {"rollback_migration": 480.0, "deploy_fix": 1800.0},

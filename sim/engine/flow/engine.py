@@ -36,7 +36,7 @@ from sim.engine.flow.metrics import DenseWindow
 from sim.engine.flow.profiles import Compiled
 from sim.engine.flow.queues import Backlog, Classes, Cond, Wait, component_cond, cond_key
 from sim.engine.flow.shoppers import FlowCounters, FlowShoppers
-from sim.faults.registry import PER_INSTANCE
+from sim.faults.registry import PER_INSTANCE, SOME_INSTANCES
 from sim.model.topology import Topology
 from sim.model.world import World
 from sim.scenario.schema import Scenario
@@ -90,8 +90,11 @@ def flow_lacks(scenario: Scenario) -> list[str]:
         # its queues are the component's, not each instance's: the instances would all fail
         # their checks at once (measured: 20 % more failed checkouts than the request engine)
         lacks.append(f"health checks that time out behind an instance's queue ({', '.join(timed)})")
-    # a fault that can say `instances` (the schema's business, not the engine's) and does
-    some = sorted(f.id for f in faults if getattr(f, "instances", None) is not None)
+    some = sorted(
+        f.id
+        for f in faults
+        if f.type in SOME_INSTANCES and getattr(f, "instances", None) is not None
+    )
     if some:
         lacks.append(f"faults on some instances only ({', '.join(some)})")
     outlier = [n for n, c in scenario.components.items() if c.health_check.outlier is not None]
