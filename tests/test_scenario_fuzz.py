@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.runner import scenario_hash
-from sim.scenario import Scenario, ScenarioError, parse_scenario
+from sim.scenario import Scenario, ScenarioError, parse_scenario, yamlsource
 from sim.scenario.errors import PathPart
 from sim.scenario.runbooks import parse_runbook
 from tests.conftest import ROOT, SCENARIOS
@@ -307,3 +307,43 @@ def test_the_fuzzers_start_from_every_shipped_file() -> None:
         assert isinstance(within_time(parse_scenario, text), Scenario)
     for text in RUNBOOK_TEXTS:
         assert not isinstance(within_time(parse_runbook, text), ScenarioError)
+
+
+def pure(text: str) -> Any:
+    """PyYAML's own parse of ``text`` (the reference), or the exception type it fails with."""
+    try:
+        return yamlsource._compose(yamlsource._Loader(text))
+    except (yaml.YAMLError, yamlsource._BadNode) as exc:
+        return type(exc)
+
+
+def parsed(text: str) -> Any:
+    """What the reader gives (libyaml first, PyYAML on refusal), or the exception type."""
+    try:
+        return yamlsource._parse(text)
+    except (yaml.YAMLError, yamlsource._BadNode) as exc:
+        return type(exc)
+
+
+def test_libyaml_parses_every_shipped_and_corpus_file_as_pyyaml_does() -> None:
+    """The fast path reads each file of the catalogue, the shops, the runbooks and the invalid
+    corpora exactly as the pure-Python reader does: data, lines, and the same failures."""
+    assert yamlsource._FastLoader is not None, "PyYAML without libyaml: the fast path is off"
+    files = [
+        *SCENARIOS.rglob("*.yaml"),
+        *(ROOT / "sim" / "response" / "runbooks").glob("*.yaml"),
+        *(ROOT / "tests" / "invalid").glob("*.yaml"),
+        *(ROOT / "tests" / "invalid_runbooks").glob("*.yaml"),
+    ]
+    assert len(files) > 100
+    for file in files:
+        text = file.read_bytes().decode("utf-8", errors="replace")
+        assert parsed(text) == pure(text), file
+
+
+@settings(FUZZ, max_examples=FAST)
+@given(st.one_of(mutated_scenarios(), spliced_scenarios(), random_yaml(), mutated_runbooks()))
+def test_libyaml_and_pyyaml_agree_on_any_text(text: str) -> None:
+    """Whatever the text, the reader's result (data and lines) or failure is PyYAML's own:
+    libyaml never accepts what PyYAML refuses, nor reads a value differently."""
+    assert parsed(text) == pure(text)

@@ -51,7 +51,8 @@ def at_bounds(path: Path, change: Callable[[Data], None]) -> Scenario:
     data, validated."""
     data = copy.deepcopy(merged(path))
     change(data)
-    return parse_scenario(yaml.safe_dump(data, sort_keys=False), f"{path.name} (edited)")
+    text = yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
+    return parse_scenario(text, f"{path.name} (edited)")
 
 
 def longest_horizon(d: Data) -> None:

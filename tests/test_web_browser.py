@@ -32,7 +32,7 @@ expect = playwright_api.expect
 
 KEY = "browser-test-key-42"
 ARTIFACTS = ROOT / "test-artifacts" / "gameday"
-CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser")) if p), None)
+INSTALL_WAIT = 900.0  # seconds to wait for CI's background install of Chromium
 # the flags a closed network needs (no background connections) and a root user needs
 FLAGS = [
     "--no-sandbox",
@@ -47,18 +47,36 @@ FLAGS = [
 pytestmark = pytest.mark.slow
 
 
+def _chromium() -> str | None:
+    """The system's Chromium, once CI's background install of it (``.ci/run`` sets
+    ``CHAOSDRILL_BROWSER_INSTALL`` to where its exit status will be written) has finished."""
+    status = os.environ.get("CHAOSDRILL_BROWSER_INSTALL")
+    if status:
+        rc = Path(status + ".rc")
+        deadline = time.monotonic() + INSTALL_WAIT
+        while not rc.exists() and time.monotonic() < deadline:
+            time.sleep(1.0)
+        if not rc.exists():
+            pytest.fail(f"Chromium's install did not finish in {INSTALL_WAIT:.0f} s")
+        if rc.read_text().strip() != "0":
+            log = Path(status + ".log").read_text(errors="replace")[-2000:]
+            pytest.fail(f"installing Chromium failed:\n{log}")
+    return next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser")) if p), None)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """The system's Chromium, headless, driven by Playwright (its own download is not needed,
     nor reachable from a closed network). Playwright is used without its pytest plugin, whose
     per-test assertion scope cannot nest inside the pytester sessions that test chaosdrill's
     own plugin."""
-    if CHROMIUM is None:
+    executable = _chromium()
+    if executable is None:
         if os.environ.get("CHAOSDRILL_REQUIRE_BROWSER"):
             pytest.fail("no chromium on PATH, and CHAOSDRILL_REQUIRE_BROWSER is set")
         pytest.skip("no chromium on PATH (apt-get install chromium)")
     with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        chromium = p.chromium.launch(executable_path=executable, args=FLAGS, headless=True)
         yield chromium
         chromium.close()
 

@@ -10,12 +10,18 @@ read as YAML 1.1 does, without a tag).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
-from yaml.reader import ReaderError
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.parser import Parser
+from yaml.reader import Reader, ReaderError
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from sim.scenario.errors import PathPart, Problem, ScenarioError, escape
 from sim.scenario.limits import MAX_FILE_BYTES, MAX_NESTING, MAX_VALUES
@@ -119,8 +125,30 @@ def read_yaml(text: str, file: str) -> Source:
     return Source(file, data, lines)
 
 
+# Text for PyYAML alone: what its reader refuses, and what libyaml reads otherwise — tabs
+# (libyaml takes them inside plain values), a byte-order mark (skipped anywhere), tags (an
+# empty `!` value is "" to one and null to the other), document markers and directives (other
+# lines for empty documents) and a comment stuck to a block scalar's header (libyaml takes it).
+# tests/test_scenario_fuzz.py checks the two agree on thousands of fuzzed texts.
+_PURE_ONLY = re.compile(
+    Reader.NON_PRINTABLE.pattern + r"|[\t\ufeff!]|^(?:---|\.\.\.|%)|[|>][-+0-9]*#",
+    re.MULTILINE,
+)
+
+
 def _parse(text: str) -> tuple[Any, dict[tuple[PathPart, ...], int]]:
-    loader = _Loader(text)
+    """Parsed with libyaml when it is there and the text is printable and has none of the
+    characters libyaml reads differently; anything that fast path refuses is parsed again in
+    pure Python, whose errors are the ones reported (and the same on every machine)."""
+    if _FastLoader is not None and not _PURE_ONLY.search(text):
+        try:
+            return _compose(_FastLoader(text))
+        except (yaml.YAMLError, _BadNode):
+            pass
+    return _compose(_Loader(text))
+
+
+def _compose(loader: _Counting) -> tuple[Any, dict[tuple[PathPart, ...], int]]:
     try:
         node = loader.get_single_node()
         lines: dict[tuple[PathPart, ...], int] = {}
@@ -147,19 +175,25 @@ def _too_deep(line: int, path: tuple[PathPart, ...]) -> _BadNode:
     return _BadNode(line, path, f"expected lists and mappings nested at most {MAX_NESTING} deep")
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader, counting as it composes: nesting, values with aliases expanded
-    (an alias counts the values of what it names), and the tags written explicitly."""
+class _Counting(Composer, SafeConstructor, Resolver):
+    """Composing that counts: nesting, values with aliases expanded (an alias counts the
+    values of what it names), and the tags written explicitly. The parser under it is
+    PyYAML's (:class:`_Loader`) or libyaml's (:class:`_FastLoader`)."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
+    if TYPE_CHECKING:  # what the parser under it provides
+
+        def __init__(self, text: str) -> None: ...
+        def peek_event(self) -> yaml.Event: ...
+        def dispose(self) -> None: ...
+
+    def _start(self) -> None:
         self.depth = 0
         self.values = 0
         self.expanded: dict[int, int] = {}  # id of an anchored node → its values, expanded
         self.tags: dict[int, str] = {}  # id of a node → the tag written on it
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        event = self.peek_event()
         line = _line(event.start_mark)
         if isinstance(event, yaml.AliasEvent):
             node = super().compose_node(parent, index)  # refuses an undefined alias
@@ -212,16 +246,58 @@ class _Loader(yaml.SafeLoader):
 
 
 # Plain `=` is a string, as in YAML 1.2 (YAML 1.1's "value" tag has no safe constructor).
-_Loader.yaml_implicit_resolvers = {
+_Counting.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != _CORE + "value"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
+class _Loader(Reader, Scanner, Parser, _Counting):
+    """PyYAML's own reader, scanner and parser: the reference, and every error's wording."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        self._start()
+
+
+_FastLoader: type[_Counting] | None = None
+_CParser: Any
+try:  # PyYAML built with libyaml (its wheels are)
+    from yaml import cyaml
+
+    _CParser = getattr(cyaml, "CParser", None)
+except ImportError:  # pragma: no cover - a source build without libyaml
+    _CParser = None
+if _CParser is not None:
+
+    class _CLoader(_CParser, _Counting):  # type: ignore[misc]
+        """libyaml's scanner and parser (about 15 times faster) under the same counting
+        composer: the events are the same, so are the limits, lines and data."""
+
+        # libyaml's own composer would bypass the counting one
+        get_single_node = Composer.get_single_node
+        get_node = Composer.get_node
+        check_node = Composer.check_node
+
+        def __init__(self, text: str) -> None:
+            _CParser.__init__(self, text)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self._start()
+
+    _FastLoader = _CLoader
+
+
 class _Converter:
     """Composed nodes → plain data, recording the line of every path."""
 
-    def __init__(self, loader: _Loader, lines: dict[tuple[PathPart, ...], int]) -> None:
+    def __init__(self, loader: _Counting, lines: dict[tuple[PathPart, ...], int]) -> None:
         self.loader, self.lines = loader, lines
 
     def convert(self, node: yaml.Node, path: tuple[PathPart, ...]) -> Any:
