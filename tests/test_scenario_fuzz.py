@@ -41,8 +41,9 @@ SCENARIO_FILES = sorted(SCENARIOS.glob("*.yaml"))
 RUNBOOK_FILES = sorted((ROOT / "sim" / "response" / "runbooks").glob("*.yaml"))
 SCENARIO_TEXTS = [p.read_text(encoding="utf-8") for p in SCENARIO_FILES]
 RUNBOOK_TEXTS = [p.read_text(encoding="utf-8") for p in RUNBOOK_FILES]
-SCENARIO_DATA = [yaml.safe_load(t) for t in SCENARIO_TEXTS]
-RUNBOOK_DATA = [yaml.safe_load(t) for t in RUNBOOK_TEXTS]
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SCENARIO_DATA = [yaml.load(t, Loader=FAST_LOADER) for t in SCENARIO_TEXTS]
+RUNBOOK_DATA = [yaml.load(t, Loader=FAST_LOADER) for t in RUNBOOK_TEXTS]
 
 
 def places(node: Any, path: tuple[PathPart, ...] = ()) -> list[tuple[PathPart, ...]]:
