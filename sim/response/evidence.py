@@ -304,7 +304,12 @@ class View:
             line = "no new error signature"
         if warns:
             line += f"; loudest warning: {warns[0].component}: {warns[0].example}"
-        return line, {"signatures": listed, "tables": tables, "since": start}
+        return line, {
+            "signatures": listed,
+            "tables": tables,
+            "since": start,
+            "component": component,
+        }
 
     def changes(self) -> tuple[str, dict[str, Any]]:
         """The change log as applied, newest first (last six hours)."""

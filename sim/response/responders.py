@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,6 +28,11 @@ SETTLE = 120.0  # seconds a check waits after an action before judging it
 MAX_LOOPS = 40
 REST_ATTEMPTS = 4  # tries at resting replicas that keep falling over
 REST_LONGER = 600.0  # seconds more out of the rotation at each further try
+# an edge's error that names the upstream it could not reach (nginx, envoy)
+UPSTREAM = re.compile(r'upstream[ =]"?([a-z][a-z0-9-]*)"?')
+OOM = ("OOMKilled", "Out of memory: Killed process")
+RELAPSE = 0.10  # a failed share, after mitigation, that means it is back, not tailing off
+MAX_REOPEN = 3  # times an incident declared mitigated is taken up again
 
 
 class Responder(Protocol):
@@ -100,7 +106,13 @@ class RunbookResponder:
         self.congested: list[str] = []  # links the net view showed dropping packets
         self.escalated: set[str] = set()  # links escalated to their vendor
         self.full_disks: set[str] = set()  # components whose logs said their disk is full
-        self.expired: set[str] = set()  # components whose logs said their certificate expired
+        self.leaking: set[str] = set()  # components whose hosts said the OOM killer struck
+        self.fixed_by: str | None = None  # the lead of the last action that went through
+        self.read_logs: set[str] = set()  # components whose own logs were read
+        # components whose logs name a cause only a fix ends: an expired certificate (renew
+        # and deploy it), clocks that no longer sync (a restart steps the clock once, then it
+        # drifts again: repair the time sync)
+        self.needs_fix: set[str] = set()
         self.ejecting: set[str] = set()  # backends whose checks eject instances that are up
         self.promotable: set[str] = set()  # … with a replica serving that could take over
         self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
@@ -116,19 +128,36 @@ class RunbookResponder:
                 if self.recovered:
                     break
                 self.take(step)
-            loops = 0
-            while not self.recovered and self.runbook.loop and loops < MAX_LOOPS:
-                loops += 1
-                for step in self.runbook.loop:
-                    self.take(step)
-                    if self.recovered:
-                        break
-            if self.recovered:
-                self.closing = True
-                for step in self.runbook.close:
-                    self.take(step)
+            loops = reopened = 0
+            while True:
+                while not self.recovered and self.runbook.loop and loops < MAX_LOOPS:
+                    loops += 1
+                    for step in self.runbook.loop:
+                        self.take(step)
+                        if self.recovered:
+                            break
+                if not self.recovered:
+                    return
+                if not self._close() or reopened >= MAX_REOPEN:
+                    return
+                # it came back as bad as before: what was done did not hold
+                reopened += 1
+                self.recovered = self.closing = False
+                if self.fixed_by is not None:
+                    self.rule_out(self.fixed_by)
         except HorizonReached:
             return
+
+    def _close(self) -> bool:
+        """The runbook's closing steps; True if the trouble came back in earnest while
+        watching (a relapse: back to investigating), not just a slow tail of failures."""
+        self.closing = True
+        for step in self.runbook.close:
+            ev = self.take(step)
+            back = ev is not None and ev.call == "dashboard" and self.endpoints
+            if back and max(self.endpoints.values()) >= RELAPSE:
+                return True
+        return False
 
     def take(self, step: RunbookStep) -> Evidence | None:
         """Take ``step`` if its conditions hold; update beliefs from what it returns."""
@@ -400,12 +429,21 @@ class RunbookResponder:
         elif lead.startswith("component:") and name in self.full_disks:
             self.full_disks.discard(name)  # freed: if it fills again, the logs will say so
             ev = inc.free_disk(name, takes=takes, lead=lead)
-        elif lead.startswith("component:") and name in self.expired:
+            writer = self._writer(name)
+            if ev.ok and writer is not None:  # what filled it fills it again: stop the writing
+                ev = inc.rollback(writer, takes=takes, lead=f"change:{writer}")
+        elif lead.startswith("component:") and name in self.needs_fix:
             if inc.cause is None:
                 inc.diagnose(name, lead=lead)  # a fix is for a declared cause
-            ev = inc.fix(name, takes=takes, lead=lead)  # a renewed certificate, deployed
+            ev = inc.fix(name, takes=takes, lead=lead)  # a renewed certificate, a time sync
         elif lead.startswith("component:") and name in self.exhausted and inc.cause is not None:
             ev = inc.fix(name, takes=takes, lead=lead)  # widen the column: no restart helps
+        elif lead.startswith("component:") and self._leaks(name):
+            writer = self._writer(name)  # a restart only resets the leak: remove what leaks
+            if writer is not None:
+                ev = inc.rollback(writer, takes=takes, lead=f"change:{writer}")
+            else:
+                ev = inc.restart(name, takes=takes, lead=lead)
         elif lead.startswith("component:") and inc.sim.scenario.components[name].kind == "link":
             ev = self.relieve_link(name, takes, lead)  # nothing on a link to restart
         elif lead.startswith("component:") and name in self.deps.get("saturated", []):
@@ -429,10 +467,33 @@ class RunbookResponder:
         self.unverified = True
         self.seen_db = False
         if ev.ok or "already rolled back" in ev.summary:
-            self.acted_on = lead
+            self.acted_on = self.fixed_by = lead
         elif ev.end == ev.t:  # refused: nothing to do with this lead
             self.rule_out(lead)
         return ev
+
+    def _leaks(self, component: str) -> bool:
+        """Whether ``component``'s processes are being killed for memory: its own logs are read
+        first (once) if they have not been — no one restarts a service without a look."""
+        if component not in self.read_logs and self.inc.sim.scenario.components[component].kind in (
+            "web",
+            "service",
+        ):
+            self.call("logs", component, None, None)
+        return component in self.leaking
+
+    def _writer(self, component: str) -> str | None:
+        """The latest deploy or config change to ``component`` before its disks filled: a disk
+        that filled at once after months of room was filled by something that changed."""
+        went_out = [
+            c
+            for c in self.changes
+            if c["kind"] in ("deploy", "config")
+            and component in c["components"]
+            and c["at"] <= self.inc.now
+            and f"change:{c['id']}" not in self.ruled_out
+        ]
+        return max(went_out, key=lambda c: c["at"])["id"] if went_out else None
 
     def rest_replicas(self, database: str, takes: float | None) -> Evidence:
         """Replicas that fall over each time they come back: take them all out of the read
@@ -536,12 +597,29 @@ class RunbookResponder:
 
     def _learn_logs(self, f: dict[str, Any]) -> None:
         errors = [s for s in f["signatures"] if s["level"] == "ERROR"]
-        for s in errors:  # a full disk and an expired certificate say so in so many words
+        if f.get("component") is not None:
+            self.read_logs.add(f["component"])
+        for s in f["signatures"]:  # the OOM killer, on the host
+            if any(word in s["example"] for word in OOM) and s["component"] not in self.leaking:
+                self.leaking.add(s["component"])
+                self._suspect_component(s["component"], 3.0)
+        edge = self._edge()
+        upstreams = {
+            m.group(1)
+            for s in errors
+            if s["component"] == edge
+            for m in UPSTREAM.finditer(s["example"])
+            if m.group(1) in self.inc.sim.scenario.components
+        }
+        for upstream in sorted(upstreams):  # the edge says which upstream it cannot reach
+            self._suspect_component(upstream, 2.0)
+        for s in errors:  # a full disk, an expired certificate, skewed clocks say so in words
             if "No space left on device" in s["example"] and s["component"] not in self.full_disks:
                 self.full_disks.add(s["component"])
                 self._suspect_component(s["component"], 3.0)
-            if "certificate has expired" in s["example"] and s["component"] not in self.expired:
-                self.expired.add(s["component"])
+            fix_only = "certificate has expired" in s["example"] or "clock skew" in s["example"]
+            if fix_only and s["component"] not in self.needs_fix:
+                self.needs_fix.add(s["component"])
                 self._suspect_component(s["component"], 3.0)
         warns = [s for s in f["signatures"] if s["level"] == "WARN"]
         if errors and self.reads_right(0.15 if f["tables"] else 0.0):
@@ -560,8 +638,10 @@ class RunbookResponder:
                 self._suspect_component(services[0], 2.5)
         for w in warns:
             for c in self.changes:
-                if c["kind"] == "deploy" and w["component"] in c["components"]:
-                    self.beliefs.scale(f"change:{c['id']}", 1.5)
+                lead = f"change:{c['id']}"
+                on_it = c["kind"] == "deploy" and w["component"] in c["components"]
+                if on_it and lead not in self.ruled_out:
+                    self.beliefs.scale(lead, 1.5)
 
     def _suspect_component(self, component: str, factor: float) -> None:
         lead = self._lead_for(component)
@@ -569,8 +649,10 @@ class RunbookResponder:
             self.beliefs.add(lead, 0.3)
             self.beliefs.scale(lead, factor)
         for c in self.changes:
-            if component in c["components"] and c["kind"] != "notice":
-                self.beliefs.scale(f"change:{c['id']}", factor)
+            change = f"change:{c['id']}"
+            on_it = component in c["components"] and c["kind"] != "notice"
+            if on_it and change not in self.ruled_out:
+                self.beliefs.scale(change, factor)
 
     def _learn_deps(self, f: dict[str, Any]) -> None:
         self.deps = f
