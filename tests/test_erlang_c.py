@@ -13,6 +13,7 @@ MMC = """
 name: mmc
 description: one M/M/c station
 horizon: {horizon}
+window: 15m  # long windows: the sums are the same, the rows far fewer
 components:
   server:
     kind: service
