@@ -475,16 +475,14 @@ class RunbookResponder:
     def _leaks(self, component: str) -> bool:
         """Whether ``component``'s processes are being killed for memory: its own logs are read
         first (once) if they have not been — no one restarts a service without a look."""
-        if component not in self.read_logs and self.inc.sim.scenario.components[component].kind in (
-            "web",
-            "service",
-        ):
+        kind = self.inc.sim.scenario.components[component].kind
+        if component not in self.read_logs and kind in ("web", "service"):
             self.call("logs", component, None, None)
         return component in self.leaking
 
     def _writer(self, component: str) -> str | None:
-        """The latest deploy or config change to ``component`` before its disks filled: a disk
-        that filled at once after months of room was filled by something that changed."""
+        """The latest deploy or config change to ``component`` not ruled out: what started a
+        disk filling or a leak (after months of room, something changed)."""
         went_out = [
             c
             for c in self.changes
