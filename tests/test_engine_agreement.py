@@ -91,10 +91,20 @@ def test_reference_is_current(path: Path, engine: str, reference: dict[str, Any]
         )
 
 
+# Known gaps (docs/engines.md, "What the flow engine does not model"): the figure is checked
+# to still disagree, so that closing the gap shows here and the entry is removed.
+KNOWN_GAPS = {
+    # overload across several tiers: the flow engine fails about half the requests the request
+    # engine does, and so about half the shoppers who give up on their way to checkout
+    ("flash-sale-surge", "failed_checkouts"): "exact queueing in overload",
+}
+
+
 @pytest.mark.parametrize("figure", COMPARED)
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
 def test_engines_agree(path: Path, figure: str, reference: dict[str, Any]) -> None:
-    """Flow and request engine medians agree within 10 % (or the request median's 95 % CI)."""
+    """Flow and request engine medians agree within 10 % (or the request median's 95 % CI),
+    except where a known gap says they do not (and still must not)."""
     entry = reference["scenarios"][path.name]
     request = _values(figure, [r[figure] for r in entry["request"]])
     flow = _values(figure, [r[figure] for r in entry["flow"]])
@@ -103,6 +113,13 @@ def test_engines_agree(path: Path, figure: str, reference: dict[str, Any]) -> No
     assert math.isfinite(m_req), f"{path.name}: the request engine's median {figure} is not finite"
     lo, hi = median_interval(request)
     tolerance = max(0.10 * abs(m_req), m_req - lo, hi - m_req)
+    gap = KNOWN_GAPS.get((path.stem, figure))
+    if gap is not None:
+        assert abs(m_flow - m_req) > tolerance, (
+            f"{path.name}: median {figure} flow {m_flow:g} vs request {m_req:g} now agree: "
+            f"the known gap ({gap}) is closed — remove it from KNOWN_GAPS and docs/engines.md"
+        )
+        return
     assert abs(m_flow - m_req) <= tolerance, (
         f"{path.name}: median {figure} flow {m_flow:g} vs request {m_req:g} "
         f"(tolerance ±{tolerance:g}: 10 % or the request median's 95 % interval {lo:g}–{hi:g})"

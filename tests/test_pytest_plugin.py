@@ -120,7 +120,7 @@ def test_passing_scenario_file(pytester: pytest.Pytester) -> None:
             "  each:\n"
             "    detected_within: 5m\n"
             "    acknowledged_within: 10m\n"
-            "    failed_checkouts_at_most: 500\n"
+            "    failed_checkouts_at_most: 5000\n"
         ),
     )
     result = pytester.runpytest("-v")

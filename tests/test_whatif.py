@@ -166,11 +166,12 @@ def test_threshold_tradeoff_draws_detection_and_false_pages(seed_scenario: Scena
     )
     from sim.sweep.api import SweepWarning
 
-    # ten healthy minutes: neither threshold is crossed, and the sweep says so
+    # ten healthy minutes with a trickle of errors (0.3 %, well under either threshold: at
+    # 0.5 % an unlucky window can cross 2 %): neither is crossed, and the sweep says so
     with pytest.warns(SweepWarning, match="identical results"):
         baseline = sim.sweep(
             seed_scenario,
-            vary={"faults": [[]], "components.web.error_rate": [0.005], key: [0.02, 0.1]},
+            vary={"faults": [[]], "components.web.error_rate": [0.003], key: [0.02, 0.1]},
             seeds=[1, 2],
             executor="serial",
             responder="none",

@@ -138,7 +138,6 @@ class FlowEngine(EngineBase):
         traffic = scenario.traffic
         self.funnel = Funnel(traffic, self.dt)
         self.represents = traffic.represents
-        self.checkout = [s.checkout for s in traffic.funnel]
         self.last = len(traffic.funnel) - 1
         self.order_value = traffic.order_value
         self.comp_index = {name: i for i, name in enumerate(self.runtimes)}
@@ -403,9 +402,9 @@ class FlowEngine(EngineBase):
                 key = (self.step_endpoints[k], cls)
                 if key not in self.first_errors:
                     self.first_errors[key] = (now, msg or cls)
-            if self.checkout[k]:
-                b.checkout_attempts += total
-                b.checkout_failures += failed
+            if k >= self.funnel.checkout_from and counts[0]:
+                # visits that ended here as the shopper meant, checkout included
+                b.checkout_attempts += int(rng.binomial(counts[0], self.funnel.ends_here[k]))
             if k == self.last and counts[0]:
                 b.orders += int(counts[0])
                 b.revenue += self._values(int(counts[0]))
@@ -426,7 +425,17 @@ class FlowEngine(EngineBase):
     def _gave_up(self, now: float, k: int, gone: int, prof: Compiled, counts: np.ndarray) -> None:
         b = self.metrics.business
         b.failed_sessions += gone
-        pay = int(self.rng.binomial(gone, self.funnel.meant_to_pay[k]))
+        # shoppers who wanted to check out and could not, wherever they failed; those who
+        # meant to pay are among them
+        f = self.funnel
+        if f.checkout_from < f.k:
+            wanted = int(self.rng.binomial(gone, f.meant_to_check_out[k]))
+            b.checkout_attempts += wanted
+            b.checkout_failures += wanted
+            share = min(1.0, f.meant_to_pay[k] / max(f.meant_to_check_out[k], 1e-12))
+            pay = int(self.rng.binomial(wanted, share)) if wanted else 0
+        else:
+            pay = int(self.rng.binomial(gone, f.meant_to_pay[k]))
         values = [0.0] * gone
         if pay:
             lost = self._values(pay)

@@ -81,6 +81,17 @@ class Funnel:
         # P(a session at step k meant to pay): it would have proceeded through every step.
         reach = [math.prod(s.proceed for s in funnel[k:-1]) for k in range(self.k)]
         self.meant_to_pay = np.array(reach)
+        # P(a session at step k meant to check out): it would have gone on to the first checkout
+        # step (0 everywhere when the funnel has none); P(a success at step k ends the visit).
+        first = next((k for k, s in enumerate(funnel) if s.checkout), None)
+        self.checkout_from = self.k if first is None else first
+        self.meant_to_check_out = np.array(
+            [
+                0.0 if first is None else math.prod(s.proceed for s in funnel[k:first])
+                for k in range(self.k)
+            ]
+        )
+        self.ends_here = np.array([1.0 - s.proceed for s in funnel[:-1]] + [1.0])
         self.size = max(len(self.think), len(self.reload)) + 2
         self.due = np.zeros((self.size, self.k, self.e))
         self.retry = traffic.retry_probability

@@ -57,7 +57,9 @@ class Shoppers:
         self.hour0 = start_hour(clock_start)
         self.last = len(traffic.funnel) - 1
         self.proceed = [s.proceed for s in traffic.funnel]
-        self.checkout = [s.checkout for s in traffic.funnel]
+        # A shopper who means to check out: one whose intended depth reaches the first checkout
+        # step (none: the funnel has no checkout step, and nobody is counted).
+        self.wants_checkout = next((k for k, s in enumerate(traffic.funnel) if s.checkout), None)
         self.regions, self.region_cum = cumulative(traffic.regions)
         self.devices, self.device_cum = cumulative(traffic.devices)
         self.sessions = 0
@@ -136,10 +138,7 @@ class Shoppers:
         """Move the session on after its request ended with ``outcome``."""
         b = self.business
         step = session.step
-        if self.checkout[step]:
-            b.checkout_attempts += 1
-            if outcome != OK:
-                b.checkout_failures += 1
+        wants = self.wants_checkout is not None and session.depth >= self.wants_checkout
         if outcome == OK:
             if step == self.last:
                 b.orders += 1
@@ -147,6 +146,9 @@ class Shoppers:
             elif step < session.depth:
                 session.step = step + 1
                 Wake(self.env, self.think(), self._next, session)
+                return
+            if wants:  # the visit ended where the shopper meant it to, checkout included
+                b.checkout_attempts += 1
             return
         session.errors += 1
         if (
@@ -158,6 +160,9 @@ class Shoppers:
             )  # reload after 2–10 s
             return
         b.failed_sessions += 1
+        if wants:  # a shopper who wanted to check out and could not, wherever it failed
+            b.checkout_attempts += 1
+            b.checkout_failures += 1
         if session.depth == self.last:
             b.lost_revenue += session.value
         persona = self.personas[session.persona]
