@@ -607,8 +607,15 @@ class Incident(DataTierCalls, CapacityCalls):
         """What a status page would say now, from what the dashboards show."""
         paths = {n: e.path for n, e in self.sim.scenario.endpoints.items()}
         failing = [paths[e] for e in self.view.failing_endpoints()]
-        if self.mitigated_at is not None or not failing:
+        if self.mitigated_at is not None:
             return "The issue is fixed; everything works again. We are monitoring."
+        if not failing:  # nothing on the graphs: dark dashboards, or only the outside checks fail
+            _, facts = self.view.status()
+            probed = sorted(
+                {paths[e] for eps in facts["regions"].values() for e in eps if e in paths}
+            )
+            where = ", ".join(probed) if probed else "the shop"
+            return f"We are investigating reports of problems reaching {where}."
         onset = self.view.onset()
         since = f" since {self.view.clock(onset)} UTC" if onset is not None else ""
         return f"Some requests to {', '.join(failing)} fail{since}. We are investigating."

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sim.model.cache import WARM
 from sim.model.sql import tables_in
 from sim.scenario.durations import format_duration, wall_clock
 from sim.telemetry.metrics import SERIES_COLUMNS
@@ -231,12 +232,19 @@ class View:
         failing = self.failing_endpoints(span)
         edge, edge_at = self.latency_ratio("component", self._edge(), LOOKBACK)
         dark = self.no_data("endpoint", list(self.scenario.endpoints))
+        # a cache's hit-ratio panel: below nine tenths of normal, it is still refilling
+        cold = {
+            name: round(c.warmth, 3)
+            for name, c in sorted(self.sim.world.caches.items())
+            if c.warmth < WARM and not self.no_data("component", [name])
+        }
         facts = {
             "span": span,
             "no_data": dark,
             "endpoints": endpoints,
             "failing": failing,
             "orders_ratio": round(orders_ratio, 3),
+            "cold_caches": cold,
             "edge_latency_ratio": round(edge, 2),
             "edge_latency_at": edge_at,
             "onset": self.onset(),
@@ -246,6 +254,8 @@ class View:
             line = f"{worst}; orders at {orders_ratio:.0%} of normal"
         else:
             line = f"every endpoint under {self.threshold:.0%} errors; orders at {orders_ratio:.0%} of normal"
+        if cold:
+            line += "; " + ", ".join(f"{n} hit ratio at {w:.0%} of normal" for n, w in cold.items())
         if edge >= 1.5 and edge_at is not None:
             line += f"; edge p95 peaked {edge:.1f}× normal at {self.clock(edge_at)}"
         if len(dark) == len(self.scenario.endpoints):

@@ -30,6 +30,8 @@ REST_ATTEMPTS = 4  # tries at resting replicas that keep falling over
 REST_LONGER = 600.0  # seconds more out of the rotation at each further try
 # an edge's error that names the upstream it could not reach (nginx, envoy)
 UPSTREAM = re.compile(r'upstream[ =]"?([a-z][a-z0-9-]*)"?')
+# a service's error about the call it made (the callee's certificate, not its own)
+CALL_TO = re.compile(r"call to ([a-z][a-z0-9-]*) failed")
 OOM = ("OOMKilled", "Out of memory: Killed process")
 RELAPSE = 0.10  # a failed share, after mitigation, that means it is back, not tailing off
 MAX_REOPEN = 3  # times an incident declared mitigated is taken up again
@@ -84,8 +86,12 @@ class RunbookResponder:
         self.rng = rng
         self.beliefs = Beliefs({"network": 0.15, "lb": 0.15})
         self.failing: bool | None = None
+        self.cold_caches: dict[str, float] = {}  # caches the last dashboard showed refilling
         self.recovered = False
         self.acted_on: str | None = None
+        self.acted_call: str | None = None  # the call of the last action that went through
+        # components a restart or more capacity did not help: next time, their code
+        self.tried: set[str] = set()
         self.unverified = False  # something was done since the last check
         self.closing = False
         self.ruled_out: set[str] = set()
@@ -181,6 +187,8 @@ class RunbookResponder:
             return False
         if w.failing is not None and bool(self.failing) != w.failing:
             return False
+        if w.settled is not None and (not self.failing and not self.cold_caches) != w.settled:
+            return False
         if w.confident is not None:
             _, share = self.beliefs.top()
             if (share >= self.profile.confidence) != w.confident:
@@ -244,7 +252,16 @@ class RunbookResponder:
         t = step.target
         if t is None or not t.startswith("$"):
             return t
-        if t == "$suspect":
+        if t == "$suspect":  # the leading hypothesis, among those not ruled out while any is left
+            # (all ruled out: a component again, whose code may be at fault — not a change
+            # already rolled back)
+            weights = self.beliefs.weights
+            for pool in (
+                [k for k in weights if k not in self.ruled_out],
+                [k for k in weights if not k.startswith("change:")],
+            ):
+                if pool:
+                    return max(sorted(pool), key=lambda k: weights[k])
             lead, _ = self.beliefs.top()
             return lead
         if t == "$cause":
@@ -438,6 +455,10 @@ class RunbookResponder:
             ev = inc.fix(name, takes=takes, lead=lead)  # a renewed certificate, a time sync
         elif lead.startswith("component:") and name in self.exhausted and inc.cause is not None:
             ev = inc.fix(name, takes=takes, lead=lead)  # widen the column: no restart helps
+        elif lead.startswith("component:") and self._own_code(name):
+            if inc.cause is None:
+                inc.diagnose(name, lead=lead)
+            ev = inc.fix(name, takes=takes, lead=lead)  # write and roll out a fix
         elif lead.startswith("component:") and self._leaks(name):
             writer = self._writer(name)  # a restart only resets the leak: remove what leaks
             if writer is not None:
@@ -468,6 +489,7 @@ class RunbookResponder:
         self.seen_db = False
         if ev.ok or "already rolled back" in ev.summary:
             self.acted_on = self.fixed_by = lead
+            self.acted_call = ev.call
         elif ev.end == ev.t:  # refused: nothing to do with this lead
             self.rule_out(lead)
         return ev
@@ -479,6 +501,17 @@ class RunbookResponder:
         if component not in self.read_logs and kind in ("web", "service"):
             self.call("logs", component, None, None)
         return component in self.leaking
+
+    def _own_code(self, component: str) -> bool:
+        """Whether what is left is ``component``'s own code: it is the cause again after a restart
+        or more capacity did not help, and no change to it is left to roll back (none, or each
+        ruled out) — a bug no change brought, such as input the code cannot cope with."""
+        kind = self.inc.sim.scenario.components[component].kind
+        return (
+            component in self.tried
+            and kind in ("web", "service")
+            and self._writer(component) is None
+        )
 
     def _writer(self, component: str) -> str | None:
         """The latest deploy or config change to ``component`` not ruled out: what started a
@@ -528,16 +561,29 @@ class RunbookResponder:
     def verify(self) -> Evidence:
         """Wait for things to settle, then look: judge the last action by what changed."""
         inc = self.inc
+        before = max(self.endpoints.values(), default=0.0)  # the worst failed share last seen
         inc.wait(SETTLE)
         ev = inc.dashboard(span=SETTLE)
         self.learn(ev)
         if not self.failing:
             self.recovered = True
-        elif self.acted_on is not None:
+        elif self.acted_on is not None and not self._helped(before):
+            if self.acted_on.startswith("component:") and self.acted_call in (
+                "restart",
+                "scale_out",
+            ):
+                self.tried.add(lead_target(self.acted_on))  # not the process, not the capacity
             self.rule_out(self.acted_on)
         self.acted_on = None
         self.unverified = False
         return ev
+
+    def _helped(self, before: float) -> bool:
+        """Whether added capacity helped without being enough: the worst failed share at least
+        halved. Then the lead stands and the next remedy adds more; any other action that left
+        the shop failing is ruled out."""
+        after = max(self.endpoints.values(), default=0.0)
+        return self.acted_call == "scale_out" and 0.0 < after <= before / 2
 
     def rule_out(self, lead: str) -> None:
         self.ruled_out.add(lead)
@@ -556,8 +602,13 @@ class RunbookResponder:
         if "onset" in f and f["onset"] is not None and self.onset is None:
             self.onset = f["onset"]
         if "failing" in f and ev.call in ("status", "dashboard"):
-            self.failing = bool(f["failing"])
+            # dark graphs or failing outside checks are not "fine": only what can be seen is
+            self.failing = (
+                bool(f["failing"]) or bool(f.get("no_data")) or f.get("scope", "none") != "none"
+            )
             self.endpoints = dict(f["failing"])
+            if "cold_caches" in f:  # the dashboard's hit-ratio panels
+                self.cold_caches = dict(f["cold_caches"])
         if "edge_latency_ratio" in f:
             self.edge_ratio = max(self.edge_ratio, f["edge_latency_ratio"])
         handler = getattr(self, f"_learn_{ev.call}", None)
@@ -616,9 +667,10 @@ class RunbookResponder:
                 self.full_disks.add(s["component"])
                 self._suspect_component(s["component"], 3.0)
             fix_only = "certificate has expired" in s["example"] or "clock skew" in s["example"]
-            if fix_only and s["component"] not in self.needs_fix:
-                self.needs_fix.add(s["component"])
-                self._suspect_component(s["component"], 3.0)
+            owner = self._called(s)  # a caller's line about its callee's certificate: the callee's
+            if fix_only and owner not in self.needs_fix:
+                self.needs_fix.add(owner)
+                self._suspect_component(owner, 3.0)
         warns = [s for s in f["signatures"] if s["level"] == "WARN"]
         if errors and self.reads_right(0.15 if f["tables"] else 0.0):
             if f["tables"]:
@@ -628,8 +680,8 @@ class RunbookResponder:
                         self.beliefs.scale(f"change:{c['id']}", 15.0)
                 top = errors[0]["component"]
                 self.beliefs.add(self._lead_for(top), 0.5)
-            else:
-                self._suspect_component(errors[0]["component"], 3.0)
+            else:  # the loudest error's component — or the upstream an edge says it cannot reach
+                self._suspect_component(self._behind_edge(errors[0]), 3.0)
         elif errors:
             services = [s["component"] for s in errors if self._kind(s["component"]) == "service"]
             if services:
@@ -640,6 +692,23 @@ class RunbookResponder:
                 on_it = c["kind"] == "deploy" and w["component"] in c["components"]
                 if on_it and lead not in self.ruled_out:
                     self.beliefs.scale(lead, 1.5)
+
+    def _called(self, signature: dict[str, Any]) -> str:
+        """The component an error line is about: the callee it names ("call to payments
+        failed: …"), else the component that logged it."""
+        m = CALL_TO.search(signature["example"])
+        if m is not None and m.group(1) in self.inc.sim.scenario.components:
+            return m.group(1)
+        return str(signature["component"])
+
+    def _behind_edge(self, signature: dict[str, Any]) -> str:
+        """The component an error signature points at: its own, unless it is the edge's and
+        names the upstream the edge could not reach (then the edge is only the messenger)."""
+        if signature["component"] == self._edge():
+            for m in UPSTREAM.finditer(signature["example"]):
+                if m.group(1) in self.inc.sim.scenario.components:
+                    return m.group(1)
+        return str(signature["component"])
 
     def _suspect_component(self, component: str, factor: float) -> None:
         lead = self._lead_for(component)

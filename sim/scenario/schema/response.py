@@ -82,6 +82,11 @@ class When(Model):
     failing: bool | None = Field(
         default=None, description="The last look at the dashboard showed user-facing errors."
     )
+    settled: bool | None = Field(
+        default=None,
+        description="The last look showed nothing failing, and the last dashboard no cache still "
+        "refilling (its hit ratio below nine tenths of normal).",
+    )
     confident: bool | None = Field(
         default=None, description="The leading hypothesis holds the profile's confidence share."
     )
