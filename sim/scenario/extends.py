@@ -82,7 +82,9 @@ def _find(ref: str, folder: Path) -> str:
     here = os.path.normpath(folder / ref)
     if not os.path.exists(here):
         catalogue = shipped()
-        if catalogue is not None and (catalogue / ref).is_file():
+        # os.path.isfile, not Path.is_file: a name too long for the file system is "not
+        # there" (the read that follows says so), not an OSError
+        if catalogue is not None and os.path.isfile(catalogue / ref):
             return str(catalogue / ref)
     return here
 
