@@ -605,18 +605,18 @@ class Incident(DataTierCalls, CapacityCalls):
 
     def _status_message(self) -> str:
         """What a status page would say now, from what the dashboards show."""
-        paths = {n: e.path for n, e in self.sim.scenario.endpoints.items()}
-        failing = [paths[e] for e in self.view.failing_endpoints()]
         if self.mitigated_at is not None:
             return "The issue is fixed; everything works again. We are monitoring."
+        paths = {n: e.path for n, e in self.sim.scenario.endpoints.items()}
+        _, facts = self.view.status()  # the failing endpoints, and the outside checks
+        failing = [paths[e] for e in facts["failing"]]
         if not failing:  # nothing on the graphs: dark dashboards, or only the outside checks fail
-            _, facts = self.view.status()
             probed = sorted(
                 {paths[e] for eps in facts["regions"].values() for e in eps if e in paths}
             )
             where = ", ".join(probed) if probed else "the shop"
             return f"We are investigating reports of problems reaching {where}."
-        onset = self.view.onset()
+        onset = facts["onset"]
         since = f" since {self.view.clock(onset)} UTC" if onset is not None else ""
         return f"Some requests to {', '.join(failing)} fail{since}. We are investigating."
 

@@ -497,8 +497,7 @@ class RunbookResponder:
     def _leaks(self, component: str) -> bool:
         """Whether ``component``'s processes are being killed for memory: its own logs are read
         first (once) if they have not been — no one restarts a service without a look."""
-        kind = self.inc.sim.scenario.components[component].kind
-        if component not in self.read_logs and kind in ("web", "service"):
+        if component not in self.read_logs and self._runs_code(component):
             self.call("logs", component, None, None)
         return component in self.leaking
 
@@ -506,12 +505,16 @@ class RunbookResponder:
         """Whether what is left is ``component``'s own code: it is the cause again after a restart
         or more capacity did not help, and no change to it is left to roll back (none, or each
         ruled out) — a bug no change brought, such as input the code cannot cope with."""
-        kind = self.inc.sim.scenario.components[component].kind
         return (
             component in self.tried
-            and kind in ("web", "service")
+            and self._runs_code(component)
             and self._writer(component) is None
         )
+
+    def _runs_code(self, component: str) -> bool:
+        """A web tier or a service: the shop's own code runs there (a database, a cache, a
+        balancer or a third party is someone else's software)."""
+        return self.inc.sim.scenario.components[component].kind in ("web", "service")
 
     def _writer(self, component: str) -> str | None:
         """The latest deploy or config change to ``component`` not ruled out: what started a
@@ -653,24 +656,18 @@ class RunbookResponder:
                 self.leaking.add(s["component"])
                 self._suspect_component(s["component"], 3.0)
         edge = self._edge()
-        upstreams = {
-            m.group(1)
-            for s in errors
-            if s["component"] == edge
-            for m in UPSTREAM.finditer(s["example"])
-            if m.group(1) in self.inc.sim.scenario.components
-        }
+        upstreams = {self._behind_edge(s) for s in errors if s["component"] == edge} - {edge}
         for upstream in sorted(upstreams):  # the edge says which upstream it cannot reach
             self._suspect_component(upstream, 2.0)
         for s in errors:  # a full disk, an expired certificate, skewed clocks say so in words
             if "No space left on device" in s["example"] and s["component"] not in self.full_disks:
                 self.full_disks.add(s["component"])
                 self._suspect_component(s["component"], 3.0)
-            fix_only = "certificate has expired" in s["example"] or "clock skew" in s["example"]
-            owner = self._called(s)  # a caller's line about its callee's certificate: the callee's
-            if fix_only and owner not in self.needs_fix:
-                self.needs_fix.add(owner)
-                self._suspect_component(owner, 3.0)
+            if "certificate has expired" in s["example"] or "clock skew" in s["example"]:
+                owner = self._called(s)  # a caller's line about its callee's: the callee's
+                if owner not in self.needs_fix:
+                    self.needs_fix.add(owner)
+                    self._suspect_component(owner, 3.0)
         warns = [s for s in f["signatures"] if s["level"] == "WARN"]
         if errors and self.reads_right(0.15 if f["tables"] else 0.0):
             if f["tables"]:
@@ -693,22 +690,30 @@ class RunbookResponder:
                 if on_it and lead not in self.ruled_out:
                     self.beliefs.scale(lead, 1.5)
 
+    def _named(self, pattern: re.Pattern[str], signature: dict[str, Any]) -> str | None:
+        """The first component of the scenario that ``pattern`` finds named in the line."""
+        components = self.inc.sim.scenario.components
+        return next(
+            (
+                m.group(1)
+                for m in pattern.finditer(signature["example"])
+                if m.group(1) in components
+            ),
+            None,
+        )
+
     def _called(self, signature: dict[str, Any]) -> str:
         """The component an error line is about: the callee it names ("call to payments
         failed: …"), else the component that logged it."""
-        m = CALL_TO.search(signature["example"])
-        if m is not None and m.group(1) in self.inc.sim.scenario.components:
-            return m.group(1)
-        return str(signature["component"])
+        return self._named(CALL_TO, signature) or str(signature["component"])
 
     def _behind_edge(self, signature: dict[str, Any]) -> str:
         """The component an error signature points at: its own, unless it is the edge's and
         names the upstream the edge could not reach (then the edge is only the messenger)."""
+        upstream = None
         if signature["component"] == self._edge():
-            for m in UPSTREAM.finditer(signature["example"]):
-                if m.group(1) in self.inc.sim.scenario.components:
-                    return m.group(1)
-        return str(signature["component"])
+            upstream = self._named(UPSTREAM, signature)
+        return upstream or str(signature["component"])
 
     def _suspect_component(self, component: str, factor: float) -> None:
         lead = self._lead_for(component)

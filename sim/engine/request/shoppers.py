@@ -58,8 +58,10 @@ class Shoppers:
         self.last = len(traffic.funnel) - 1
         self.proceed = [s.proceed for s in traffic.funnel]
         # A shopper who means to check out: one whose intended depth reaches the first checkout
-        # step (none: the funnel has no checkout step, and nobody is counted).
-        self.wants_checkout = next((k for k, s in enumerate(traffic.funnel) if s.checkout), None)
+        # step (a funnel without one: a depth nobody reaches, and nobody is counted).
+        self.wants_checkout = next(
+            (k for k, s in enumerate(traffic.funnel) if s.checkout), len(traffic.funnel)
+        )
         self.regions, self.region_cum = cumulative(traffic.regions)
         self.devices, self.device_cum = cumulative(traffic.devices)
         self.sessions = 0
@@ -138,7 +140,6 @@ class Shoppers:
         """Move the session on after its request ended with ``outcome``."""
         b = self.business
         step = session.step
-        wants = self.wants_checkout is not None and session.depth >= self.wants_checkout
         if outcome == OK:
             if step == self.last:
                 b.orders += 1
@@ -147,7 +148,7 @@ class Shoppers:
                 session.step = step + 1
                 Wake(self.env, self.think(), self._next, session)
                 return
-            if wants:  # the visit ended where the shopper meant it to, checkout included
+            if session.depth >= self.wants_checkout:  # ended as meant, checkout included
                 b.checkout_attempts += 1
             return
         session.errors += 1
@@ -160,7 +161,7 @@ class Shoppers:
             )  # reload after 2–10 s
             return
         b.failed_sessions += 1
-        if wants:  # a shopper who wanted to check out and could not, wherever it failed
+        if session.depth >= self.wants_checkout:  # wanted to check out and could not
             b.checkout_attempts += 1
             b.checkout_failures += 1
         if session.depth == self.last:
