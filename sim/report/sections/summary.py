@@ -123,7 +123,7 @@ def impact_section(ctx: RunContext) -> Section:
         (
             "failed checkouts",
             count(impact.get("failed_checkouts", s["failed_checkouts"])),
-            f"of {count(s.get('checkout_attempts', 0))} checkout attempts",
+            f"of {count(s.get('checkout_attempts', 0))} shoppers who meant to check out",
         ),
         (
             "affected users",

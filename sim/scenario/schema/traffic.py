@@ -78,7 +78,13 @@ class FunnelStep(Model):
     step: Name
     endpoint: Name
     proceed: Probability = Field(description="Share of shoppers who go on to the next step.")
-    checkout: bool = Field(default=False, description="Failures here count as failed checkouts.")
+    checkout: bool = Field(
+        default=False,
+        description=(
+            "A shopper whose intended depth reaches the first step so marked means to check "
+            "out; one who gives up after errors, wherever, is a failed checkout."
+        ),
+    )
 
 
 class Traffic(Model):
