@@ -88,9 +88,13 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "changes",
-        "changes",
+        "changes [COMPONENT]",
         "the change log as applied: deploys, migrations, config changes, notices",
-        "The last six hours, newest first, with the tables a migration touches.",
+        "The last six hours, newest first, with the tables a migration touches. With "
+        "COMPONENT, that component's own history instead: every change that touched it, "
+        "including those made outside the change log (by an automation, a customer).",
+        arg="component",
+        optional=True,
         api="changes",
     ),
     Command(

@@ -91,6 +91,7 @@ class Drill:
         self.compare = compare  # False: no comparison runs, no counterfactuals (--no-compare)
         self.comparisons = comparisons if compare else None
         self.others: dict[str, Journal] = {}
+        self.histories: set[str] = set()  # components whose own change history was shown
         # the scenario path as the journal records it (a replay passes the recorded one)
         self.source = loaded.path if source is None else source
         self.session = Session(
@@ -302,7 +303,13 @@ class Drill:
         return list(self.scenario.components)
 
     def applied_changes(self) -> list[str]:
-        return [c.id for _, c in self.simulation.world.applied]
+        """Changes in the change log, and those outside it in a history the trainee read."""
+        read = self.histories
+        return [
+            c.id
+            for _, c in self.simulation.world.applied
+            if c.logged or any(name in read for name in c.components)
+        ]
 
     def flags(self) -> list[str]:
         return sorted({c.flag for _, c in self.simulation.world.applied if c.flag is not None})
@@ -333,8 +340,13 @@ class Drill:
         assert command.api is not None
         self._show(self._call(getattr(self.incident, command.api)))
 
-    _do_status = _do_dashboard = _do_alerts = _do_changes = _observe
+    _do_status = _do_dashboard = _do_alerts = _observe
     _do_net = _do_lb = _do_thirdparty = _observe
+
+    def _do_changes(self, command: Command, parsed: Parsed) -> None:
+        ev = self._one_or_all(command, parsed, self.incident.changes)
+        if ev is not None and ev.ok and ev.target is not None:
+            self.histories.add(ev.target)
 
     def _do_logs(self, command: Command, parsed: Parsed) -> None:
         words = list(parsed.args)
@@ -359,13 +371,21 @@ class Drill:
         self._show(self._call(self.incident.logs, component), grep)
 
     def _do_deps(self, command: Command, parsed: Parsed) -> None:
+        self._one_or_all(command, parsed, self.incident.deps)
+
+    def _one_or_all(
+        self, command: Command, parsed: Parsed, call: Callable[..., Evidence]
+    ) -> Evidence | None:
+        """A look at one component when the command names one, else at all of them."""
         if parsed.args:
             component = self._one(command, parsed, self.components(), "component")
             if component is None:
-                return
-            self._show(self._call(self.incident.deps, component))
+                return None
+            ev = self._call(call, component)
         else:
-            self._show(self._call(self.incident.deps))
+            ev = self._call(call)
+        self._show(ev)
+        return ev
 
     def _do_db(self, command: Command, parsed: Parsed) -> None:
         database = None

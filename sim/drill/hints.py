@@ -74,11 +74,16 @@ def candidates(incident: Incident) -> Iterator[tuple[str, str]]:
             delta, change = min(near, key=lambda item: abs(item[0]))
             minutes = max(0, round(delta / 60))
             when = "just as" if minutes == 0 else f"{minutes} minute{'s' * (minutes != 1)} before"
+            outside = (
+                ""
+                if change.logged
+                else f" — not in the change log: `changes {change.components[0]}` shows it"
+            )
             yield (
                 "change",
                 (
                     f"a {change.kind} ({change.id}) landed {when} the errors began, at "
-                    f"{view.clock(t_of(incident, change.id))}"
+                    f"{view.clock(t_of(incident, change.id))}{outside}"
                 ),
             )
     _, logs = view.logs()

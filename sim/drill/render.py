@@ -355,6 +355,8 @@ def _changes(ev: Evidence, incident: Incident, _: str | None) -> RenderableType 
                 what += f" — last stage {clock(incident.sim, c['stages_at'][-1], False)}"
         if "flag" in c:
             what += f" — behind flag {c['flag']}" + (" (off)" if c["flag_off"] else "")
+        if not c.get("logged", True):
+            what += " — not in the change log"
         table.add_row(
             clock(incident.sim, c["at"], False),
             c["kind"],

@@ -298,9 +298,15 @@ class Incident(DataTierCalls, CapacityCalls):
             return self._refuse("logs", component, self._unknown_component(component), lead)
         return self._look("logs", component, lambda: self.view.logs(component), takes, lead)
 
-    def changes(self, *, takes: float | None = None, lead: str | None = None) -> Evidence:
-        """The change log as applied: deploys, migrations, config changes, notices."""
-        return self._look("changes", None, self.view.changes, takes, lead)
+    def changes(
+        self, component: str | None = None, *, takes: float | None = None, lead: str | None = None
+    ) -> Evidence:
+        """The change log as applied: deploys, migrations, config changes, notices. With
+        ``component``, its own history: every change that touched it, including those made
+        outside the change log (by an automation, a customer)."""
+        if component is not None and component not in self.sim.scenario.components:
+            return self._refuse("changes", component, self._unknown_component(component), lead)
+        return self._look("changes", component, lambda: self.view.changes(component), takes, lead)
 
     def deps(
         self, component: str | None = None, *, takes: float | None = None, lead: str | None = None

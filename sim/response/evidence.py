@@ -321,8 +321,10 @@ class View:
             "component": component,
         }
 
-    def changes(self) -> tuple[str, dict[str, Any]]:
-        """The change log as applied, newest first (last six hours)."""
+    def changes(self, component: str | None = None) -> tuple[str, dict[str, Any]]:
+        """The change log as applied, newest first (last six hours). With ``component``, that
+        component's own history instead: every change that touched it, those made outside the
+        change log (an automation's, a customer's) included."""
         applied: list[dict[str, Any]] = [
             {
                 "id": c.id,
@@ -330,19 +332,23 @@ class View:
                 "at": t,
                 "author": c.author,
                 "description": c.description,
+                "logged": c.logged,
                 "components": list(c.components),
                 "tables": sorted(tables_in(c.statements)),
                 **self._staging(c.id, c.flag, c.rollout is not None),
             }
             for t, c in reversed(self.sim.world.applied)
             if t >= self.now - 6 * 3600
+            and (c.logged if component is None else component in c.components)
         ]
+        facts: dict[str, Any] = {"changes": applied, "component": component}
         if not applied:
-            return "no change in the last six hours", {"changes": []}
+            where = "" if component is None else f" to {component}"
+            return f"no change{where} in the last six hours", facts
         line = "; ".join(
             f"{self.clock(c['at'])} {c['kind']} {c['id']} ({self._where(c)})" for c in applied[:5]
         )
-        return line, {"changes": applied}
+        return (line if component is None else f"{component}'s history: {line}"), facts
 
     def _staging(self, change: str, flag: str | None, staged: bool) -> dict[str, Any]:
         """A change's flag and how far its staged rollout has got (absent when it has none)."""

@@ -115,6 +115,7 @@ class RunbookResponder:
         self.leaking: set[str] = set()  # components whose hosts said the OOM killer struck
         self.fixed_by: str | None = None  # the lead of the last action that went through
         self.read_logs: set[str] = set()  # components whose own logs were read
+        self.histories: set[str] = set()  # components whose own change history was read
         # components whose logs name a cause only a fix ends: an expired certificate (renew
         # and deploy it), clocks that no longer sync (a restart steps the clock once, then it
         # drifts again: repair the time sync)
@@ -278,6 +279,16 @@ class RunbookResponder:
                 if c["kind"] == "deploy" and f"change:{c['id']}" not in self.ruled_out
             ]
             return f"change:{deploys[0]['id']}" if deploys else None
+        if t == "$unexplained":  # the leading suspect is a component no logged change explains
+            lead = self._target(RunbookStep(call="diagnose", target="$suspect"))
+            if lead is None or not lead.startswith("component:"):
+                return None
+            name = lead_target(lead)
+            explained = any(
+                name in c["components"] and f"change:{c['id']}" not in self.ruled_out
+                for c in self.changes
+            )
+            return None if explained or name in self.histories else lead
         if t == "$isolated":
             return f"component:{self.isolated[-1]}" if self.isolated else None
         return None
@@ -322,9 +333,9 @@ class RunbookResponder:
         inc = self.inc
         lead = chased or (lead_or_name if lead_or_name and self._is_lead(lead_or_name) else None)
         name = lead_target(lead_or_name) if lead_or_name else None
-        if call in ("status", "dashboard", "alerts", "changes", "thirdparty"):
+        if call in ("status", "dashboard", "alerts", "thirdparty"):
             ev: Evidence = getattr(inc, call)(takes=takes, lead=lead)
-        elif call in ("logs", "deps", "capacity"):
+        elif call in ("logs", "deps", "capacity", "changes"):
             ev = getattr(inc, call)(name, takes=takes, lead=lead)
         elif call == "db":
             if not inc.sim.world.data:
@@ -623,10 +634,31 @@ class RunbookResponder:
             self.beliefs.scale("network", 2.0)
 
     def _learn_changes(self, f: dict[str, Any]) -> None:
-        self.changes = f["changes"]
+        # the change log replaces what it listed before; a component's history adds what was
+        # made outside the log (and is kept when the log is read again)
+        component = f.get("component")
+        seen = {c["id"] for c in f["changes"]}
+        kept = [c for c in self.changes if c["id"] not in seen]
+        if component is None:
+            kept = [c for c in kept if not c.get("logged", True)]
+        else:
+            self.histories.add(component)
+        self.changes = sorted([*f["changes"], *kept], key=lambda c: -c["at"])
+        if component is None:
+            self._weigh_changes(f["changes"])
+            return
+        # in the history of the component under suspicion: as telling as a log line naming it
+        found = [c for c in f["changes"] if f"change:{c['id']}" not in self.beliefs.weights]
+        self._weigh_changes(found)
+        for c in found:
+            if f"change:{c['id']}" not in self.ruled_out:
+                self.beliefs.scale(f"change:{c['id']}", 3.0)
+
+    def _weigh_changes(self, changes: list[dict[str, Any]]) -> None:
+        """Add each change as a lead, weighted by how close to the onset it went out."""
         onset = self.onset if self.onset is not None else self.inc.started_at or self.inc.now
         edge = self._edge()
-        for c in self.changes:
+        for c in changes:
             # a staged change changed things again at each stage: the last one before the
             # trouble began is what to compare with
             went_out = [t for t in c.get("stages_at", ()) if t <= onset + 60] or [c["at"]]

@@ -270,7 +270,14 @@ def _check_consequences(s: Scenario, comps: list[str]) -> Iterator[Finding]:
         yield from _check_fault(s, c.fault, (*base, "fault"), comps, started=True)
 
 
-SYMBOLIC_TARGETS = ("$suspect", "$cause", "$failing-service", "$latest-deploy", "$isolated")
+SYMBOLIC_TARGETS = (
+    "$suspect",
+    "$cause",
+    "$failing-service",
+    "$latest-deploy",
+    "$isolated",
+    "$unexplained",
+)
 
 
 def target_names(s: Scenario) -> list[str]:

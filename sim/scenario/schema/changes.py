@@ -99,6 +99,12 @@ class Change(Model):
         description="The feature flag the change's new behaviour sits behind: turning it off "
         "(toggle_flag) is its kill switch, everywhere within the flag system's propagation.",
     )
+    logged: bool = Field(
+        default=True,
+        description="False: made outside the team's change log — by an automation, a customer "
+        "or a vendor. The change log (`changes`) does not list it; the history of a component "
+        "it touches does (`changes COMPONENT`, the component's own audit trail).",
+    )
 
     @model_validator(mode="after")
     def _staged_code_or_config(self) -> "Change":

@@ -101,7 +101,9 @@ class RunbookStep(Model):
         default=None,
         description="A component, change or lead name, or one of $suspect (the leading "
         "hypothesis), $cause (the declared cause), $failing-service, $latest-deploy, "
-        "$isolated (the component this responder isolated last).",
+        "$isolated (the component this responder isolated last), $unexplained (the leading "
+        "suspect when it is a component no change in the log explains and whose own history "
+        "has not been read).",
     )
     when: When = When()
     takes: TimeDistribution | None = Field(
