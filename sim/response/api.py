@@ -444,6 +444,13 @@ class Incident(DataTierCalls, CapacityCalls):
         ):
             why = f"no spare instance left for another {component} replica (quota)"
             return self._refuse("scale_out", component, why, kw.get("lead"))
+        spec = self.sim.scenario.components.get(component)
+        if spec is not None and spec.balancing == "shard":
+            why = (
+                f"{component} is sharded: a new instance holds no data until keys are moved to "
+                "it (a resharding, not a scale-out)"
+            )
+            return self._refuse("scale_out", component, why, kw.get("lead"))
         return self._act("scale_out", "scale_out", component, **kw)
 
     def fix(self, target: str, **kw: Any) -> Evidence:

@@ -32,6 +32,8 @@ REST_LONGER = 600.0  # seconds more out of the rotation at each further try
 UPSTREAM = re.compile(r'upstream[ =]"?([a-z][a-z0-9-]*)"?')
 # a service's error about the call it made (the callee's certificate, not its own)
 CALL_TO = re.compile(r"call to ([a-z][a-z0-9-]*) failed")
+# a caller's error about the one shard that holds a key's data ("shard shards-3 … out of rotation")
+SHARD = re.compile(r"shard ([a-z][a-z0-9-]*?)-\d+ ")
 OOM = ("OOMKilled", "Out of memory: Killed process")
 RELAPSE = 0.10  # a failed share, after mitigation, that means it is back, not tailing off
 MAX_REOPEN = 3  # times an incident declared mitigated is taken up again
@@ -480,6 +482,9 @@ class RunbookResponder:
             ev = self.relieve_link(name, takes, lead)  # nothing on a link to restart
         elif lead.startswith("component:") and name in self.deps.get("saturated", []):
             ev = self.add_capacity(name, takes, lead)
+        elif lead.startswith("component:") and self._shard_out(name):
+            # the shard out of rotation has a standby: fail it over, not restart all of them
+            ev = inc.failover(name, takes=takes, lead=lead)
         elif lead.startswith("component:"):
             ev = inc.restart(name, takes=takes, lead=lead)
         elif lead == "network" and self.congested:
@@ -520,6 +525,17 @@ class RunbookResponder:
             component in self.tried
             and self._runs_code(component)
             and self._writer(component) is None
+        )
+
+    def _shard_out(self, component: str) -> bool:
+        """Whether ``component`` is sharded and the last dependency view showed some of its
+        instances out of rotation (a shard whose host is gone, not the whole store)."""
+        seen = self.deps.get("components", {}).get(component)
+        spec = self.inc.sim.scenario.components[component]
+        return (
+            spec.balancing == "shard"
+            and seen is not None
+            and 0 < seen["in_rotation"] < seen["replicas"]
         )
 
     def _runs_code(self, component: str) -> bool:
@@ -691,6 +707,9 @@ class RunbookResponder:
         upstreams = {self._behind_edge(s) for s in errors if s["component"] == edge} - {edge}
         for upstream in sorted(upstreams):  # the edge says which upstream it cannot reach
             self._suspect_component(upstream, 2.0)
+        shards = {self._named(SHARD, s) for s in errors} - {None}
+        for store in sorted(str(s) for s in shards):  # the shard a caller could not reach
+            self._suspect_component(store, 2.0)
         for s in errors:  # a full disk, an expired certificate, skewed clocks say so in words
             if "No space left on device" in s["example"] and s["component"] not in self.full_disks:
                 self.full_disks.add(s["component"])

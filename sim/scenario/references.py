@@ -412,6 +412,12 @@ def _check_data(s: Scenario) -> Iterator[Finding]:
             continue
         if spec.kind != "database":
             yield base, f"a data tier belongs to a database component; {name!r} is a {spec.kind}"
+        if spec.balancing == "shard":
+            yield (
+                base,
+                f"{name} is sharded (balancing: shard): its instances hold different data, "
+                "not a primary and copies, so it has no data tier",
+            )
         if db.replication is not None and spec.replicas < 2:
             yield (
                 (*base, "replication"),

@@ -47,6 +47,7 @@ _DOWN = frozenset(
     {
         "QueueFull",
         "NoHealthyUpstream",
+        "ShardUnavailable",
         "ConnectionRefused",
         "CircuitOpen",
     }

@@ -74,7 +74,7 @@ def status(timeout: bool, cls: str | None) -> int:
     """The HTTP status a failure is answered with (a rejection is an ``…Full``/``Open`` class)."""
     if timeout:
         return 504
-    if cls in ("CircuitOpen", "QueueFull", "NoHealthyUpstream"):
+    if cls in ("CircuitOpen", "QueueFull", "NoHealthyUpstream", "ShardUnavailable"):
         return 503
     return 502 if cls == "ConnectionRefused" else 500
 
@@ -150,7 +150,7 @@ def callee_says(
         if kind == "database":
             return _TOO_MANY
         return ((WARN, f"rejecting request: queue full ({node.comp.queue_limit} waiting)"),)
-    if cls in ("ConnectionRefused", "NoHealthyUpstream", "CircuitOpen"):
+    if cls in ("ConnectionRefused", "NoHealthyUpstream", "ShardUnavailable", "CircuitOpen"):
         return ()
     text = msg or "internal server error"
     if kind != "database":
@@ -191,6 +191,8 @@ def caller_says(f: Frame, timeout: bool, cls: str, msg: str | None) -> Said | No
         if lb:
             return level, f'no live upstreams while connecting to upstream "{callee}"'
         return level, f"no healthy upstream for {callee}: every instance failing health checks"
+    if cls == "ShardUnavailable":  # the message names the shard
+        return level, f"{msg}: failing health checks; no other shard holds its data{attempt}"
     if cls == "CircuitOpen":
         return level, f'circuit breaker "{node.label}" is OPEN; not calling {callee} (failing fast)'
     if lb:

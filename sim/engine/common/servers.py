@@ -96,6 +96,8 @@ class Runtime:
         self.panic = False  # the balancer sends to every instance, ejected or not
         self.rotation = 0  # how often ``available`` changed
         self.least = spec.balancing == "least_connections"
+        self.shard = spec.balancing == "shard"
+        self.special = self.least or self.shard  # not round robin: route() calls pick()
         self.rr = -1
         state.rederived.append(self.refresh)
         self.refresh(state)
@@ -112,8 +114,12 @@ class Runtime:
         for inst in self.draining:
             inst.apply(state)
 
-    def pick(self) -> Instance | None:
-        """The next instance by the balancing policy, among those not ejected."""
+    def pick(self, key: int = 0) -> Instance | None:
+        """The next instance by the balancing policy, among those not ejected; sharded, the
+        instance ``key`` maps to, or None when it is out of rotation (no other holds its data)."""
+        if self.shard:
+            inst = self.instances[key % len(self.instances)]
+            return None if (inst.ejected or inst.outlying) and not self.panic else inst
         avail = self.available
         if not avail:
             return None

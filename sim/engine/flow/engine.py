@@ -101,6 +101,10 @@ def flow_lacks(scenario: Scenario) -> list[str]:
     if outlier:
         # it counts no answers per instance
         lacks.append(f"passive outlier ejection ({', '.join(outlier)}: per instance)")
+    sharded = [n for n, c in scenario.components.items() if c.balancing == "shard"]
+    if sharded:
+        # its shares are the component's: it cannot keep a shopper's calls on one instance
+        lacks.append(f"shards ({', '.join(sharded)}: each shopper's calls on one instance)")
     staged = sorted(c.id for c in scenario.changes if c.rollout is not None)
     if staged:
         # its service and error rates are the component's: it cannot slow some instances only

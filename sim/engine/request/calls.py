@@ -132,13 +132,18 @@ class Flow:
         avail = comp.available
         if node.data is not None:  # a data tier: reads and writes go by role
             inst = node.data.pick(comp)
-        elif comp.least or not avail:
-            inst = comp.pick()
+        elif comp.special or not avail:
+            inst = comp.pick(f.req.id)
         else:  # round robin, inlined
             rr = comp.rr = (comp.rr + 1) % len(avail)
             inst = avail[rr]
         if inst is None:
-            self.finish(f, REJECTED, "NoHealthyUpstream", f"no healthy {comp.name} instance")
+            if comp.shard:  # the one instance that holds this key's data is out of rotation
+                shard = f.req.id % len(comp.instances)
+                why = f"shard {comp.name}-{shard} (this key's) is out of rotation"
+                self.finish(f, REJECTED, "ShardUnavailable", why)
+            else:
+                self.finish(f, REJECTED, "NoHealthyUpstream", f"no healthy {comp.name} instance")
             return
         if comp.state.down[inst.i]:
             self.finish(f, ERROR, "ConnectionRefused", f"connect to {comp.name}-{inst.i} refused")

@@ -22,12 +22,13 @@ from sim.telemetry.metrics import OK, Series
 class Probe:
     """A synthetic check in flight (it stands in for a session as the request's origin)."""
 
-    __slots__ = ("rid", "series")
+    __slots__ = ("id", "rid", "series")
     log_weight = 1  # a probe is one real request, not `represents` of them
 
     def __init__(self, series: Series, rid: int) -> None:
         self.series = series
         self.rid = rid
+        self.id = rid  # a sharded component's key, as a session's id is
 
 
 class RequestEngine(EngineBase):

@@ -122,7 +122,13 @@ class Component(Model):
     error_class: str = "InternalError"
     regions: tuple[Name, ...] = Field(default=("eu-west",), min_length=1, max_length=MAX_REGIONS)
     version: str = "1.0.0"
-    balancing: Literal["round_robin", "least_connections"] = "round_robin"
+    balancing: Literal["round_robin", "least_connections", "shard"] = Field(
+        default="round_robin",
+        description="How calls are spread over the instances. shard: the instances are shards "
+        "holding different data, and each shopper's (client's) calls go to the one its key "
+        "maps to — a shard that is down or out of rotation fails its keys' calls, and a retry "
+        "goes back to the same shard.",
+    )
     health_check: HealthCheck = HealthCheck()
     restart_time: Duration = Field(default=30.0, ge=0, description="Per instance, rolling.")
     keys: int | None = Field(
@@ -163,6 +169,11 @@ class Component(Model):
         if self.keys is not None and self.kind != "cache":
             raise ValueError(f"keys are what a cache holds; this component is a {self.kind}")
         a = self.autoscaling
+        if a is not None and self.balancing == "shard":
+            raise ValueError(
+                "a sharded component does not autoscale: its instances hold different data, "
+                "and a new one has none until its keys are moved to it"
+            )
         if a is not None and not a.min <= self.replicas <= a.max:
             raise ValueError(
                 f"replicas ({self.replicas}) must lie between autoscaling min ({a.min}) "
