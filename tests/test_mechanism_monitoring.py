@@ -197,3 +197,33 @@ def test_metric_absent_counts_the_windows_that_never_arrived() -> None:
             t, [row(t, n, 50, 0, scope="component") for n in ("db", "catalog")], BUSINESS, []
         )
     assert monitors.firing() == []
+
+
+def test_the_dashboard_shows_a_crawl_that_fails_few_requests_and_a_check_does_not_pass_it() -> (
+    None
+):
+    """The catalogue crawls (×300) with under 2 % of requests failing: the dashboard's latency
+    graphs say so against what they showed before the page, a restart of the web tier does not
+    count as the fix, and a restart of the catalogue does."""
+    simulation = simulate(SILENT, NOBODY, seed=3, until=95 * 60)
+    incident = Incident(simulation, 150 * 60)
+    _, facts = View(simulation).dashboard()
+    assert not facts["failing"]  # the error graphs alone look fine
+    assert set(facts["slow"]) >= {"home", "product"}
+    assert min(facts["slow"].values()) >= 5.0
+    incident.restart("web")
+    incident.wait(120)
+    assert View(simulation).dashboard()[1]["slow"]  # still crawling
+    while not incident.restart("catalog").ok:  # a restart job can fail (and say so)
+        pass
+    incident.wait(180)
+    _, after = View(simulation).dashboard(span=120)
+    assert after["slow"] == {}
+    assert after["failing"] == {}
+
+
+def test_before_the_page_a_quiet_shop_is_neither_failing_nor_slow() -> None:
+    simulation = simulate(SILENT, NOBODY, seed=3, until=70 * 60)
+    _, facts = View(simulation).dashboard()
+    assert facts["failing"] == {}
+    assert facts["slow"] == {}

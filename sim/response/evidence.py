@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,17 @@ MIN_BASELINE = 12  # windows needed before a latency ratio means anything
 SATURATED = 0.9  # share of a component's slots in use that reads as "saturated"
 LOOKBACK = 3600.0
 NO_DATA = 60.0  # a series with no point for this long reads as "no data" (a 1-minute graph step)
+# An endpoint reads as failing only with at least this many failed requests of the model in
+# the span: each stands for `represents` real ones, so a handful of them is the model's
+# sampling noise (three failed checkouts of 120 read "2 %" where a real shop's thousands of
+# requests would show a fraction of that), not a trend a real dashboard would show.
+MIN_FAILED = 5
+# An endpoint reads as slow when the typical (median) p95 of its recent windows is this many
+# times its normal p95: what a latency graph shows at a glance, not one window's spike.
+# "Normal" is what the graph showed in the hour before the first page (before anyone was
+# paged, the two hours before the look): not the incident itself, whose failing-fast stretches
+# answer quickly and would make a recovered endpoint look slow.
+SLOW = 5.0
 TABLE_IN_ERROR = re.compile(r"\b(?:column|relation|table)\s+\"?([a-z_][a-z0-9_]*)\.", re.I)
 
 
@@ -111,12 +123,44 @@ class View:
         return out
 
     def failing_endpoints(self, span: float = RECENT) -> dict[str, float]:
-        """Endpoints whose failed share over the last ``span`` seconds is above the SLO line."""
+        """Endpoints whose failed share over the last ``span`` seconds is above the SLO line
+        (and more than a handful of the model's requests: :data:`MIN_FAILED`)."""
+        least = MIN_FAILED * self.scenario.traffic.represents
         return {
             name: round(t.ratio, 4)
             for name, t in sorted(self.totals("endpoint", self.now - span).items())
-            if t.requests and t.ratio > self.threshold
+            if t.requests and t.ratio > self.threshold and t.failed >= least
         }
+
+    def slow_endpoints(self, span: float = RECENT) -> dict[str, float]:
+        """Endpoints whose median p95 over the last ``span`` seconds is :data:`SLOW` times or more
+        their normal p95 (the median of their windows in the hour before the first page, or in
+        the two hours before the span when nobody has been paged); none before
+        :data:`MIN_BASELINE` windows of history."""
+        start = self.now - span
+        pages = [i["paged_at"] for i in self.sim.pager.incidents if i["paged_at"] is not None]
+        normal_from, normal_to = (
+            (min(pages) - LOOKBACK, min(pages)) if pages else (start - 2 * LOOKBACK, start)
+        )
+        recent: dict[str, list[float]] = {}
+        before: dict[str, list[float]] = {}
+        for row in self.rows_since(min(normal_from, start), "endpoint"):
+            if not row[_REQ]:
+                continue
+            if row[_T] >= start:
+                recent.setdefault(row[_NAME], []).append(row[_P95])
+            if normal_from <= row[_T] < normal_to:
+                before.setdefault(row[_NAME], []).append(row[_P95])
+        out: dict[str, float] = {}
+        for name, values in sorted(recent.items()):
+            base = before.get(name, [])
+            if len(base) < MIN_BASELINE:
+                continue
+            normal = statistics.median(base)
+            ratio = statistics.median(values) / normal if normal else 1.0
+            if ratio >= SLOW:
+                out[name] = round(ratio, 1)
+        return out
 
     def onset(self) -> float | None:
         """Start of the current run of failing minutes, read off the endpoint graphs."""
@@ -230,6 +274,7 @@ class View:
         expected = self.sim.expected_orders(self.now - span, self.now)
         orders_ratio = orders / expected if expected else 1.0
         failing = self.failing_endpoints(span)
+        slow = self.slow_endpoints(span)
         edge, edge_at = self.latency_ratio("component", self._edge(), LOOKBACK)
         dark = self.no_data("endpoint", list(self.scenario.endpoints))
         # a cache's hit-ratio panel: below nine tenths of normal, it is still refilling
@@ -243,6 +288,7 @@ class View:
             "no_data": dark,
             "endpoints": endpoints,
             "failing": failing,
+            "slow": slow,
             "orders_ratio": round(orders_ratio, 3),
             "cold_caches": cold,
             "edge_latency_ratio": round(edge, 2),
@@ -254,6 +300,8 @@ class View:
             line = f"{worst}; orders at {orders_ratio:.0%} of normal"
         else:
             line = f"every endpoint under {self.threshold:.0%} errors; orders at {orders_ratio:.0%} of normal"
+        if slow:
+            line += "; " + ", ".join(f"{n} p95 {r:g}× normal" for n, r in slow.items())
         if cold:
             line += "; " + ", ".join(f"{n} hit ratio at {w:.0%} of normal" for n, w in cold.items())
         if edge >= 1.5 and edge_at is not None:

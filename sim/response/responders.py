@@ -89,6 +89,7 @@ class RunbookResponder:
         self.beliefs = Beliefs({"network": 0.15, "lb": 0.15})
         self.failing: bool | None = None
         self.cold_caches: dict[str, float] = {}  # caches the last dashboard showed refilling
+        self.slow: dict[str, float] = {}  # endpoints the last dashboard showed crawling
         self.recovered = False
         self.acted_on: str | None = None
         self.acted_call: str | None = None  # the call of the last action that went through
@@ -190,7 +191,7 @@ class RunbookResponder:
             return False
         if w.failing is not None and bool(self.failing) != w.failing:
             return False
-        if w.settled is not None and (not self.failing and not self.cold_caches) != w.settled:
+        if w.settled is not None and self._settled() != w.settled:
             return False
         if w.confident is not None:
             _, share = self.beliefs.top()
@@ -207,6 +208,10 @@ class RunbookResponder:
                 return False
             return lead
         return True
+
+    def _settled(self) -> bool:
+        """Nothing failing, nothing crawling, no cache refilling, as last seen."""
+        return not self.failing and not self.slow and not self.cold_caches
 
     def _lead_of_kind(self, kind: str) -> str | None:
         if kind in ("network", "lb"):
@@ -595,7 +600,7 @@ class RunbookResponder:
         inc.wait(SETTLE)
         ev = inc.dashboard(span=SETTLE)
         self.learn(ev)
-        if not self.failing:
+        if not self.failing and not self.slow:  # neither failing nor still crawling
             self.recovered = True
         elif self.acted_on is not None and not self._helped(before):
             if self.acted_on.startswith("component:") and self.acted_call in (
@@ -639,6 +644,8 @@ class RunbookResponder:
             self.endpoints = dict(f["failing"])
             if "cold_caches" in f:  # the dashboard's hit-ratio panels
                 self.cold_caches = dict(f["cold_caches"])
+            if "slow" in f:  # the dashboard's latency graphs
+                self.slow = dict(f["slow"])
         if "edge_latency_ratio" in f:
             self.edge_ratio = max(self.edge_ratio, f["edge_latency_ratio"])
         handler = getattr(self, f"_learn_{ev.call}", None)
