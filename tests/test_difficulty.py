@@ -18,9 +18,11 @@ import pytest
 import sim
 from sim.expect.difficulty import (
     FILE,
+    NO_PAGE,
     WEIGHTS,
     Measured,
     difficulty,
+    drills,
     lookup,
     measure,
     of_scenarios,
@@ -110,7 +112,26 @@ def test_a_stored_measurement_is_what_the_runs_give() -> None:
 
 def test_the_catalogue_has_every_level() -> None:
     levels = {found.level for found in of_files(FILES).values()}
-    assert levels == {"easy", "medium", "hard"}
+    assert levels == {"easy", "medium", "hard", NO_PAGE}
+
+
+def test_a_scenario_that_pages_nobody_is_a_resilience_check_not_a_drill() -> None:
+    """one-bad-host: the passive checks keep shoppers safe and nobody is paged in any
+    measured run — `no page`, and neither `--random` nor a level ever draws it."""
+    found = of_files(FILES)
+    quiet = {path.stem for path, d in found.items() if d.level == NO_PAGE}
+    assert quiet == {"one-bad-host"}
+    bad_host = found[SCENARIOS / "one-bad-host.yaml"]
+    assert bad_host.measured is not None
+    assert bad_host.measured.paged == 0
+    assert bad_host.measured.unresolved == 0  # nothing to resolve: nobody was paged
+    assert bad_host.label() == NO_PAGE
+    assert SCENARIOS / "one-bad-host.yaml" not in drills(FILES)
+    assert len(drills(FILES)) == len(FILES) - 1
+    # the others are paged in every measured seed
+    assert all(
+        d.measured.paged == 1 for p, d in found.items() if d.measured and p.stem not in quiet
+    )
 
 
 def test_list_shows_the_difficulty_and_says_unmeasured_for_a_changed_scenario(

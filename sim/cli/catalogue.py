@@ -58,6 +58,7 @@ def main(args: argparse.Namespace) -> int:
     out.print(
         "[dim]difficulty: points out of 100 from measured runs and the scenario's red herrings "
         "(docs/library.md#difficulty); unmeasured: not in the catalogue's difficulty.json, "
-        "or changed since[/]"
+        "or changed since; no page: nobody is paged in any measured run (a resilience check, "
+        "not a drill: `drill --random` skips it)[/]"
     )
     return status

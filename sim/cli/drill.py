@@ -48,7 +48,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--random",
         action="store_true",
-        help="a scenario from the catalogue, chosen by the seed and not named until the end",
+        help="a scenario from the catalogue, chosen by the seed and not named until the end "
+        "(only scenarios in which someone is paged: `chaosdrill list` marks the others "
+        "'no page')",
     )
     p.add_argument(
         "--difficulty",
@@ -120,12 +122,11 @@ def _pick(seed: int, level: str | None = None) -> Path | None:
     """A catalogue scenario chosen by ``seed`` (the same seed, the same choice), among those
     measured at difficulty ``level`` if one is given."""
     from sim.engine.common.streams import stream
+    from sim.expect.difficulty import at_level, drills
 
     files = list(catalogue.entries().values())
-    if level is not None:
-        from sim.expect.difficulty import at_level
-
-        files = at_level(files, level)
+    # a shift in which nobody is ever paged (a resilience check) is not a drill
+    files = drills(files) if level is None else at_level(files, level)
     if not files:
         return None
     return stream(seed, "drill/random").choice(files)

@@ -53,6 +53,7 @@ WEIGHTS: dict[str, float] = {
     "alert_noise": 5.0,  # the share of alerts on what is not broken
 }
 LEVELS = (("easy", 0.0), ("medium", 35.0), ("hard", 50.0))  # about a third of the catalogue each
+NO_PAGE = "no page"  # the level of a scenario that pages nobody in any measured run
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,17 @@ class Measured:
 
     experienced_minutes: float  # to mitigation; a run never mitigated counts as the horizon
     oracle_minutes: float
-    unresolved: float  # share of seeds the experienced engineer never resolved
+    unresolved: float  # share of the paged seeds the experienced engineer never resolved
     fix_actions: float  # the oracle's actions on systems
     obvious_wrong: bool
     log_signal: float  # share of warning and error log lines from broken components
     alert_signal: float  # share of alerts on broken components (or what calls them)
+    # share of seeds in which anyone was paged: 0 is a shift without a page (a resilience
+    # check such as one-bad-host, where the passive checks keep shoppers safe), not a drill
+    paged: float = 1.0
+    # share of the paged seeds the oracle never resolved (not a point: a check of the scenario,
+    # which a responder that knows the fault must be able to end)
+    oracle_unresolved: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,10 +92,18 @@ class Difficulty:
     def level(self) -> str:
         if self.measured is None:
             return "unmeasured"
+        if self.measured.paged == 0:
+            return NO_PAGE
         return [name for name, low in LEVELS if self.score >= low][-1]
 
+    @property
+    def is_drill(self) -> bool:
+        """Whether someone gets paged (or it is unmeasured, and might)."""
+        return self.level != NO_PAGE
+
     def label(self) -> str:
-        return self.level if self.measured is None else f"{self.level} {self.score}"
+        level = self.level
+        return level if level in ("unmeasured", NO_PAGE) else f"{level} {self.score}"
 
 
 def difficulty(scenario: Scenario, measured: Measured | None) -> Difficulty:
@@ -142,6 +157,7 @@ def _run(document: str, seed: int, responder: str) -> dict[str, Any]:
     mitigated = found["mitigation"].since_impact
     return {
         "minutes": (scenario.horizon if mitigated is None else mitigated) / 60,
+        "paged": bool(data["paging"]["incidents"]),
         "resolved": found["resolution"].status == "ok",
         "acts": len(acts),
         "first_act_wrong": bool(acts) and (not acts[0]["remedied"] or acts[0]["harmful"]),
@@ -200,14 +216,22 @@ def measure(
     def of(responder: str, key: str) -> list[Any]:
         return [results[(seed, responder)][key] for seed in seeds]
 
+    paged = [seed for seed in seeds if results[(seed, "experienced")]["paged"]]
+
+    def unresolved(responder: str) -> float:
+        resolved = [results[(seed, responder)]["resolved"] for seed in paged]
+        return round(1 - statistics.mean(resolved), 3) if resolved else 0.0
+
     return Measured(
         experienced_minutes=round(statistics.median(of("experienced", "minutes")), 2),
         oracle_minutes=round(statistics.median(of("oracle", "minutes")), 2),
-        unresolved=round(1 - statistics.mean(of("experienced", "resolved")), 3),
+        unresolved=unresolved("experienced"),
         fix_actions=statistics.median(of("oracle", "acts")),
         obvious_wrong=statistics.mean(of("changes-first", "first_act_wrong")) > 0.5,
         log_signal=round(statistics.median(of("experienced", "log_signal")), 3),
         alert_signal=round(statistics.median(of("experienced", "alert_signal")), 3),
+        paged=round(len(paged) / len(of("experienced", "paged")), 3),
+        oracle_unresolved=unresolved("oracle"),
     )
 
 
@@ -255,16 +279,24 @@ def of_scenarios(scenarios: Iterable[tuple[Path, Scenario]]) -> dict[Path, Diffi
 
 def at_level(paths: Iterable[Path], level: str) -> list[Path]:
     """The valid scenario files among ``paths`` measured at ``level``, in order."""
+    return [path for path, found in of_scenarios(_valid(paths)).items() if found.level == level]
+
+
+def _valid(paths: Iterable[Path]) -> Iterator[tuple[Path, Scenario]]:
+    """``(file, scenario)`` for each file that loads (one that does not is left out)."""
     from sim.scenario import ScenarioError, load
 
-    def valid() -> Iterator[tuple[Path, Scenario]]:
-        for path in paths:
-            try:
-                yield path, load(path).scenario
-            except ScenarioError:
-                continue
+    for path in paths:
+        try:
+            yield path, load(path).scenario
+        except ScenarioError:
+            continue
 
-    return [path for path, found in of_scenarios(valid()).items() if found.level == level]
+
+def drills(paths: Iterable[Path]) -> list[Path]:
+    """The valid scenario files among ``paths`` that are drills: someone gets paged in them
+    (or they are unmeasured, and might), in order."""
+    return [path for path, found in of_scenarios(_valid(paths)).items() if found.is_drill]
 
 
 def entry(scenario: Scenario, measured: Measured) -> dict[str, Any]:
