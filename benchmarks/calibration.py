@@ -2,14 +2,19 @@
 seeds with the ``experienced`` responder, against its published milestones.
 
     python benchmarks/calibration.py [SCENARIO …] [--seeds N] [--workers N] [--markdown]
+                                     [--pace X]
 
 For each milestone: the published time, the simulated 10 %, median and 90 % (minutes since
 impact), median ÷ real, how many runs reached it, and the verdict — ``pass`` when the real
 time lies inside the 10–90 % band and the median within ×/÷ 1.5 of it; ``not counted`` when a
 constant (a fault's ``duration``, an action timed by a ``remedies:`` figure or a default)
 brought it about in most runs. ``--markdown`` prints the table for docs/incidents.md, with
-the commit it was measured at. Exit status 0 whatever the verdicts (1 on bad input): this
-measures, it does not gate.
+the commit it was measured at. ``--pace X`` runs the experienced engineer at another pace
+(its runbook's ``profile.pace``, 0.7 as shipped: each look and each hands-on minute × X) — a
+what-if on the model of the people, for seeing how much of a gap one global pace can close
+(docs/incidents.md, "One pace for every incident"), never a setting to ship from one
+incident's figures. Exit status 0 whatever the verdicts (1 on bad input): this measures, it
+does not gate.
 """
 
 from __future__ import annotations
@@ -52,9 +57,20 @@ def sourced(names: list[str]) -> list[Any]:
     return [s for s in every if s.source is not None and s.source.milestones]
 
 
-def markdown(rows: list[dict[str, Any]], seeds: int, ref: str) -> str:
+def with_pace(scenario: Any, pace: float) -> Any:
+    """``scenario`` with its own copy of the experienced runbook at ``pace`` (a scenario's
+    runbook of a built-in's name is the one its runs use)."""
+    from sim.response.catalogue import builtin_runbook
+
+    book = builtin_runbook("experienced")
+    book = book.model_copy(update={"profile": book.profile.model_copy(update={"pace": pace})})
+    return scenario.model_copy(update={"runbooks": {**scenario.runbooks, "experienced": book}})
+
+
+def markdown(rows: list[dict[str, Any]], seeds: int, ref: str, pace: float | None = None) -> str:
+    who = "experienced responder" if pace is None else f"experienced responder at pace {pace:g}"
     head = (
-        f"Measured at commit {ref}, {seeds} seeds, experienced responder "
+        f"Measured at commit {ref}, {seeds} seeds, {who} "
         "(`python benchmarks/calibration.py --markdown`); minutes since impact.\n\n"
         "| scenario | incident | milestone | real | simulated 10 % | median | 90 % "
         "| median ÷ real | reached | verdict |\n|---|---|---|---|---|---|---|---|---|---|\n"
@@ -80,9 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=30, help="seeds 1..N (default 30)")
     parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     parser.add_argument("--markdown", action="store_true", help="print a table for the docs")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=None,
+        help="run the experienced engineer at this pace instead of its runbook's 0.7 (each "
+        "look and hands-on step × X): a what-if on the model of the people",
+    )
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds: expected 1 or more")
+    if args.pace is not None and not 0 < args.pace <= 10:
+        parser.error("--pace: expected a number above 0, at most 10 (0.7 as shipped)")
 
     from rich.console import Console
     from rich.progress import Progress
@@ -99,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     if not scenarios:
         console.print("no scenario has a source: block with milestones")
         return 1
+    if args.pace is not None:
+        scenarios = [with_pace(s, args.pace) for s in scenarios]
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     with Progress(console=console, transient=True) as bar:
@@ -112,9 +139,12 @@ def main(argv: list[str] | None = None) -> int:
             rows += result.rows()
     took = time.perf_counter() - started
     if args.markdown:
-        print(markdown(rows, args.seeds, commit()))
+        print(markdown(rows, args.seeds, commit(), args.pace))
     else:
-        table = Table(title=f"calibration, {args.seeds} seeds, experienced responder (minutes)")
+        pace = "" if args.pace is None else f" at pace {args.pace:g}"
+        table = Table(
+            title=f"calibration, {args.seeds} seeds, experienced responder{pace} (minutes)"
+        )
         for col in ("scenario", "incident", "milestone", "real", "p10", "median", "p90"):
             table.add_column(col)
         for col in ("÷ real", "reached", "verdict"):

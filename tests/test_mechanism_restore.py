@@ -200,3 +200,40 @@ def test_the_calibration_benchmark_prints_the_table_for_the_docs() -> None:
     cloudflare = [line for line in out.stdout.splitlines() if "Cloudflare 2019-07-02" in line]
     assert [line.split("|")[3].strip() for line in cloudflare] == ["diagnosis", "mitigation"]
     assert not [line for line in cloudflare if "not counted" in line]
+
+
+@pytest.mark.slow
+def test_the_calibration_benchmark_runs_the_engineer_at_another_pace() -> None:
+    """``--pace``: the what-if on the model of the people — a slower engineer names the cause
+    later, and the table says at which pace it was measured."""
+
+    def diagnosis(*extra: str) -> tuple[float, str]:
+        out = subprocess.run(
+            [
+                sys.executable,
+                "benchmarks/calibration.py",
+                "config-push-exhausts-cpu",
+                *("--seeds", "2", "--markdown", *extra),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+        (row,) = [line for line in out.stdout.splitlines() if "| diagnosis |" in line]
+        return float(row.split("|")[6]), out.stdout
+
+    shipped, _ = diagnosis()
+    slower, table = diagnosis("--pace", "1.4")
+    assert slower > 1.3 * shipped
+    assert "experienced responder at pace 1.4" in table
+    bad = subprocess.run(
+        [sys.executable, "benchmarks/calibration.py", "--pace", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    assert "--pace: expected a number above 0" in bad.stderr
