@@ -199,9 +199,7 @@ def test_metric_absent_counts_the_windows_that_never_arrived() -> None:
     assert monitors.firing() == []
 
 
-def test_the_dashboard_shows_a_crawl_that_fails_few_requests_and_a_check_does_not_pass_it() -> (
-    None
-):
+def test_a_crawl_that_fails_few_requests_shows_and_only_its_fix_ends_it() -> None:
     """The catalogue crawls (×300) with under 2 % of requests failing: the dashboard's latency
     graphs say so against what they showed before the page, a restart of the web tier does not
     count as the fix, and a restart of the catalogue does."""
