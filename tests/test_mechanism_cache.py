@@ -126,3 +126,20 @@ def test_the_oracle_names_the_cause_and_waits_when_nothing_ends_the_fault() -> N
     assert not [s for s in steps if s["kind"] == "act"]
     (end,) = journal.events("fault.end")
     assert end["cause"] == "the cache is warm again"
+
+
+def test_a_handful_of_failures_during_the_refill_does_not_hold_the_close_open() -> None:
+    """Seed 6: after the rollback the cache refills for an hour and checkout fails now and
+    then — a few requests of the model in five minutes, which ``represents`` makes "2 %". The
+    dashboard counts an endpoint as failing only from five failed model requests (sampling
+    noise below that), so the experienced engineer closes once the cache is warm instead of
+    watching the noise until the shift ends (as it does on this seed without that floor)."""
+    from sim.runner import run
+    from sim.scoring.phases import phases
+
+    journal = run(sim.load_scenario(STAMPEDE), 6, responder="experienced", compact=True)
+    steps = journal.data["response"]["steps"]
+    closing = [s for s in steps if s["call"] == "dashboard" and s["t"] > 50 * 60]
+    assert closing
+    assert all("failed" not in s["evidence"].split(";")[0] for s in closing[-2:])
+    assert phases(journal)["resolution"].status == "ok"
