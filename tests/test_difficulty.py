@@ -47,6 +47,8 @@ HARDEST = Measured(
     obvious_wrong=True,
     log_signal=0.0,
     alert_signal=0.0,
+    paged=1.0,
+    oracle_unresolved=0.0,
 )
 EASIEST = Measured(
     experienced_minutes=0,
@@ -56,6 +58,8 @@ EASIEST = Measured(
     obvious_wrong=False,
     log_signal=1.0,
     alert_signal=1.0,
+    paged=1.0,
+    oracle_unresolved=0.0,
 )
 
 
@@ -82,7 +86,7 @@ def test_the_points_follow_the_weights() -> None:
     assert easiest.score == WEIGHTS["herrings"]  # only what the scenario itself says
     assert easiest.level == "easy"
     # a property at half its full measure earns half its points
-    half = difficulty(seed, Measured(30, 30, 0.5, 2.5, False, 0.5, 0.5))
+    half = difficulty(seed, Measured(30, 30, 0.5, 2.5, False, 0.5, 0.5, 1.0, 0.0))
     assert half.points["time"] == WEIGHTS["time"] / 2
     assert half.points["unresolved"] == WEIGHTS["unresolved"] / 2
     assert half.points["fix"] == WEIGHTS["fix"] / 2

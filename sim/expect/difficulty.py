@@ -69,10 +69,10 @@ class Measured:
     alert_signal: float  # share of alerts on broken components (or what calls them)
     # share of seeds in which anyone was paged: 0 is a shift without a page (a resilience
     # check such as one-bad-host, where the passive checks keep shoppers safe), not a drill
-    paged: float = 1.0
+    paged: float
     # share of the paged seeds the oracle never resolved (not a point: a check of the scenario,
     # which a responder that knows the fault must be able to end)
-    oracle_unresolved: float = 0.0
+    oracle_unresolved: float
 
 
 @dataclass(frozen=True)

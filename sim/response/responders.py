@@ -260,18 +260,8 @@ class RunbookResponder:
         t = step.target
         if t is None or not t.startswith("$"):
             return t
-        if t == "$suspect":  # the leading hypothesis, among those not ruled out while any is left
-            # (all ruled out: a component again, whose code may be at fault — not a change
-            # already rolled back)
-            weights = self.beliefs.weights
-            for pool in (
-                [k for k in weights if k not in self.ruled_out],
-                [k for k in weights if not k.startswith("change:")],
-            ):
-                if pool:
-                    return max(sorted(pool), key=lambda k: weights[k])
-            lead, _ = self.beliefs.top()
-            return lead
+        if t == "$suspect":
+            return self._suspect()
         if t == "$cause":
             cause = self.inc.cause
             if cause is None:
@@ -287,7 +277,7 @@ class RunbookResponder:
             ]
             return f"change:{deploys[0]['id']}" if deploys else None
         if t == "$unexplained":  # the leading suspect is a component no logged change explains
-            lead = self._target(RunbookStep(call="diagnose", target="$suspect"))
+            lead = self._suspect()
             if lead is None or not lead.startswith("component:"):
                 return None
             name = lead_target(lead)
@@ -299,6 +289,19 @@ class RunbookResponder:
         if t == "$isolated":
             return f"component:{self.isolated[-1]}" if self.isolated else None
         return None
+
+    def _suspect(self) -> str | None:
+        """The leading hypothesis, among those not ruled out while any is left (all ruled out:
+        a component again, whose code may be at fault — not a change already rolled back)."""
+        weights = self.beliefs.weights
+        for pool in (
+            [k for k in weights if k not in self.ruled_out],
+            [k for k in weights if not k.startswith("change:")],
+        ):
+            if pool:
+                return max(sorted(pool), key=lambda k: weights[k])
+        lead, _ = self.beliefs.top()
+        return lead
 
     def _lead_for(self, name: str) -> str:
         if name in ("network", "lb"):

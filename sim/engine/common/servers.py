@@ -118,7 +118,7 @@ class Runtime:
         """The next instance by the balancing policy, among those not ejected; sharded, the
         instance ``key`` maps to, or None when it is out of rotation (no other holds its data)."""
         if self.shard:
-            inst = self.instances[key % len(self.instances)]
+            inst = self.instances[self.shard_of(key)]
             return None if (inst.ejected or inst.outlying) and not self.panic else inst
         avail = self.available
         if not avail:
@@ -133,6 +133,10 @@ class Runtime:
             return best
         self.rr = (self.rr + 1) % len(avail)
         return avail[self.rr]
+
+    def shard_of(self, key: int) -> int:
+        """The instance that holds ``key``'s data, on a sharded component."""
+        return key % len(self.instances)
 
     def capacity(self) -> int:
         factor = self.state.capacity_factor

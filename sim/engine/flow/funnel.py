@@ -83,11 +83,10 @@ class Funnel:
         self.meant_to_pay = np.array(reach)
         # P(a session at step k meant to check out): it would have gone on to the first checkout
         # step (0 everywhere when the funnel has none); P(a success at step k ends the visit).
-        first = next((k for k, s in enumerate(funnel) if s.checkout), None)
-        self.checkout_from = self.k if first is None else first
+        first = self.checkout_from = traffic.checkout_from
         self.meant_to_check_out = np.array(
             [
-                0.0 if first is None else math.prod(s.proceed for s in funnel[k:first])
+                0.0 if first == self.k else math.prod(s.proceed for s in funnel[k:first])
                 for k in range(self.k)
             ]
         )

@@ -139,8 +139,7 @@ class Flow:
             inst = avail[rr]
         if inst is None:
             if comp.shard:  # the one instance that holds this key's data is out of rotation
-                shard = f.req.id % len(comp.instances)
-                why = f"shard {comp.name}-{shard} (this key's) is out of rotation"
+                why = f"shard {comp.name}-{comp.shard_of(f.req.id)} (this key's) is out of rotation"
                 self.finish(f, REJECTED, "ShardUnavailable", why)
             else:
                 self.finish(f, REJECTED, "NoHealthyUpstream", f"no healthy {comp.name} instance")

@@ -57,11 +57,7 @@ class Shoppers:
         self.hour0 = start_hour(clock_start)
         self.last = len(traffic.funnel) - 1
         self.proceed = [s.proceed for s in traffic.funnel]
-        # A shopper who means to check out: one whose intended depth reaches the first checkout
-        # step (a funnel without one: a depth nobody reaches, and nobody is counted).
-        self.wants_checkout = next(
-            (k for k, s in enumerate(traffic.funnel) if s.checkout), len(traffic.funnel)
-        )
+        self.wants_checkout = traffic.checkout_from  # a depth that means to check out
         self.regions, self.region_cum = cumulative(traffic.regions)
         self.devices, self.device_cum = cumulative(traffic.devices)
         self.sessions = 0

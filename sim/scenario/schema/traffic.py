@@ -117,6 +117,12 @@ class Traffic(Model):
         max_length=MAX_REGIONS,
     )
 
+    @property
+    def checkout_from(self) -> int:
+        """The first funnel step marked ``checkout``: a shopper whose intended depth reaches
+        it means to check out (``len(funnel)`` when no step is marked: nobody does)."""
+        return next((k for k, s in enumerate(self.funnel) if s.checkout), len(self.funnel))
+
     @field_validator("daily_curve")
     @classmethod
     def _curve(cls, curve: tuple[float, ...]) -> tuple[float, ...]:
