@@ -46,6 +46,7 @@ class Node:
         "jitter",
         "label",
         "mult",
+        "plain",
         "pool",
         "query",
         "required",
@@ -81,6 +82,7 @@ class Node:
         self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
         self.mult, self.jitter, self.required = mult, jitter, required
         self.pool, self.breaker = pool, breaker
+        self.plain = pool is None and breaker is None  # no gate before the instance
 
 
 class Frame:

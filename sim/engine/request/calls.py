@@ -21,7 +21,7 @@ from math import tau as _TWOPI
 from typing import Any, Protocol
 
 import simpy
-from simpy.events import NORMAL, Event
+from simpy.events import NORMAL
 
 from sim.engine.common.calltree import INF, Frame, Node
 from sim.engine.common.datacall import DataCall
@@ -32,18 +32,24 @@ from sim.telemetry.metrics import ERROR, LOG_BUCKETS, OK, REJECTED, TIMEOUT, ZER
 POOL, QUEUED, SERVING, WAITING, DONE, LOCKED = 1, 2, 3, 4, 5, 6
 
 
-class Wake(Event):
-    """A timer that calls ``fn(event)`` with ``event._value`` set: lighter than a process."""
+class Wake:
+    """A timer that calls ``fn(event)`` with ``event._value`` set: lighter than a process.
+
+    Not a :class:`simpy.Event`: the scheduler reads only ``callbacks``, ``_ok`` and
+    ``_value`` of what it pops, and a slotted object without the Event machinery is the
+    cheapest thing that has them (a run creates one per served call).
+    """
+
+    __slots__ = ("_value", "callbacks")
+    _ok = True
 
     def __init__(
-        self, env: simpy.Environment, delay: float, fn: Callable[[Event], None], value: Any
+        self, env: simpy.Environment, delay: float, fn: Callable[[Any], None], value: Any
     ) -> None:
-        self.env = env
-        self.callbacks = [fn]
+        self.callbacks: list[Callable[[Any], None]] | None = [fn]
         self._value = value
-        self._ok = True
         # Environment.schedule, inlined: this is the hottest call of a run.
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]
 
 
 Done = Callable[[Frame, int, str | None, str | None], None]
@@ -102,7 +108,7 @@ class Flow:
         if deadline > parent.deadline:
             deadline = parent.deadline
         f = Frame(node, parent, parent.req, deadline, attempt, now)
-        if node.breaker is None and node.pool is None:
+        if node.plain:
             self.route(f)  # the common case, without start()'s checks
         else:
             self.start(f)
@@ -167,11 +173,12 @@ class Flow:
     def begin(self, f: Frame, inst: Instance) -> None:
         env = self.env
         now = env._now
-        comp = f.node.comp
+        node = f.node
+        comp = node.comp
         inst.busy += 1
         f.holding = True
         f.state = SERVING
-        series = f.node.series
+        series = node.series
         series.wait_sum += now - f.tq
         series.wait_n += 1
         st = comp.state
@@ -195,7 +202,7 @@ class Flow:
         else:
             svc = comp.service() * inst.slow
             comp.cpu += svc
-        data = f.node.data
+        data = node.data
         if data is not None:
             svc, f.err, wait = data.service(svc, inst, now)
             if wait > 0.0:
@@ -208,7 +215,7 @@ class Flow:
         else:
             Wake(env, svc, self._served, f)
 
-    def _served(self, ev: Event) -> None:
+    def _served(self, ev: Wake) -> None:
         f: Frame = ev._value
         node = f.node
         data = node.data
@@ -219,8 +226,8 @@ class Flow:
                 return
             assert f.inst is not None
             data.served(f.inst)
-        st = node.comp.state
-        if node.tables and st.broken_tables:
+        if node.tables and node.comp.state.broken_tables:
+            st = node.comp.state
             broken = st.broken_tables
             for table in node.tables:
                 if table in broken:
@@ -241,7 +248,7 @@ class Flow:
         else:
             self.finish(f, OK)
 
-    def _serve_timeout(self, ev: Event) -> None:
+    def _serve_timeout(self, ev: Wake) -> None:
         f: Frame = ev._value
         if f.state != SERVING:
             return
@@ -298,7 +305,7 @@ class Flow:
                 Wake(self.env, waiter.work, self._served, f)
         self.locked[db] = still
 
-    def _lock_gave_up(self, ev: Event) -> None:
+    def _lock_gave_up(self, ev: Wake) -> None:
         waiter, err = ev._value
         if waiter.gone:
             return
@@ -309,7 +316,7 @@ class Flow:
             return
         self.finish(f, ERROR, err.cls, err.message)
 
-    def _lock_deadline(self, ev: Event) -> None:
+    def _lock_deadline(self, ev: Wake) -> None:
         waiter: LockWaiter = ev._value
         f = waiter.frame
         if waiter.gone or f is None or f.state != LOCKED:
@@ -319,11 +326,11 @@ class Flow:
         waiter.frame = None
         self.finish(f, TIMEOUT, "Timeout", self._timeout_text(f))
 
-    def _late_release(self, ev: Event) -> None:
+    def _late_release(self, ev: Wake) -> None:
         comp, inst = ev._value
         self.release(comp, inst)
 
-    def _expire(self, ev: Event) -> None:
+    def _expire(self, ev: Wake) -> None:
         f: Frame = ev._value
         if f.state == QUEUED:
             self.finish(f, TIMEOUT, "Timeout", self._timeout_text(f))
@@ -336,6 +343,11 @@ class Flow:
 
     def release(self, comp: Runtime, inst: Instance) -> None:
         inst.busy -= 1
+        if inst.queue:
+            self._dequeue(comp, inst)
+
+    def _dequeue(self, comp: Runtime, inst: Instance) -> None:
+        """A worker of ``inst`` came free: start the queued calls it now has room for."""
         q = inst.queue
         while q and inst.busy < comp.capacity():
             nxt = q.popleft()
@@ -358,10 +370,13 @@ class Flow:
         """
         f.state = DONE
         node = f.node
-        if f.holding:
+        if f.holding:  # self.release(node.comp, f.inst), inlined: once per served call
             f.holding = False
-            assert f.inst is not None
-            self.release(node.comp, f.inst)
+            held = f.inst
+            assert held is not None
+            held.busy -= 1
+            if held.queue:
+                self._dequeue(node.comp, held)
         gate = f.pool
         if gate is not None:
             f.pool = None
@@ -399,6 +414,9 @@ class Flow:
         parent = f.parent
         if parent is None:
             self.on_request_done(f, outcome, cls, msg)
+        elif not outcome and node.cached is None:  # child_done's plain success, inlined
+            if parent.state == WAITING:
+                self.next_child(parent)
         else:
             self.child_done(parent, f, outcome, cls, msg)
 
@@ -435,7 +453,7 @@ class Flow:
         else:
             self.finish(p, OK)
 
-    def _retry(self, ev: Event) -> None:
+    def _retry(self, ev: Wake) -> None:
         p, node, attempt = ev._value
         if p.state == WAITING:
             self.call(p, node, attempt)

@@ -94,12 +94,12 @@ class Shoppers:
         else:  # no candidate before the segment ends: start afresh there (memoryless)
             Wake(self.env, end - self.env._now, self._boundary, end)
 
-    def _boundary(self, ev: simpy.Event) -> None:
+    def _boundary(self, ev: Wake) -> None:
         t: float = ev._value
         self.seg_end, self.peak = self._segment(t)
         self._next_candidate(t)
 
-    def _arrive(self, ev: simpy.Event) -> None:
+    def _arrive(self, ev: Wake) -> None:
         """A candidate arrival at the segment's peak rate, kept with probability rate(t)/peak."""
         now = self.env._now
         if self.arrivals.random() * self.peak <= self.rate(now):
@@ -126,7 +126,7 @@ class Shoppers:
         self.business.sessions += 1
         self.send(session, 0)
 
-    def _next(self, ev: simpy.Event) -> None:
+    def _next(self, ev: Wake) -> None:
         session: Session = ev._value
         self.send(session, session.step)
 
