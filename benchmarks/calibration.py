@@ -2,7 +2,7 @@
 seeds with the ``experienced`` responder, against its published milestones.
 
     python benchmarks/calibration.py [SCENARIO …] [--seeds N] [--workers N] [--markdown]
-                                     [--pace X]
+                                     [--pace X] [--tempo fixed|population]
 
 For each milestone: the published time, the simulated 10 %, median and 90 % (minutes since
 impact), median ÷ real, how many runs reached it, and the verdict — ``pass`` when the real
@@ -13,7 +13,10 @@ the commit it was measured at. ``--pace X`` runs the experienced engineer at ano
 (its runbook's ``profile.pace``, 0.7 as shipped: each look and each hands-on minute × X) — a
 what-if on the model of the people, for seeing how much of a gap one global pace can close
 (docs/incidents.md, "One pace for every incident"), never a setting to ship from one
-incident's figures. Exit status 0 whatever the verdicts (1 on bad input): this measures, it
+incident's figures. The team's tempo is drawn per run from the spread of real teams'
+page-to-cause times (``--tempo population``, the default: sim/response/people.py,
+docs/people.md) — a real incident was answered by one team on one night, not by the model's
+one engineer; ``--tempo fixed`` runs the same engineer every night. Exit status 0 whatever the verdicts (1 on bad input): this measures, it
 does not gate.
 """
 
@@ -57,20 +60,19 @@ def sourced(names: list[str]) -> list[Any]:
     return [s for s in every if s.source is not None and s.source.milestones]
 
 
-def with_pace(scenario: Any, pace: float) -> Any:
-    """``scenario`` with its own copy of the experienced runbook at ``pace`` (a scenario's
-    runbook of a built-in's name is the one its runs use)."""
-    from sim.response.catalogue import builtin_runbook
+def who(pace: float | None, tempo: str) -> str:
+    """The responder as the table's title says it."""
+    out = "experienced responder"
+    if pace is not None:
+        out += f" at pace {pace:g}"
+    if tempo == "population":
+        out += ", tempo drawn from the population of real teams"
+    return out
 
-    book = builtin_runbook("experienced")
-    book = book.model_copy(update={"profile": book.profile.model_copy(update={"pace": pace})})
-    return scenario.model_copy(update={"runbooks": {**scenario.runbooks, "experienced": book}})
 
-
-def markdown(rows: list[dict[str, Any]], seeds: int, ref: str, pace: float | None = None) -> str:
-    who = "experienced responder" if pace is None else f"experienced responder at pace {pace:g}"
+def markdown(rows: list[dict[str, Any]], seeds: int, ref: str, responder: str) -> str:
     head = (
-        f"Measured at commit {ref}, {seeds} seeds, {who} "
+        f"Measured at commit {ref}, {seeds} seeds, {responder} "
         "(`python benchmarks/calibration.py --markdown`); minutes since impact.\n\n"
         "| scenario | incident | milestone | real | simulated 10 % | median | 90 % "
         "| median ÷ real | reached | verdict |\n|---|---|---|---|---|---|---|---|---|---|\n"
@@ -103,6 +105,13 @@ def main(argv: list[str] | None = None) -> int:
         help="run the experienced engineer at this pace instead of its runbook's 0.7 (each "
         "look and hands-on step × X): a what-if on the model of the people",
     )
+    parser.add_argument(
+        "--tempo",
+        choices=("fixed", "population"),
+        default="population",
+        help="population (default): each run draws how fast the team is from real teams' "
+        "page-to-cause times (docs/people.md); fixed: the same engineer every run",
+    )
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds: expected 1 or more")
@@ -113,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
-    from sim.expect.calibration import calibrate
+    from sim.expect.calibration import calibrate, with_profile
 
     console = Console(stderr=True)
     try:
@@ -124,8 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     if not scenarios:
         console.print("no scenario has a source: block with milestones")
         return 1
+    profile: dict[str, Any] = {"tempo": args.tempo}
     if args.pace is not None:
-        scenarios = [with_pace(s, args.pace) for s in scenarios]
+        profile["pace"] = args.pace
+    scenarios = [with_profile(s, **profile) for s in scenarios]
+    responder = who(args.pace, args.tempo)
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     with Progress(console=console, transient=True) as bar:
@@ -139,12 +151,9 @@ def main(argv: list[str] | None = None) -> int:
             rows += result.rows()
     took = time.perf_counter() - started
     if args.markdown:
-        print(markdown(rows, args.seeds, commit(), args.pace))
+        print(markdown(rows, args.seeds, commit(), responder))
     else:
-        pace = "" if args.pace is None else f" at pace {args.pace:g}"
-        table = Table(
-            title=f"calibration, {args.seeds} seeds, experienced responder{pace} (minutes)"
-        )
+        table = Table(title=f"calibration, {args.seeds} seeds, {responder} (minutes)")
         for col in ("scenario", "incident", "milestone", "real", "p10", "median", "p90"):
             table.add_column(col)
         for col in ("÷ real", "reached", "verdict"):

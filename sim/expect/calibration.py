@@ -195,6 +195,19 @@ def milestones(journal: Journal | Mapping[str, Any]) -> dict[str, tuple[float | 
     return out
 
 
+def with_profile(
+    scenario: Scenario, responder: str = DEFAULT_RESPONDER, **profile: Any
+) -> Scenario:
+    """``scenario`` with its own copy of the built-in runbook ``responder`` whose profile has
+    ``profile``'s fields changed (``pace=1.0``, ``tempo="population"``): a scenario's runbook
+    of a built-in's name is the one its runs use."""
+    from sim.response.catalogue import builtin_runbook
+
+    book = builtin_runbook(responder)
+    book = book.model_copy(update={"profile": book.profile.model_copy(update=profile)})
+    return scenario.model_copy(update={"runbooks": {**scenario.runbooks, responder: book}})
+
+
 def _run(document: str, seed: int, responder: str) -> dict[str, tuple[float | None, bool]]:
     from sim.runner import run
     from sim.scenario.schema import Scenario
@@ -208,12 +221,15 @@ def calibrate(
     seeds: Iterable[int] | int = DEFAULT_SEEDS,
     *,
     responder: str = DEFAULT_RESPONDER,
+    tempo: str | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> Calibration:
     """Run ``scenario`` over ``seeds`` (an int N: seeds 1..N) with ``responder`` and compare
-    each milestone of its ``source:`` block. ``workers``: processes (default: one per core;
-    1 runs here)."""
+    each milestone of its ``source:`` block. ``tempo``: ``"population"`` draws each run's
+    team from real teams' spread (docs/people.md), ``"fixed"`` runs the same engineer every
+    night, ``None`` (default) leaves the runbook's profile as it is. ``workers``: processes
+    (default: one per core; 1 runs here)."""
     source = scenario.source
     if source is None or not source.milestones:
         raise ValueError(
@@ -223,6 +239,8 @@ def calibrate(
     seed_list = tuple(range(1, seeds + 1)) if isinstance(seeds, int) else tuple(seeds)
     if not seed_list:
         raise ValueError("expected at least one seed")
+    if tempo is not None:
+        scenario = with_profile(scenario, responder, tempo=tempo)
     document = scenario.model_dump_json(by_alias=True)
     results: dict[int, dict[str, tuple[float | None, bool]]] = {}
 
@@ -285,4 +303,5 @@ __all__ = [
     "calibrate",
     "constant_ended",
     "milestones",
+    "with_profile",
 ]

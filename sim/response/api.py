@@ -165,6 +165,9 @@ class Incident(DataTierCalls, CapacityCalls):
         self.sim = simulation
         self.horizon = horizon
         self.pace = pace
+        # how fast this team is tonight, on top of pace (1.0 but for a runbook whose profile
+        # draws it from the population of real teams: sim.response.people)
+        self.tempo = 1.0
         self.failures = failures
         self.progress = progress
         self.view = View(simulation)
@@ -198,7 +201,7 @@ class Incident(DataTierCalls, CapacityCalls):
     def _cost(self, call: str, takes: float | None) -> float:
         if takes is not None:
             return max(0.0, takes)
-        mean = COSTS[call] * (1.0 if call == "act" else self.pace)
+        mean = COSTS[call] * (1.0 if call == "act" else self.pace * self.tempo)
         sigma = math.sqrt(math.log(1 + COST_CV**2))
         return round(mean * math.exp(self.rng.gauss(-sigma * sigma / 2, sigma)), 1)
 

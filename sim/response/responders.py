@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sim.response import people
 from sim.response.api import HorizonReached, Incident
 from sim.response.evidence import Evidence
 from sim.scenario.schema import Runbook, RunbookStep
@@ -130,6 +131,8 @@ class RunbookResponder:
     # -- driving -----------------------------------------------------------------------------
     def respond(self, incident: Incident) -> None:
         incident.pace = self.profile.pace
+        if self.profile.tempo == "population":
+            incident.tempo = people.draw(incident.sim.streams("response/tempo"))
         if incident.wait_for_page(ack=self.profile.ack) is None:
             return
         self.inc = incident

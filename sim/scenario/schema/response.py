@@ -126,6 +126,13 @@ class Profile(Model):
         default=0.6, gt=0, le=1, description="Belief share needed to declare a cause."
     )
     ack: bool = Field(default=True, description="Starts after acknowledging the page.")
+    tempo: Literal["fixed", "population"] = Field(
+        default="fixed",
+        description="fixed: every look at `pace`. population: each run also draws how fast "
+        "this team is tonight — one factor on every look and message, from the spread of "
+        "page-to-cause times in public post-mortems (docs/people.md); for comparing runs "
+        "with real incidents, which real teams of every speed answered.",
+    )
 
 
 class Runbook(Model):

@@ -1,0 +1,137 @@
+"""The population of real teams: the dataset, the stored fit, and a runbook that draws from it."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+import sys
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.engine.common.streams import stream
+from sim.expect.calibration import with_profile
+from sim.response import people
+from sim.runner import run
+from sim.scenario.catalogue import entries
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import people as fit_people  # noqa: E402  (benchmarks/people.py)
+
+# Incidents kept out of every model, calibration and dataset here: an independent check.
+RESERVED = [
+    ("github", "2021-11-27"),
+    ("basecamp", "2018-11-08"),
+    ("heroku", "2023-06-08"),
+    ("gocardless", "2015"),
+    ("stripe", "2019-07-10"),
+    ("slack", "2021-01-04"),
+    ("allegro", "2018-07-18"),
+]
+
+
+@pytest.fixture(scope="module")
+def dataset() -> list[dict]:
+    return fit_people.read_dataset()
+
+
+def test_no_incident_a_scenario_is_calibrated_against_is_in_the_dataset(dataset) -> None:
+    """The tempo is fitted on other incidents than those it is checked against."""
+    calibrated = []
+    for path in entries().values():
+        s = sim.load_scenario(path)
+        if s.source is not None:
+            calibrated.append((s.source.company.split()[0].lower(), s.source.date.isoformat()))
+    assert len(calibrated) >= 8
+    for row in dataset:
+        company, date = row["company"].lower(), row["date"]
+        for name, day in [*calibrated, *RESERVED]:
+            assert not (name in company and date.startswith(day)), (row["company"], date)
+
+
+def test_every_row_is_sourced_and_in_order(dataset) -> None:
+    assert len(dataset) >= 40
+    for row in dataset:
+        assert row["url"].startswith("http"), row
+        # as published: an alert may fire a minute or two before the published impact start
+        times = [row[k] for k in ("detect", "diagnosis", "mitigation") if row[k] is not None]
+        assert all(t >= -5 for t in times), row
+        if row["detect"] is not None and row["mitigation"] is not None:
+            assert row["mitigation"] >= row["detect"], row
+
+
+def test_the_stored_fit_came_from_this_dataset(dataset) -> None:
+    stored = people.fitted()
+    assert stored["dataset"]["incidents"] == len(dataset)
+    assert stored["dataset"]["page_to_cause"] == fit_people.quantiles(
+        fit_people.spans(dataset, "diagnosis")
+    )
+    assert stored["dataset"]["page_to_mitigation"] == fit_people.quantiles(
+        fit_people.spans(dataset, "mitigation")
+    )
+    # the check it stored: the fitted quantity lands near the data it was fitted to
+    check, data = stored["check"]["page_to_cause"], stored["dataset"]["page_to_cause"]
+    assert 1 / 1.5 <= check["median"] / data["median"] <= 1.5
+
+
+def test_a_bad_minute_names_its_line_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "rt.csv"
+    bad.write_text(
+        "company,date,class,url,detect,ack,diagnosis,mitigation,resolution,notes\n"
+        "X,2020-01-01,other,https://x,3,,ten,40,,\n"
+    )
+    with pytest.raises(ValueError, match=r"rt.csv:2: diagnosis: expected minutes .*'ten'"):
+        fit_people.read_dataset(bad)
+
+
+def test_draws_follow_the_stored_lognormal() -> None:
+    median, sigma = people.tempo()
+    rng = random.Random(7)
+    logs = [math.log(people.draw(rng)) for _ in range(20_000)]
+    assert math.exp(statistics.median(logs)) == pytest.approx(median, rel=0.04)
+    assert statistics.pstdev(logs) == pytest.approx(sigma, rel=0.04, abs=0.01)
+
+
+def test_the_fit_recovers_a_known_tempo() -> None:
+    """Runs whose search takes 10 min, acknowledged after 2: data made with T ~ LN(3, 0.8)
+    gives back about 3 and 0.8."""
+    rng = random.Random(1)
+    truth = [2 + 10 * math.exp(rng.gauss(math.log(3), 0.8)) for _ in range(4000)]
+    target = fit_people.quantiles(truth)
+    ack = [2.0] * 200
+    search = [10.0] * 200
+    import numpy as np
+
+    median, sigma, got = fit_people.fit(np.array(ack), np.array(search), target)
+    assert median == pytest.approx(3, rel=0.08)
+    assert sigma == pytest.approx(0.8, abs=0.06)
+    assert got["median"] == pytest.approx(target["median"], rel=0.05)
+
+
+def steps(tempo: str, seed: int) -> list[dict]:
+    scenario = with_profile(sim.load_scenario("bad-schema-migration"), tempo=tempo)
+    return run(scenario, seed, responder="experienced", compact=True).data["response"]["steps"]
+
+
+@pytest.mark.parametrize("seed", [2, 5])
+def test_every_look_takes_this_runs_tempo_times_as_long(seed: int) -> None:
+    """Same scenario, same seed: the first looks (before anything the team does changes the
+    run) take the drawn tempo × what they take at a fixed tempo — the draw has its own stream,
+    so the look's own spread is the same draw in both runs."""
+    tempo = people.draw(stream(seed, "response/tempo"))
+    fixed, drawn = steps("fixed", seed), steps("population", seed)
+    assert fixed[0]["t"] == drawn[0]["t"]  # the page is the same: the team has not acted yet
+    for a, b in zip(fixed[:2], drawn[:2], strict=True):
+        assert a["call"] == b["call"]
+        took_fixed, took_drawn = a["end"] - a["t"], b["end"] - b["t"]
+        assert took_drawn == pytest.approx(tempo * took_fixed, rel=0.02, abs=0.2)
+
+
+def test_the_same_seed_draws_the_same_team_and_seeds_differ() -> None:
+    draws = [people.draw(stream(seed, "response/tempo")) for seed in range(1, 41)]
+    assert draws[:5] == [people.draw(stream(seed, "response/tempo")) for seed in range(1, 6)]
+    assert max(draws) / min(draws) > 10  # σ 1.26: forty teams span more than tenfold
