@@ -108,15 +108,17 @@ class OracleResponder:
 
     def _replicas(self, incident: Incident, fid: str, db_name: str) -> None:
         """A relapse from load: drain the replicas, let them recover and warm out of the
-        rotation, add them back all at once, and do it again if they fall over again (the
-        load was still too much for them)."""
+        rotation and the surge pass (it knows the traffic), add them back all at once, and do
+        it again if they fall over again (the load was still too much for them)."""
         faults = incident.sim.faults
         replicas = [m for m in incident.sim.world.data[db_name].members if m.role == "replica"]
         incident.diagnose(db_name)
         while fid in faults.active and incident.remaining > 0:
             incident.drain(db_name)
-            while incident.remaining > 0 and not all(
-                m.serving and m.warmth >= 1.0 for m in replicas
+            surge_over = self._surge_over(incident)
+            while incident.remaining > 0 and (
+                incident.now < surge_over
+                or not all(m.serving and m.warmth >= 1.0 for m in replicas)
             ):
                 incident.wait(30.0)
             incident.add_back(db_name)
@@ -125,6 +127,18 @@ class OracleResponder:
                 fid in faults.active and incident.remaining > 0 and all(m.serving for m in replicas)
             ):
                 incident.wait(60.0)
+
+    @staticmethod
+    def _surge_over(incident: Incident) -> float:
+        """When the traffic surges on now end (now, if none is on): replicas added back
+        before that get the surge's load again."""
+        now = incident.now
+        ends = [
+            s.start + s.duration
+            for s in incident.sim.scenario.traffic.surges
+            if s.start <= now < s.start + s.duration
+        ]
+        return max(ends, default=now)
 
     def _promotable(self, incident: Incident, targets: frozenset[str]) -> bool:
         data = incident.sim.world.data
