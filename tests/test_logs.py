@@ -371,7 +371,7 @@ def test_log_memory_stays_bounded_over_six_hours(seed_scenario: Scenario) -> Non
     bound_then = store.budget + store.examples * len(store.signatures())
     assert len(store.kept()) <= bound_then
     sigs_then = len(store.signatures())
-    run.env.run(until=6 * 3600)
+    run.engine.run(6 * 3600)  # the engines advance with run_until, not env.run
     sigs = len(store.signatures())
     assert store.total > 30_000
     assert len(store.kept()) <= store.budget + store.examples * sigs

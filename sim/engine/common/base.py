@@ -348,20 +348,29 @@ class EngineBase:
 
 def run_until(env: simpy.Environment, at: float) -> None:
     """``env.run(until=at)`` with SimPy's step loop inlined: the same events, in the same
-    order, without a method call and an exception handler per event (a run pops one event
-    per served call). SimPy also re-queues its spent stop event; this does not, which
-    changes no event's place relative to another.
+    order, without a method call and an exception handler per event. SimPy also re-queues
+    its spent stop event; this does not, which changes no event's place relative to another.
 
-    SimPy stops at an urgent event scheduled at ``at``; an event runs first if it sorts before
+    Besides SimPy's events the queue holds the request engine's timers: an entry
+    ``(time, priority, id, fn, value)`` is a call of ``fn(value)``, with no event object
+    (:func:`sim.engine.request.calls.wake`; a run sets one per served call). Such a queue can
+    only be advanced by this function, not by ``env.run`` or ``env.step``.
+
+    SimPy stops at an urgent event scheduled at ``at``; an entry runs first if it sorts before
     that one — earlier, or at ``at`` itself with urgent priority and an older id.
     """
     if at <= env._now:
         raise ValueError(f"until ({at}) must be greater than the current simulation time")
     stop = (at, URGENT, next(env._eid))  # where SimPy's own stop event would sit
-    queue = env._queue
+    queue: list[Any] = env._queue
     while queue and queue[0] < stop:
-        env._now, _, _, event = heappop(queue)
-        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        entry = heappop(queue)
+        env._now = entry[0]
+        if len(entry) == 5:  # a timer: fn(value)
+            entry[3](entry[4])
+            continue
+        event = entry[3]
+        callbacks, event.callbacks = event.callbacks, None
         for callback in callbacks:
             callback(event)
         if not event._ok and not hasattr(event, "_defused"):

@@ -32,24 +32,14 @@ from sim.telemetry.metrics import ERROR, LOG_BUCKETS, OK, REJECTED, TIMEOUT, ZER
 POOL, QUEUED, SERVING, WAITING, DONE, LOCKED = 1, 2, 3, 4, 5, 6
 
 
-class Wake:
-    """A timer that calls ``fn(event)`` with ``event._value`` set: lighter than a process.
+def wake(env: simpy.Environment, delay: float, fn: Callable[[Any], None], value: Any) -> None:
+    """In ``delay`` seconds, call ``fn(value)``: lighter than a process or an event.
 
-    Not a :class:`simpy.Event`: the scheduler reads only ``callbacks``, ``_ok`` and
-    ``_value`` of what it pops, and a slotted object without the Event machinery is the
-    cheapest thing that has them (a run creates one per served call).
+    The timer is the queue entry itself, ``(time, NORMAL, id, fn, value)``: no object is made
+    for it (a run sets one per served call). SimPy's own loop cannot pop such an entry; the
+    engines advance with :func:`sim.engine.common.base.run_until`, which calls it.
     """
-
-    __slots__ = ("_value", "callbacks")
-    _ok = True
-
-    def __init__(
-        self, env: simpy.Environment, delay: float, fn: Callable[[Any], None], value: Any
-    ) -> None:
-        self.callbacks: list[Callable[[Any], None]] | None = [fn]
-        self._value = value
-        # Environment.schedule, inlined: this is the hottest call of a run.
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), fn, value))  # type: ignore[misc]
 
 
 Done = Callable[[Frame, int, str | None, str | None], None]
@@ -167,7 +157,7 @@ class Flow:
 
     def _arm(self, f: Frame) -> None:
         if f.deadline < INF:
-            Wake(self.env, f.deadline - self.env._now, self._expire, f)
+            wake(self.env, f.deadline - self.env._now, self._expire, f)
 
     # -- service -------------------------------------------------------------------------
     def begin(self, f: Frame, inst: Instance) -> None:
@@ -211,12 +201,12 @@ class Flow:
         end = now + svc
         if end > f.deadline:
             f.svc_end = end
-            Wake(env, f.deadline - now, self._serve_timeout, f)
-        else:
-            Wake(env, svc, self._served, f)
+            wake(env, f.deadline - now, self._serve_timeout, f)
+        else:  # wake(env, svc, self._served, f), inlined: once per served call
+            heappush(env._queue, (end, NORMAL, next(env._eid), self._served, f))  # type: ignore[misc]
 
-    def _served(self, ev: Wake) -> None:
-        f: Frame = ev._value
+    def _served(self, value: Any) -> None:
+        f: Frame = value
         node = f.node
         data = node.data
         if data is not None:
@@ -248,8 +238,8 @@ class Flow:
         else:
             self.finish(f, OK)
 
-    def _serve_timeout(self, ev: Wake) -> None:
-        f: Frame = ev._value
+    def _serve_timeout(self, value: Any) -> None:
+        f: Frame = value
         if f.state != SERVING:
             return
         # The caller gives up; the instance works on until the service ends.
@@ -257,7 +247,7 @@ class Flow:
         inst = f.inst
         assert inst is not None
         if f.svc_end < INF:
-            Wake(self.env, f.svc_end - self.env._now, self._late_release, (f.node.comp, inst))
+            wake(self.env, f.svc_end - self.env._now, self._late_release, (f.node.comp, inst))
         else:
             self.release(f.node.comp, inst)
         self.finish(f, TIMEOUT, "Timeout", self._timeout_text(f))
@@ -274,9 +264,9 @@ class Flow:
         self.locked.setdefault(data.db, []).append(waiter)
         limit = data.give_up()
         if limit is not None and limit[0] < wait:
-            Wake(self.env, limit[0], self._lock_gave_up, (waiter, limit[1]))
+            wake(self.env, limit[0], self._lock_gave_up, (waiter, limit[1]))
         if f.deadline - self.env._now < wait:
-            Wake(self.env, f.deadline - self.env._now, self._lock_deadline, waiter)
+            wake(self.env, f.deadline - self.env._now, self._lock_deadline, waiter)
 
     def locks_changed(self, db: DatabaseState) -> None:
         """The database's locks changed: the calls whose locks are now free go on."""
@@ -294,19 +284,19 @@ class Flow:
             waiter.gone = True
             f = waiter.frame
             if f is None:  # its caller gave up: the backend runs its statement, then lets go
-                Wake(self.env, waiter.work, self._late_release, (waiter.data_comp, waiter.inst))
+                wake(self.env, waiter.work, self._late_release, (waiter.data_comp, waiter.inst))
                 continue
             f.state = SERVING
             end = now + waiter.work
             if end > f.deadline:
                 f.svc_end = end
-                Wake(self.env, f.deadline - now, self._serve_timeout, f)
+                wake(self.env, f.deadline - now, self._serve_timeout, f)
             else:
-                Wake(self.env, waiter.work, self._served, f)
+                wake(self.env, waiter.work, self._served, f)
         self.locked[db] = still
 
-    def _lock_gave_up(self, ev: Wake) -> None:
-        waiter, err = ev._value
+    def _lock_gave_up(self, value: Any) -> None:
+        waiter, err = value
         if waiter.gone:
             return
         waiter.gone = True
@@ -316,8 +306,8 @@ class Flow:
             return
         self.finish(f, ERROR, err.cls, err.message)
 
-    def _lock_deadline(self, ev: Wake) -> None:
-        waiter: LockWaiter = ev._value
+    def _lock_deadline(self, value: Any) -> None:
+        waiter: LockWaiter = value
         f = waiter.frame
         if waiter.gone or f is None or f.state != LOCKED:
             return
@@ -326,12 +316,12 @@ class Flow:
         waiter.frame = None
         self.finish(f, TIMEOUT, "Timeout", self._timeout_text(f))
 
-    def _late_release(self, ev: Wake) -> None:
-        comp, inst = ev._value
+    def _late_release(self, value: Any) -> None:
+        comp, inst = value
         self.release(comp, inst)
 
-    def _expire(self, ev: Wake) -> None:
-        f: Frame = ev._value
+    def _expire(self, value: Any) -> None:
+        f: Frame = value
         if f.state == QUEUED:
             self.finish(f, TIMEOUT, "Timeout", self._timeout_text(f))
         elif f.state == POOL:
@@ -430,7 +420,7 @@ class Flow:
             if c.attempt < node.attempts:
                 delay = node.backoff * node.mult**c.attempt * (1.0 - node.jitter * self.rand())
                 if self.env._now + delay < p.deadline:
-                    Wake(self.env, delay, self._retry, (p, node, c.attempt + 1))
+                    wake(self.env, delay, self._retry, (p, node, c.attempt + 1))
                     return
             if node.required:
                 self.finish(p, outcome, cls, msg, origin=False)
@@ -453,7 +443,7 @@ class Flow:
         else:
             self.finish(p, OK)
 
-    def _retry(self, ev: Wake) -> None:
-        p, node, attempt = ev._value
+    def _retry(self, value: Any) -> None:
+        p, node, attempt = value
         if p.state == WAITING:
             self.call(p, node, attempt)

@@ -23,7 +23,7 @@ from sim.engine.common.shoppers import (
     start_hour,
 )
 from sim.engine.common.streams import sampler
-from sim.engine.request.calls import Wake
+from sim.engine.request.calls import wake
 from sim.scenario.schema import Traffic
 from sim.telemetry.metrics import OK, Business
 
@@ -90,16 +90,16 @@ class Shoppers:
         end, peak = self.seg_end, self.peak
         gap = self.arrivals.expovariate(peak) if peak > 0 else math.inf
         if t + gap < end:
-            Wake(self.env, t + gap - self.env._now, self._arrive, None)
+            wake(self.env, t + gap - self.env._now, self._arrive, None)
         else:  # no candidate before the segment ends: start afresh there (memoryless)
-            Wake(self.env, end - self.env._now, self._boundary, end)
+            wake(self.env, end - self.env._now, self._boundary, end)
 
-    def _boundary(self, ev: Wake) -> None:
-        t: float = ev._value
+    def _boundary(self, value: Any) -> None:
+        t: float = value
         self.seg_end, self.peak = self._segment(t)
         self._next_candidate(t)
 
-    def _arrive(self, ev: Wake) -> None:
+    def _arrive(self, _: Any) -> None:
         """A candidate arrival at the segment's peak rate, kept with probability rate(t)/peak."""
         now = self.env._now
         if self.arrivals.random() * self.peak <= self.rate(now):
@@ -126,8 +126,8 @@ class Shoppers:
         self.business.sessions += 1
         self.send(session, 0)
 
-    def _next(self, ev: Wake) -> None:
-        session: Session = ev._value
+    def _next(self, value: Any) -> None:
+        session: Session = value
         self.send(session, session.step)
 
     def on_result(
@@ -142,7 +142,7 @@ class Shoppers:
                 b.revenue += session.value
             elif step < session.depth:
                 session.step = step + 1
-                Wake(self.env, self.think(), self._next, session)
+                wake(self.env, self.think(), self._next, session)
                 return
             if session.depth >= self.wants_checkout:  # ended as meant, checkout included
                 b.checkout_attempts += 1
@@ -152,7 +152,7 @@ class Shoppers:
             session.errors < self.traffic.give_up_after
             and self.rng.random() < self.traffic.retry_probability
         ):
-            Wake(
+            wake(
                 self.env, 2.0 + 8.0 * self.rng.random(), self._next, session
             )  # reload after 2–10 s
             return
