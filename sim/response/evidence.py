@@ -450,11 +450,11 @@ class View:
         failing = {n for n, h in health.items() if h["error_ratio"] > self.threshold}
         deepest = sorted(
             (n for n in failing if not failing & set(topo.graph.successors(n))),
-            key=lambda n: -health[n]["error_ratio"],
+            key=lambda n: (-health[n]["error_ratio"], n),  # ties by name: not by set order
         )
         slow = sorted(
             (n for n, h in health.items() if h["p95_ratio"] >= 1.8 and n not in failing),
-            key=lambda n: -health[n]["p95_ratio"],
+            key=lambda n: (-health[n]["p95_ratio"], n),
         )
         if deepest:
             parts = [f"{n} failing {health[n]['error_ratio']:.0%}" for n in deepest]
