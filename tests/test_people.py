@@ -135,3 +135,13 @@ def test_the_same_seed_draws_the_same_team_and_seeds_differ() -> None:
     draws = [people.draw(stream(seed, "response/tempo")) for seed in range(1, 41)]
     assert draws[:5] == [people.draw(stream(seed, "response/tempo")) for seed in range(1, 6)]
     assert max(draws) / min(draws) > 10  # σ 1.26: forty teams span more than tenfold
+
+
+def test_the_journal_and_the_report_say_which_team_was_drawn(tmp_path: Path) -> None:
+    scenario = with_profile(sim.load_scenario("bad-schema-migration"), tempo="population")
+    journal = run(scenario, 2, responder="experienced", compact=True)
+    tempo = people.draw(stream(2, "response/tempo"))
+    assert journal.data["response"]["tempo"] == pytest.approx(tempo, abs=1e-4)
+    assert f"experienced (team tempo × {tempo:.2f})" in journal._repr_html_()
+    fixed = run(sim.load_scenario("bad-schema-migration"), 2, responder="experienced")
+    assert "tempo" not in fixed.data["response"]  # the same engineer: nothing drawn

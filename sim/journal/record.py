@@ -26,6 +26,13 @@ FORMAT = "chaosdrill.journal/2"
 TABLES = ("series", "business", "errors")
 
 
+def responder_text(response: Mapping[str, Any]) -> str:
+    """``experienced``, or ``experienced (team tempo × 2.31)`` when the run drew its team."""
+    name = str(response.get("responder") or "none")
+    tempo = response.get("tempo")
+    return name if tempo is None else f"{name} (team tempo × {float(tempo):.2f})"
+
+
 def table_file(stem: str, table: str) -> str:
     """The file of a streamed journal's ``table`` beside the journal ``<stem>.json``."""
     return f"{stem}.{table}.parquet"
@@ -143,7 +150,7 @@ class Journal:
             ("scenario", str(scenario.get("name", "?"))),
             ("seed", str(d.get("seed", "?"))),
             ("engine", str(d.get("engine", "request"))),
-            ("responder", str(response.get("responder") or "none")),
+            ("responder", responder_text(response)),
             ("detected", after(s.get("detected_at"), "not within the horizon")),
             ("errors stopped", after(s.get("errors_stopped"), "not within the horizon")),
             ("declared resolved", after(response.get("resolved_at"), "not within the horizon")),

@@ -165,9 +165,9 @@ class Incident(DataTierCalls, CapacityCalls):
         self.sim = simulation
         self.horizon = horizon
         self.pace = pace
-        # how fast this team is tonight, on top of pace (1.0 but for a runbook whose profile
-        # draws it from the population of real teams: sim.response.people)
-        self.tempo = 1.0
+        # how fast this team is tonight, on top of pace: None (the same engineer every run)
+        # but for a runbook whose profile draws it from real teams (sim.response.people)
+        self.tempo: float | None = None
         self.failures = failures
         self.progress = progress
         self.view = View(simulation)
@@ -201,7 +201,7 @@ class Incident(DataTierCalls, CapacityCalls):
     def _cost(self, call: str, takes: float | None) -> float:
         if takes is not None:
             return max(0.0, takes)
-        mean = COSTS[call] * (1.0 if call == "act" else self.pace * self.tempo)
+        mean = COSTS[call] * (1.0 if call == "act" else self.pace * (self.tempo or 1.0))
         sigma = math.sqrt(math.log(1 + COST_CV**2))
         return round(mean * math.exp(self.rng.gauss(-sigma * sigma / 2, sigma)), 1)
 
@@ -670,8 +670,10 @@ class Incident(DataTierCalls, CapacityCalls):
 
     def to_journal(self, responder: str, description: str) -> dict[str, Any]:
         self.credit_episodes()
+        drawn = {} if self.tempo is None else {"tempo": round(self.tempo, 4)}
         return {
             "responder": responder,
+            **drawn,  # the team's tempo, when the runbook drew one
             "description": description,
             "started_at": self.started_at,
             "steps": self.steps,

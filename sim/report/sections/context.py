@@ -42,6 +42,8 @@ class RunContext:
             self.response.get("steps") or [], key=lambda s: (float(s["t"]), int(s["i"]))
         )
         self.responder = str(self.response.get("responder") or sc.responder or "none")
+        if self.response.get("tempo") is not None:  # a team drawn from real teams' spread
+            self.responder += f", team tempo × {float(self.response['tempo']):.2f}"
         self.counterfactuals: Mapping[str, Any] = data.get("counterfactuals") or {}
         started = self.summary.get("errors_started")
         self.impact: float | None = None if started is None else float(started)
