@@ -7,6 +7,7 @@ import random
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,18 +113,26 @@ def test_the_fit_recovers_a_known_tempo() -> None:
     assert got["median"] == pytest.approx(target["median"], rel=0.05)
 
 
-def steps(tempo: str, seed: int) -> list[dict]:
-    scenario = with_profile(sim.load_scenario("bad-schema-migration"), tempo=tempo)
-    return run(scenario, seed, responder="experienced", compact=True).data["response"]["steps"]
+SEED = 2
 
 
-@pytest.mark.parametrize("seed", [2, 5])
-def test_every_look_takes_this_runs_tempo_times_as_long(seed: int) -> None:
+@pytest.fixture(scope="module")
+def journals() -> dict[str, Any]:
+    """bad-schema-migration, seed 2, with the same engineer and with a drawn team."""
+    scenario = sim.load_scenario("bad-schema-migration")
+    return {
+        tempo: run(with_profile(scenario, tempo=tempo), SEED, responder="experienced")
+        for tempo in ("fixed", "population")
+    }
+
+
+def test_every_look_takes_this_runs_tempo_times_as_long(journals: dict[str, Any]) -> None:
     """Same scenario, same seed: the first looks (before anything the team does changes the
     run) take the drawn tempo × what they take at a fixed tempo — the draw has its own stream,
     so the look's own spread is the same draw in both runs."""
-    tempo = people.draw(stream(seed, "response/tempo"))
-    fixed, drawn = steps("fixed", seed), steps("population", seed)
+    tempo = people.draw(stream(SEED, "response/tempo"))
+    fixed = journals["fixed"].data["response"]["steps"]
+    drawn = journals["population"].data["response"]["steps"]
     assert fixed[0]["t"] == drawn[0]["t"]  # the page is the same: the team has not acted yet
     for a, b in zip(fixed[:2], drawn[:2], strict=True):
         assert a["call"] == b["call"]
@@ -131,17 +140,15 @@ def test_every_look_takes_this_runs_tempo_times_as_long(seed: int) -> None:
         assert took_drawn == pytest.approx(tempo * took_fixed, rel=0.02, abs=0.2)
 
 
+def test_the_journal_and_the_report_say_which_team_was_drawn(journals: dict[str, Any]) -> None:
+    tempo = people.draw(stream(SEED, "response/tempo"))
+    journal = journals["population"]
+    assert journal.data["response"]["tempo"] == pytest.approx(tempo, abs=1e-4)
+    assert f"experienced (team tempo × {tempo:.2f})" in journal._repr_html_()
+    assert "tempo" not in journals["fixed"].data["response"]  # the same engineer: nothing drawn
+
+
 def test_the_same_seed_draws_the_same_team_and_seeds_differ() -> None:
     draws = [people.draw(stream(seed, "response/tempo")) for seed in range(1, 41)]
     assert draws[:5] == [people.draw(stream(seed, "response/tempo")) for seed in range(1, 6)]
     assert max(draws) / min(draws) > 10  # σ 1.26: forty teams span more than tenfold
-
-
-def test_the_journal_and_the_report_say_which_team_was_drawn(tmp_path: Path) -> None:
-    scenario = with_profile(sim.load_scenario("bad-schema-migration"), tempo="population")
-    journal = run(scenario, 2, responder="experienced", compact=True)
-    tempo = people.draw(stream(2, "response/tempo"))
-    assert journal.data["response"]["tempo"] == pytest.approx(tempo, abs=1e-4)
-    assert f"experienced (team tempo × {tempo:.2f})" in journal._repr_html_()
-    fixed = run(sim.load_scenario("bad-schema-migration"), 2, responder="experienced")
-    assert "tempo" not in fixed.data["response"]  # the same engineer: nothing drawn
