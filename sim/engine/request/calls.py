@@ -205,8 +205,7 @@ class Flow:
         else:  # wake(env, svc, self._served, f), inlined: once per served call
             heappush(env._queue, (end, NORMAL, next(env._eid), self._served, f))  # type: ignore[misc]
 
-    def _served(self, value: Any) -> None:
-        f: Frame = value
+    def _served(self, f: Frame) -> None:
         node = f.node
         data = node.data
         if data is not None:
@@ -238,8 +237,7 @@ class Flow:
         else:
             self.finish(f, OK)
 
-    def _serve_timeout(self, value: Any) -> None:
-        f: Frame = value
+    def _serve_timeout(self, f: Frame) -> None:
         if f.state != SERVING:
             return
         # The caller gives up; the instance works on until the service ends.
@@ -306,8 +304,7 @@ class Flow:
             return
         self.finish(f, ERROR, err.cls, err.message)
 
-    def _lock_deadline(self, value: Any) -> None:
-        waiter: LockWaiter = value
+    def _lock_deadline(self, waiter: LockWaiter) -> None:
         f = waiter.frame
         if waiter.gone or f is None or f.state != LOCKED:
             return
@@ -320,8 +317,7 @@ class Flow:
         comp, inst = value
         self.release(comp, inst)
 
-    def _expire(self, value: Any) -> None:
-        f: Frame = value
+    def _expire(self, f: Frame) -> None:
         if f.state == QUEUED:
             self.finish(f, TIMEOUT, "Timeout", self._timeout_text(f))
         elif f.state == POOL:

@@ -94,8 +94,7 @@ class Shoppers:
         else:  # no candidate before the segment ends: start afresh there (memoryless)
             wake(self.env, end - self.env._now, self._boundary, end)
 
-    def _boundary(self, value: Any) -> None:
-        t: float = value
+    def _boundary(self, t: float) -> None:
         self.seg_end, self.peak = self._segment(t)
         self._next_candidate(t)
 
@@ -126,8 +125,7 @@ class Shoppers:
         self.business.sessions += 1
         self.send(session, 0)
 
-    def _next(self, value: Any) -> None:
-        session: Session = value
+    def _next(self, session: Session) -> None:
         self.send(session, session.step)
 
     def on_result(
