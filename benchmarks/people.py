@@ -87,14 +87,15 @@ def spans(rows: Iterable[dict[str, Any]], end: str) -> list[float]:
 
 
 def quantiles(values: Iterable[float | None]) -> dict[str, Any]:
-    """n, 10 %, median and 90 % (linear interpolation); ``None`` values count as later than
-    any other, and a quantile among them is ``None``."""
-    v = np.asarray([math.inf if x is None else x for x in values], dtype=float)
-    out: dict[str, Any] = {"n": int(v.size)}
+    """n, 10 %, median and 90 %, as calibration reads them (``None``: a run that never got
+    there, later than any that did; a quantile among them is ``None``)."""
+    from sim.expect.calibration import quantile
+
+    v = list(values)
+    out: dict[str, Any] = {"n": len(v)}
     for key, q in zip(("p10", "median", "p90"), QS, strict=True):
-        with np.errstate(invalid="ignore"):  # two runs past the horizon: inf − inf
-            x = float(np.quantile(v, q, method="linear")) if v.size else math.nan
-        out[key] = round(x, 1) if math.isfinite(x) else None
+        x = quantile(v, q)
+        out[key] = None if x is None else round(x, 1)
     return out
 
 

@@ -34,6 +34,25 @@ CONSTANT_SHARE = 0.1
 Progress = Callable[[int, int], None]
 
 
+def quantile(values: Sequence[float | None], q: float) -> float | None:
+    """The ``q`` quantile of ``values`` (linear interpolation); ``None`` is a run that never
+    got there, later than any that did — so a quantile among them is ``None`` (a band can be
+    open-ended), and so is that of no values."""
+    n = len(values)
+    if n == 0:
+        return None
+    reached = sorted(v for v in values if v is not None)
+    ordered: list[float | None] = [*reached, *[None] * (n - len(reached))]
+    if n == 1:
+        return ordered[0]
+    pos = q * (n - 1)
+    lo, hi = int(pos), min(int(pos) + 1, n - 1)
+    a, b = ordered[lo], ordered[hi]
+    if a is None or b is None:
+        return None
+    return a + (b - a) * (pos - lo)
+
+
 @dataclass(frozen=True)
 class Check:
     """One published milestone against its simulated times (seconds since impact)."""
@@ -53,20 +72,8 @@ class Check:
         return self.constant_runs * 2 <= len(self.simulated)
 
     def quantile(self, q: float) -> float | None:
-        """The ``q`` quantile of the simulated times; a run that never got there counts as
-        later than any that did (so a band can be open-ended: None)."""
-        n = len(self.simulated)
-        if n == 0:
-            return None
-        ordered: list[float | None] = [*self.reached, *[None] * (n - len(self.reached))]
-        if n == 1:
-            return ordered[0]
-        pos = q * (n - 1)
-        lo, hi = int(pos), min(int(pos) + 1, n - 1)
-        a, b = ordered[lo], ordered[hi]
-        if a is None or b is None:
-            return None
-        return a + (b - a) * (pos - lo)
+        """The ``q`` quantile of the simulated times (see :func:`quantile`)."""
+        return quantile(self.simulated, q)
 
     @property
     def median(self) -> float | None:
@@ -303,5 +310,6 @@ __all__ = [
     "calibrate",
     "constant_ended",
     "milestones",
+    "quantile",
     "with_profile",
 ]
