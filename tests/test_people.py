@@ -14,6 +14,7 @@ import pytest
 import sim
 from sim.engine.common.streams import stream
 from sim.expect.calibration import with_profile
+from sim.report import render_markdown
 from sim.response import people
 from sim.runner import run
 from sim.scenario.catalogue import entries
@@ -145,6 +146,7 @@ def test_the_journal_and_the_report_say_which_team_was_drawn(journals: dict[str,
     journal = journals["population"]
     assert journal.data["response"]["tempo"] == pytest.approx(tempo, abs=1e-4)
     assert f"experienced (team tempo × {tempo:.2f})" in journal._repr_html_()
+    assert f"experienced, team tempo × {tempo:.2f}" in render_markdown(journal)  # the report
     assert "tempo" not in journals["fixed"].data["response"]  # the same engineer: nothing drawn
 
 

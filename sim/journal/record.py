@@ -26,11 +26,17 @@ FORMAT = "chaosdrill.journal/2"
 TABLES = ("series", "business", "errors")
 
 
+def team_tempo(response: Mapping[str, Any]) -> str | None:
+    """``team tempo × 2.31`` when the run drew its team (``tempo: population``), else None."""
+    tempo = response.get("tempo")
+    return None if tempo is None else f"team tempo × {float(tempo):.2f}"
+
+
 def responder_text(response: Mapping[str, Any]) -> str:
     """``experienced``, or ``experienced (team tempo × 2.31)`` when the run drew its team."""
     name = str(response.get("responder") or "none")
-    tempo = response.get("tempo")
-    return name if tempo is None else f"{name} (team tempo × {float(tempo):.2f})"
+    team = team_tempo(response)
+    return name if team is None else f"{name} ({team})"
 
 
 def table_file(stem: str, table: str) -> str:

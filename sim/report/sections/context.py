@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sim.journal.record import team_tempo
 from sim.scenario.durations import format_duration, wall_clock
 from sim.scoring.score import NOTIFY_WITHIN, STAKEHOLDER_WITHIN
 
@@ -42,8 +43,9 @@ class RunContext:
             self.response.get("steps") or [], key=lambda s: (float(s["t"]), int(s["i"]))
         )
         self.responder = str(self.response.get("responder") or sc.responder or "none")
-        if self.response.get("tempo") is not None:  # a team drawn from real teams' spread
-            self.responder += f", team tempo × {float(self.response['tempo']):.2f}"
+        team = team_tempo(self.response)  # a team drawn from real teams' spread
+        if team is not None:
+            self.responder += f", {team}"
         self.counterfactuals: Mapping[str, Any] = data.get("counterfactuals") or {}
         started = self.summary.get("errors_started")
         self.impact: float | None = None if started is None else float(started)
