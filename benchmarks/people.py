@@ -39,7 +39,6 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Any
 
@@ -123,19 +122,16 @@ def library() -> list[Any]:
 def run_all(
     jobs: list[tuple[str, int, float]], workers: int, tick: Callable[[], None]
 ) -> list[dict[str, float | None]]:
-    from sim.runner import worker_pool
+    """Each job's milestones, in the jobs' order, on ``workers`` processes."""
+    from sim.runner import run_jobs
 
     out: list[dict[str, float | None]] = [{} for _ in jobs]
-    if workers <= 1:
-        for i, job in enumerate(jobs):
-            out[i] = _run(*job)
-            tick()
-        return out
-    with worker_pool(workers) as pool:
-        futures = {pool.submit(_run, *job): i for i, job in enumerate(jobs)}
-        for future in as_completed(futures):
-            out[futures[future]] = future.result()
-            tick()
+
+    def done(i: int, result: dict[str, float | None]) -> None:
+        out[i] = result
+        tick()
+
+    run_jobs(_run, jobs, workers, done)
     return out
 
 

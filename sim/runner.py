@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -181,6 +181,25 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
             for process in list(pool._processes.values()):
                 process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_jobs(
+    fn: Callable[..., Any],
+    jobs: Sequence[tuple[Any, ...]],
+    workers: int,
+    done: Callable[[int, Any], None],
+) -> None:
+    """``fn(*job)`` for every job, and ``done(i, result)`` as job ``i`` finishes: here, in
+    order, with ``workers`` ≤ 1 or a single job; else in a :func:`worker_pool` of at most
+    ``workers`` processes, in the order they finish (``fn`` must be picklable: module-level)."""
+    if workers <= 1 or len(jobs) <= 1:
+        for i, job in enumerate(jobs):
+            done(i, fn(*job))
+        return
+    with worker_pool(min(workers, len(jobs))) as pool:
+        futures = {pool.submit(fn, *job): i for i, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            done(futures[future], future.result())
 
 
 def _counterfactual_worker(parent: int, clocks: Sequence[Any]) -> None:

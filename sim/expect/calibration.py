@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -258,12 +257,11 @@ def calibrate(
 
     if progress is not None:
         progress(0, len(seed_list))
+    from sim.runner import run_jobs
+
     n = workers if workers is not None else (os.cpu_count() or 1)
-    if n <= 1 or len(seed_list) == 1:
-        for seed in seed_list:
-            done(seed, _run(document, seed, responder))
-    else:
-        _in_pool(document, seed_list, responder, min(n, len(seed_list)), done)
+    jobs = [(document, seed, responder) for seed in seed_list]
+    run_jobs(_run, jobs, n, lambda i, r: done(seed_list[i], r))
     checks = []
     for name, real in source.milestones.items():
         per_seed = [results[s][name] for s in seed_list]
@@ -284,21 +282,6 @@ def calibrate(
         seeds=seed_list,
         checks=tuple(checks),
     )
-
-
-def _in_pool(
-    document: str,
-    seeds: Sequence[int],
-    responder: str,
-    workers: int,
-    done: Callable[[int, dict[str, tuple[float | None, bool]]], None],
-) -> None:
-    from sim.runner import worker_pool
-
-    with worker_pool(workers) as pool:
-        futures = {pool.submit(_run, document, s, responder): s for s in seeds}
-        for future in as_completed(futures):
-            done(futures[future], future.result())
 
 
 __all__ = [

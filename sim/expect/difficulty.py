@@ -28,7 +28,6 @@ import json
 import re
 import statistics
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -202,16 +201,9 @@ def measure(
         if progress is not None:
             progress(len(results), len(jobs))
 
-    if workers <= 1:
-        for job in jobs:
-            done(job, _run(document, *job))
-    else:
-        from sim.runner import worker_pool
+    from sim.runner import run_jobs
 
-        with worker_pool(workers) as pool:
-            futures = {pool.submit(_run, document, *job): job for job in jobs}
-            for future in as_completed(futures):
-                done(futures[future], future.result())
+    run_jobs(_run, [(document, *job) for job in jobs], workers, lambda i, r: done(jobs[i], r))
 
     def of(responder: str, key: str) -> list[Any]:
         return [results[(seed, responder)][key] for seed in seeds]
