@@ -19,6 +19,7 @@ from sim.scenario import Scenario
 from sim.scenario.schema import Complaints as ComplaintsSpec
 from sim.scenario.schema import Escalation, TimeDistribution
 from sim.telemetry.complaints import FILED_PER_SHOPPER, KEEP, Complaints, binomial
+from tests.conftest import SCENARIOS
 
 PERSONA = Persona("Ada Lovelace", "ada.lovelace@example.com")
 FAULT_AT = 2400.0  # the seed scenario's migration
@@ -368,3 +369,23 @@ def test_a_shopper_who_stands_for_a_million_files_fifty_and_counts_the_rest(
     journal = desk.run()
     assert journal["total"] == 1_000_000
     assert len([e for e in desk.events if e.kind == "ticket"]) == FILED_PER_SHOPPER == 50
+
+
+@pytest.mark.slow
+def test_an_outage_no_rule_sees_reaches_the_on_call_through_support() -> None:
+    """scenarios/release-skips-its-migration.yaml: carts fail, the only rule watches the home
+    page and stays green; the customers' tickets escalate, support pages the on-call (one
+    group wait later), and the experienced responder, acknowledging that page, ends it."""
+    import sim
+
+    journal = sim.run(
+        sim.load_scenario(SCENARIOS / "release-skips-its-migration.yaml"), 1, compact=True
+    )
+    (escalation, *_) = journal.events("complaints.escalated")
+    (page,) = journal.events("page")
+    assert journal.summary["detection_channel"] == "customer escalation"
+    assert journal.data.get("alerts") in (None, [])  # no rule fired
+    wait = sim.load_scenario(SCENARIOS / "release-skips-its-migration.yaml").paging.group_wait
+    assert page["t"] == pytest.approx(escalation["t"] + wait)
+    assert page["alerts"] == ["customer-escalation"]
+    assert journal.data["response"]["resolved_at"] is not None

@@ -301,3 +301,49 @@ def test_a_migration_retried_with_a_lock_timeout_applies_once_the_export_is_gone
     assert kinds[-1] == "migration.committed"
     episodes = [f for f in simulation.faults.faults.values() if f.type == "lock_queue"]
     assert len(episodes) == 2  # the first queue, and the 5-second blip of the early retry
+
+
+# -- a holder that blocks by itself (scenarios/autovacuum-locks-the-sessions.yaml) ---------------
+AUTOVACUUM = SCENARIOS / "autovacuum-locks-the-sessions.yaml"
+TRUNCATION_AT = 30 * 60.0
+
+
+def test_the_view_counts_the_shops_queries_waiting_behind_a_holder_with_no_ddl() -> None:
+    """No statement is queued (no blocking chain), yet every login waits behind the vacuum's
+    ACCESS EXCLUSIVE lock: the view counts those backends per table and mode and names the pid
+    they wait behind, as pg_locks with pg_blocking_pids would."""
+    from sim.response.api import Incident
+    from sim.simulation import Simulation
+
+    simulation = Simulation(sim.load_scenario(AUTOVACUUM), 1)
+    incident = Incident(simulation, 3600.0)
+    incident.wait(TRUNCATION_AT + 300 - incident.now)
+    view = incident.db("db")
+    assert view.facts["blocking"] == []
+    (vacuum,) = [a for a in view.facts["activity"] if a["id"] == "autovacuum-sessions"]
+    waiting = {(w["table"], w["mode"]): w for w in view.facts["waiting"]}
+    assert set(waiting) <= {("sessions", ACCESS_SHARE), ("sessions", ROW_EXCLUSIVE)}
+    assert sum(w["queries"] for w in waiting.values()) > 0
+    assert all(w["blocked_by"] == [vacuum["pid"]] for w in waiting.values())
+    assert f"behind pid {vacuum['pid']} (autovacuum, active for" in view.summary
+    assert "queries wait for" in view.summary
+    # before the truncation nothing waits and nothing is said about it
+    early = Incident(Simulation(sim.load_scenario(AUTOVACUUM), 1), 3600.0)
+    early.wait(TRUNCATION_AT - 600 - early.now)  # the query itself takes minutes
+    assert early.db("db").facts["waiting"] == []
+
+
+def test_the_experienced_responder_names_and_cancels_the_vacuum_from_the_evidence() -> None:
+    """With nothing in the change log, the experienced responder reads the waiting queries,
+    declares the vacuum (a long-running query, by its id) the cause and cancels it; the lock
+    queue ends with that cancel and no other action was taken."""
+    journal = sim.run(sim.load_scenario(AUTOVACUUM), seed=1, responder="experienced")
+    steps = journal.data["response"]["steps"]
+    acts = [(s["call"], s["target"]) for s in steps if s["kind"] == "act"]
+    assert acts == [("cancel", "autovacuum-sessions")]
+    assert journal.data["response"]["diagnosis"]["cause"] == "autovacuum-sessions"
+    (cancel,) = [s for s in steps if s["call"] == "cancel"]
+    ep = episode(journal)
+    assert cancel["remedied"] == [ep["id"]]
+    assert cancel["t"] < ep["ended"] <= cancel["end"]
+    assert ep["start"] == pytest.approx(TRUNCATION_AT, abs=60)

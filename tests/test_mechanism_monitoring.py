@@ -63,17 +63,24 @@ def test_rules_stop_evaluating_while_alerting_is_dark_but_external_probes_page(
     assert pages[0]["t"] - OUTAGE < 5 * 60
 
 
-def test_without_external_probes_nobody_is_paged_and_the_outage_outlasts_the_run() -> None:
-    """The counterfactual: the same outage with internal checks only. With an experienced
-    responder and external checks the registry is back within the hour; without them, no
-    page, nobody acts, and the shop is still down at the horizon."""
+def test_without_external_probes_only_customers_page_and_without_them_nobody() -> None:
+    """The counterfactuals: the same outage with internal checks only. With external checks
+    a rule pages and the registry is back within the hour. Without them no rule can page;
+    the customers' tickets escalate and support pages instead (docs/complaints.md). With
+    neither, nobody is paged, nobody acts, and the shop is still down at the horizon."""
     seen = simulate(DARK, seed=4)
     blind = simulate(DARK, {"probes.external": False}, seed=4)
-    assert events_of(seen, "page")
-    assert not events_of(blind, "page")
+    unheard = simulate(DARK, {"probes.external": False, "complaints.probability": 0}, seed=4)
+    (page,) = events_of(seen, "page")
+    assert "customer-escalation" not in page["alerts"]
+    (support,) = events_of(blind, "page")
+    assert support["alerts"] == ["customer-escalation"]
+    assert not [e for e in events_of(blind, "alert.firing") if e["severity"] == "critical"]
+    assert not events_of(unheard, "page")
     (ended,) = events_of(seen, "fault.end")
     assert ended["t"] - OUTAGE < 60 * 60
-    assert not events_of(blind, "fault.end")
+    assert events_of(blind, "fault.end")
+    assert not events_of(unheard, "fault.end")
     restored = [e for e in events_of(seen, "monitoring.restored") if e["piece"] == "pipeline"]
     assert restored
     assert ended["t"] <= restored[0]["t"] <= ended["t"] + 2 * WINDOW

@@ -240,3 +240,40 @@ def test_saturation_follows_live_capacity(seed_scenario: Scenario) -> None:
     capacity["db"] = 32  # half the connections lost
     monitors.on_window(10.0, [row(10.0, "db", 100, 0, scope="component", busy=40)], BUSINESS)
     assert timeline(events) == [(20.0, "alert.firing")]
+
+
+def escalate(env: simpy.Environment, world: World, at: float) -> None:
+    """Customer support escalates to engineering at ``at`` (what the complaints desk emits)."""
+
+    def go() -> Any:
+        yield env.timeout(at - env.now)
+        world.emit(env.now, "complaints.escalated", tickets=5, window=600.0, sample=[], topics={})
+
+    env.process(go())
+
+
+def test_a_support_escalation_pages_when_no_rule_has(seed_scenario: Scenario) -> None:
+    """No alert fired: support's escalation opens an incident and pages the on-call, after
+    the same group wait; a later critical alert joins that incident instead of paging again."""
+    env, world, pager, events = pager_world(seed_scenario, ack_mean=60)
+    escalate(env, world, 500)
+    fire(env, world, 900, "a")
+    env.run(until=3000)
+    pages = [(e.t, e.kind) for e in events if e.kind.startswith("page")]
+    assert pages == [(530.0, "page"), (590.0, "page.acknowledged")]
+    assert len(pager.incidents) == 1
+    assert pager.incidents[0]["alerts"] == ["customer-escalation", "a"]
+
+
+def test_an_escalation_after_a_page_opens_nothing(seed_scenario: Scenario) -> None:
+    """Once the on-call has been paged in a run, support's escalations reach people already
+    on it: no second incident, no second page — even after the first incident closed."""
+    env, world, pager, events = pager_world(seed_scenario, ack_mean=60)
+    fire(env, world, 100, "a")
+    fire(env, world, 400, "a", kind="alert.resolved")
+    escalate(env, world, 600)
+    escalate(env, world, 5000)
+    env.run(until=6000)
+    assert [e.kind for e in events].count("page") == 1
+    assert len(pager.incidents) == 1
+    assert pager.incidents[0]["alerts"] == ["a"]

@@ -338,7 +338,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "diagnose",
         "diagnose CAUSE",
-        "declare the cause: a change id, a component, `network` or `lb`",
+        "declare the cause: a change id, a component, a long-running query (by its id), "
+        "`network` or `lb`",
         arg="cause",
         api="diagnose",
     ),

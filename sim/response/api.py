@@ -581,8 +581,10 @@ class Incident(DataTierCalls, CapacityCalls):
     def diagnose(
         self, cause: str, *, takes: float | None = None, lead: str | None = None
     ) -> Evidence:
-        """Declare the cause: a change id, a component, ``network`` or ``lb``."""
-        known = [*self.sim.scenario.components, *self.sim.world.changes, *LEADS]
+        """Declare the cause: a change id, a component, a database's long-running query (by
+        its id), ``network`` or ``lb``."""
+        queries = [q.id for d in self.sim.scenario.databases.values() for q in d.background]
+        known = [*self.sim.scenario.components, *self.sim.world.changes, *queries, *LEADS]
         if cause not in known:
             why = f"no change, component or lead named {cause!r}{did_you_mean(cause, known)}"
             return self._refuse("diagnose", cause, why, lead)

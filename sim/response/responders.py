@@ -866,10 +866,23 @@ class RunbookResponder:
         if fallen and self.reads_right(0.1):
             self.relapsing.add(f["database"])
             self._suspect_component(f["database"], 10.0)
-        if not f["blocking"] or not self.reads_right(0.1):
+        waiting = f.get("waiting") or []
+        if not (f["blocking"] or waiting) or not self.reads_right(0.1):
             return
         holders = {a["pid"]: a for a in f["activity"]}
         changes = self.inc.sim.world.changes
+        queued = {link["table"] for link in f["blocking"]}
+        for w in waiting:  # the shop's queries wait behind a holder itself: it is the lead
+            if w["table"] in queued:  # behind a queued statement: the chain below says who
+                continue
+            for pid in w["blocked_by"]:
+                holder = holders.get(pid)
+                if holder is not None and holder["state"] == "active":
+                    root = holder["id"]
+                    lead = f"change:{root}" if root in changes else f"query:{root}"
+                    if lead not in self.ruled_out:
+                        self.beliefs.add(lead, 2.0)
+                        self.beliefs.scale(lead, 5.0)
         for link in f["blocking"]:
             waiter = link["id"]
             lead = f"change:{waiter}" if waiter in changes else f"query:{waiter}"

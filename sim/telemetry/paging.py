@@ -6,7 +6,9 @@ ones join the open incident without paging again (deduplication). The primary ac
 after a random delay; if that takes longer than ``escalate_after``, the secondary is paged.
 With ``manual`` (people at a drill or game day), nobody acknowledges by themselves: the page
 waits for :meth:`Pager.acknowledge`, escalating after ``escalate_after`` as before.
-An incident closes when all its alerts have resolved; a critical alert within
+Customer support's escalation (``complaints.escalated``) opens and pages an incident too
+when nobody has been paged yet in the run: the way an outage that no alert rule sees still
+reaches the on-call. An incident closes when all its alerts have resolved; a critical alert within
 ``group_interval`` of the close reopens it silently instead of paging again.
 """
 
@@ -32,6 +34,10 @@ def rotation_names(spec: Rotation, seed: int) -> list[str]:
     fake = Faker()
     fake.seed_instance(seed)
     return [fake.name() for _ in range(spec.size)]
+
+
+# The "alert" of an incident that customer support opened (docs/signals.md, complaints).
+ESCALATION = "customer-escalation"
 
 
 class Pager:
@@ -66,6 +72,10 @@ class Pager:
         if event.kind == "alert.firing" and event.data["severity"] == "critical":
             self.firing.add(event.data["alert"])
             self._alert(event.t, event.data["alert"])
+        elif event.kind == "complaints.escalated" and not self.incidents:
+            # Support escalates to engineering and nobody has been paged yet: support pages
+            # the on-call (an alert rule that watches the wrong thing is no longer the end).
+            self._alert(event.t, ESCALATION)
         elif event.kind == "alert.resolved" and event.data["alert"] in self.firing:
             self.firing.discard(event.data["alert"])
             if not self.firing and self.open is not None:
