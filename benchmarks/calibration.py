@@ -67,13 +67,19 @@ def who(pace: float | None, tempo: str) -> str:
         out += f" at pace {pace:g}"
     if tempo == "population":
         out += ", tempo drawn from the population of real teams"
+    else:
+        out += " at a fixed tempo"
     return out
 
 
-def markdown(rows: list[dict[str, Any]], seeds: int, ref: str, responder: str) -> str:
+def markdown(
+    rows: list[dict[str, Any]], seeds: int, ref: str, responder: str, options: str = ""
+) -> str:
+    """The table for docs/incidents.md; ``options``: the command line's others, as typed."""
+    command = " ".join(["python benchmarks/calibration.py", *options.split(), "--markdown"])
     head = (
         f"Measured at commit {ref}, {seeds} seeds, {responder} "
-        "(`python benchmarks/calibration.py --markdown`); minutes since impact.\n\n"
+        f"(`{command}`); minutes since impact.\n\n"
         "| scenario | incident | milestone | real | simulated 10 % | median | 90 % "
         "| median ÷ real | reached | verdict |\n|---|---|---|---|---|---|---|---|---|---|\n"
     )
@@ -151,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             rows += result.rows()
     took = time.perf_counter() - started
     if args.markdown:
-        print(markdown(rows, args.seeds, commit(), responder))
+        options = "" if args.tempo == "population" else f"--tempo {args.tempo}"
+        if args.pace is not None:
+            options += f" --pace {args.pace:g}"
+        print(markdown(rows, args.seeds, commit(), responder, options))
     else:
         table = Table(title=f"calibration, {args.seeds} seeds, {responder} (minutes)")
         for col in ("scenario", "incident", "milestone", "real", "p10", "median", "p90"):

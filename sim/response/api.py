@@ -586,7 +586,7 @@ class Incident(DataTierCalls, CapacityCalls):
         queries = [q.id for d in self.sim.scenario.databases.values() for q in d.background]
         known = [*self.sim.scenario.components, *self.sim.world.changes, *queries, *LEADS]
         if cause not in known:
-            why = f"no change, component or lead named {cause!r}{did_you_mean(cause, known)}"
+            why = f"no change, component, query or lead named {cause!r}{did_you_mean(cause, known)}"
             return self._refuse("diagnose", cause, why, lead)
         ev = self._look("diagnose", cause, lambda: (f"cause declared: {cause}", {}), takes, lead)
         self.cause = cause

@@ -69,7 +69,7 @@ def blocking(db: DatabaseState) -> list[dict[str, Any]]:
     return chain
 
 
-def waiting_queries(sim: Running, name: str, db: DatabaseState, now: float) -> list[dict[str, Any]]:
+def waiting_queries(sim: Running, db: DatabaseState, now: float) -> list[dict[str, Any]]:
     """The shop's own queries waiting for a table's lock, per table and mode, and the pids they
     wait behind (``pg_locks`` rows with ``granted = false`` and their ``pg_blocking_pids``):
     hundreds of backends, shown as a count."""
@@ -103,7 +103,7 @@ def database_view(sim: Running, name: str) -> tuple[str, dict[str, Any]]:
     slots = rt.capacity() * len(rt.instances)
     acts = activity(db, now)
     chain = blocking(db)
-    waiting = waiting_queries(sim, name, db, now)
+    waiting = waiting_queries(sim, db, now)
     replicas: list[dict[str, Any]] = [
         {
             "instance": m.i,
