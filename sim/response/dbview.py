@@ -143,31 +143,30 @@ def database_view(sim: Running, name: str) -> tuple[str, dict[str, Any]]:
     stale = sorted(t.name for t in db.tables.values() if t.cost_factor != 1.0)
     parts = [f"{name}: {busy}/{slots} connections busy, {queued} waiting for one"]
     holders = {a["pid"]: a for a in acts}
-    for link in chain:
-        roots = [holders[p] for p in link["blocked_by"] if p in holders]
+
+    def behind(pids: list[int]) -> str:
+        """Who ``pids`` are, as pg_stat_activity says it (their pids if it shows none)."""
+        roots = [holders[p] for p in pids if p in holders]
         why = ", ".join(
             f"pid {r['pid']} ({r['user']}, {r['state']} for {_ago(now - r['since'])}): "
             f"{r['query'][:80]}"
             for r in roots
         )
+        return why or "pids " + ", ".join(map(str, pids))
+
+    for link in chain:
         parts.append(
             f"pid {link['pid']} ({link['id']}) waits for {link['mode']} on {link['table']} "
-            f"behind {why or 'pids ' + ', '.join(map(str, link['blocked_by']))}; every later "
-            f"query on {link['table']} waits behind it"
+            f"behind {behind(link['blocked_by'])}; every later query on {link['table']} "
+            "waits behind it"
         )
     queued_ddl = {link["table"] for link in chain}
     for w in waiting:
         if w["table"] in queued_ddl:  # said above: every later query waits behind the DDL
             continue
-        roots = [holders[p] for p in w["blocked_by"] if p in holders]
-        why = ", ".join(
-            f"pid {r['pid']} ({r['user']}, {r['state']} for {_ago(now - r['since'])}): "
-            f"{r['query'][:80]}"
-            for r in roots
-        )
         parts.append(
             f"{w['queries']} queries wait for {w['mode']} on {w['table']} behind "
-            f"{why or 'pids ' + ', '.join(map(str, w['blocked_by']))}"
+            f"{behind(w['blocked_by'])}"
         )
     if not chain and not waiting:
         long_ones = [a for a in acts if a["state"] == "active"]

@@ -871,31 +871,30 @@ class RunbookResponder:
             return
         holders = {a["pid"]: a for a in f["activity"]}
         changes = self.inc.sim.world.changes
-        queued = {link["table"] for link in f["blocking"]}
-        for w in waiting:  # the shop's queries wait behind a holder itself: it is the lead
-            if w["table"] in queued:  # behind a queued statement: the chain below says who
-                continue
-            for pid in w["blocked_by"]:
+
+        def lead_of(work: str) -> str:
+            return f"change:{work}" if work in changes else f"query:{work}"
+
+        def suspect_holders(pids: list[int], weight: float, scale: float = 1.0) -> None:
+            """The statements running under ``pids`` become leads (``weight``, × ``scale``)."""
+            for pid in pids:
                 holder = holders.get(pid)
                 if holder is not None and holder["state"] == "active":
-                    root = holder["id"]
-                    lead = f"change:{root}" if root in changes else f"query:{root}"
+                    lead = lead_of(holder["id"])
                     if lead not in self.ruled_out:
-                        self.beliefs.add(lead, 2.0)
-                        self.beliefs.scale(lead, 5.0)
+                        self.beliefs.add(lead, weight)
+                        self.beliefs.scale(lead, scale)
+
+        queued = {link["table"] for link in f["blocking"]}
+        for w in waiting:  # the shop's queries wait behind a holder itself: it is the lead
+            if w["table"] not in queued:  # behind a queued statement: the chain says who
+                suspect_holders(w["blocked_by"], 2.0, 5.0)
         for link in f["blocking"]:
-            waiter = link["id"]
-            lead = f"change:{waiter}" if waiter in changes else f"query:{waiter}"
+            lead = lead_of(link["id"])
             if lead not in self.ruled_out:
                 self.beliefs.add(lead, 2.0)
                 self.beliefs.scale(lead, 5.0)
-            for pid in link["blocked_by"]:
-                holder = holders.get(pid)
-                if holder is not None and holder["state"] == "active":
-                    root = holder["id"]
-                    lead = f"change:{root}" if root in changes else f"query:{root}"
-                    if lead not in self.ruled_out:
-                        self.beliefs.add(lead, 1.0)
+            suspect_holders(link["blocked_by"], 1.0)
 
     def _learn_thirdparty(self, f: dict[str, Any]) -> None:
         for name, state in f["providers"].items():
