@@ -325,7 +325,9 @@ def test_the_view_counts_the_shops_queries_waiting_behind_a_holder_with_no_ddl()
     assert set(waiting) <= {("sessions", ACCESS_SHARE), ("sessions", ROW_EXCLUSIVE)}
     assert sum(w["queries"] for w in waiting.values()) > 0
     assert all(w["blocked_by"] == [vacuum["pid"]] for w in waiting.values())
-    assert f"behind pid {vacuum['pid']} (autovacuum, active for" in view.summary
+    assert (
+        f"behind pid {vacuum['pid']} (autovacuum-sessions: autovacuum, active for" in view.summary
+    )
     assert "queries wait for" in view.summary
     # before the truncation nothing waits and nothing is said about it
     early = Incident(Simulation(sim.load_scenario(AUTOVACUUM), 1), 3600.0)
@@ -347,3 +349,26 @@ def test_the_experienced_responder_names_and_cancels_the_vacuum_from_the_evidenc
     assert cancel["remedied"] == [ep["id"]]
     assert cancel["t"] < ep["ended"] <= cancel["end"]
     assert ep["start"] == pytest.approx(TRUNCATION_AT, abs=60)
+
+
+def test_a_trainee_reads_the_holders_id_in_the_view_and_names_it_in_the_drill() -> None:
+    """The view shows the vacuum by its id; the drill's `diagnose` takes that id (and suggests
+    it for a near miss), and `cancel` by the same id ends the queue."""
+    journal, shown = drill_transcript(
+        AUTOVACUUM,
+        2,
+        (
+            "wait 35m",
+            "db",
+            "diagnose autovacuum",
+            "diagnose autovacuum-sessions",
+            "cancel autovacuum-sessions",
+            "quit",
+        ),
+    )
+    assert "behind pid 1001 (autovacuum-sessions: autovacuum, active for" in shown
+    assert "did you mean 'autovacuum-sessions'?" in shown
+    assert "cause declared: autovacuum-sessions" in shown
+    assert journal.data["response"]["diagnosis"]["cause"] == "autovacuum-sessions"
+    steps = {(s["call"], s["target"]): s for s in journal.data["response"]["steps"]}
+    assert steps[("cancel", "autovacuum-sessions")]["remedied"] == [episode(journal)["id"]]

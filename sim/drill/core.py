@@ -311,6 +311,16 @@ class Drill:
             if c.logged or any(name in read for name in c.components)
         ]
 
+    def queries(self) -> list[str]:
+        """The long-running queries of the databases' data tiers that have started (`db` shows
+        each by its id while it runs)."""
+        return [
+            q.id
+            for data in self.scenario.databases.values()
+            for q in data.background
+            if q.start <= self.now
+        ]
+
     def flags(self) -> list[str]:
         return sorted({c.flag for _, c in self.simulation.world.applied if c.flag is not None})
 
@@ -471,8 +481,8 @@ class Drill:
         self._show(self._call(self.incident.fix, target, background=True))
 
     def _do_diagnose(self, command: Command, parsed: Parsed) -> None:
-        known = [*self.components(), *self.applied_changes(), *LEADS]
-        cause = self._one(command, parsed, known, "change, component or lead")
+        known = [*self.components(), *self.applied_changes(), *self.queries(), *LEADS]
+        cause = self._one(command, parsed, known, "change, component, query or lead")
         if cause is None:
             return
         self._show(self._call(self.incident.diagnose, cause))

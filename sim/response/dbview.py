@@ -148,8 +148,8 @@ def database_view(sim: Running, name: str) -> tuple[str, dict[str, Any]]:
         """Who ``pids`` are, as pg_stat_activity says it (their pids if it shows none)."""
         roots = [holders[p] for p in pids if p in holders]
         why = ", ".join(
-            f"pid {r['pid']} ({r['user']}, {r['state']} for {_ago(now - r['since'])}): "
-            f"{r['query'][:80]}"
+            f"pid {r['pid']} ({r['id']}: {r['user']}, {r['state']} for "
+            f"{_ago(now - r['since'])}): {r['query'][:80]}"
             for r in roots
         )
         return why or "pids " + ", ".join(map(str, pids))
@@ -174,7 +174,8 @@ def database_view(sim: Running, name: str) -> tuple[str, dict[str, Any]]:
             parts.append(
                 "long-running: "
                 + "; ".join(
-                    f"pid {a['pid']} ({a['user']}, {_ago(now - a['since'])}) {a['query'][:60]}"
+                    f"pid {a['pid']} ({a['id']}: {a['user']}, {_ago(now - a['since'])}) "
+                    f"{a['query'][:60]}"
                     for a in long_ones
                 )
             )
