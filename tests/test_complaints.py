@@ -389,3 +389,12 @@ def test_an_outage_no_rule_sees_reaches_the_on_call_through_support() -> None:
     assert page["t"] == pytest.approx(escalation["t"] + wait)
     assert page["alerts"] == ["customer-escalation"]
     assert journal.data["response"]["resolved_at"] is not None
+
+
+def test_the_drill_shows_supports_page_as_support_says_it() -> None:
+    """The trainee's page names support's escalation (tickets, window, topics), not a rule."""
+    from tests.conftest import drill_transcript
+
+    _, shown = drill_transcript(SCENARIOS / "release-skips-its-migration.yaml", 1, ("quit",))
+    assert "SUPPORT  customer support escalates 5 tickets in 10m, about: cart (5)" in shown
+    assert "customer-escalation" not in shown

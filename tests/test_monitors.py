@@ -277,3 +277,12 @@ def test_an_escalation_after_a_page_opens_nothing(seed_scenario: Scenario) -> No
     assert [e.kind for e in events].count("page") == 1
     assert len(pager.incidents) == 1
     assert pager.incidents[0]["alerts"] == ["a"]
+
+
+def test_a_page_says_what_paged_in_words() -> None:
+    from sim.telemetry.paging import ESCALATION, what_paged
+
+    assert what_paged(["a", "b", "c"]) == "3 critical alerts"
+    assert what_paged(["a"]) == "1 critical alert"
+    assert what_paged([ESCALATION]) == "customer support's escalation"
+    assert what_paged([ESCALATION, "a"]) == "customer support's escalation and 1 critical alert"

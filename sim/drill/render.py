@@ -18,6 +18,7 @@ from sim.response.evidence import Evidence
 from sim.scenario import format_duration
 from sim.scenario.durations import wall_clock
 from sim.telemetry.metrics import BUSINESS_COLUMNS, SERIES_COLUMNS
+from sim.telemetry.paging import ESCALATION
 
 if TYPE_CHECKING:
     from sim.response.api import Incident
@@ -86,6 +87,9 @@ def page(incident: Incident) -> RenderableType:
     table.add_column(style="bold red")
     table.add_column()
     for alert_id in paged["alerts"]:
+        if alert_id == ESCALATION:
+            table.add_row("SUPPORT", _escalation(sim, paged["opened_at"]))
+            continue
         a = summaries.get(alert_id)
         table.add_row((a["severity"] if a else "critical").upper(), a["summary"] if a else alert_id)
     title = Text.assemble(
@@ -93,6 +97,16 @@ def page(incident: Incident) -> RenderableType:
         (f" {clock(sim, paged['paged_at'])} — {paged['id']}, you are on call", "bold"),
     )
     return Group(title, table)
+
+
+def _escalation(sim: Any, at: float) -> str:
+    """Customer support's escalation that opened an incident at ``at``, as support says it."""
+    wave = next((e for e in sim.complaints.escalations if abs(e["t"] - at) < 1e-3), None)
+    if wave is None:
+        return "customer support escalates: customers report failures"
+    topics = ", ".join(f"{topic} ({n})" for topic, n in wave["topics"].items())
+    minutes = format_duration(round(wave["window"]))
+    return f"customer support escalates {wave['tickets']} tickets in {minutes}, about: {topics}"
 
 
 # -- evidence -----------------------------------------------------------------------------

@@ -40,6 +40,16 @@ def rotation_names(spec: Rotation, seed: int) -> list[str]:
 ESCALATION = "customer-escalation"
 
 
+def what_paged(alerts: list[str]) -> str:
+    """An incident's alerts in words: ``3 critical alerts``, ``customer support's escalation``
+    or both."""
+    n = sum(a != ESCALATION for a in alerts)
+    parts = ["customer support's escalation"] if ESCALATION in alerts else []
+    if n or not parts:
+        parts.append(f"{n} critical alert{'s' if n != 1 else ''}")
+    return " and ".join(parts)
+
+
 class Pager:
     """Listens to ``alert.*`` events on the world and pages people (as SimPy processes)."""
 

@@ -37,6 +37,7 @@ from sim.drill.inject import FAULT_EXAMPLE, HERRING_EXAMPLE
 from sim.journal import Journal
 from sim.scenario import LoadedScenario, format_duration
 from sim.scenario import load as load_scenario
+from sim.telemetry.paging import what_paged
 from sim.web.feed import Entry
 from sim.web.roles import FACILITATOR, allowed_commands, command_of, refusal
 
@@ -207,11 +208,10 @@ class GameDay:
                 self._finish("no page")
             else:
                 paged = self.drill.simulation.pager.incidents[0]
-                n = len(paged["alerts"])
                 self._add(
                     "page",
                     "system",
-                    f"PAGE {paged['id']}: {n} critical alert{'s' if n != 1 else ''} — "
+                    f"PAGE {paged['id']}: {what_paged(paged['alerts'])} — "
                     "someone acknowledge it (`ack`)",
                     output=printed,
                 )

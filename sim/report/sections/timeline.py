@@ -17,6 +17,7 @@ from sim.report.model import (
     Table,
 )
 from sim.report.sections.context import RunContext, duration, severity_tone
+from sim.telemetry.paging import what_paged
 
 MAX_TICKET_ROWS = 1  # tickets are many: the timeline shows the first, the impact the count
 
@@ -281,7 +282,7 @@ def _timeline_rows(ctx: RunContext) -> list[Row]:
                     "pager",
                     "page",
                     str(e.get("to", "")),
-                    f"{e.get('incident', '')}: {len(alerts)} alert(s)",
+                    f"{e.get('incident', '')}: {what_paged(list(alerts))}",
                     "",
                     (),
                 )
