@@ -19,6 +19,7 @@ from sim.model.data.locks import (
     QUERY_MODE,
     ROW_EXCLUSIVE,
     SHARE,
+    SHARE_UPDATE_EXCLUSIVE,
     Hold,
     LockTable,
 )
@@ -372,3 +373,68 @@ def test_a_trainee_reads_the_holders_id_in_the_view_and_names_it_in_the_drill() 
     assert journal.data["response"]["diagnosis"]["cause"] == "autovacuum-sessions"
     steps = {(s["call"], s["target"]): s for s in journal.data["response"]["steps"]}
     assert steps[("cancel", "autovacuum-sessions")]["remedied"] == [episode(journal)["id"]]
+
+
+# -- what a statement is (sim/model/sql.py) ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("sql", "table", "mode", "work"),
+    [
+        ("ALTER TABLE orders ADD COLUMN gift text;", "orders", ACCESS_EXCLUSIVE, "metadata"),
+        (
+            "ALTER TABLE orders ALTER COLUMN total TYPE bigint;",
+            "orders",
+            ACCESS_EXCLUSIVE,
+            "rewrite",
+        ),
+        ("ALTER TABLE p ADD CONSTRAINT k UNIQUE (sku, region);", "p", ACCESS_EXCLUSIVE, "index"),
+        ("ALTER TABLE p ADD PRIMARY KEY (id);", "p", ACCESS_EXCLUSIVE, "index"),
+        (
+            "ALTER TABLE p ADD CONSTRAINT k PRIMARY KEY USING INDEX p_i;",
+            "p",
+            ACCESS_EXCLUSIVE,
+            "metadata",
+        ),
+        ("ALTER TABLE p ADD CONSTRAINT c CHECK (price > 0);", "p", ACCESS_EXCLUSIVE, "scan"),
+        (
+            "ALTER TABLE p ADD CONSTRAINT c CHECK (price > 0) NOT VALID;",
+            "p",
+            ACCESS_EXCLUSIVE,
+            "metadata",
+        ),
+        (
+            "ALTER TABLE o ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES users (id);",
+            "o",
+            ACCESS_EXCLUSIVE,
+            "scan",
+        ),
+        ("ALTER TABLE o VALIDATE CONSTRAINT f;", "o", SHARE_UPDATE_EXCLUSIVE, "scan"),
+        ("ALTER TABLE o ALTER COLUMN u SET NOT NULL;", "o", ACCESS_EXCLUSIVE, "scan"),
+        ("ALTER TABLE o ALTER COLUMN u DROP NOT NULL;", "o", ACCESS_EXCLUSIVE, "metadata"),
+    ],
+)
+def test_a_constraint_is_work_unless_it_is_not_validated(
+    sql: str, table: str, mode: str, work: str
+) -> None:
+    """PostgreSQL builds an index for UNIQUE and PRIMARY KEY and reads every row to validate
+    CHECK, FOREIGN KEY and SET NOT NULL, under the ACCESS EXCLUSIVE lock; NOT VALID (or an
+    index that exists) is a catalog change, and VALIDATE CONSTRAINT reads the rows later under
+    a lock that blocks neither reads nor writes."""
+    from sim.model.sql import classify
+
+    st = classify(sql)
+    assert (st.table, st.mode, st.work) == (table, mode, work)
+
+
+def test_validating_a_constraint_takes_the_rows_at_the_read_rate() -> None:
+    """A validation reads every row once, as an index build does: rows ÷ index_rate."""
+    from sim.faults.mechanisms.locking import METADATA_SECONDS, work_seconds
+    from sim.model.data import DatabaseState
+    from sim.model.sql import classify
+
+    scenario = sim.load_scenario(LOCK_QUEUE)
+    db = DatabaseState("db", scenario.databases["db"], 1)
+    rate = scenario.databases["db"].index_rate
+    check = classify("ALTER TABLE orders ADD CONSTRAINT c CHECK (total_cents >= 0);")
+    assert work_seconds(db, check) == pytest.approx(ORDERS_ROWS / rate)
+    later = classify("ALTER TABLE orders ADD CONSTRAINT c CHECK (total_cents >= 0) NOT VALID;")
+    assert work_seconds(db, later) == METADATA_SECONDS

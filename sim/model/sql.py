@@ -47,6 +47,30 @@ _RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
             ACCESS_EXCLUSIVE,
             "rewrite",
         ),
+        # constraints: NOT VALID (or on an index that exists) is a catalog change; otherwise
+        # UNIQUE / PRIMARY KEY build an index and CHECK / FOREIGN KEY / SET NOT NULL read every
+        # row to validate it, all under the ACCESS EXCLUSIVE lock; VALIDATE CONSTRAINT reads
+        # every row under a lock that blocks neither reads nor writes
+        (
+            rf"^\s*ALTER\s+TABLE\s+{_TABLE}.*\bADD\b.*(?:\bNOT\s+VALID|\bUSING\s+INDEX)\b",
+            ACCESS_EXCLUSIVE,
+            "metadata",
+        ),
+        (
+            rf"^\s*ALTER\s+TABLE\s+{_TABLE}.*\bADD\b.*\b(?:UNIQUE|PRIMARY\s+KEY)\b",
+            ACCESS_EXCLUSIVE,
+            "index",
+        ),
+        (
+            rf"^\s*ALTER\s+TABLE\s+{_TABLE}.*\b(?:ADD\b.*\b(?:CHECK|FOREIGN\s+KEY)|SET\s+NOT\s+NULL)\b",
+            ACCESS_EXCLUSIVE,
+            "scan",
+        ),
+        (
+            rf"^\s*ALTER\s+TABLE\s+{_TABLE}.*\bVALIDATE\s+CONSTRAINT\b",
+            SHARE_UPDATE_EXCLUSIVE,
+            "scan",
+        ),
         (rf"^\s*ALTER\s+TABLE\s+{_TABLE}", ACCESS_EXCLUSIVE, "metadata"),
         (rf"^\s*(?:VACUUM\s+FULL)\s+{_TABLE}", ACCESS_EXCLUSIVE, "rewrite"),
         (
@@ -73,8 +97,8 @@ class Statement:
     sql: str
     table: str | None
     mode: str
-    # metadata, rewrite, index, index_concurrently, backfill, vacuum, analyze,
-    # sequence_restart, unknown
+    # metadata, rewrite, index, index_concurrently, scan (a constraint's validation),
+    # backfill, vacuum, analyze, sequence_restart, unknown
     work: str
     new_type: str | None = None  # int32/int64 for a rewrite that changes a column's type
     restart: float | None = None  # the value a sequence restarts at

@@ -43,7 +43,7 @@ def work_seconds(db: DatabaseState, st: Statement) -> float:
     rows = db.tables[st.table].rows if st.table in db.tables else 0.0
     if st.work in ("rewrite", "backfill", "vacuum"):
         return rows / spec.rewrite_rate
-    if st.work == "index":
+    if st.work in ("index", "scan"):  # both read every row once
         return rows / spec.index_rate
     if st.work == "index_concurrently":
         return 2.0 * rows / spec.index_rate  # two passes over the table
