@@ -21,11 +21,8 @@ from sim.expect.difficulty import (
     NO_PAGE,
     WEIGHTS,
     Measured,
-    at_level,
     difficulty,
-    document,
     drills,
-    entry,
     lookup,
     measure,
     of_scenarios,
@@ -119,38 +116,26 @@ def test_a_stored_measurement_is_what_the_runs_give() -> None:
 
 def test_the_catalogue_has_every_level() -> None:
     levels = {found.level for found in of_files(FILES).values()}
-    assert levels == {"easy", "medium", "hard"}
+    assert levels == {"easy", "medium", "hard", NO_PAGE}
 
 
-def test_a_scenario_that_pages_nobody_is_a_resilience_check_not_a_drill(tmp_path: Path) -> None:
-    """A scenario measured with nobody paged in any seed is `no page` (a resilience check),
-    and neither `--random` nor a level draws it; measured with a page in some seeds, the same
-    scenario is a drill again. (The catalogue has none now: in one-bad-host support's
-    escalation pages the on-call in some seeds, docs/complaints.md.)"""
-    folder = tmp_path / "own"
-    folder.mkdir()
-    paths = []
-    for name in ("one-bad-host", "payment-provider-outage"):
-        paths.append(folder / f"{name}.yaml")
-        shutil.copy(SCENARIOS / f"{name}.yaml", paths[-1])
-    table = stored(SCENARIOS)
-    quiet = {**table["one-bad-host"]["measured"], "paged": 0.0, "unresolved": 0.0}
-    entries = {
-        "one-bad-host": entry(sim.load_scenario(paths[0]), Measured(**quiet)),
-        "payment-provider-outage": table["payment-provider-outage"],
-    }
-    (folder / FILE).write_text(document(entries, "test"), encoding="utf-8")
-    found = of_files(paths)
-    assert found[paths[0]].level == NO_PAGE
-    assert found[paths[0]].label() == NO_PAGE
-    assert not found[paths[0]].is_drill
-    assert drills(paths) == [paths[1]]
-    assert at_level(paths, NO_PAGE) == [paths[0]]
-    assert all(at_level(paths, level) != [paths[0]] for level in ("easy", "medium", "hard"))
-    # as stored in the catalogue: paged in some of the measured seeds, a drill
-    catalogue_measure = of_files(FILES)[SCENARIOS / "one-bad-host.yaml"].measured
-    assert catalogue_measure is not None
-    assert 0 < catalogue_measure.paged < 1
+def test_a_scenario_that_pages_nobody_is_a_resilience_check_not_a_drill() -> None:
+    """one-bad-host: the passive checks keep shoppers safe and nobody is paged in any
+    measured run — `no page`, and neither `--random` nor a level ever draws it."""
+    found = of_files(FILES)
+    quiet = {path.stem for path, d in found.items() if d.level == NO_PAGE}
+    assert quiet == {"one-bad-host"}
+    bad_host = found[SCENARIOS / "one-bad-host.yaml"]
+    assert bad_host.measured is not None
+    assert bad_host.measured.paged == 0
+    assert bad_host.measured.unresolved == 0  # nothing to resolve: nobody was paged
+    assert bad_host.label() == NO_PAGE
+    assert SCENARIOS / "one-bad-host.yaml" not in drills(FILES)
+    assert len(drills(FILES)) == len(FILES) - 1
+    # the others are paged in every measured seed
+    assert all(
+        d.measured.paged == 1 for p, d in found.items() if d.measured and p.stem not in quiet
+    )
 
 
 def test_list_shows_the_difficulty_and_says_unmeasured_for_a_changed_scenario(

@@ -344,13 +344,13 @@ def test_random_never_names_the_scenario_before_the_end(tmp_path: Path) -> None:
                 secrets.append(line.partition(":")[2].strip())
     script = tmp_path / "look.txt"
     script.write_text("status\ndeps\nchanges\nhint\nhelp\nquit\n", encoding="utf-8")
-    # seed 19 picks payment-provider-outage, a short run (the drill runs the scenario to its
+    # seed 44 picks payment-provider-outage, a short run (the drill runs the scenario to its
     # end): the choice changes when the catalogue grows
     proc = chaosdrill(
         "drill",
         "--random",
         "--seed",
-        "19",
+        "44",
         "--script",
         str(script),
         "--no-compare",
@@ -361,7 +361,7 @@ def test_random_never_names_the_scenario_before_the_end(tmp_path: Path) -> None:
     during, marker, after = proc.stdout.partition("The drill is over")
     assert marker
     # the shift is the same whatever was drawn (tests/test_drill_random.py), its length unsaid
-    assert "you are on call. Your shift starts at 09:00 UTC (seed 19)." in during
+    assert "you are on call. Your shift starts at 09:00 UTC (seed 44)." in during
     for secret in secrets:
         assert secret not in during, secret
         assert secret not in proc.stderr, secret
