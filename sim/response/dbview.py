@@ -73,13 +73,10 @@ def waiting_queries(sim: Running, db: DatabaseState, now: float) -> list[dict[st
     """The shop's own queries waiting for a table's lock, per table and mode, and the pids they
     wait behind (``pg_locks`` rows with ``granted = false`` and their ``pg_blocking_pids``):
     hundreds of backends, shown as a count."""
-    flow = getattr(sim.engine, "flow", None)
-    locked = getattr(flow, "locked", None)  # the request engine's calls waiting for locks
-    waiters = [w for w in (locked or {}).get(db, ()) if not w.gone]
     counts: dict[tuple[str, str], int] = {}
-    for w in waiters:
-        mode = QUERY_MODE[w.data.access]
-        for table in w.data.tables:
+    for call in sim.engine.lock_waits(db):
+        mode = QUERY_MODE[call.access]
+        for table in call.tables:
             lt = db.locks.get(table)
             if lt is not None and lt.free_at(mode, now) > now:
                 counts[(table, mode)] = counts.get((table, mode), 0) + 1

@@ -21,6 +21,7 @@ from sim.engine.common.calltree import Cached, Node
 from sim.engine.common.datacall import DataCall
 from sim.engine.common.servers import CircuitBreaker, Gate, Instance, Runtime
 from sim.engine.common.streams import Streams, lognormal_parts, sampler
+from sim.model.data import DatabaseState
 from sim.model.topology import as_call
 from sim.model.world import World
 from sim.scenario.schema import Call, Dependency
@@ -307,6 +308,11 @@ class EngineBase:
     def check_wait(self, rt: Runtime, inst: Instance) -> float:
         """How long a health check sent to ``inst`` now would wait for a worker."""
         raise NotImplementedError
+
+    def lock_waits(self, db: DatabaseState) -> list[DataCall]:
+        """The shop's calls into database ``db`` waiting for their locks now, each holding its connection — what ``pg_locks`` shows
+        as not granted. None here: an engine that models lock waits says which."""
+        return []
 
     # -- windows -------------------------------------------------------------------------
     def _windows(self) -> Generator[simpy.Event, Any, None]:

@@ -9,6 +9,7 @@ import simpy
 
 from sim.engine.common.base import PROBE_TIMEOUT, EngineBase
 from sim.engine.common.calltree import INF, Frame
+from sim.engine.common.datacall import DataCall
 from sim.engine.common.servers import Instance, Runtime
 from sim.engine.common.shoppers import Persona, Session, make_personas
 from sim.engine.common.streams import Streams
@@ -63,6 +64,9 @@ class RequestEngine(EngineBase):
 
     def _locks_changed(self, db: DatabaseState) -> None:
         self.flow.locks_changed(db)
+
+    def lock_waits(self, db: DatabaseState) -> list[DataCall]:
+        return [w.data for w in self.flow.locked.get(db, ()) if not w.gone]
 
     # -- shoppers ↔ requests -------------------------------------------------------------
     def _send(self, session: Session, step: int) -> None:
