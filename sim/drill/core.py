@@ -311,16 +311,6 @@ class Drill:
             if c.logged or any(name in read for name in c.components)
         ]
 
-    def queries(self) -> list[str]:
-        """The long-running queries of the databases' data tiers that have started (`db` shows
-        each by its id while it runs)."""
-        return [
-            q.id
-            for data in self.scenario.databases.values()
-            for q in data.background
-            if q.start <= self.now
-        ]
-
     def flags(self) -> list[str]:
         return sorted({c.flag for _, c in self.simulation.world.applied if c.flag is not None})
 
@@ -481,7 +471,8 @@ class Drill:
         self._show(self._call(self.incident.fix, target, background=True))
 
     def _do_diagnose(self, command: Command, parsed: Parsed) -> None:
-        known = [*self.components(), *self.applied_changes(), *self.queries(), *LEADS]
+        queries = self.incident.queries(started=True)
+        known = [*self.components(), *self.applied_changes(), *queries, *LEADS]
         cause = self._one(command, parsed, known, "change, component, query or lead")
         if cause is None:
             return

@@ -578,13 +578,22 @@ class Incident(DataTierCalls, CapacityCalls):
     ) -> Evidence:
         return self._look(call, None, lambda: (message, {"message": message}), takes, lead)
 
+    def queries(self, started: bool = False) -> list[str]:
+        """The ids of the databases' long-running queries (``background:``); with
+        ``started``, only those that have begun (``db`` shows each by its id while it runs)."""
+        return [
+            q.id
+            for data in self.sim.scenario.databases.values()
+            for q in data.background
+            if not started or q.start <= self.now
+        ]
+
     def diagnose(
         self, cause: str, *, takes: float | None = None, lead: str | None = None
     ) -> Evidence:
         """Declare the cause: a change id, a component, a database's long-running query (by
         its id), ``network`` or ``lb``."""
-        queries = [q.id for d in self.sim.scenario.databases.values() for q in d.background]
-        known = [*self.sim.scenario.components, *self.sim.world.changes, *queries, *LEADS]
+        known = [*self.sim.scenario.components, *self.sim.world.changes, *self.queries(), *LEADS]
         if cause not in known:
             why = f"no change, component, query or lead named {cause!r}{did_you_mean(cause, known)}"
             return self._refuse("diagnose", cause, why, lead)
