@@ -263,6 +263,7 @@ def test_a_support_escalation_pages_when_no_rule_has(seed_scenario: Scenario) ->
     assert pages == [(530.0, "page"), (590.0, "page.acknowledged")]
     assert len(pager.incidents) == 1
     assert pager.incidents[0]["alerts"] == ["customer-escalation", "a"]
+    assert pager.incidents[0]["support"] == {"tickets": 5, "window": 600.0, "topics": {}}
 
 
 def test_an_escalation_after_a_page_opens_nothing(seed_scenario: Scenario) -> None:
@@ -277,6 +278,7 @@ def test_an_escalation_after_a_page_opens_nothing(seed_scenario: Scenario) -> No
     assert [e.kind for e in events].count("page") == 1
     assert len(pager.incidents) == 1
     assert pager.incidents[0]["alerts"] == ["a"]
+    assert "support" not in pager.incidents[0]
 
 
 def test_a_page_says_what_paged_in_words() -> None:

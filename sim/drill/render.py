@@ -88,7 +88,7 @@ def page(incident: Incident) -> RenderableType:
     table.add_column()
     for alert_id in paged["alerts"]:
         if alert_id == ESCALATION:
-            table.add_row("SUPPORT", _escalation(sim, paged["opened_at"]))
+            table.add_row("SUPPORT", _escalation(paged.get("support")))
             continue
         a = summaries.get(alert_id)
         table.add_row((a["severity"] if a else "critical").upper(), a["summary"] if a else alert_id)
@@ -99,9 +99,8 @@ def page(incident: Incident) -> RenderableType:
     return Group(title, table)
 
 
-def _escalation(sim: Any, at: float) -> str:
-    """Customer support's escalation that opened an incident at ``at``, as support says it."""
-    wave = next((e for e in sim.complaints.escalations if abs(e["t"] - at) < 1e-3), None)
+def _escalation(wave: dict[str, Any] | None) -> str:
+    """Customer support's escalation that opened an incident, as support says it."""
     if wave is None:
         return "customer support escalates: customers report failures"
     topics = ", ".join(f"{topic} ({n})" for topic, n in wave["topics"].items())

@@ -86,6 +86,12 @@ class Pager:
             # Support escalates to engineering and nobody has been paged yet: support pages
             # the on-call (an alert rule that watches the wrong thing is no longer the end).
             self._alert(event.t, ESCALATION)
+            wave = event.data
+            self.incidents[-1]["support"] = {
+                "tickets": wave["tickets"],
+                "window": wave["window"],
+                "topics": dict(wave["topics"]),
+            }
         elif event.kind == "alert.resolved" and event.data["alert"] in self.firing:
             self.firing.discard(event.data["alert"])
             if not self.firing and self.open is not None:
