@@ -26,6 +26,7 @@ import argparse
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +74,10 @@ def who(pace: float | None, tempo: str) -> str:
 
 
 def markdown(
-    rows: list[dict[str, Any]], seeds: int, ref: str, responder: str, options: str = ""
+    rows: list[dict[str, Any]], seeds: int, ref: str, responder: str, options: Sequence[str] = ()
 ) -> str:
     """The table for docs/incidents.md; ``options``: the command line's others, as typed."""
-    command = " ".join(["python benchmarks/calibration.py", *options.split(), "--markdown"])
+    command = " ".join(["python benchmarks/calibration.py", *options, "--markdown"])
     head = (
         f"Measured at commit {ref}, {seeds} seeds, {responder} "
         f"(`{command}`); minutes since impact.\n\n"
@@ -157,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
             rows += result.rows()
     took = time.perf_counter() - started
     if args.markdown:
-        options = "" if args.tempo == "population" else f"--tempo {args.tempo}"
+        options = [] if args.tempo == "population" else ["--tempo", args.tempo]
         if args.pace is not None:
-            options += f" --pace {args.pace:g}"
+            options += ["--pace", f"{args.pace:g}"]
         print(markdown(rows, args.seeds, commit(), responder, options))
     else:
         table = Table(title=f"calibration, {args.seeds} seeds, {responder} (minutes)")
