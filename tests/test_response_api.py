@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import sim
-from sim.response.api import OBSERVE, HorizonReached, Incident
+from sim.response.api import OBSERVE, HorizonReached, Incident, _about
 from sim.response.evidence import Evidence
 from sim.scenario import Scenario
 from sim.simulation import Simulation
@@ -627,3 +627,20 @@ def test_a_fix_in_the_background_returns_at_once_and_completes_later(
     assert step["end"] == pytest.approx(2700.0 + 60.0 + 25 * 60)
     assert "done in" in step["evidence"]
     assert events(inc, "fault.end")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (0.0, "under a minute"),  # a catalog change (a sequence restarted)
+        (29.0, "under a minute"),
+        (45.0, "about 1 minute"),
+        (90.0, "about 2 minutes"),
+        (25 * 60.0, "about 25 minutes"),
+    ],
+)
+def test_a_started_action_says_how_long_it_takes_as_a_person_would(
+    seconds: float, said: str
+) -> None:
+    """The drill's "… started; this takes …" never says "about 0 minutes" or "1 minutes"."""
+    assert _about(seconds) == said

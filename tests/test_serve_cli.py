@@ -84,6 +84,8 @@ def test_serve_starts_prints_its_key_and_keeps_it(tmp_path: Path) -> None:
     proc, url_again = start(folder, port)  # the same key after a restart: links keep working
     try:
         assert url_again == url
+        # and it serves the page before it is stopped
+        assert wait_until_up(url_again).status_code == 200
     finally:
         stop(proc)
 

@@ -116,6 +116,15 @@ COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
 
 
+def _about(seconds: float) -> str:
+    """How long an action takes, as a person would say it ("under a minute", "about 1 minute",
+    "about 12 minutes"): a catalog change is not "about 0 minutes"."""
+    if seconds < 30:
+        return "under a minute"
+    minutes = max(1, round(seconds / 60))
+    return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+
+
 class HorizonReached(Exception):
     """The run's horizon came before the call could finish."""
 
@@ -541,7 +550,7 @@ class Incident(DataTierCalls, CapacityCalls):
         else:
             typical = DEFAULT_DURATIONS[action]
             what = "a rollout like this takes"
-        summary = f"{call} {target} started; {what} about {typical / 60:.0f} minutes"
+        summary = f"{call} {target} started; {what} {_about(typical)}"
         evidence = self._record(call, target, t, True, summary, lead=lead, harm=harm)
         step = self.steps[-1]
 
