@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import sim
 from sim.journal import Journal
 from sim.model.topology import Topology
 from sim.report import component_status, plot_graph, plot_timeline
+from sim.report.series import business_series, endpoint_series
 from sim.report.spans import alert_lanes, detection, red_herring_spans
 from sim.scenario import Scenario
 
@@ -320,3 +323,49 @@ def test_component_status_of_the_seed_fault(journal: Journal, topology: Topology
 def test_component_status_of_the_baseline(baseline: Journal, topology: Topology) -> None:
     """Without faults no component is the fault or failing."""
     assert set(component_status(baseline, topology).values()) == {"ok"}
+
+
+@pytest.mark.parametrize("binw", [60.0, 300.0])
+def test_the_timeline_lines_are_the_metrics_frame_grouped_by_bin(
+    journal: Journal, binw: float
+) -> None:
+    """The timeline sums the journal's rows itself (no pandas): per endpoint and bin, the
+    error ratio and worst p95 are what grouping the metrics frame gives, gaps where a bin had
+    no requests; the shop's lines are per-minute sums over the windows of each bin."""
+    names, ratio, p95 = endpoint_series(journal.table("series"), binw)
+    frame = journal.metrics_frame()
+    ep = frame[frame.scope == "endpoint"].assign(bin=lambda f: (f.t // binw) * binw)
+    assert names == list(dict.fromkeys(ep.name))
+    for name, rows in ep.groupby("name"):
+        g = rows.groupby("bin")
+        requests = g.requests.sum()
+        bad = g.errors.sum() + g.timeouts.sum() + g.rejected.sum()
+        expected = (100.0 * bad / requests.where(requests > 0)).tolist()
+        assert list(ratio[name]) == requests.index.tolist()
+        assert list(ratio[name].values()) == pytest.approx(expected, nan_ok=True)
+        worst = (rows.p95.where(rows.requests > 0) * 1000.0).groupby(rows.bin).max()
+        assert list(p95[name].values()) == pytest.approx(worst.tolist(), nan_ok=True)
+    window = float(journal.data["window"])
+    business = business_series(journal.table("business"), binw, window)
+    biz = journal.business_frame().assign(bin=lambda f: (f.t // binw) * binw).groupby("bin")
+    for column in ("orders", "checkout_failures", "failed_sessions"):
+        per_minute = biz[column].sum() * 60.0 / (biz.t.count() * window)
+        assert list(business[column]) == per_minute.index.tolist()
+        assert list(business[column].values()) == pytest.approx(per_minute.tolist())
+
+
+def test_drawing_the_report_pictures_does_not_import_pandas(
+    journal: Journal, tmp_path: Path
+) -> None:
+    """`run` and the drill draw their pictures without loading pandas (about half a second
+    of every run's end): the timeline reads the journal's rows."""
+    journal.write(tmp_path / "journal.json")
+    code = (
+        "import sys; from sim.journal import Journal; "
+        "from sim.report.postmortem import write_report; "
+        f"write_report(Journal.read({str(tmp_path / 'journal.json')!r}), {str(tmp_path)!r}); "
+        "print('pandas' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+    assert (tmp_path / "report-timeline.png").read_bytes().startswith(PNG_MAGIC)

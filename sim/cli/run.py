@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -273,16 +274,19 @@ def write_outputs(journal: Journal, scenario: Scenario, out_dir: Path, plots: bo
         written += [stage / table_file("journal", t.name) for t in journal.stored_tables()]
         if plots:
             from sim.model.topology import Topology
-            from sim.report import component_status, plot_graph, plot_timeline
+            from sim.report import component_status, plot_graph
+            from sim.report.postmortem import TIMELINE_PNG, write_report
 
+            report = write_report(journal, stage)
+            # timeline.png is the report's timeline: drawn once (a second of every run), copied
+            timeline = stage / "timeline.png"
+            shutil.copyfile(stage / TIMELINE_PNG, timeline)
+            written.append(timeline)
             topology = Topology(scenario)
-            written.append(plot_timeline(journal, stage / "timeline.png"))
             status = component_status(journal, topology)
             title = f"{scenario.name} (seed {journal.seed})"
             written.append(plot_graph(topology, stage / "graph.png", status, title=title))
-            from sim.report.postmortem import write_report
-
-            written += write_report(journal, stage)
+            written += report
     return [out_dir / p.name for p in written]
 
 

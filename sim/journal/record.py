@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,6 +89,16 @@ class Journal:
         start = pd.Timestamp(self.data["clock_start"])
         frame.insert(1, "time", start + pd.to_timedelta(frame["t"], unit="s"))
         return frame
+
+    def table(self, table: str) -> tuple[Sequence[str], Iterable[Sequence[Any]]]:
+        """A metrics table's column names and its rows, oldest first, as plain values (no
+        pandas: what the report's pictures read, so that ``run`` and the drill do not
+        import it for them)."""
+        block = self.data["metrics"][table]
+        rows = block["rows"]
+        if isinstance(rows, Rows):
+            return rows.columns, rows
+        return block["columns"], rows
 
     def stored_tables(self) -> Iterator[Rows]:
         """The tables kept in files (a streamed journal's three; none for an inline one)."""

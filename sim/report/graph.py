@@ -51,11 +51,15 @@ def component_status(journal: Journal, topology: Topology) -> dict[str, str]:
     metrics window, errors + timeouts + rejected exceeded 1 % of the component's requests.
     """
     status = dict.fromkeys(topology.components, "ok")
-    frame = journal.metrics_frame()
-    comp = frame[(frame["scope"] == "component") & (frame["requests"] > 0)]
-    bad = comp["errors"] + comp["timeouts"] + comp["rejected"]
-    for name in comp.loc[bad > FAILING_THRESHOLD * comp["requests"], "name"].unique():
-        status[str(name)] = "failing"
+    columns, rows = journal.table("series")  # the rows themselves: no pandas for a picture
+    at = {c: i for i, c in enumerate(columns)}
+    scope, name, requests = at["scope"], at["name"], at["requests"]
+    errors, timeouts, rejected = at["errors"], at["timeouts"], at["rejected"]
+    for row in rows:
+        if row[scope] == "component" and row[requests] > 0:
+            bad = row[errors] + row[timeouts] + row[rejected]
+            if bad > FAILING_THRESHOLD * row[requests]:
+                status[str(row[name])] = "failing"
     for event in journal.events("fault.start"):
         for name in event.get("components") or ():
             status[str(name)] = "fault"

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import pandas as pd
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 def bin_width(window: float, requested: float | None) -> float:
@@ -18,46 +16,77 @@ def bin_width(window: float, requested: float | None) -> float:
     return window * max(1, math.ceil(60.0 / window - 1e-9))
 
 
-def endpoint_series(
-    frame: pd.DataFrame, binw: float
-) -> tuple[list[str], dict[str, pd.Series], dict[str, pd.Series]]:
-    """Per endpoint: error ratio in % and worst p95 in ms, indexed by bin start (seconds).
+Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
+# A line: its value per bin (seconds since the start), bins in ascending order; NaN is a gap.
+Line = dict[float, float]
+NAN = float("nan")
 
+
+def endpoint_series(
+    table: Table, binw: float
+) -> tuple[list[str], dict[str, Line], dict[str, Line]]:
+    """Per endpoint: error ratio in % and worst p95 in ms, per bin (seconds).
+
+    ``table`` is the journal's metrics table (:meth:`~sim.journal.record.Journal.table`).
     Bins without requests are NaN (a gap in the line), not 0 %.
     """
-    ep = frame[frame["scope"] == "endpoint"].copy()
-    ep["bin"] = (ep["t"] // binw) * binw
-    ep["bad"] = ep["errors"] + ep["timeouts"] + ep["rejected"]
-    ep["p95_ms"] = ep["p95"].where(ep["requests"] > 0) * 1000.0
-    names = [str(n) for n in dict.fromkeys(ep["name"])]
-    ratio: dict[str, pd.Series] = {}
-    p95: dict[str, pd.Series] = {}
-    for name, rows in ep.groupby("name", sort=False):
-        g = rows.groupby("bin")
-        sums = g[["requests", "bad"]].sum()
-        req = sums["requests"].where(sums["requests"] > 0)
-        ratio[str(name)] = 100.0 * sums["bad"] / req
-        p95[str(name)] = g["p95_ms"].max()
-    return names, ratio, p95
+    columns, rows = table
+    at = {c: i for i, c in enumerate(columns)}
+    i_scope, i_name, i_t, i_req = at["scope"], at["name"], at["t"], at["requests"]
+    i_err, i_to, i_rej, i_p95 = at["errors"], at["timeouts"], at["rejected"], at["p95"]
+    counts: dict[str, dict[float, list[float]]] = {}  # name → bin → [requests, bad]
+    worst: dict[str, dict[float, float]] = {}  # name → bin → worst p95 of a window with requests
+    for row in rows:
+        if row[i_scope] != "endpoint":
+            continue
+        name = str(row[i_name])
+        b = (row[i_t] // binw) * binw
+        slot = counts.setdefault(name, {}).setdefault(b, [0.0, 0.0])
+        requests = row[i_req]
+        slot[0] += requests
+        slot[1] += row[i_err] + row[i_to] + row[i_rej]
+        bins = worst.setdefault(name, {})
+        p95 = row[i_p95]
+        if requests > 0 and p95 is not None and not math.isnan(p95):
+            bins[b] = max(bins.get(b, -math.inf), p95 * 1000.0)
+        else:
+            bins.setdefault(b, -math.inf)
+    ratio: dict[str, Line] = {}
+    latency: dict[str, Line] = {}
+    for name, per_bin in counts.items():
+        ratio[name] = {
+            b: 100.0 * c[1] / c[0] if c[0] > 0 else NAN for b, c in sorted(per_bin.items())
+        }
+        latency[name] = {b: v if v > -math.inf else NAN for b, v in sorted(worst[name].items())}
+    return list(counts), ratio, latency
 
 
-def business_series(frame: pd.DataFrame, binw: float, window: float) -> dict[str, pd.Series]:
+def business_series(table: Table, binw: float, window: float) -> dict[str, Line]:
     """Business counts per minute, per bin (a partial last bin is scaled by its real length)."""
-    biz = frame.copy()
-    biz["bin"] = (biz["t"] // binw) * binw
-    g = biz.groupby("bin")
-    covered = g["t"].count() * window
+    columns, rows = table
+    at = {c: i for i, c in enumerate(columns)}
+    names = ("orders", "checkout_failures", "failed_sessions")
+    picks = [at[c] for c in names]
+    i_t = at["t"]
+    sums: dict[float, list[float]] = {}  # bin → [windows, then one sum per column]
+    for row in rows:
+        b = (row[i_t] // binw) * binw
+        slot = sums.setdefault(b, [0.0] * (len(names) + 1))
+        slot[0] += 1
+        for k, i in enumerate(picks, 1):
+            slot[k] += row[i]
+    ordered = sorted(sums.items())
     return {
-        column: g[column].sum() * 60.0 / covered
-        for column in ("orders", "checkout_failures", "failed_sessions")
+        column: {b: slot[k] * 60.0 / (slot[0] * window) for b, slot in ordered}
+        for k, column in enumerate(names, 1)
     }
 
 
-def steps(series: pd.Series, binw: float, when: Any) -> tuple[list[float], list[float]]:
+def steps(line: Line, binw: float, when: Any) -> tuple[list[float], list[float]]:
     """x (date numbers) and y for a steps-post line, closed at the end of the last bin."""
-    xs = [when(float(t)) for t in series.index]
-    ys = [float(v) for v in series.to_numpy()]
+    xs = [when(float(t)) for t in line]
+    ys = [float(v) for v in line.values()]
     if xs:
-        xs.append(when(float(series.index[-1]) + binw))
+        xs.append(when(float(next(reversed(line))) + binw))
         ys.append(ys[-1])
     return xs, ys

@@ -12,8 +12,9 @@ bottom. Journals written before these signals existed draw as before.
 
 The pieces live beside this module: ``figures`` (canvas, saving, colours), ``spans``
 (journal → spans), ``series`` (binned lines), ``markers`` (header and action lanes) and
-``oncall`` (the on-call panel and the red-herring strip). matplotlib and pandas are imported
-on first use, so ``import sim`` stays cheap.
+``oncall`` (the on-call panel and the red-herring strip). matplotlib is imported on first
+use, so ``import sim`` stays cheap; the lines are summed from the journal's rows without
+pandas, so ``run`` and the drill do not load it for their pictures.
 """
 
 from __future__ import annotations
@@ -100,8 +101,8 @@ def plot_timeline(
     def when(t: float) -> float:
         return float(mdates.date2num(start + timedelta(seconds=t)))  # type: ignore[no-untyped-call]
 
-    endpoints, ratio, p95 = endpoint_series(journal.metrics_frame(), binw)
-    business = business_series(journal.business_frame(), binw, window)
+    endpoints, ratio, p95 = endpoint_series(journal.table("series"), binw)
+    business = business_series(journal.table("business"), binw, window)
     oncall = OnCall.of(journal, horizon)
     detected = detection(journal)
     herrings = red_herring_spans(journal, horizon)
