@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,16 @@ from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+
+
+def interruptible() -> None:
+    """``preexec_fn`` of a child a test sends SIGINT to: a shell that started the tests in the
+    background ignores SIGINT, a child inherits that, and Python then installs no
+    KeyboardInterrupt — the signal would be lost. The child gets a terminal's default, as a
+    person at a keyboard has."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 SEED_SCENARIO = SCENARIOS / "bad-schema-migration.yaml"
 SEED_SHOP = SCENARIOS / "shops" / "seed-shop.yaml"  # what the seed scenario extends
 # The engine of the sweep tests (test_sweep*.py): one place to switch them to "flow".

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli.drill import _pick
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT, SCENARIOS, interruptible
 
 # Drives the real command line in subprocesses: in CI, not in the quick loop.
 pytestmark = pytest.mark.slow
@@ -112,10 +112,7 @@ def test_piped_stdin_garbage_then_ctrl_c_and_confirm(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,
-        # A shell that started the tests in the background ignores SIGINT, and a child
-        # inherits that (Python then installs no KeyboardInterrupt): give the drill a
-        # terminal's default, as a person at a keyboard has.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=interruptible,
     )
     assert proc.stdin is not None
     assert proc.stdout is not None

@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from tests.conftest import interruptible
+
 pytestmark = pytest.mark.slow
 
 
@@ -31,6 +33,7 @@ def start(folder: Path, port: int) -> tuple[subprocess.Popen[str], str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=interruptible,  # stopped with SIGINT
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + 60

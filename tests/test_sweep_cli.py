@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT, SWEEP_ENGINE
+from tests.conftest import ROOT, SWEEP_ENGINE, interruptible
 
 ENGINE = SWEEP_ENGINE
 KEY = "faults.0.remedies.rollback_migration"
@@ -137,6 +137,7 @@ def test_ctrl_c_writes_the_finished_runs_marked_partial(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
     time.sleep(5)
     proc.send_signal(signal.SIGINT)
