@@ -18,6 +18,7 @@ from sim.response.actions import Actions
 from sim.scenario import Scenario
 from sim.scenario.schema import Logs, ThirdPartyOutageFault
 from sim.telemetry.logs import EngineLogger, LogNoise, LogStore, noisy_warning, signature_of
+from sim.telemetry.logtext import sql_statement
 
 MIGRATION_COLUMNS = ("password_hash", "total_cents")
 FAULT_AT = 2400.0  # mig-2041 runs at 40m
@@ -317,6 +318,21 @@ def test_database_logs_the_error_and_the_failing_statement(incident: LogStore) -
     assert all(line.request_id and line.request_id.startswith("req-") for line in auth)
     same_request = incident.query(text=auth[0].request_id)
     assert {"db", "auth", "web", "lb"} <= {line.component for line in same_request}
+
+
+def test_the_statement_beside_an_exhausted_sequence_is_the_insert_that_asked_for_an_id() -> None:
+    """nextval failed for an INSERT, so the database logs that INSERT, into the sequence's
+    table; a missing column is logged with the SELECT that named it."""
+    ran_out = (
+        'ERROR: nextval: reached maximum value of sequence "update_log_id_seq" (2147483647) '
+        "(SQLSTATE 2200H)"
+    )
+    insert = sql_statement(("users", "sessions", "update_log"), ran_out)
+    assert insert.startswith("INSERT INTO update_log ")
+    assert "RETURNING id" in insert
+    missing = sql_statement(("users",), "column users.password_hash does not exist")
+    assert missing.startswith("SELECT id, password_hash")
+    assert "FROM users" in missing
 
 
 def test_load_balancer_writes_access_lines_with_the_endpoint(incident: LogStore) -> None:

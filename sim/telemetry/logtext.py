@@ -102,9 +102,16 @@ def pg_client_text(msg: str) -> str:
     return (text[:cut] if cut >= 0 else text).strip()
 
 
+_SEQUENCE = re.compile(r'sequence "([a-z_][a-z0-9_]*?)_id_seq"')
+
+
 @lru_cache(maxsize=1024)
 def sql_statement(tables: tuple[str, ...], msg: str | None) -> str:
-    """A plausible statement over ``tables`` that selects the column ``msg`` says is missing."""
+    """A plausible statement over ``tables``: the insert whose ID ``msg`` says ran out, or a
+    select of the column ``msg`` says is missing."""
+    ran_out = _SEQUENCE.search(msg or "")
+    if ran_out:  # nextval failed: the insert that asked it for an ID
+        return f"INSERT INTO {ran_out.group(1)} (created_at, updated_at) VALUES (now(), now()) RETURNING id"
     table, column = _missing(msg or "")
     names = list(tables) or [table or "items"]
     main = table if table in names else names[0]
