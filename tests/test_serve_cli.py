@@ -93,6 +93,21 @@ def test_serve_starts_prints_its_key_and_keeps_it(tmp_path: Path) -> None:
         stop(proc)
 
 
+def test_ctrl_c_while_it_starts_ends_like_any_command(tmp_path: Path) -> None:
+    """Ctrl-C right after the URL: exit 130 and "interrupted" if it came before the server
+    served (0 if the server was already up) — never uvicorn's failed-start 3, its "coroutine
+    never awaited" warning or a traceback."""
+    proc, _ = start(tmp_path / "gamedays", free_port())
+    code = stop(proc)
+    assert proc.stdout is not None
+    rest = proc.stdout.read()
+    assert code in (0, 130), rest
+    assert "never awaited" not in rest
+    assert "Traceback" not in rest
+    if code == 130:
+        assert "interrupted" in rest
+
+
 def test_a_restarted_server_resumes_its_game_days(tmp_path: Path) -> None:
     """A game day created and played on one server goes on, with its feed and clock, on the
     next one started on the same folder — even after the first was killed outright."""

@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import secrets
 import socket
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -106,5 +107,18 @@ def main(args: argparse.Namespace) -> int:
             style="yellow",
             soft_wrap=True,
         )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-    return EXIT_OK
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
+    )
+    # Ctrl-C between the URL and the first request served ends like any command's: no
+    # "coroutine never awaited" warning, exit 130 (uvicorn.run says 3, a failed start).
+    warnings.filterwarnings("ignore", "coroutine 'Server.serve' was never awaited")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        if not server.started:
+            raise  # "interrupted", 130
+    if not server.started:  # uvicorn said why above
+        err.print(f"serve: the server did not start on {args.host}:{args.port}", soft_wrap=True)
+        return EXIT_INVALID
+    return EXIT_OK  # stopped with Ctrl-C once it served
