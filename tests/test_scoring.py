@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from sim.journal import Journal
 from sim.response.outcomes import HORIZON_REACHED
+from sim.scenario.durations import format_duration
 from sim.scoring import DEFAULT_WEIGHTS, Phase, Scorecard, conduct, impact, phases, score
 from sim.scoring.score import DEFAULT_WINDOWS, HINT_PENALTY
 
@@ -273,6 +274,7 @@ def test_red_herrings_wrong_and_harmful_actions() -> None:
         "harmful_actions": [4],
         "notify_delay": 120.0,
         "stakeholder_delay": 120.0,
+        "since": "acknowledgement",
         "premature_resolutions": 0,
         "hints_used": 0,
     }
@@ -296,9 +298,30 @@ def test_silence_costs_conduct() -> None:
     assert record.parts["conduct"] == pytest.approx(0.4)
     assert "−8.0 users never told" in record.explain()["conduct"]
     assert (
-        "−4.0 stakeholders told 30m1s after the page (on time: within 30m)"
+        "−4.0 stakeholders told 30m1s after the acknowledgement (on time: within 30m)"
         in record.explain()["conduct"]
     )
+
+
+@pytest.mark.parametrize(
+    ("acked", "detected", "words", "reference"),
+    [
+        (780.0, 660.0, "after the acknowledgement", 780.0),
+        (None, 660.0, "after the detection", 660.0),
+        (None, None, "after the impact began", 600.0),
+    ],
+)
+def test_a_late_message_says_what_its_delay_counts_from(
+    acked: float | None, detected: float | None, words: str, reference: float
+) -> None:
+    """The delay counts from the acknowledgement (the detection without one, the impact
+    without either), and the penalty says so: a page left waiting 40 minutes and users told
+    five minutes after the acknowledgement are not "told five minutes after the page"."""
+    told = 2400.0
+    record = score(journal(clean_steps(), acked=acked, detected=detected, notified=told))
+    assert record.conduct["notify_delay"] == pytest.approx(told - reference)
+    late = format_duration(round(told - reference))
+    assert f"users told {late} {words} (on time" in str(record.explain()["conduct"])
 
 
 def test_never_telling_anyone_costs_clearly_more_than_a_hint() -> None:

@@ -34,6 +34,7 @@ def print_scorecard(journal: Journal, out: Console | None = None) -> None:
     default: standard output)."""
     out = Console(highlight=False) if out is None else out
     from sim.scoring import score
+    from sim.scoring.conduct import since_words
     from sim.scoring.score import HINT_PENALTY
 
     sc = score(journal)
@@ -74,13 +75,13 @@ def print_scorecard(journal: Journal, out: Console | None = None) -> None:
         f"wrong actions: {len(c['wrong_actions'])}, harmful actions: {len(c['harmful_actions'])}",
         "users told: "
         + (
-            f"{format_duration(round(c['notify_delay']))} after the page"
+            f"{format_duration(round(c['notify_delay']))} {since_words(c)}"
             if c["notify_delay"] is not None
             else "never"
         )
         + ", stakeholders updated: "
         + (
-            f"{format_duration(round(c['stakeholder_delay']))} after the page"
+            f"{format_duration(round(c['stakeholder_delay']))} {since_words(c)}"
             if c["stakeholder_delay"] is not None
             else "never"
         ),

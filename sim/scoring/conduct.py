@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sim.response.outcomes import HORIZON_REACHED
@@ -16,6 +17,26 @@ from sim.scoring._journal import (
 )
 from sim.scoring.phases import declarations
 
+# What the communication delays count from: the first of these the run has.
+SINCE = (
+    ("acknowledged_at", "acknowledgement"),
+    ("detected_at", "detection"),
+    ("errors_started", "impact"),
+)
+SINCE_WORDS = {
+    "acknowledgement": "after the acknowledgement",
+    "detection": "after the detection",
+    "impact": "after the impact began",
+}
+
+
+def since_words(record: Mapping[str, Any]) -> str:
+    """How a communication delay of ``record`` (a conduct dict) reads: "after the
+    acknowledgement" — not "after the page", which it is not when the page waited."""
+    return SINCE_WORDS.get(
+        str(record.get("since") or "acknowledgement"), "after the acknowledgement"
+    )
+
 
 def conduct(journal: JournalLike) -> dict[str, Any]:
     """The responder's conduct, counted from the response steps.
@@ -27,7 +48,8 @@ def conduct(journal: JournalLike) -> dict[str, Any]:
     - ``harmful_actions``: indices of steps flagged harmful (counted once, never also as wrong);
     - ``notify_delay`` / ``stakeholder_delay``: first user notification / stakeholder update
       minus acknowledgement (detection if never acknowledged, impact start if neither);
-      ``None`` when it never happened;
+      ``None`` when it never happened; ``since`` says which of the three
+      (``acknowledgement``, ``detection``, ``impact``; ``None`` without any);
     - ``premature_resolutions``: "resolved" declarations made while a fault was still active;
     - ``hints_used``: hints a drill trainee asked for (``response.hints_used``; 0 elsewhere).
     """
@@ -51,13 +73,9 @@ def conduct(journal: JournalLike) -> dict[str, Any]:
             and step.get("evidence") != HORIZON_REACHED  # cut short: it may yet have helped
         ):
             wrong.append(index)
-    reference = next(
-        (
-            float(summ[key])
-            for key in ("acknowledged_at", "detected_at", "errors_started")
-            if summ.get(key) is not None
-        ),
-        None,
+    since, reference = next(
+        ((moment, float(summ[key])) for key, moment in SINCE if summ.get(key) is not None),
+        (None, None),
     )
 
     def delay(key: str) -> float | None:
@@ -71,6 +89,7 @@ def conduct(journal: JournalLike) -> dict[str, Any]:
         "harmful_actions": harmful,
         "notify_delay": delay("notified_at"),
         "stakeholder_delay": delay("stakeholders_at"),
+        "since": since,
         "premature_resolutions": len(declarations(doc).premature),
         "hints_used": int(resp.get("hints_used") or 0),
     }

@@ -22,7 +22,7 @@ from sim.scoring._journal import (
     responder,
     steps,
 )
-from sim.scoring.conduct import conduct
+from sim.scoring.conduct import conduct, since_words
 from sim.scoring.impact import impact
 from sim.scoring.phases import Phase, phases
 
@@ -262,7 +262,7 @@ def conduct_penalties(record: Mapping[str, Any], had_impact: bool) -> list[tuple
             if delay is None:
                 out.append((weight, f"{who} never told"))
             elif delay > within:
-                late = f"{who} told {format_duration(round(delay))} after the page"
+                late = f"{who} told {format_duration(round(delay))} {since_words(record)}"
                 out.append((weight * LATE, f"{late} (on time: within {format_duration(within)})"))
     return out
 

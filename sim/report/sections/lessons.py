@@ -15,6 +15,7 @@ from sim.report.sections.context import (
     duration,
     join,
 )
+from sim.scoring.conduct import since_words
 
 
 def lessons_sections(ctx: RunContext) -> list[Section]:
@@ -92,16 +93,16 @@ def _lessons(ctx: RunContext) -> tuple[list[Item], list[Item]]:
                 good.append(
                     Item(
                         "Quick notification.",
-                        f"The status page went up {duration(float(notify))} after the page was "
-                        "acknowledged.",
+                        f"The status page went up {duration(float(notify))} "
+                        f"{since_words(conduct)}.",
                     )
                 )
             else:
                 bad.append(
                     Item(
                         "Late notification.",
-                        f"Users were told only {duration(float(notify))} after the page was "
-                        f"acknowledged (aim: within {duration(QUICK_NOTIFY)}).",
+                        f"Users were told only {duration(float(notify))} {since_words(conduct)} "
+                        f"(aim: within {duration(QUICK_NOTIFY)}).",
                     )
                 )
             stake = conduct.get("stakeholder_delay")
