@@ -11,8 +11,9 @@ import sim
 from sim.expect.overrides import apply_overrides
 from sim.journal import Journal
 from sim.scenario import Scenario
+from sim.scoring.phases import phases
 from sim.simulation import Simulation
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, drill_transcript
 
 SEQUENCE = SCENARIOS / "id-sequence-exhaustion.yaml"
 INT32_MAX = 2**31 - 1
@@ -179,3 +180,17 @@ def test_a_rewrite_resets_planner_statistics_until_analyze() -> None:
     ]
     assert orders.cost_factor == 1.0
     assert stale.id not in simulation.faults.active
+
+
+def test_a_trainee_can_name_the_table_whose_sequence_ran_out() -> None:
+    """The `db` view and the logs name the table; `diagnose TABLE` takes it (a typo is
+    refused with the tables among the names it knows) and the scorecard counts it as the
+    right cause — the exhausted table is one of the fault's targets."""
+    journal, shown = drill_transcript(
+        SEQUENCE, 1, ("wait 40m", "db", "diagnose ordrs", "diagnose orders", "fix db", "quit")
+    )
+    assert "sequence of orders exhausted" in shown
+    assert "no change, component, table, query or lead named 'ordrs'" in shown
+    assert "did you mean 'orders'?" in shown
+    assert "cause declared: orders" in shown
+    assert "diagnosed orders at" in phases(journal)["diagnosis"].note

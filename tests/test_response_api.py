@@ -211,7 +211,10 @@ def test_refused_calls_cost_nothing_and_say_why(harmed: Harmed) -> None:
         "rollback-typo": ("act", "no change named 'mig-2401'; did you mean 'mig-2041'?"),
         "fix-undiagnosed": ("act", "diagnose first"),
         "restore-not-isolated": ("act", "payments is not isolated"),
-        "diagnose-unknown": ("declare", "no change, component, query or lead named 'dtabase'"),
+        "diagnose-unknown": (
+            "declare",
+            "no change, component, table, query or lead named 'dtabase'",
+        ),
     }
     assert set(harmed.refused) == set(expected)
     for name, (kind, text) in expected.items():

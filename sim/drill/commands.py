@@ -338,8 +338,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "diagnose",
         "diagnose CAUSE",
-        "declare the cause: a change id, a component, a long-running query (by its id), "
-        "`network` or `lb`",
+        "declare the cause: a change id, a component, a database's table, a long-running "
+        "query (by its id), `network` or `lb`",
         arg="cause",
         api="diagnose",
     ),

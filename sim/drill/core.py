@@ -472,8 +472,9 @@ class Drill:
 
     def _do_diagnose(self, command: Command, parsed: Parsed) -> None:
         queries = self.incident.queries(started=True)
-        known = [*self.components(), *self.applied_changes(), *queries, *LEADS]
-        cause = self._one(command, parsed, known, "change, component, query or lead")
+        tables = self.incident.tables()
+        known = [*self.components(), *self.applied_changes(), *tables, *queries, *LEADS]
+        cause = self._one(command, parsed, known, "change, component, table, query or lead")
         if cause is None:
             return
         self._show(self._call(self.incident.diagnose, cause))

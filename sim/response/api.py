@@ -597,14 +597,26 @@ class Incident(DataTierCalls, CapacityCalls):
             if not started or q.start <= self.now
         ]
 
+    def tables(self) -> list[str]:
+        """The databases' tables, by name (the `db` view and the logs name them: a sequence
+        that ran out, a table a lock is queued on)."""
+        return sorted({t for data in self.sim.scenario.databases.values() for t in data.tables})
+
     def diagnose(
         self, cause: str, *, takes: float | None = None, lead: str | None = None
     ) -> Evidence:
-        """Declare the cause: a change id, a component, a database's long-running query (by
-        its id), ``network`` or ``lb``."""
-        known = [*self.sim.scenario.components, *self.sim.world.changes, *self.queries(), *LEADS]
+        """Declare the cause: a change id, a component, a database's table or long-running
+        query (by its id), ``network`` or ``lb``."""
+        known = [
+            *self.sim.scenario.components,
+            *self.sim.world.changes,
+            *self.tables(),
+            *self.queries(),
+            *LEADS,
+        ]
         if cause not in known:
-            why = f"no change, component, query or lead named {cause!r}{did_you_mean(cause, known)}"
+            what = "no change, component, table, query or lead named"
+            why = f"{what} {cause!r}{did_you_mean(cause, known)}"
             return self._refuse("diagnose", cause, why, lead)
         ev = self._look("diagnose", cause, lambda: (f"cause declared: {cause}", {}), takes, lead)
         self.cause = cause
