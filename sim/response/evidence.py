@@ -252,7 +252,10 @@ class View:
             else:
                 where = "for shoppers everywhere (synthetic checks green: they skip these paths)"
             eps = ", ".join(f"{e} {r:.0%}" for e, r in failing.items())
-            line = f"{scope} outage {where}; failing: {eps or 'synthetic checks only'}"
+            # the share is the last few minutes' (a fix three minutes ago still shows in it)
+            window = format_duration(RECENT)
+            line = f"{scope} outage {where}; failing in the last {window}: "
+            line += eps or "synthetic checks only"
             if onset is not None:
                 line += f"; since {self.clock(onset)}"
         facts = {"scope": scope, "failing": failing, "regions": regions, "onset": onset}
