@@ -116,6 +116,10 @@ def test_a_streamed_journal_matches_the_inline_one(
         pd.testing.assert_frame_equal(getattr(inline, frame)(), getattr(streamed, frame)())
     for name, table in inline.data["metrics"].items():
         assert [list(r) for r in streamed.data["metrics"][name]["rows"]] == table["rows"]
+        # the rows without pandas (what the report's pictures read) are the same too
+        (columns, rows), (s_columns, s_rows) = inline.table(name), streamed.table(name)
+        assert list(s_columns) == list(columns) == table["columns"]
+        assert [list(r) for r in s_rows] == [list(r) for r in rows]
     around = [json.loads(j.to_json()) for j in (inline, streamed)]
     for document in around:
         del document["metrics"]
