@@ -378,15 +378,13 @@ def test_an_outage_no_rule_sees_reaches_the_on_call_through_support() -> None:
     group wait later), and the experienced responder, acknowledging that page, ends it."""
     import sim
 
-    journal = sim.run(
-        sim.load_scenario(SCENARIOS / "release-skips-its-migration.yaml"), 1, compact=True
-    )
+    scenario = sim.load_scenario(SCENARIOS / "release-skips-its-migration.yaml")
+    journal = sim.run(scenario, 1, compact=True)
     (escalation, *_) = journal.events("complaints.escalated")
     (page,) = journal.events("page")
     assert journal.summary["detection_channel"] == "customer escalation"
     assert journal.data.get("alerts") in (None, [])  # no rule fired
-    wait = sim.load_scenario(SCENARIOS / "release-skips-its-migration.yaml").paging.group_wait
-    assert page["t"] == pytest.approx(escalation["t"] + wait)
+    assert page["t"] == pytest.approx(escalation["t"] + scenario.paging.group_wait)
     assert page["alerts"] == ["customer-escalation"]
     assert journal.data["response"]["resolved_at"] is not None
 

@@ -79,13 +79,12 @@ class Journal:
         (UTC) — beside ``t``, its seconds of simulated time."""
         import pandas as pd
 
-        block = self.data["metrics"][table]
-        rows = block["rows"]
+        columns, rows = self.table(table)
         frame: pd.DataFrame
         if isinstance(rows, Rows):  # the table's memory goes as its columns become the frame's
             frame = rows.arrow().to_pandas(self_destruct=True, split_blocks=True)
         else:
-            frame = pd.DataFrame(rows, columns=block["columns"])
+            frame = pd.DataFrame(rows, columns=list(columns))
         start = pd.Timestamp(self.data["clock_start"])
         frame.insert(1, "time", start + pd.to_timedelta(frame["t"], unit="s"))
         return frame

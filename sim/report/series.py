@@ -35,7 +35,7 @@ def endpoint_series(
     i_scope, i_name, i_t, i_req = at["scope"], at["name"], at["t"], at["requests"]
     i_err, i_to, i_rej, i_p95 = at["errors"], at["timeouts"], at["rejected"], at["p95"]
     counts: dict[str, dict[float, list[float]]] = {}  # name → bin → [requests, bad]
-    worst: dict[str, dict[float, float]] = {}  # name → bin → worst p95 of a window with requests
+    worst: dict[str, dict[float, float]] = {}  # name → bin → worst p95 (windows with requests)
     for row in rows:
         if row[i_scope] != "endpoint":
             continue

@@ -33,9 +33,7 @@ SINCE_WORDS = {
 def since_words(record: Mapping[str, Any]) -> str:
     """How a communication delay of ``record`` (a conduct dict) reads: "after the
     acknowledgement" — not "after the page", which it is not when the page waited."""
-    return SINCE_WORDS.get(
-        str(record.get("since") or "acknowledgement"), "after the acknowledgement"
-    )
+    return SINCE_WORDS[record.get("since") or "acknowledgement"]
 
 
 def conduct(journal: JournalLike) -> dict[str, Any]:

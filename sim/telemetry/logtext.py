@@ -111,7 +111,8 @@ def sql_statement(tables: tuple[str, ...], msg: str | None) -> str:
     select of the column ``msg`` says is missing."""
     ran_out = _SEQUENCE.search(msg or "")
     if ran_out:  # nextval failed: the insert that asked it for an ID
-        return f"INSERT INTO {ran_out.group(1)} (created_at, updated_at) VALUES (now(), now()) RETURNING id"
+        into = ran_out.group(1)
+        return f"INSERT INTO {into} (created_at, updated_at) VALUES (now(), now()) RETURNING id"
     table, column = _missing(msg or "")
     names = list(tables) or [table or "items"]
     main = table if table in names else names[0]

@@ -310,8 +310,9 @@ class EngineBase:
         raise NotImplementedError
 
     def lock_waits(self, db: DatabaseState) -> list[DataCall]:
-        """The shop's calls into database ``db`` waiting for their locks now, each holding its connection — what ``pg_locks`` shows
-        as not granted. None here: an engine that models lock waits says which."""
+        """The shop's calls into database ``db`` waiting for their locks now, each holding its
+        connection — what ``pg_locks`` shows as not granted. None here: an engine that models
+        lock waits says which."""
         return []
 
     # -- windows -------------------------------------------------------------------------
