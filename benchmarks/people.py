@@ -50,6 +50,11 @@ QS = (0.1, 0.5, 0.9)
 ITERATIONS = 5  # tries of the median on the runs themselves
 DRAWS = 64  # common random numbers per run for the fit
 FLOOR = 0.5  # minutes: a zero (the operator saw the cause at once) is taken as half a minute
+# What the responders saw first, per incident with a diagnosis time (docs/people.md): an error
+# that said what was wrong, symptoms, the change its own operator saw go wrong, or not said.
+# Blank: not classified (no page-to-cause time to fit).
+LABELS = ("plain", "opaque", "operator", "unknown", "")
+KINDS = ("opaque", "plain")  # fitted in this order: the plain fit takes the opaque one's sigma
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -72,8 +77,20 @@ def read_dataset(path: Path = DATA) -> list[dict[str, Any]]:
                     raise ValueError(
                         f"{path.name}:{line}: {key}: expected minutes or nothing, got {raw!r}"
                     ) from None
+            evidence = (row.get("evidence") or "").strip()
+            if evidence not in LABELS:
+                raise ValueError(
+                    f"{path.name}:{line}: evidence: expected one of "
+                    f"{', '.join(repr(x) for x in LABELS)}, got {evidence!r}"
+                )
+            row["evidence"] = evidence
             rows.append(row)
     return rows
+
+
+def of_kind(rows: Iterable[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """The incidents whose first evidence was ``kind`` (``plain`` or ``opaque``)."""
+    return [r for r in rows if r["evidence"] == kind]
 
 
 def spans(rows: Iterable[dict[str, Any]], end: str) -> list[float]:
@@ -99,15 +116,18 @@ def quantiles(values: Iterable[float | None]) -> dict[str, Any]:
 
 
 # -- runs ------------------------------------------------------------------------------------
-def _run(document: str, seed: int, pace: float) -> dict[str, float | None]:
+def _run(document: str, seed: int, pace: float) -> dict[str, Any]:
     """Minutes since impact of each milestone of one experienced run at ``pace``."""
     from sim.expect.calibration import milestones, with_profile
     from sim.runner import run
     from sim.scenario.schema import Scenario
 
     scenario = with_profile(Scenario.model_validate(json.loads(document)), pace=pace)
-    found = milestones(run(scenario, seed, responder="experienced", compact=True))
-    return {k: (None if t is None else t / 60.0) for k, (t, _) in found.items()}
+    journal = run(scenario, seed, responder="experienced", compact=True)
+    found = milestones(journal)
+    out: dict[str, Any] = {k: (None if t is None else t / 60.0) for k, (t, _) in found.items()}
+    out["evidence"] = journal.data["response"].get("evidence")
+    return out
 
 
 def library() -> list[Any]:
@@ -121,13 +141,13 @@ def library() -> list[Any]:
 
 def run_all(
     jobs: list[tuple[str, int, float]], workers: int, tick: Callable[[], None]
-) -> list[dict[str, float | None]]:
+) -> list[dict[str, Any]]:
     """Each job's milestones, in the jobs' order, on ``workers`` processes."""
     from sim.runner import run_jobs
 
-    out: list[dict[str, float | None]] = [{} for _ in jobs]
+    out: list[dict[str, Any]] = [{} for _ in jobs]
 
-    def done(i: int, result: dict[str, float | None]) -> None:
+    def done(i: int, result: dict[str, Any]) -> None:
         out[i] = result
         tick()
 
@@ -137,17 +157,22 @@ def run_all(
 
 # -- the fit -----------------------------------------------------------------------------------
 def fit(
-    ack: np.ndarray, search: np.ndarray, target: dict[str, float]
+    ack: np.ndarray, search: np.ndarray, target: dict[str, float], sigma: float | None = None
 ) -> tuple[float, float, dict[str, float]]:
     """(median, sigma) of T minimising the squared log gaps between the median and 90 % of
-    ``ack + T × search`` (minutes, one entry per run) and ``target``'s; and its quantiles."""
+    ``ack + T × search`` (minutes, one entry per run) and ``target``'s; and its quantiles.
+    With ``sigma`` given, only the median is fitted, to the median alone (a sample too small
+    for its 90 % to say much)."""
     z = np.random.default_rng(0).standard_normal((ack.size, DRAWS))
-    goal = np.log(np.maximum([target["median"], target["p90"]], FLOOR))
+    keys = ("median", "p90") if sigma is None else ("median",)
+    qs = QS[1:] if sigma is None else QS[1:2]
+    goal = np.log(np.maximum([target[k] for k in keys], FLOOR))
     best: tuple[float, float, float] = (math.inf, 1.0, 0.0)
-    for sigma in np.arange(0.0, 2.01, 0.02):
-        for median in np.exp(np.linspace(math.log(0.25), math.log(40.0), 161)):
+    sigmas = np.arange(0.0, 2.01, 0.02) if sigma is None else np.array([sigma])
+    for sigma in sigmas:
+        for median in np.exp(np.linspace(math.log(0.1), math.log(40.0), 201)):
             t = median * np.exp(sigma * z)
-            got = np.quantile(ack[:, None] + t * search[:, None], QS[1:])
+            got = np.quantile(ack[:, None] + t * search[:, None], qs)
             loss = float(np.sum((np.log(np.maximum(got, FLOOR)) - goal) ** 2))
             if loss < best[0]:
                 best = (loss, float(median), float(sigma))
@@ -184,8 +209,16 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         return 1
-    data_cause = quantiles(spans(rows, "diagnosis"))
+    data_cause = {kind: quantiles(spans(of_kind(rows, kind), "diagnosis")) for kind in KINDS}
+    data_all = quantiles(spans(rows, "diagnosis"))
     data_mitigation = quantiles(spans(rows, "mitigation"))
+    for kind in KINDS:
+        if data_cause[kind]["n"] < 5:
+            console.print(
+                f"[red]error:[/red] {DATA.name}: {data_cause[kind]['n']} incidents with "
+                f"{kind} evidence and a page-to-cause time; the fit needs 5 or more"
+            )
+            return 1
 
     pace = builtin_runbook("experienced").profile.pace
     scenarios = library()
@@ -196,38 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         task = bar.add_task("the library at a fixed tempo", total=len(docs) * args.seeds)
         fixed_jobs = [(docs[name], seed, pace) for name in docs for seed in seeds]
         fixed = run_all(fixed_jobs, args.workers, lambda: bar.advance(task))
-    usable = [
-        r
-        for r in fixed
-        if r.get("detection") is not None
-        and r.get("acknowledgement") is not None
-        and r.get("diagnosis") is not None
-    ]
-    if not usable:
-        console.print("[red]error:[/red] no run of the library was paged and diagnosed")
-        return 1
-    ack = np.array([r["acknowledgement"] - r["detection"] for r in usable])  # type: ignore[operator]
-    search = np.array(
-        [max(0.0, r["diagnosis"] - r["acknowledgement"]) for r in usable]  # type: ignore[operator]
-    )
-    median, sigma, fitted_cause = fit(ack, search, data_cause)
+    # what each scenario and seed showed first: the page comes before the team does anything,
+    # so a run shows the same at every tempo
+    kind_of = {
+        (job[0], job[1]): r.get("evidence") for job, r in zip(fixed_jobs, fixed, strict=True)
+    }
 
-    # The runs are not linear in T (a slow team meets more of the incident's evolution and
-    # the horizon), so the median is then refined on the runs themselves: the library again,
-    # each run at a tempo drawn as tempo: population draws it (the same normal deviate for a
-    # scenario and seed at every try), until its median page to cause is within 5 % of the
-    # dataset's — a secant on the logs, at most ITERATIONS tries.
-    def drawn_runs(m: float) -> list[dict[str, float | None]]:
-        with Progress(console=console, transient=True) as bar:
-            task = bar.add_task(f"the library at drawn tempos (median × {m:.2f})", total=n_jobs)
-            jobs = []
-            for name in docs:
-                for seed in seeds:
-                    z = random.Random(f"{name}/{seed}").gauss(0.0, 1.0)
-                    jobs.append((docs[name], seed, pace * m * math.exp(sigma * z)))
-            return run_all(jobs, args.workers, lambda: bar.advance(task))
-
-    def since_page(runs: list[dict[str, float | None]], end: str) -> list[float | None]:
+    def since_page(runs: list[dict[str, Any]], end: str) -> list[float | None]:
         out: list[float | None] = []
         for r in runs:
             t, page = r.get(end), r.get("detection")
@@ -235,52 +243,100 @@ def main(argv: list[str] | None = None) -> int:
                 out.append(None if t is None else max(0.0, t - page))
         return out
 
-    n_jobs = len(docs) * args.seeds
-    goal = data_cause["median"]
-    tries: list[tuple[float, float]] = []  # (ln median of T, ln median page to cause)
-    while True:
-        drawn = drawn_runs(median)
-        got = quantiles(since_page(drawn, "diagnosis"))["median"]
-        console.print(f"tempo median × {median:.3f}: page to cause median {got} min")
-        if got is None or len(tries) + 1 >= ITERATIONS or abs(math.log(got / goal)) < 0.05:
-            break
-        tries.append((math.log(median), math.log(got)))
-        slope = 1.0
-        if len(tries) >= 2:
-            (x0, y0), (x1, y1) = tries[-2], tries[-1]
-            if x1 != x0:
-                slope = min(3.0, max(0.3, (y1 - y0) / (x1 - x0)))
-        median = round(math.exp(tries[-1][0] + (math.log(goal) - tries[-1][1]) / slope), 3)
+    # The runs are not linear in T (a slow team meets more of the incident's evolution and
+    # the horizon), so each kind's median is then refined on the runs themselves: that kind's
+    # runs again, each at a tempo drawn as tempo: population draws it (the same normal deviate
+    # for a scenario and seed at every try), until their median page to cause is within 5 %
+    # of the dataset's — a secant on the logs, at most ITERATIONS tries.
+    def drawn_runs(
+        jobs: list[tuple[str, str, int]], m: float, sigma: float, kind: str
+    ) -> list[dict[str, Any]]:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"{kind} evidence at drawn tempos (× {m:.2f})", total=len(jobs))
+            at = []
+            for name, document, seed in jobs:
+                z = random.Random(f"{name}/{seed}").gauss(0.0, 1.0)
+                at.append((document, seed, pace * m * math.exp(sigma * z)))
+            return run_all(at, args.workers, lambda: bar.advance(task))
 
-    paged_runs = [r for r in drawn if r.get("detection") is not None]
-    check_cause = since_page(drawn, "diagnosis")
-    check_mitigation = since_page(drawn, "mitigation")
-    paged = len(paged_runs)
-    fixed_cause = quantiles(r["diagnosis"] - r["detection"] for r in usable)  # type: ignore[operator]
+    n_tries: dict[str, int] = {}
+    medians: dict[str, float] = {}
+    first: dict[str, dict[str, float]] = {}
+    usable_n: dict[str, int] = {}
+    fixed_cause: dict[str, dict[str, Any]] = {}
+    checks: dict[str, list[dict[str, Any]]] = {}
+    sigma: float | None = None
+    for kind in KINDS:
+        mine = [r for r in fixed if r.get("evidence") == kind]
+        usable = [
+            r
+            for r in mine
+            if r.get("detection") is not None
+            and r.get("acknowledgement") is not None
+            and r.get("diagnosis") is not None
+        ]
+        if not usable:
+            console.print(f"[red]error:[/red] no {kind}-evidence run of the library was diagnosed")
+            return 1
+        usable_n[kind] = len(usable)
+        ack = np.array([r["acknowledgement"] - r["detection"] for r in usable])
+        search = np.array([max(0.0, r["diagnosis"] - r["acknowledgement"]) for r in usable])
+        median, got_sigma, first[kind] = fit(ack, search, data_cause[kind], sigma)
+        sigma = got_sigma if sigma is None else sigma
+        fixed_cause[kind] = quantiles(r["diagnosis"] - r["detection"] for r in usable)
+        mine_jobs = [
+            (json.loads(d)["name"], d, seed) for (d, seed), k in kind_of.items() if k == kind
+        ]
+        goal = data_cause[kind]["median"]
+        tries: list[tuple[float, float]] = []  # (ln median of T, ln median page to cause)
+        while True:
+            drawn = drawn_runs(mine_jobs, median, sigma, kind)
+            got = quantiles(since_page(drawn, "diagnosis"))["median"]
+            console.print(f"{kind}: tempo median × {median:.3f}: page to cause median {got} min")
+            if got is None or len(tries) + 1 >= ITERATIONS or abs(math.log(got / goal)) < 0.05:
+                break
+            tries.append((math.log(median), math.log(got)))
+            slope = 1.0
+            if len(tries) >= 2:
+                (x0, y0), (x1, y1) = tries[-2], tries[-1]
+                if x1 != x0:
+                    slope = min(3.0, max(0.3, (y1 - y0) / (x1 - x0)))
+            median = round(math.exp(tries[-1][0] + (math.log(goal) - tries[-1][1]) / slope), 3)
+        medians[kind], n_tries[kind], checks[kind] = median, len(tries) + 1, drawn
+
+    assert sigma is not None
+    everything = [r for kind in KINDS for r in checks[kind]]
+
+    def check(runs: list[dict[str, Any]]) -> dict[str, Any]:
+        cause, mitigation = since_page(runs, "diagnosis"), since_page(runs, "mitigation")
+        return {
+            "paged_runs": sum(r.get("detection") is not None for r in runs),
+            "page_to_cause": quantiles(cause) if cause else None,
+            "page_to_mitigation": quantiles(mitigation) if mitigation else None,
+            "never_diagnosed": sum(t is None for t in cause),
+            "never_mitigated": sum(t is None for t in mitigation),
+        }
+
     result = {
-        "format": 1,
+        "format": 2,
         "commit": commit(),
         "dataset": {
             "file": str(DATA.relative_to(ROOT)),
             "incidents": len(rows),
-            "page_to_cause": data_cause,
+            "page_to_cause": data_all,
+            "page_to_cause_by_evidence": data_cause,
             "page_to_mitigation": data_mitigation,
         },
         "library": {
             "scenarios": len(docs),
             "seeds": args.seeds,
-            "runs_used": len(usable),
+            "runs": {kind: sum(k == kind for k in kind_of.values()) for kind in KINDS},
+            "runs_used": usable_n,
             "pace": pace,
             "page_to_cause_at_fixed_tempo": fixed_cause,
         },
-        "tempo": {"median": median, "sigma": sigma, "tries": len(tries) + 1},
-        "check": {
-            "paged_runs": paged,
-            "page_to_cause": quantiles(check_cause) if check_cause else None,
-            "page_to_mitigation": quantiles(check_mitigation) if check_mitigation else None,
-            "never_diagnosed": sum(t is None for t in check_cause),
-            "never_mitigated": sum(t is None for t in check_mitigation),
-        },
+        "tempo": {"median": medians, "sigma": sigma, "tries": n_tries},
+        "check": {"all": check(everything), **{kind: check(checks[kind]) for kind in KINDS}},
     }
 
     table = Table(title="page to cause and to mitigation, minutes (10 % / median / 90 %)")
@@ -294,22 +350,28 @@ def main(argv: list[str] | None = None) -> int:
             cells = ("—" if q[k] is None else str(q[k]) for k in ("p10", "median", "p90"))
             table.add_row(what, str(q["n"]), *cells)
 
-    row("public incidents: page → cause", data_cause)
-    row("library, fixed tempo: page → cause", fixed_cause)
-    row("first estimate (ack + T × search): page → cause", fitted_cause)
-    row("library, drawn tempo: page → cause (fitted)", result["check"]["page_to_cause"])
+    for kind in KINDS:
+        row(f"public incidents, {kind} evidence: page → cause", data_cause[kind])
+        row(f"library, {kind}, fixed tempo: page → cause", fixed_cause[kind])
+        row(f"library, {kind}, first estimate (ack + T × search)", first[kind])
+        row(
+            f"library, {kind}, drawn tempo: page → cause (fitted)",
+            result["check"][kind]["page_to_cause"],
+        )
+    row("public incidents, all: page → cause", data_all)
+    row("library, all, drawn tempo: page → cause", result["check"]["all"]["page_to_cause"])
     row("public incidents: page → mitigation", data_mitigation)
     row(
         "library, drawn tempo: page → mitigation (not fitted)",
-        result["check"]["page_to_mitigation"],
+        result["check"]["all"]["page_to_mitigation"],
     )
     Console(width=140).print(table)
     console.print(
-        f"tempo: median × {median:g}, sigma {sigma:g} (lognormal, per run) — "
-        f"{len(usable)} of {len(fixed)} fixed-tempo runs used; "
-        f"of {paged} paged drawn-tempo runs, {result['check']['never_diagnosed']} named no "
-        f"cause and {result['check']['never_mitigated']} did not mitigate within the horizon "
-        f"({time.perf_counter() - started:.0f} s)"
+        "tempo: "
+        + "; ".join(f"{kind} evidence median × {medians[kind]:g}" for kind in KINDS)
+        + f"; sigma {sigma:g} (lognormal, per run) — runs used "
+        + ", ".join(f"{kind} {usable_n[kind]}" for kind in KINDS)
+        + f" ({time.perf_counter() - started:.0f} s)"
     )
     if args.write:
         write_text(FITTED, json.dumps(result, indent=2) + "\n")

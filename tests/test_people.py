@@ -16,6 +16,7 @@ from sim.engine.common.streams import stream
 from sim.expect.calibration import with_profile
 from sim.report import render_markdown
 from sim.response import people
+from sim.response.evidence import SAYS_WHAT_IS_WRONG
 from sim.runner import run
 from sim.scenario.catalogue import entries
 
@@ -75,9 +76,66 @@ def test_the_stored_fit_came_from_this_dataset(dataset) -> None:
     assert stored["dataset"]["page_to_mitigation"] == fit_people.quantiles(
         fit_people.spans(dataset, "mitigation")
     )
-    # the check it stored: the fitted quantity lands near the data it was fitted to
-    check, data = stored["check"]["page_to_cause"], stored["dataset"]["page_to_cause"]
-    assert 1 / 1.5 <= check["median"] / data["median"] <= 1.5
+    for kind in people.EVIDENCE:
+        data = stored["dataset"]["page_to_cause_by_evidence"][kind]
+        assert data == fit_people.quantiles(
+            fit_people.spans(fit_people.of_kind(dataset, kind), "diagnosis")
+        )
+        # the check it stored: the fitted quantity lands near the data it was fitted to
+        check = stored["check"][kind]["page_to_cause"]
+        assert 1 / 1.5 <= check["median"] / data["median"] <= 1.5
+
+
+def test_every_incident_with_a_page_to_cause_says_what_its_team_saw_first(dataset) -> None:
+    """The fit sorts incidents by their first evidence: none it could use is unclassified."""
+    for row in dataset:
+        if row["detect"] is not None and row["diagnosis"] is not None:
+            assert row["evidence"] in ("plain", "opaque", "operator", "unknown"), row["company"]
+    assert len(fit_people.of_kind(dataset, "plain")) >= 5
+
+
+def test_a_bad_evidence_label_names_its_line_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "rt.csv"
+    bad.write_text(
+        "company,date,class,url,detect,ack,diagnosis,mitigation,resolution,evidence,notes\n"
+        "X,2020-01-01,other,https://x,3,,10,40,,obvious,\n"
+    )
+    with pytest.raises(ValueError, match=r"rt.csv:2: evidence: expected one of .*'obvious'"):
+        fit_people.read_dataset(bad)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'ERROR: nextval: reached maximum value of sequence "orders_id_seq" (2147483647)',
+        "ERROR: column users.password_hash does not exist (SQLSTATE 42703)",
+        "OSError: [Errno 28] No space left on device",
+        "SSLError: certificate verify failed: certificate has expired (payments.internal)",
+        "InvalidToken: token used before issued (iat in the future): clock skew 60s",
+        "getaddrinfo EAI_AGAIN db.svc.cluster.local: Temporary failure in name resolution",
+        "RESOURCE_EXHAUSTED: Quota exceeded for quota metric 'Requests'",
+        "ERROR: integer out of range for type integer (SQLSTATE 22003)",
+    ],
+)
+def test_an_error_that_says_what_is_wrong_reads_plain(line: str) -> None:
+    assert SAYS_WHAT_IS_WRONG.search(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "upstream timeout calling db after 2s",
+        "FATAL:  sorry, too many clients already",
+        "ERROR: canceling statement due to lock timeout (SQLSTATE 55P03)",
+        '"GET /cart HTTP/1.1" 500 upstream=web',
+        "no healthy upstream for db: every instance failing health checks",
+        'circuit breaker "payments → payment-provider" is OPEN; not calling payment-provider',
+        "unhandled exception in request handler: InternalError: internal server error",
+        'connection to server at "10.0.194.10", port 5432 failed: Connection refused',
+    ],
+)
+def test_a_symptom_reads_opaque(line: str) -> None:
+    assert not SAYS_WHAT_IS_WRONG.search(line)
 
 
 def test_a_bad_minute_names_its_line_and_column(tmp_path: Path) -> None:
@@ -131,7 +189,7 @@ def test_every_look_takes_this_runs_tempo_times_as_long(journals: dict[str, Any]
     """Same scenario, same seed: the first looks (before anything the team does changes the
     run) take the drawn tempo × what they take at a fixed tempo — the draw has its own stream,
     so the look's own spread is the same draw in both runs."""
-    tempo = people.draw(stream(SEED, "response/tempo"))
+    tempo = people.draw(stream(SEED, "response/tempo"), "plain")
     fixed = journals["fixed"].data["response"]["steps"]
     drawn = journals["population"].data["response"]["steps"]
     assert fixed[0]["t"] == drawn[0]["t"]  # the page is the same: the team has not acted yet
@@ -142,12 +200,27 @@ def test_every_look_takes_this_runs_tempo_times_as_long(journals: dict[str, Any]
 
 
 def test_the_journal_and_the_report_say_which_team_was_drawn(journals: dict[str, Any]) -> None:
-    tempo = people.draw(stream(SEED, "response/tempo"))
+    # the column that does not exist is in the logs at the page: a plain-evidence team
+    assert journals["fixed"].data["response"]["evidence"] == "plain"
+    assert journals["population"].data["response"]["evidence"] == "plain"
+    tempo = people.draw(stream(SEED, "response/tempo"), "plain")
     journal = journals["population"]
     assert journal.data["response"]["tempo"] == pytest.approx(tempo, abs=1e-4)
     assert f"experienced (team tempo × {tempo:.2f})" in journal._repr_html_()
     assert f"experienced, team tempo × {tempo:.2f}" in render_markdown(journal)  # the report
     assert "tempo" not in journals["fixed"].data["response"]  # the same engineer: nothing drawn
+
+
+def test_evidence_moves_the_team_by_the_fitted_medians_alone() -> None:
+    """One normal deviate per seed: the same team facing plain or opaque evidence differs by
+    the ratio of the two fitted medians, nothing else."""
+    plain, opaque = people.tempo("plain")[0], people.tempo("opaque")[0]
+    for seed in range(1, 6):
+        a = people.draw(stream(seed, "response/tempo"), "plain")
+        b = people.draw(stream(seed, "response/tempo"), "opaque")
+        assert a / b == pytest.approx(plain / opaque, rel=1e-9)
+    with pytest.raises(ValueError, match="evidence: expected one of plain, opaque"):
+        people.tempo("obvious")
 
 
 def test_the_same_seed_draws_the_same_team_and_seeds_differ() -> None:

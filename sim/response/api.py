@@ -177,6 +177,9 @@ class Incident(DataTierCalls, CapacityCalls):
         # how fast this team is tonight, on top of pace: None (the same engineer every run)
         # but for a runbook whose profile draws it from real teams (sim.response.people)
         self.tempo: float | None = None
+        # what the team had in front of it when it acknowledged: "plain" (an error line says
+        # in words what is wrong) or "opaque" (symptoms) — None before a modelled team looked
+        self.evidence: str | None = None
         self.failures = failures
         self.progress = progress
         self.view = View(simulation)
@@ -702,10 +705,12 @@ class Incident(DataTierCalls, CapacityCalls):
 
     def to_journal(self, responder: str, description: str) -> dict[str, Any]:
         self.credit_episodes()
-        drawn = {} if self.tempo is None else {"tempo": round(self.tempo, 4)}
+        drawn: dict[str, Any] = {} if self.tempo is None else {"tempo": round(self.tempo, 4)}
+        if self.evidence is not None:
+            drawn["evidence"] = self.evidence
         return {
             "responder": responder,
-            **drawn,  # the team's tempo, when the runbook drew one
+            **drawn,  # the team's tempo, when the runbook drew one; what it saw first
             "description": description,
             "started_at": self.started_at,
             "steps": self.steps,

@@ -48,6 +48,31 @@ MIN_FAILED = 5
 SLOW = 5.0
 TABLE_IN_ERROR = re.compile(r"\b(?:column|relation|table)\s+\"?([a-z_][a-z0-9_]*)\.", re.I)
 
+# Error lines that say in words what is wrong — the broken thing or state itself, as the
+# database, the kernel, TLS, a resolver or a quota system words it — not only where it hurts
+# (a timeout, a refused connection, a 5xx, a full queue, too many clients, an open breaker,
+# an unnamed exception). The same line the public post-mortems of docs/people.md are sorted
+# by: "the first evidence stated what was wrong" (plain) or was symptoms (opaque).
+SAYS_WHAT_IS_WRONG = re.compile(
+    "|".join(
+        (
+            r"SQLSTATE (?:22|42|53[124]|54)",  # data, undefined object, disk, memory, limits
+            r"reached maximum value of sequence",
+            r"out of range for (?:type|integer)",
+            r"\b(?:column|relation|table) \S+ does not exist",
+            r"No space left on device",
+            r"certificate (?:has expired|is not yet valid)",
+            r"\bx509: ",
+            r"clock skew",
+            r"[Qq]uota (?:exceeded|exhausted)|RESOURCE_EXHAUSTED",
+            r"[Pp]ermission denied",
+            r"Out of memory: Killed process|OOMKilled",
+            r"failure in name resolution|NXDOMAIN|Name or service not known",
+            r"[Nn]o cluster leader",
+        )
+    )
+)
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -371,6 +396,16 @@ class View:
             "since": start,
             "component": component,
         }
+
+    def plainness(self) -> tuple[str, str | None]:
+        """("plain", the line) when an error line the logs look would list says in words what
+        is wrong (:data:`SAYS_WHAT_IS_WRONG`), else ("opaque", None) — what the team has in
+        front of it, read without costing it time (the people model's, not a look)."""
+        _, facts = self.logs()
+        for s in facts["signatures"]:
+            if s["level"] == "ERROR" and SAYS_WHAT_IS_WRONG.search(s["example"]):
+                return "plain", str(s["example"])
+        return "opaque", None
 
     def changes(self, component: str | None = None) -> tuple[str, dict[str, Any]]:
         """The change log as applied, newest first (last six hours). With ``component``, that
