@@ -5,7 +5,9 @@
 1. Reads ``benchmarks/data/response-times.csv``: for public incidents — none that a scenario
    is calibrated against, none of the reserved ones — the published minutes from impact to
    detection, diagnosis and mitigation. *Page to cause* is diagnosis − detection, *page to
-   mitigation* mitigation − detection.
+   mitigation* mitigation − detection. The fit takes the incidents collected without
+   regard to what their teams saw first, not the plain-evidence sample (``source_file``
+   ``plain-*``), which was collected for it.
 2. Runs the experienced runbook at its fixed tempo over the catalogue's scenarios that have
    no ``source:`` block (seeds 1..N) and reads, per run, page → acknowledgement and
    acknowledgement → cause.
@@ -20,7 +22,10 @@
    themselves — the library at drawn tempos, a secant on the logs — until their median page
    to cause is within 5 % of the dataset's (at most 5 tries).
 4. Checks the fit: the last of those tries, with T drawn per run, prints page to cause
-   (what was fitted) and page to mitigation (what was not) against the dataset. A run that
+   (what was fitted) and page to mitigation (what was not) against the dataset, and page to
+   cause by what the team saw first — an error that says what is wrong (plain) or symptoms
+   (opaque), in the dataset's ``evidence`` column and each run's journal — which is not
+   fitted (docs/people.md says why). A run that
    never got there within its horizon counts as later than any that did (so a quantile can
    be "—", beyond the horizon), as in calibration.
 
@@ -52,9 +57,9 @@ DRAWS = 64  # common random numbers per run for the fit
 FLOOR = 0.5  # minutes: a zero (the operator saw the cause at once) is taken as half a minute
 # What the responders saw first, per incident with a diagnosis time (docs/people.md): an error
 # that said what was wrong, symptoms, the change its own operator saw go wrong, or not said.
-# Blank: not classified (no page-to-cause time to fit).
+# Blank: not classified (no page-to-cause time).
 LABELS = ("plain", "opaque", "operator", "unknown", "")
-KINDS = ("opaque", "plain")  # fitted in this order: the plain fit takes the opaque one's sigma
+KINDS = ("plain", "opaque")
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -86,6 +91,12 @@ def read_dataset(path: Path = DATA) -> list[dict[str, Any]]:
             row["evidence"] = evidence
             rows.append(row)
     return rows
+
+
+def collected(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The incidents collected without regard to their evidence (the tempo's sample): not
+    the plain-evidence sample, which was collected for its evidence."""
+    return [r for r in rows if not str(r.get("source_file", "")).startswith("plain-")]
 
 
 def of_kind(rows: Iterable[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -157,22 +168,17 @@ def run_all(
 
 # -- the fit -----------------------------------------------------------------------------------
 def fit(
-    ack: np.ndarray, search: np.ndarray, target: dict[str, float], sigma: float | None = None
+    ack: np.ndarray, search: np.ndarray, target: dict[str, float]
 ) -> tuple[float, float, dict[str, float]]:
     """(median, sigma) of T minimising the squared log gaps between the median and 90 % of
-    ``ack + T × search`` (minutes, one entry per run) and ``target``'s; and its quantiles.
-    With ``sigma`` given, only the median is fitted, to the median alone (a sample too small
-    for its 90 % to say much)."""
+    ``ack + T × search`` (minutes, one entry per run) and ``target``'s; and its quantiles."""
     z = np.random.default_rng(0).standard_normal((ack.size, DRAWS))
-    keys = ("median", "p90") if sigma is None else ("median",)
-    qs = QS[1:] if sigma is None else QS[1:2]
-    goal = np.log(np.maximum([target[k] for k in keys], FLOOR))
+    goal = np.log(np.maximum([target["median"], target["p90"]], FLOOR))
     best: tuple[float, float, float] = (math.inf, 1.0, 0.0)
-    sigmas = np.arange(0.0, 2.01, 0.02) if sigma is None else np.array([sigma])
-    for sigma in sigmas:
-        for median in np.exp(np.linspace(math.log(0.1), math.log(40.0), 201)):
+    for sigma in np.arange(0.0, 2.01, 0.02):
+        for median in np.exp(np.linspace(math.log(0.25), math.log(40.0), 161)):
             t = median * np.exp(sigma * z)
-            got = np.quantile(ack[:, None] + t * search[:, None], qs)
+            got = np.quantile(ack[:, None] + t * search[:, None], QS[1:])
             loss = float(np.sum((np.log(np.maximum(got, FLOOR)) - goal) ** 2))
             if loss < best[0]:
                 best = (loss, float(median), float(sigma))
@@ -205,20 +211,15 @@ def main(argv: list[str] | None = None) -> int:
 
     console = Console(stderr=True)
     try:
-        rows = read_dataset()
+        every = read_dataset()
     except (OSError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         return 1
-    data_cause = {kind: quantiles(spans(of_kind(rows, kind), "diagnosis")) for kind in KINDS}
-    data_all = quantiles(spans(rows, "diagnosis"))
+    rows = collected(every)
+    data_cause = quantiles(spans(rows, "diagnosis"))
+    # not fitted: what the teams saw first, and how long they took to name the cause after it
+    data_by = {kind: quantiles(spans(of_kind(every, kind), "diagnosis")) for kind in KINDS}
     data_mitigation = quantiles(spans(rows, "mitigation"))
-    for kind in KINDS:
-        if data_cause[kind]["n"] < 5:
-            console.print(
-                f"[red]error:[/red] {DATA.name}: {data_cause[kind]['n']} incidents with "
-                f"{kind} evidence and a page-to-cause time; the fit needs 5 or more"
-            )
-            return 1
 
     pace = builtin_runbook("experienced").profile.pace
     scenarios = library()
@@ -229,11 +230,36 @@ def main(argv: list[str] | None = None) -> int:
         task = bar.add_task("the library at a fixed tempo", total=len(docs) * args.seeds)
         fixed_jobs = [(docs[name], seed, pace) for name in docs for seed in seeds]
         fixed = run_all(fixed_jobs, args.workers, lambda: bar.advance(task))
-    # what each scenario and seed showed first: the page comes before the team does anything,
-    # so a run shows the same at every tempo
-    kind_of = {
-        (job[0], job[1]): r.get("evidence") for job, r in zip(fixed_jobs, fixed, strict=True)
-    }
+    usable = [
+        r
+        for r in fixed
+        if r.get("detection") is not None
+        and r.get("acknowledgement") is not None
+        and r.get("diagnosis") is not None
+    ]
+    if not usable:
+        console.print("[red]error:[/red] no run of the library was paged and diagnosed")
+        return 1
+    ack = np.array([r["acknowledgement"] - r["detection"] for r in usable])  # type: ignore[operator]
+    search = np.array(
+        [max(0.0, r["diagnosis"] - r["acknowledgement"]) for r in usable]  # type: ignore[operator]
+    )
+    median, sigma, fitted_cause = fit(ack, search, data_cause)
+
+    # The runs are not linear in T (a slow team meets more of the incident's evolution and
+    # the horizon), so the median is then refined on the runs themselves: the library again,
+    # each run at a tempo drawn as tempo: population draws it (the same normal deviate for a
+    # scenario and seed at every try), until its median page to cause is within 5 % of the
+    # dataset's — a secant on the logs, at most ITERATIONS tries.
+    def drawn_runs(m: float) -> list[dict[str, Any]]:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"the library at drawn tempos (median × {m:.2f})", total=n_jobs)
+            jobs = []
+            for name in docs:
+                for seed in seeds:
+                    z = random.Random(f"{name}/{seed}").gauss(0.0, 1.0)
+                    jobs.append((docs[name], seed, pace * m * math.exp(sigma * z)))
+            return run_all(jobs, args.workers, lambda: bar.advance(task))
 
     def since_page(runs: list[dict[str, Any]], end: str) -> list[float | None]:
         out: list[float | None] = []
@@ -243,100 +269,66 @@ def main(argv: list[str] | None = None) -> int:
                 out.append(None if t is None else max(0.0, t - page))
         return out
 
-    # The runs are not linear in T (a slow team meets more of the incident's evolution and
-    # the horizon), so each kind's median is then refined on the runs themselves: that kind's
-    # runs again, each at a tempo drawn as tempo: population draws it (the same normal deviate
-    # for a scenario and seed at every try), until their median page to cause is within 5 %
-    # of the dataset's — a secant on the logs, at most ITERATIONS tries.
-    def drawn_runs(
-        jobs: list[tuple[str, str, int]], m: float, sigma: float, kind: str
-    ) -> list[dict[str, Any]]:
-        with Progress(console=console, transient=True) as bar:
-            task = bar.add_task(f"{kind} evidence at drawn tempos (× {m:.2f})", total=len(jobs))
-            at = []
-            for name, document, seed in jobs:
-                z = random.Random(f"{name}/{seed}").gauss(0.0, 1.0)
-                at.append((document, seed, pace * m * math.exp(sigma * z)))
-            return run_all(at, args.workers, lambda: bar.advance(task))
+    n_jobs = len(docs) * args.seeds
+    goal = data_cause["median"]
+    tries: list[tuple[float, float]] = []  # (ln median of T, ln median page to cause)
+    while True:
+        drawn = drawn_runs(median)
+        got = quantiles(since_page(drawn, "diagnosis"))["median"]
+        console.print(f"tempo median × {median:.3f}: page to cause median {got} min")
+        if got is None or len(tries) + 1 >= ITERATIONS or abs(math.log(got / goal)) < 0.05:
+            break
+        tries.append((math.log(median), math.log(got)))
+        slope = 1.0
+        if len(tries) >= 2:
+            (x0, y0), (x1, y1) = tries[-2], tries[-1]
+            if x1 != x0:
+                slope = min(3.0, max(0.3, (y1 - y0) / (x1 - x0)))
+        median = round(math.exp(tries[-1][0] + (math.log(goal) - tries[-1][1]) / slope), 3)
 
-    n_tries: dict[str, int] = {}
-    medians: dict[str, float] = {}
-    first: dict[str, dict[str, float]] = {}
-    usable_n: dict[str, int] = {}
-    fixed_cause: dict[str, dict[str, Any]] = {}
-    checks: dict[str, list[dict[str, Any]]] = {}
-    sigma: float | None = None
-    for kind in KINDS:
-        mine = [r for r in fixed if r.get("evidence") == kind]
-        usable = [
-            r
-            for r in mine
-            if r.get("detection") is not None
-            and r.get("acknowledgement") is not None
-            and r.get("diagnosis") is not None
-        ]
-        if not usable:
-            console.print(f"[red]error:[/red] no {kind}-evidence run of the library was diagnosed")
-            return 1
-        usable_n[kind] = len(usable)
-        ack = np.array([r["acknowledgement"] - r["detection"] for r in usable])
-        search = np.array([max(0.0, r["diagnosis"] - r["acknowledgement"]) for r in usable])
-        median, got_sigma, first[kind] = fit(ack, search, data_cause[kind], sigma)
-        sigma = got_sigma if sigma is None else sigma
-        fixed_cause[kind] = quantiles(r["diagnosis"] - r["detection"] for r in usable)
-        mine_jobs = [
-            (json.loads(d)["name"], d, seed) for (d, seed), k in kind_of.items() if k == kind
-        ]
-        goal = data_cause[kind]["median"]
-        tries: list[tuple[float, float]] = []  # (ln median of T, ln median page to cause)
-        while True:
-            drawn = drawn_runs(mine_jobs, median, sigma, kind)
-            got = quantiles(since_page(drawn, "diagnosis"))["median"]
-            console.print(f"{kind}: tempo median × {median:.3f}: page to cause median {got} min")
-            if got is None or len(tries) + 1 >= ITERATIONS or abs(math.log(got / goal)) < 0.05:
-                break
-            tries.append((math.log(median), math.log(got)))
-            slope = 1.0
-            if len(tries) >= 2:
-                (x0, y0), (x1, y1) = tries[-2], tries[-1]
-                if x1 != x0:
-                    slope = min(3.0, max(0.3, (y1 - y0) / (x1 - x0)))
-            median = round(math.exp(tries[-1][0] + (math.log(goal) - tries[-1][1]) / slope), 3)
-        medians[kind], n_tries[kind], checks[kind] = median, len(tries) + 1, drawn
-
-    assert sigma is not None
-    everything = [r for kind in KINDS for r in checks[kind]]
-
-    def check(runs: list[dict[str, Any]]) -> dict[str, Any]:
-        cause, mitigation = since_page(runs, "diagnosis"), since_page(runs, "mitigation")
-        return {
-            "paged_runs": sum(r.get("detection") is not None for r in runs),
-            "page_to_cause": quantiles(cause) if cause else None,
-            "page_to_mitigation": quantiles(mitigation) if mitigation else None,
-            "never_diagnosed": sum(t is None for t in cause),
-            "never_mitigated": sum(t is None for t in mitigation),
-        }
-
+    paged_runs = [r for r in drawn if r.get("detection") is not None]
+    check_cause = since_page(drawn, "diagnosis")
+    check_mitigation = since_page(drawn, "mitigation")
+    paged = len(paged_runs)
+    fixed_cause = quantiles(r["diagnosis"] - r["detection"] for r in usable)  # type: ignore[operator]
     result = {
-        "format": 2,
+        "format": 1,
         "commit": commit(),
         "dataset": {
             "file": str(DATA.relative_to(ROOT)),
             "incidents": len(rows),
-            "page_to_cause": data_all,
-            "page_to_cause_by_evidence": data_cause,
+            "page_to_cause": data_cause,
             "page_to_mitigation": data_mitigation,
+            "plain_evidence_sample": len(every) - len(rows),
+            "page_to_cause_by_evidence": data_by,
         },
         "library": {
             "scenarios": len(docs),
             "seeds": args.seeds,
-            "runs": {kind: sum(k == kind for k in kind_of.values()) for kind in KINDS},
-            "runs_used": usable_n,
+            "runs_used": len(usable),
             "pace": pace,
             "page_to_cause_at_fixed_tempo": fixed_cause,
+            "page_to_cause_at_fixed_tempo_by_evidence": {
+                kind: quantiles(
+                    r["diagnosis"] - r["detection"] for r in usable if r["evidence"] == kind
+                )
+                for kind in KINDS
+            },
         },
-        "tempo": {"median": medians, "sigma": sigma, "tries": n_tries},
-        "check": {"all": check(everything), **{kind: check(checks[kind]) for kind in KINDS}},
+        "tempo": {"median": median, "sigma": sigma, "tries": len(tries) + 1},
+        "check": {
+            "paged_runs": paged,
+            "page_to_cause": quantiles(check_cause) if check_cause else None,
+            "page_to_mitigation": quantiles(check_mitigation) if check_mitigation else None,
+            "never_diagnosed": sum(t is None for t in check_cause),
+            "never_mitigated": sum(t is None for t in check_mitigation),
+            "page_to_cause_by_evidence": {
+                kind: quantiles(
+                    since_page([r for r in drawn if r["evidence"] == kind], "diagnosis")
+                )
+                for kind in KINDS
+            },
+        },
     }
 
     table = Table(title="page to cause and to mitigation, minutes (10 % / median / 90 %)")
@@ -350,28 +342,32 @@ def main(argv: list[str] | None = None) -> int:
             cells = ("—" if q[k] is None else str(q[k]) for k in ("p10", "median", "p90"))
             table.add_row(what, str(q["n"]), *cells)
 
+    row("public incidents: page → cause", data_cause)
+    row("library, fixed tempo: page → cause", fixed_cause)
+    row("first estimate (ack + T × search): page → cause", fitted_cause)
+    row("library, drawn tempo: page → cause (fitted)", result["check"]["page_to_cause"])
     for kind in KINDS:
-        row(f"public incidents, {kind} evidence: page → cause", data_cause[kind])
-        row(f"library, {kind}, fixed tempo: page → cause", fixed_cause[kind])
-        row(f"library, {kind}, first estimate (ack + T × search)", first[kind])
+        row(f"public incidents, {kind} evidence: page → cause (not fitted)", data_by[kind])
         row(
-            f"library, {kind}, drawn tempo: page → cause (fitted)",
-            result["check"][kind]["page_to_cause"],
+            f"library, {kind} evidence, fixed tempo: page → cause",
+            result["library"]["page_to_cause_at_fixed_tempo_by_evidence"][kind],
         )
-    row("public incidents, all: page → cause", data_all)
-    row("library, all, drawn tempo: page → cause", result["check"]["all"]["page_to_cause"])
+        row(
+            f"library, {kind} evidence, drawn tempo: page → cause",
+            result["check"]["page_to_cause_by_evidence"][kind],
+        )
     row("public incidents: page → mitigation", data_mitigation)
     row(
         "library, drawn tempo: page → mitigation (not fitted)",
-        result["check"]["all"]["page_to_mitigation"],
+        result["check"]["page_to_mitigation"],
     )
     Console(width=140).print(table)
     console.print(
-        "tempo: "
-        + "; ".join(f"{kind} evidence median × {medians[kind]:g}" for kind in KINDS)
-        + f"; sigma {sigma:g} (lognormal, per run) — runs used "
-        + ", ".join(f"{kind} {usable_n[kind]}" for kind in KINDS)
-        + f" ({time.perf_counter() - started:.0f} s)"
+        f"tempo: median × {median:g}, sigma {sigma:g} (lognormal, per run) — "
+        f"{len(usable)} of {len(fixed)} fixed-tempo runs used; "
+        f"of {paged} paged drawn-tempo runs, {result['check']['never_diagnosed']} named no "
+        f"cause and {result['check']['never_mitigated']} did not mitigate within the horizon "
+        f"({time.perf_counter() - started:.0f} s)"
     )
     if args.write:
         write_text(FITTED, json.dumps(result, indent=2) + "\n")

@@ -69,21 +69,22 @@ def test_every_row_is_sourced_and_in_order(dataset) -> None:
 
 def test_the_stored_fit_came_from_this_dataset(dataset) -> None:
     stored = people.fitted()
-    assert stored["dataset"]["incidents"] == len(dataset)
+    rows = fit_people.collected(dataset)  # not the plain-evidence sample
+    assert stored["dataset"]["incidents"] == len(rows) < len(dataset)
+    assert stored["dataset"]["plain_evidence_sample"] == len(dataset) - len(rows)
     assert stored["dataset"]["page_to_cause"] == fit_people.quantiles(
-        fit_people.spans(dataset, "diagnosis")
+        fit_people.spans(rows, "diagnosis")
     )
     assert stored["dataset"]["page_to_mitigation"] == fit_people.quantiles(
-        fit_people.spans(dataset, "mitigation")
+        fit_people.spans(rows, "mitigation")
     )
-    for kind in people.EVIDENCE:
-        data = stored["dataset"]["page_to_cause_by_evidence"][kind]
-        assert data == fit_people.quantiles(
+    for kind in fit_people.KINDS:
+        assert stored["dataset"]["page_to_cause_by_evidence"][kind] == fit_people.quantiles(
             fit_people.spans(fit_people.of_kind(dataset, kind), "diagnosis")
         )
-        # the check it stored: the fitted quantity lands near the data it was fitted to
-        check = stored["check"][kind]["page_to_cause"]
-        assert 1 / 1.5 <= check["median"] / data["median"] <= 1.5
+    # the check it stored: the fitted quantity lands near the data it was fitted to
+    check, data = stored["check"]["page_to_cause"], stored["dataset"]["page_to_cause"]
+    assert 1 / 1.5 <= check["median"] / data["median"] <= 1.5
 
 
 def test_every_incident_with_a_page_to_cause_says_what_its_team_saw_first(dataset) -> None:
@@ -189,7 +190,7 @@ def test_every_look_takes_this_runs_tempo_times_as_long(journals: dict[str, Any]
     """Same scenario, same seed: the first looks (before anything the team does changes the
     run) take the drawn tempo × what they take at a fixed tempo — the draw has its own stream,
     so the look's own spread is the same draw in both runs."""
-    tempo = people.draw(stream(SEED, "response/tempo"), "plain")
+    tempo = people.draw(stream(SEED, "response/tempo"))
     fixed = journals["fixed"].data["response"]["steps"]
     drawn = journals["population"].data["response"]["steps"]
     assert fixed[0]["t"] == drawn[0]["t"]  # the page is the same: the team has not acted yet
@@ -203,24 +204,13 @@ def test_the_journal_and_the_report_say_which_team_was_drawn(journals: dict[str,
     # the column that does not exist is in the logs at the page: a plain-evidence team
     assert journals["fixed"].data["response"]["evidence"] == "plain"
     assert journals["population"].data["response"]["evidence"] == "plain"
-    tempo = people.draw(stream(SEED, "response/tempo"), "plain")
+    tempo = people.draw(stream(SEED, "response/tempo"))
     journal = journals["population"]
     assert journal.data["response"]["tempo"] == pytest.approx(tempo, abs=1e-4)
-    assert f"experienced (team tempo × {tempo:.2f})" in journal._repr_html_()
-    assert f"experienced, team tempo × {tempo:.2f}" in render_markdown(journal)  # the report
+    team = f"team tempo × {tempo:.2f}, evidence plain"
+    assert f"experienced ({team})" in journal._repr_html_()
+    assert f"experienced, {team}" in render_markdown(journal)  # the report
     assert "tempo" not in journals["fixed"].data["response"]  # the same engineer: nothing drawn
-
-
-def test_evidence_moves_the_team_by_the_fitted_medians_alone() -> None:
-    """One normal deviate per seed: the same team facing plain or opaque evidence differs by
-    the ratio of the two fitted medians, nothing else."""
-    plain, opaque = people.tempo("plain")[0], people.tempo("opaque")[0]
-    for seed in range(1, 6):
-        a = people.draw(stream(seed, "response/tempo"), "plain")
-        b = people.draw(stream(seed, "response/tempo"), "opaque")
-        assert a / b == pytest.approx(plain / opaque, rel=1e-9)
-    with pytest.raises(ValueError, match="evidence: expected one of plain, opaque"):
-        people.tempo("obvious")
 
 
 def test_the_same_seed_draws_the_same_team_and_seeds_differ() -> None:

@@ -27,13 +27,18 @@ TABLES = ("series", "business", "errors")
 
 
 def team_tempo(response: Mapping[str, Any]) -> str | None:
-    """``team tempo × 2.31`` when the run drew its team (``tempo: population``), else None."""
+    """``team tempo × 2.31, evidence opaque`` when the run drew its team (``tempo:
+    population``): its factor and what it saw first (docs/people.md), else None."""
     tempo = response.get("tempo")
-    return None if tempo is None else f"team tempo × {float(tempo):.2f}"
+    if tempo is None:
+        return None
+    seen = response.get("evidence")
+    return f"team tempo × {float(tempo):.2f}" + ("" if seen is None else f", evidence {seen}")
 
 
 def responder_text(response: Mapping[str, Any]) -> str:
-    """``experienced``, or ``experienced (team tempo × 2.31)`` when the run drew its team."""
+    """``experienced``, or ``experienced (team tempo × 2.31, evidence opaque)`` when the run
+    drew its team."""
     name = str(response.get("responder") or "none")
     team = team_tempo(response)
     return name if team is None else f"{name} ({team})"

@@ -30,24 +30,16 @@ def fitted() -> dict[str, Any]:
     return data
 
 
-EVIDENCE = ("plain", "opaque")
-
-
-def tempo(evidence: str = "opaque") -> tuple[float, float]:
-    """(median, sigma) of the per-run factor for a team whose first evidence was
-    ``evidence`` (``plain``: an error said what is wrong; ``opaque``: symptoms):
-    ``exp(N(ln median, sigma))``."""
-    if evidence not in EVIDENCE:
-        raise ValueError(f"evidence: expected one of {', '.join(EVIDENCE)}, got {evidence!r}")
+def tempo() -> tuple[float, float]:
+    """(median, sigma) of the per-run factor: ``exp(N(ln median, sigma))``."""
     fit = fitted()["tempo"]
-    return float(fit["median"][evidence]), float(fit["sigma"])
+    return float(fit["median"]), float(fit["sigma"])
 
 
-def draw(rng: random.Random, evidence: str = "opaque") -> float:
-    """One team's factor on every look and message, for one run (one normal deviate from
-    ``rng`` whatever the evidence: the same seed is the same team, quick or slow)."""
-    median, sigma = tempo(evidence)
-    return math.exp(math.log(median) + sigma * rng.gauss(0.0, 1.0))
+def draw(rng: random.Random) -> float:
+    """One team's factor on every look and message, for one run."""
+    median, sigma = tempo()
+    return math.exp(rng.gauss(math.log(median), sigma))
 
 
-__all__ = ["EVIDENCE", "FITTED", "draw", "fitted", "tempo"]
+__all__ = ["FITTED", "draw", "fitted", "tempo"]

@@ -131,15 +131,13 @@ class RunbookResponder:
     # -- driving -----------------------------------------------------------------------------
     def respond(self, incident: Incident) -> None:
         incident.pace = self.profile.pace
+        if self.profile.tempo == "population":
+            incident.tempo = people.draw(incident.sim.streams("response/tempo"))
         if incident.wait_for_page(ack=self.profile.ack) is None:
             return
         # What the team has in front of it as it starts: an error that says what is wrong,
-        # or symptoms. Real teams' pace depends on it (docs/people.md); the page's timing
-        # does not depend on the team, so the same seed sees the same evidence at any tempo.
+        # or symptoms — recorded, to compare runs with public incidents by it (docs/people.md)
         incident.evidence, _ = incident.view.plainness()
-        if self.profile.tempo == "population":
-            stream = incident.sim.streams("response/tempo")
-            incident.tempo = people.draw(stream, incident.evidence)
         self.inc = incident
         try:
             for step in self.runbook.steps:
