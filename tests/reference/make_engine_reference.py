@@ -10,7 +10,11 @@ when it is not::
     python -m tests.reference.make_engine_reference [SCENARIO-FILE-NAME ...]
 
 With names (``bad-schema-migration.yaml``), only those scenarios are re-run; the others keep
-their stored figures.
+their stored figures. With ``--engine flow`` (or ``request``), only that engine is re-run and
+the other's figures are kept — for a change to one engine alone; a scenario that itself
+changed is refused, as both engines' figures belong to its new version::
+
+    python -m tests.reference.make_engine_reference --engine flow flash-sale-surge.yaml
 """
 
 from __future__ import annotations
@@ -59,18 +63,41 @@ def figures(path: Path, engine: str, seeds: int | list[int]) -> list[dict[str, A
     return rows
 
 
-def main(names: list[str]) -> int:
+def main(argv: list[str]) -> int:
+    import argparse
+
     from sim.runner import scenario_hash
     from sim.scenario import load_scenario
 
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.reference.make_engine_reference",
+        description="Regenerate tests/reference/engines.json (both engines, 30 seeds).",
+    )
+    parser.add_argument("names", nargs="*", help="scenario file names (default: every one)")
+    parser.add_argument(
+        "--engine", choices=ENGINES, help="re-run this engine only, keeping the other's figures"
+    )
+    args = parser.parse_args(argv)
+    names = args.names
+    engines = ENGINES if args.engine is None else (args.engine,)
+
     old: dict[str, Any] = json.loads(REFERENCE.read_text()) if REFERENCE.exists() else {}
+    stored = old.get("scenarios", {})
     table: dict[str, Any] = {}
     for path in scenarios():
-        if names and path.name not in names and path.name in old.get("scenarios", {}):
-            table[path.name] = old["scenarios"][path.name]
+        if names and path.name not in names and path.name in stored:
+            table[path.name] = stored[path.name]
             continue
         entry: dict[str, Any] = {"sha256": scenario_hash(load_scenario(path))}
-        for engine in ENGINES:
+        if args.engine is not None:
+            kept = stored.get(path.name)
+            if kept is None or kept["sha256"] != entry["sha256"]:
+                parser.error(
+                    f"{path.name} changed since its reference was made (or has none): "
+                    "re-run both engines (without --engine)"
+                )
+            entry.update({e: kept[e] for e in ENGINES if e != args.engine})
+        for engine in engines:
             print(f"{path.name}: {SEEDS} seeds, {engine} engine …", file=sys.stderr, flush=True)
             entry[engine] = figures(path, engine, SEEDS)
         table[path.name] = entry

@@ -188,11 +188,36 @@ class FlowEngine(EngineBase):
             else:
                 self.pool_callee[node.pool] = node.comp.name
         self.pooled = set(self.pool_callee.values()) - unpooled
+        # What each endpoint's profile depends on: the conditions of the components and pools
+        # in its call tree (their places in _conditions' keys) and its breakers. A profile is
+        # reused while those are unchanged, whatever happens elsewhere: an overloaded
+        # database recompiles the endpoints that reach it, not the home page.
+        n_comps = len(self.comp_index)
+        self.depends: dict[str, tuple[list[int], frozenset[CircuitBreaker]]] = {}
+        for ep, root in self.roots.items():
+            places: set[int] = set()
+            breakers: set[CircuitBreaker] = set()
+            for node in (root, *self._below(root)):
+                places.add(self.comp_index[node.comp.name])
+                if node.pool is not None:
+                    places.add(n_comps + self.pool_index[node.pool])
+                if node.breaker is not None:
+                    breakers.add(node.breaker)
+            self.depends[ep] = (sorted(places), frozenset(breakers))
+        self.profiles: dict[str, dict[tuple[Any, ...], Compiled]] = {ep: {} for ep in self.roots}
         # This window's expected requests per (funnel step, profile), for the per-call rows.
         self.window_calls: dict[tuple[int, int], tuple[Compiled, float]] = {}
         self.probe_calls = self.metrics.get("synthetic", "probe-calls")
         env.process(self._steps())
         self.start_processes()
+
+    def _below(self, node: Node) -> list[Node]:
+        """Every node under ``node`` in its call tree."""
+        out = []
+        for child in node.children:
+            out.append(child)
+            out.extend(self._below(child))
+        return out
 
     def _map_parents(self, node: Node) -> None:
         for child in node.children:
@@ -361,12 +386,24 @@ class FlowEngine(EngineBase):
         key = (tuple(keys), tuple(sorted(self.breaker_index[b] for b in open_)))
         compiled = self.cache.get(key)
         if compiled is None:
-            model = CallModel(self.conds, self.pool_wait, open_)
-            timeout = self.client_timeout
+            model = None
             compiled = {}
             for ep, root in self.roots.items():
-                compiled[ep] = Compiled(model.profile(root, timeout), self, ep, self.made)
-                self.made += 1
+                places, breakers = self.depends[ep]
+                mine = (
+                    tuple(keys[i] for i in places),
+                    tuple(sorted(self.breaker_index[b] for b in open_ & breakers)),
+                )
+                profile = self.profiles[ep].get(mine)
+                if profile is None:
+                    if model is None:
+                        model = CallModel(self.conds, self.pool_wait, open_)
+                    profile = Compiled(
+                        model.profile(root, self.client_timeout), self, ep, self.made
+                    )
+                    self.profiles[ep][mine] = profile
+                    self.made += 1
+                compiled[ep] = profile
             self.cache[key] = compiled
         self.current = compiled
         return key
