@@ -108,6 +108,28 @@ def test_named_items_merge_new_ones_append_and_drop_removes(tmp_path: Path, shop
     assert [getattr(c, "component", c) for c in web.calls] == ["payments"]
 
 
+def test_a_source_is_the_files_own_never_the_bases(tmp_path: Path) -> None:
+    """A scenario extending one modelled on a public incident is another scenario: its
+    `source:` is its own, whole — not the base's milestones with its own laid over them —
+    and without one it has none (it would be calibrated against the base's incident)."""
+    base = SCENARIOS / "config-push-exhausts-cpu.yaml"
+    assert sim.load_scenario(base).source is not None
+    shutil.copy(base, tmp_path / "base.yaml")
+    source = (
+        "source:\n  company: Example\n  date: 2024-01-02\n  url: https://example.com/pm\n"
+        "  title: t\n  timeline: [{at: 0m, what: start}, {at: 9m, what: back}]\n"
+        "  milestones: {mitigation: 9m}\n"
+    )
+    own = write(tmp_path, "own.yaml", "extends: base.yaml\nname: own\ndescription: d\n" + source)
+    scenario = sim.load_scenario(own)
+    assert scenario.source is not None
+    assert scenario.source.company == "Example"
+    assert scenario.source.milestones == {"mitigation": 540.0}  # not the base's diagnosis
+    assert not scenario.source.inputs  # nor its inputs
+    none = write(tmp_path, "none.yaml", "extends: base.yaml\nname: none\ndescription: d\n")
+    assert sim.load_scenario(none).source is None
+
+
 def test_the_funnel_merges_by_step(tmp_path: Path, shop: Path) -> None:
     child = write(
         tmp_path,

@@ -10,7 +10,11 @@ is laid over it:
   ``step`` (the funnel), ``caller`` and ``callee`` (dependencies) — merge item by item: an item
   naming one of the base's merges into it, a new one is appended, and an item with
   ``drop: true`` removes the base's;
-- every other value, lists included, replaces the base's.
+- every other value, lists included, replaces the base's;
+- ``source:`` (the public incident a scenario is modelled on) is the file's own: it is never
+  taken from the base, nor merged with it. A file that extends an incident's scenario is
+  another scenario: it names its own incident, whole, or none (merged milestones would check
+  one incident's figures against another's).
 
 Every value keeps the file and line it was written at, so a problem found after the merge is
 reported at ``FILE:LINE`` of whichever file in the chain wrote it.
@@ -33,6 +37,7 @@ DROP = "drop"
 # How the items of a list of mappings are named, tried in order: the first whose keys every
 # item of both lists has.
 IDENTITIES: tuple[tuple[str, ...], ...] = (("id",), ("step",), ("caller", "callee"))
+OWN = ("source",)  # top-level keys that belong to one file: neither inherited nor merged
 
 
 def resolve(source: Source, seen: tuple[str, ...] = ()) -> tuple[Source, list[bytes]]:
@@ -72,7 +77,9 @@ def resolve(source: Source, seen: tuple[str, ...] = ()) -> tuple[Source, list[by
         got = "an empty file" if base.data is None else type(base.data).__name__
         raise problem(f"expected {base_file} to hold a mapping of scenario fields, got {got}")
     merged = Source(source.file, None)
-    merged.data = _merge(base, base.data, (), source, data, (), merged, ())
+    # the base's own keys are left behind; the file's, not in what it is laid over, stay whole
+    inherited = {k: v for k, v in base.data.items() if k not in OWN}
+    merged.data = _merge(base, inherited, (), source, data, (), merged, ())
     return merged, [raw, *raws]
 
 
