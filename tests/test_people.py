@@ -95,16 +95,6 @@ def test_every_incident_with_a_page_to_cause_says_what_its_team_saw_first(datase
     assert len(fit_people.of_kind(dataset, "plain")) >= 5
 
 
-def test_a_bad_evidence_label_names_its_line_and_column(tmp_path: Path) -> None:
-    bad = tmp_path / "rt.csv"
-    bad.write_text(
-        "company,date,class,url,detect,ack,diagnosis,mitigation,resolution,evidence,notes\n"
-        "X,2020-01-01,other,https://x,3,,10,40,,obvious,\n"
-    )
-    with pytest.raises(ValueError, match=r"rt.csv:2: evidence: expected one of .*'obvious'"):
-        fit_people.read_dataset(bad)
-
-
 @pytest.mark.parametrize(
     "line",
     [
@@ -139,13 +129,22 @@ def test_a_symptom_reads_opaque(line: str) -> None:
     assert not SAYS_WHAT_IS_WRONG.search(line)
 
 
-def test_a_bad_minute_names_its_line_and_column(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("diagnosis", "evidence", "expected"),
+    [
+        ("ten", "opaque", r"rt.csv:2: diagnosis: expected minutes .*'ten'"),
+        ("10", "obvious", r"rt.csv:2: evidence: expected one of .*'obvious'"),
+    ],
+)
+def test_a_bad_value_names_its_line_and_column(
+    tmp_path: Path, diagnosis: str, evidence: str, expected: str
+) -> None:
     bad = tmp_path / "rt.csv"
     bad.write_text(
-        "company,date,class,url,detect,ack,diagnosis,mitigation,resolution,notes\n"
-        "X,2020-01-01,other,https://x,3,,ten,40,,\n"
+        "company,date,class,url,detect,ack,diagnosis,mitigation,resolution,evidence,notes\n"
+        f"X,2020-01-01,other,https://x,3,,{diagnosis},40,,{evidence},\n"
     )
-    with pytest.raises(ValueError, match=r"rt.csv:2: diagnosis: expected minutes .*'ten'"):
+    with pytest.raises(ValueError, match=expected):
         fit_people.read_dataset(bad)
 
 
