@@ -105,6 +105,29 @@ def test_the_flag_is_a_kill_switch_everywhere_in_seconds() -> None:
     assert "did you mean 'waf-managed-rules'" in unknown.summary
 
 
+def test_rolling_back_another_change_on_the_tier_does_not_end_the_fault() -> None:
+    """Two config changes on the web tier (Cloudflare 2025-12-05): the staged buffer change
+    and the killswitch that broke the proxy. Rolling back the buffer change — the wrong
+    suspect — ends nothing; rolling back the killswitch ends the fault. (A rollback used to
+    end every fault on the component it aimed at, whichever change had brought it.)"""
+    killswitch = SCENARIOS / "killswitch-breaks-old-proxy.yaml"
+    broke = 47 * 60.0
+    simulation = simulate(killswitch, NOBODY, seed=2, until=broke + 300)
+    incident = Incident(simulation, broke + 3600, failures=False)
+    wrong = incident.rollback("cfg-waf-body-buffer-1mb", takes=0.0)
+    assert wrong.ok
+    assert incident.steps[-1]["remedied"] == []
+    assert "killswitch-nil-execute" in simulation.faults.active
+    incident.wait(300)
+    assert failed_share(simulation, wrong.end, incident.now) > 0.2  # still 28 % failing
+    right = incident.rollback("cfg-waf-testing-killswitch", takes=0.0)
+    assert right.ok
+    assert incident.steps[-1]["remedied"] == ["killswitch-nil-execute"]
+    assert "killswitch-nil-execute" not in simulation.faults.active
+    incident.wait(420)
+    assert failed_share(simulation, right.end + 60, incident.now) < 0.01
+
+
 def test_a_flag_cannot_be_turned_off_before_its_change_is_applied() -> None:
     simulation = simulate(PUSH, NOBODY, seed=2, until=AT - 60)
     early = Incident(simulation, AT + 600).toggle_flag("waf-managed-rules")

@@ -52,6 +52,9 @@ class ActiveFault:
     mechanism: bool = False
     components: tuple[str, ...] = ()  # where an episode is (a fault's are its effects')
     since: float = 0.0  # a latent fault: how long before t = 0 it began
+    # The change that brought it (its cause, or the migration of a schema fault): rolling
+    # back another change on the same component does not end it.
+    change: str | None = None
 
     def describe(self) -> str:
         end = "until remedied" if self.end is None else f"until {format_duration(self.end)}"
@@ -277,6 +280,7 @@ def resolve(fault: Fault, world: World) -> ActiveFault:
     trigger = None
     if isinstance(fault, SchemaMigrationFault) and component in world.data:
         trigger = fault.change
+    brought_by = fault.change if isinstance(fault, SchemaMigrationFault) else fault.cause
     return ActiveFault(
         fault.id,
         fault.type,
@@ -287,4 +291,5 @@ def resolve(fault: Fault, world: World) -> ActiveFault:
         remedies,
         trigger,
         since=fault.since,
+        change=brought_by,
     )

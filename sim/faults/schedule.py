@@ -125,11 +125,20 @@ class FaultSchedule:
         self.world.emit(self.env.now, "fault.end", id=fault_id, cause=cause)
         return True
 
-    def remedied_by(self, action: str, targets: Iterable[str]) -> list[ActiveFault]:
-        """Active faults that ``action`` aimed at ``targets`` would remedy."""
+    def remedied_by(
+        self, action: str, targets: Iterable[str], change: str | None = None
+    ) -> list[ActiveFault]:
+        """Active faults that ``action`` aimed at ``targets`` would remedy. An action on a
+        change (a rollback of ``change``) ends only the faults that change brought, or those
+        no change brought: rolling back one config of the web tier does not end what another
+        one broke there."""
         aimed = set(targets)
-        return [
-            self.faults[fid]
-            for fid in sorted(self.active)
-            if action in self.faults[fid].remedies and self.faults[fid].targets & aimed
-        ]
+        out = []
+        for fid in sorted(self.active):
+            fault = self.faults[fid]
+            if action not in fault.remedies or not fault.targets & aimed:
+                continue
+            if change is not None and fault.change is not None and fault.change != change:
+                continue
+            out.append(fault)
+        return out

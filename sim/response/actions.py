@@ -213,6 +213,11 @@ class Actions:
         """Whether ``action`` promotes a replica of a replicated database to primary."""
         return action == "promote" and self.data is not None and target in self.world.data
 
+    @staticmethod
+    def _change(action: str, target: str) -> str | None:
+        """The change an action is on (a rollback's), else None."""
+        return target if action in CHANGE_ACTIONS else None
+
     def decided_by(self, action: str, target: str) -> str:
         """``mechanism`` when the world decides how long ``action`` takes, else ``constant``."""
         if action == "cancel_query" or self.provisions(action, target):
@@ -254,7 +259,11 @@ class Actions:
             return vendor.escalation
         aimed, _ = self.targets(action, target)
         # An episode's remedies say what ends it, not how long that takes: the world does.
-        planned = [f for f in self.faults.remedied_by(action, aimed) if not f.mechanism]
+        planned = [
+            f
+            for f in self.faults.remedied_by(action, aimed, self._change(action, target))
+            if not f.mechanism
+        ]
         if planned:
             return max(f.remedies[action] for f in planned)
         return DEFAULT_DURATIONS[action]
@@ -312,7 +321,11 @@ class Actions:
         started = self.env.now
         # Episodes a mechanism closes when this action changes its state (a lock queue ends
         # when the statement holding it is cancelled): those open now may end while it runs.
-        episodes = [f for f in self.faults.remedied_by(action, aimed) if f.mechanism]
+        episodes = [
+            f
+            for f in self.faults.remedied_by(action, aimed, self._change(action, target))
+            if f.mechanism
+        ]
         if failed is None:
             yield from self._side_effects(action, target, restarts, duration)
         rest = duration - (self.env.now - started)
@@ -322,7 +335,7 @@ class Actions:
         if failed is None:
             remedied = [
                 f.id
-                for f in self.faults.remedied_by(action, aimed)
+                for f in self.faults.remedied_by(action, aimed, self._change(action, target))
                 if not f.mechanism and self.faults.end(f.id, f"remedied by {action} {target}")
             ]
             remedied += [f.id for f in episodes if f.id in self.faults.ended]
