@@ -114,6 +114,9 @@ def test_promote_is_refused_without_a_replica_or_a_data_tier() -> None:
     assert not ev.ok
     assert ev.end == ev.t
     assert "not a database with replicas" in ev.summary
+    drain = Incident(Simulation(lone, 1), 600.0).drain("db")
+    assert not drain.ok
+    assert "'db' is not a database with replicas (this scenario has none)" in drain.summary
 
 
 def test_the_candidate_is_the_serving_replica_least_behind() -> None:

@@ -24,13 +24,33 @@ class DataTierCalls(IncidentCalls):
         replication lag per replica, sequences' headroom, table sizes."""
         known = sorted(self.sim.world.data)
         if not known:
-            why = "no database here has a data tier to query (scenario databases:)"
+            why = f"nothing to query: {self._plain_databases()}"
             return self._refuse("db", database, why, lead)
         name = database or known[0]
         if name not in known:
             why = f"{name!r} is not a database with a data tier{did_you_mean(name, known)}"
             return self._refuse("db", database, why, lead)
         return self._look("db", name, lambda: database_view(self.sim, name), takes, lead)
+
+    def _not_one(self, database: str, replicas: bool = False) -> str:
+        """Why ``database`` cannot take a data-tier call, and which can."""
+        data = self.sim.world.data
+        pool = sorted(n for n, d in data.items() if d.replicated) if replicas else sorted(data)
+        what = "with replicas" if replicas else "whose tables, locks and replicas are modelled"
+        where = f"here: {', '.join(pool)}" if pool else "this scenario has none"
+        return f"{database!r} is not a database {what} ({where})"
+
+    def _plain_databases(self) -> str:
+        """Why nothing can be queried: the scenario's databases keep no tables, locks or
+        replicas to look at (no ``data:`` block), and where their health shows instead."""
+        components = self.sim.scenario.components
+        names = sorted(n for n, c in components.items() if c.kind == "database")
+        if not names:
+            return "this scenario has no database"
+        return (
+            f"{', '.join(names)} keeps no tables, locks or replicas to look at in this "
+            "scenario (its errors and latency are in deps and logs)"
+        )
 
     def cancel(self, work: str, **kw: Any) -> Evidence:
         """Cancel a long-running statement (``pg_cancel_backend``): a migration by its change
@@ -50,7 +70,7 @@ class DataTierCalls(IncidentCalls):
         their own; reads fail meanwhile unless the primary takes them)."""
         data = self.sim.world.data.get(database)
         if data is None or not data.replicated:
-            why = f"{database!r} is not a database with replicas (scenario databases:)"
+            why = self._not_one(database, replicas=True)
             return self._refuse("drain", database, why, kw.get("lead"))
         return self._act("drain", "drain", database, **kw)
 
@@ -68,7 +88,7 @@ class DataTierCalls(IncidentCalls):
         serving."""
         data = self.sim.world.data.get(database)
         if data is None or not data.replicated:
-            why = f"{database!r} is not a database with replicas (scenario databases:)"
+            why = self._not_one(database, replicas=True)
             return self._refuse("promote", database, why, kw.get("lead"))
         if data.candidate() is None:
             why = f"no replica of {database} is serving: none to promote"
@@ -79,7 +99,7 @@ class DataTierCalls(IncidentCalls):
         """ANALYZE a database's tables whose planner statistics are missing (all of them if
         none is): each takes ``analyze_time``, and queries on it are fast again."""
         if database not in self.sim.world.data:
-            why = f"{database!r} is not a database with a data tier (scenario databases:)"
+            why = self._not_one(database)
             return self._refuse("analyze", database, why, kw.get("lead"))
         return self._act("analyze", "analyze", database, **kw)
 
@@ -94,7 +114,7 @@ class DataTierCalls(IncidentCalls):
     def _toggle(self, call: str, database: str, on: bool, **kw: Any) -> Evidence:
         db = self.sim.world.data.get(database)
         if db is None:
-            why = f"{database!r} is not a database with a data tier (scenario databases:)"
+            why = self._not_one(database)
             return self._refuse(call, database, why, kw.get("lead"))
         if (db.read_only is not None) == on:
             why = f"{database} is already {'read-only' if on else 'taking writes'}"
