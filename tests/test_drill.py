@@ -229,6 +229,26 @@ def test_hints_come_from_telemetry_within_the_budget(
     assert journal.data["response"]["hints_used"] == 2
 
 
+def test_after_a_rollback_that_made_it_worse_the_hints_follow_what_the_trainee_did() -> None:
+    """rollback-makes-it-worse, seed 2: rolling the bad deploy back starves the web tier's
+    CPU. The hints then point at the new error that began as the rollback finished, and at the
+    change still in effect on the failing tier — not again at the deploy already rolled back
+    (nor at another tier's deploy that happens to be nearer the onset)."""
+    from tests.conftest import SCENARIOS
+
+    loaded = load_scenario(SCENARIOS / "rollback-makes-it-worse.yaml")
+    buffer = io.StringIO()
+    drill = Drill(loaded, 2, console=Console(file=buffer, width=200), hints=3)
+    drill.begin()
+    for line in ("ack", "rollback dep-web-5.13.0", "hint", "hint", "hint"):
+        drill.issue(line)
+    hints = [s["evidence"] for s in drill.incident.steps if s["call"] == "hint"]
+    assert hints[0].startswith("a new error began on web as your rollback of dep-web-5.13.0")
+    assert "worker pool exhausted" in hints[0]
+    assert "cfg-price-cache-off" in hints[2]
+    assert not any("dep-web-5.13.0) landed" in h or "dep-search" in h for h in hints)
+
+
 def test_help_covers_every_command_without_spoilers(loaded: LoadedScenario) -> None:
     """`help` lists every command; `help CMD` explains one with its cost; nothing names the fault."""
     drill, _ = play(loaded, [])

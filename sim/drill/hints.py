@@ -1,8 +1,9 @@
 """Hints: what an experienced colleague would point at, read off the telemetry only.
 
 Every hint is computed from what the run has published (the same :class:`View` the action
-API answers from): the deepest failing dependency, a change that landed just before the
-errors, database errors naming a table a migration altered, a vendor's status page, a
+API answers from): a new error that began as the trainee's last action finished, the
+deepest failing dependency, a change that landed just before the errors (not one already
+rolled back), database errors naming a table a migration altered, a vendor's status page, a
 saturated component, healthy network and load balancer, communication not done yet, errors
 gone. None reads the fault list. Hints go from "where" to "what"; each is given once.
 """
@@ -43,6 +44,20 @@ def candidates(incident: Incident) -> Iterator[tuple[str, str]]:
                 "(`notify`), and `resolve` once you are sure the cause is gone"
             ),
         )
+    acted = [st for st in incident.steps if st["kind"] == "act" and st["ok"]]
+    if acted:  # what the last action that went through set off, if the logs show it
+        last = acted[-1]
+        since = float(last["end"]) - 60.0
+        fresh = view.sim.logs.top_signatures(n=1, level="ERROR", since=since)  # first seen since
+        if fresh:
+            sig = fresh[0]
+            yield (
+                f"after:{last['call']}:{last['target']}",
+                (
+                    f"a new error began on {sig.component} as your {last['call']} of "
+                    f"{last['target']} finished ({view.clock(sig.first_seen)}): {sig.example}"
+                ),
+            )
     _, deps = view.deps()
     deepest: list[str] = deps["deepest"]
     if deepest:
@@ -65,13 +80,19 @@ def candidates(incident: Incident) -> Iterator[tuple[str, str]]:
         if state != "operational":
             yield f"vendor:{name}", f"{name}'s status page reports {state}"
     if onset is not None:
+        reverted = incident.actions.reverted  # a change already rolled back is no lead now
         near = [
             (onset - t, c)
             for t, c in view.sim.world.applied
-            if c.kind != "notice" and onset - CHANGE_WINDOW <= t <= onset + 60
+            if c.kind != "notice"
+            and c.id not in reverted
+            and onset - CHANGE_WINDOW <= t <= onset + 60
         ]
-        if near:
-            delta, change = min(near, key=lambda item: abs(item[0]))
+        if near:  # one on the deepest failing component first, then the nearest the onset
+            on = set(deepest[:1])
+            delta, change = min(
+                near, key=lambda item: (not on & set(item[1].components), abs(item[0]))
+            )
             minutes = max(0, round(delta / 60))
             when = "just as" if minutes == 0 else f"{minutes} minute{'s' * (minutes != 1)} before"
             outside = (
