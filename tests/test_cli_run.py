@@ -106,6 +106,28 @@ def test_horizon_option_and_catalogue_name(tmp_path: Path) -> None:
     assert "seed: 11" in proc.stdout
 
 
+def test_list_fits_a_narrow_terminal() -> None:
+    """In 80 columns the descriptions go under the names (the description column was six
+    characters wide, a word a line); every name stays whole on a line of its own, and a
+    scenario takes a few lines, not twenty. Wide terminals keep the description column."""
+    import os
+
+    for columns, header in (("80", "name · description"), ("160", "description")):
+        env = {**os.environ, "COLUMNS": columns}
+        proc = subprocess.run(
+            [sys.executable, "-m", "sim", "list"], capture_output=True, text=True, env=env
+        )
+        assert proc.returncode == 0, proc.stderr
+        lines = proc.stdout.splitlines()
+        assert max(len(line) for line in lines) <= int(columns)
+        assert header in lines[2]
+        names = [p.stem for p in sorted((ROOT / "scenarios").glob("*.yaml"))]
+        cells = {line.split("│")[1].strip() for line in lines if line.startswith("│")}
+        assert set(names) <= cells  # each name alone and unbroken in its cell's first line
+        if columns == "80":
+            assert len(lines) < 7 * len(names)
+
+
 def test_list_graph_schema(tmp_path: Path) -> None:
     """`list` names every scenario; `graph` writes a PNG and names the SPOFs; `schema` is JSON."""
     listing = chaosdrill("list")

@@ -10,6 +10,8 @@ from rich.table import Table
 from sim.cli.common import EXIT_INVALID, EXIT_OK, out
 from sim.scenario import ScenarioError, catalogue, format_duration, load
 
+NARROW = 110  # columns below which descriptions go under the names
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
@@ -38,22 +40,36 @@ def main(args: argparse.Namespace) -> int:
         except ScenarioError as exc:
             loaded[path] = exc
     levels = of_scenarios((p, s) for p, s in loaded.items() if not isinstance(s, ScenarioError))
-    table = Table(title="scenarios", title_justify="left")
-    for col in ("name", "horizon", "faults", "difficulty"):
+    # A terminal too narrow for a description column of its own (an 80-column one left it six
+    # characters, a word a line) gets each description under its name instead.
+    narrow = out.width < NARROW
+    longest = max(len(p.stem) for p in loaded)
+    table = Table(title="scenarios", title_justify="left", show_lines=narrow)
+    if narrow:
+        table.add_column("name · description", min_width=longest, ratio=1)
+    for col in (
+        ("horizon", "faults", "difficulty")
+        if narrow
+        else ("name", "horizon", "faults", "difficulty")
+    ):
         table.add_column(col, no_wrap=True)  # a name is what `run NAME` takes: never broken
-    table.add_column("description")
+    if not narrow:
+        table.add_column("description")
     status = EXIT_OK
     for path, s in loaded.items():
         if isinstance(s, ScenarioError):
-            table.add_row(path.stem, "", "", "", f"[red]invalid[/]: {s.problems[0]}")
+            about = f"[red]invalid[/]: {s.problems[0]}"
+            cells = ["", "", ""]
             status = EXIT_INVALID
-            continue
-        about = s.description
-        if s.source is not None:
-            about += f"\n[dim]modelled on {s.source.company} {s.source.date.isoformat()}[/]"
-        table.add_row(
-            path.stem, format_duration(s.horizon), str(len(s.faults)), levels[path].label(), about
-        )
+        else:
+            about = s.description
+            if s.source is not None:
+                about += f"\n[dim]modelled on {s.source.company} {s.source.date.isoformat()}[/]"
+            cells = [format_duration(s.horizon), str(len(s.faults)), levels[path].label()]
+        if narrow:
+            table.add_row(f"[bold]{path.stem}[/]\n{about}", *cells)
+        else:
+            table.add_row(path.stem, *cells, about)
     out.print(table)
     out.print(
         "[dim]difficulty: points out of 100 from measured runs and the scenario's red herrings "
