@@ -43,7 +43,7 @@ def add_parser(sub: Any) -> None:
             "Run SCENARIO (a file or catalogue name; default: bad-schema-migration) for every "
             "combination of the --vary values and every seed, and write DIR/runs.csv (one row "
             "per run), DIR/runs.parquet, DIR/summary.csv (per variant, with "
-            "95 %% intervals), DIR/sweep.json and the plots DIR/ttr-ecdf.png, DIR/impact.png "
+            "95 % intervals), DIR/sweep.json and the plots DIR/ttr-ecdf.png, DIR/impact.png "
             "and DIR/sensitivity.png. Guide: docs/whatif.md; keys and columns: docs/sweep.md."
         ),
     )
