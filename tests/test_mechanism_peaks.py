@@ -63,7 +63,7 @@ def test_the_arrivals_triple_at_the_top_of_every_hour(engine: str) -> None:
 
 def test_each_peak_fails_pages_and_the_policy_scales_out_after_it(hourly: Simulation) -> None:
     """Nothing is broken: every hour's four minutes fail and the minutes around them do not;
-    the policy launches three datapoints into each peak, and what it launches is in service
+    the policy launches two or three datapoints into each peak, and what it launches is in service
     only after the peak is over; it has scaled in again before the next one."""
     for top in HOURS:
         assert failed_share(hourly, top, top + PEAK) > 0.15
@@ -72,7 +72,9 @@ def test_each_peak_fails_pages_and_the_policy_scales_out_after_it(hourly: Simula
     launches = [e for e in events(hourly, "scale.launch") if e["component"] == "web"]
     for top in HOURS:
         first = next(e for e in launches if e["t"] >= top)
-        assert top + 3 * 60 <= first["t"] <= top + 5 * 60  # three datapoints above target
+        # three datapoints above target; between the peaks the fleet runs at its target, so
+        # the minute before the top may be the first of them
+        assert top + 2 * 60 <= first["t"] <= top + 5 * 60
         assert first["t"] + 3 * 60 >= top + PEAK  # booted: the peak is over
     terminations = [e for e in events(hourly, "scale.terminate") if e["component"] == "web"]
     assert any(HOURS[0] + PEAK < e["t"] < HOURS[1] for e in terminations)

@@ -6,6 +6,7 @@ the pyplot backend is never touched). Times are shown in minutes; the tables kee
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -210,6 +211,7 @@ def plot_sensitivity(summary: pd.DataFrame, path: str | Path) -> Path:
     keys = [k for k in (summary.attrs.get("vary") or {}) if k in summary.columns]
     if not keys:
         raise ValueError("plot_sensitivity needs a summary of a sweep that varied something")
+    summary = _as_labels(summary, keys)
     fig = new_figure((1600, 140 + 420 * len(keys)))
     currency = summary.attrs.get("currency") or ""
     panels = (
@@ -237,6 +239,20 @@ def plot_sensitivity(summary: pd.DataFrame, path: str | Path) -> Path:
     fig.text(0.07, 1 - 40 / fig.bbox.height, _title(summary, "Sensitivity"), fontsize=13)
     fig.text(0.98, 12 / fig.bbox.height, CI_NOTE, ha="right", fontsize=9, color="#555555")
     return save_figure(fig, path)
+
+
+def _as_labels(summary: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """``summary`` with the varied values that are lists or mappings (a rollout's stages) as
+    their compact JSON: positions, legends and groups need values that can be compared."""
+    if not any(isinstance(v, list | dict) for k in keys for v in summary[k]):
+        return summary
+    out = summary.copy()  # attrs come along
+    for k in keys:
+        out[k] = [
+            json.dumps(v, separators=(",", ":")) if isinstance(v, list | dict) else v
+            for v in summary[k]
+        ]
+    return out
 
 
 def _sensitivity_panel(

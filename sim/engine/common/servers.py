@@ -123,15 +123,22 @@ class Runtime:
         avail = self.available
         if not avail:
             return None
+        n = len(avail)
+        self.rr = (self.rr + 1) % n
         if self.least:  # min(avail, key=busy + queued), inlined: a call per request
-            best = avail[0]
+            # Ties go round robin, as nginx's least_conn and HAProxy's leastconn break them:
+            # the scan starts one further each time. (Always from the first, an idle tier
+            # sent nearly every call to its first instance — and with it a staged change's
+            # first stage took nearly all the traffic.)
+            start = self.rr
+            best = avail[start]
             low = best.busy + len(best.queue)
-            for inst in avail:
+            for k in range(1, n):
+                inst = avail[(start + k) % n]
                 load = inst.busy + len(inst.queue)
                 if load < low:
                     best, low = inst, load
             return best
-        self.rr = (self.rr + 1) % len(avail)
         return avail[self.rr]
 
     def shard_of(self, key: int) -> int:
