@@ -173,3 +173,24 @@ def test_bad_rollouts_are_refused(overrides: dict[str, Any], message: str) -> No
     doc = sim.load_scenario(PUSH).model_dump(mode="json", by_alias=True)
     with pytest.raises(Exception, match=message):
         sim.scenario.Scenario.model_validate(apply_overrides(doc, overrides))
+
+
+def test_least_connections_spreads_an_idle_tier_in_turn() -> None:
+    """The web tier balances by least connections: on an idle tier every instance ties, and
+    ties go in turn (nginx's least_conn, HAProxy's leastconn) — not all to the first one,
+    which made a staged change's first stage (it always includes instance 0) take nearly all
+    the traffic. A 20 % stage of the killswitch fails about a fifth of what the whole push
+    does."""
+    rt = simulate(PUSH, NOBODY, seed=2, until=60.0).engine.runtimes["web"]
+    assert rt.least
+    picks = [rt.pick().i for _ in range(30)]  # type: ignore[union-attr]
+    assert sorted(picks) == sorted(list(range(10)) * 3)
+    killswitch = SCENARIOS / "killswitch-breaks-old-proxy.yaml"
+    broke = 47 * 60.0
+    shares = {}
+    for stages in ([1.0], [0.2, 1.0]):
+        stage = {"changes.2.rollout.stages": stages}  # the killswitch
+        run = simulate(killswitch, {**NOBODY, **stage}, seed=2, until=broke + 600)
+        shares[len(stages)] = failed_share(run, broke + 60, broke + 540)
+    assert shares[1] > 0.2
+    assert shares[2] == pytest.approx(shares[1] / 5, rel=0.35)

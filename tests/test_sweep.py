@@ -293,3 +293,22 @@ def test_variants_that_make_no_difference_are_named(
         )
     assert df.attrs["identical"] == [["rollback_migration=2m", "rollback_migration=20m"]]
     assert table.attrs["identical"] == []
+
+
+def test_a_list_valued_key_is_swept_and_plotted(tmp_path: Any) -> None:
+    """A rollout's stages — a list — as what varies: the rows keep the lists, and the
+    sensitivity plot draws them as categories (it raised "unhashable type: 'list'")."""
+    from sim.sweep.plots import plot_sensitivity
+
+    key = "changes[cfg-waf-rules-0324].rollout.stages"
+    df = sim.sweep(
+        "config-push-exhausts-cpu",
+        vary={key: [[1.0], [0.1, 1.0]]},
+        seeds=[1],
+        responder="none",
+        horizon="40m",
+        executor="serial",
+    )
+    assert [list(v) for v in df[key]] == [[1.0], [0.1, 1.0]]
+    path = plot_sensitivity(summarise(df), tmp_path / "sensitivity.png")
+    assert path.read_bytes().startswith(b"\x89PNG")
