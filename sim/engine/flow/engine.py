@@ -20,6 +20,7 @@ reports run unchanged. What it does not model is written down in docs/engines.md
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -166,7 +167,8 @@ class FlowEngine(EngineBase):
         self.current: dict[str, Compiled] = {}
         self.parents: dict[Node, Node] = {}
         for root in self.roots.values():
-            self._map_parents(root)
+            for child, parent in self._walk(root):
+                self.parents[child] = parent
         self.node_index: dict[Node, int] = {}
         for root in self.roots.values():
             self.node_index[root] = len(self.node_index)
@@ -197,7 +199,7 @@ class FlowEngine(EngineBase):
         for ep, root in self.roots.items():
             places: set[int] = set()
             breakers: set[CircuitBreaker] = set()
-            for node in (root, *self._below(root)):
+            for node in (root, *(child for child, _ in self._walk(root))):
                 places.add(self.comp_index[node.comp.name])
                 if node.pool is not None:
                     places.add(n_comps + self.pool_index[node.pool])
@@ -211,18 +213,11 @@ class FlowEngine(EngineBase):
         env.process(self._steps())
         self.start_processes()
 
-    def _below(self, node: Node) -> list[Node]:
-        """Every node under ``node`` in its call tree."""
-        out = []
+    def _walk(self, node: Node) -> Iterator[tuple[Node, Node]]:
+        """(node, its parent) for every node under ``node`` in its call tree, depth first."""
         for child in node.children:
-            out.append(child)
-            out.extend(self._below(child))
-        return out
-
-    def _map_parents(self, node: Node) -> None:
-        for child in node.children:
-            self.parents[child] = node
-            self._map_parents(child)
+            yield child, node
+            yield from self._walk(child)
 
     # -- the step ------------------------------------------------------------------------
     def _steps(self) -> Any:
