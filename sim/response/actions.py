@@ -21,6 +21,7 @@ import simpy
 from sim.faults.mechanisms.capacity import Capacity
 from sim.faults.mechanisms.datatier import DataTier
 from sim.faults.mechanisms.network import Network
+from sim.faults.registry import ActiveFault
 from sim.faults.schedule import FaultSchedule
 from sim.model.data import DatabaseState
 from sim.model.sql import tables_in
@@ -213,10 +214,12 @@ class Actions:
         """Whether ``action`` promotes a replica of a replicated database to primary."""
         return action == "promote" and self.data is not None and target in self.world.data
 
-    @staticmethod
-    def _change(action: str, target: str) -> str | None:
-        """The change an action is on (a rollback's), else None."""
-        return target if action in CHANGE_ACTIONS else None
+    def _remedied(self, action: str, target: str) -> list[ActiveFault]:
+        """The active faults ``action`` on ``target`` would end: those listing it, on what it
+        aims at — and for a rollback, only those its change brought (or no change did)."""
+        aimed, _ = self.targets(action, target)
+        change = target if action in CHANGE_ACTIONS else None
+        return self.faults.remedied_by(action, aimed, change)
 
     def decided_by(self, action: str, target: str) -> str:
         """``mechanism`` when the world decides how long ``action`` takes, else ``constant``."""
@@ -257,13 +260,8 @@ class Actions:
         vendor = self.world.scenario.components[target].vendor if action == "escalate" else None
         if vendor is not None:
             return vendor.escalation
-        aimed, _ = self.targets(action, target)
         # An episode's remedies say what ends it, not how long that takes: the world does.
-        planned = [
-            f
-            for f in self.faults.remedied_by(action, aimed, self._change(action, target))
-            if not f.mechanism
-        ]
+        planned = [f for f in self._remedied(action, target) if not f.mechanism]
         if planned:
             return max(f.remedies[action] for f in planned)
         return DEFAULT_DURATIONS[action]
@@ -315,17 +313,13 @@ class Actions:
         yield self.env.timeout(at - self.env.now)
         world = self.world
         world.emit(self.env.now, "action.start", action=action, target=target)
-        aimed, restarts = self.targets(action, target)
+        _, restarts = self.targets(action, target)
         duration = self.duration(action, target)
         decided_by = self.decided_by(action, target)  # before the action changes the state
         started = self.env.now
         # Episodes a mechanism closes when this action changes its state (a lock queue ends
         # when the statement holding it is cancelled): those open now may end while it runs.
-        episodes = [
-            f
-            for f in self.faults.remedied_by(action, aimed, self._change(action, target))
-            if f.mechanism
-        ]
+        episodes = [f for f in self._remedied(action, target) if f.mechanism]
         if failed is None:
             yield from self._side_effects(action, target, restarts, duration)
         rest = duration - (self.env.now - started)
@@ -335,7 +329,7 @@ class Actions:
         if failed is None:
             remedied = [
                 f.id
-                for f in self.faults.remedied_by(action, aimed, self._change(action, target))
+                for f in self._remedied(action, target)
                 if not f.mechanism and self.faults.end(f.id, f"remedied by {action} {target}")
             ]
             remedied += [f.id for f in episodes if f.id in self.faults.ended]
