@@ -45,14 +45,12 @@ def main(args: argparse.Namespace) -> int:
     narrow = out.width < NARROW
     longest = max(len(p.stem) for p in loaded)
     table = Table(title="scenarios", title_justify="left", show_lines=narrow)
-    if narrow:
+    if narrow:  # the name on its own line, so never broken either
         table.add_column("name · description", min_width=longest, ratio=1)
-    for col in (
-        ("horizon", "faults", "difficulty")
-        if narrow
-        else ("name", "horizon", "faults", "difficulty")
-    ):
-        table.add_column(col, no_wrap=True)  # a name is what `run NAME` takes: never broken
+    else:
+        table.add_column("name", no_wrap=True)  # a name is what `run NAME` takes: never broken
+    for col in ("horizon", "faults", "difficulty"):
+        table.add_column(col, no_wrap=True)
     if not narrow:
         table.add_column("description")
     status = EXIT_OK
