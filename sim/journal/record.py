@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 FORMAT = "chaosdrill.journal/2"
 TABLES = ("series", "business", "errors")
+# A metrics table as plain values: its column names and its rows, oldest first.
+Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
 
 
 def team_tempo(response: Mapping[str, Any]) -> str | None:
@@ -94,7 +96,7 @@ class Journal:
         frame.insert(1, "time", start + pd.to_timedelta(frame["t"], unit="s"))
         return frame
 
-    def table(self, table: str) -> tuple[Sequence[str], Iterable[Sequence[Any]]]:
+    def table(self, table: str) -> Table:
         """A metrics table's column names and its rows, oldest first, as plain values (no
         pandas: what the report's pictures read, so that ``run`` and the drill do not
         import it for them)."""

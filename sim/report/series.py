@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.journal.record import Table
 
 
 def bin_width(window: float, requested: float | None) -> float:
@@ -16,7 +18,6 @@ def bin_width(window: float, requested: float | None) -> float:
     return window * max(1, math.ceil(60.0 / window - 1e-9))
 
 
-Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
 # A line: its value per bin (seconds since the start), bins in ascending order; NaN is a gap.
 Line = dict[float, float]
 NAN = float("nan")
