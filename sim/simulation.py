@@ -130,6 +130,7 @@ class Simulation:
             self.expected_orders,
             self._error_lines,
             external_probes=scenario.probes.external,
+            new_errors=self.logs.new_errors,
         )
         self.pipeline = Pipeline(world, scenario, self.streams("monitoring"), self.network.carry)
         self.pipeline.listeners.append(self.monitors.on_window)

@@ -140,6 +140,8 @@ def alertmanager_payloads(journal: Journal) -> list[dict[str, Any]]:
                 "summary": alert["summary"],
                 "value": str(alert["value"]),
                 "threshold": str(alert["threshold"]),
+                # an error tracker's alert: the line it quotes, as an annotation would carry it
+                **({"description": alert["message"]} if "message" in alert else {}),
             },
             "startsAt": _iso(journal, alert["starts_at"]),
             "endsAt": _iso(journal, alert["ends_at"] if status == "resolved" else None),

@@ -341,12 +341,16 @@ class View:
         return line, facts
 
     def alerts(self) -> tuple[str, dict[str, Any]]:
+        """The firing alerts, pages first; an error tracker's alert quotes its line
+        (``message``), and the line for people ends with the first such quote."""
         firing = [
             {
                 "id": a["id"],
                 "monitor": a["monitor"],
                 "target": a["target"],
                 "severity": a["severity"],
+                "value": a["value"],
+                **({"message": a["message"]} if "message" in a else {}),
             }
             for a in self.sim.monitors.firing()
         ]
@@ -355,7 +359,12 @@ class View:
             return "no alert firing", {"firing": []}
         names = ", ".join(f"{a['monitor']}/{a['target']}" for a in firing[:6])
         more = f" and {len(firing) - 6} more" if len(firing) > 6 else ""
-        return f"{len(firing)} firing: {names}{more}", {"firing": firing}
+        quoted = [a for a in firing if "message" in a]
+        # the quote a person reads first: one that says what is wrong, else the first
+        quote = next((a for a in quoted if SAYS_WHAT_IS_WRONG.search(a["message"])), None)
+        quote = quote or (quoted[0] if quoted else None)
+        said = f"; {quote['target']}: {quote['message']}" if quote else ""
+        return f"{len(firing)} firing: {names}{more}{said}", {"firing": firing}
 
     def logs(
         self, component: str | None = None, since: float | None = None

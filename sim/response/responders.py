@@ -19,12 +19,23 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import networkx as nx
+
 from sim.response import people
 from sim.response.api import HorizonReached, Incident
-from sim.response.evidence import Evidence
+from sim.response.evidence import SAYS_WHAT_IS_WRONG, TABLE_IN_ERROR, Evidence
 from sim.scenario.schema import Runbook, RunbookStep
 
 KIND_PRIOR = {"migration": 1.0, "deploy": 1.0, "config": 0.8, "notice": 0.6}
+SEQUENCE_AT_MAX = re.compile(r"reached maximum value of sequence|out of range for (?:type|integer)")
+# A database's own words about its data, objects and limits (SQLSTATE classes 22, 42, 53, 54)
+DATABASE_SAYS = re.compile(
+    r"SQLSTATE (?:22|42|53[124]|54)|reached maximum value of sequence|out of range for "
+    r"(?:type|integer)|\b(?:column|relation|table) \S+ does not exist"
+)
+# How much likelier a lead stays once an error says in words what is wrong elsewhere: a
+# change to another component that touches no table named, the network, the load balancer
+TOLD = 0.1
 SETTLE = 120.0  # seconds a check waits after an action before judging it
 MAX_LOOPS = 40
 REST_ATTEMPTS = 4  # tries at resting replicas that keep falling over
@@ -36,6 +47,8 @@ CALL_TO = re.compile(r"call to ([a-z][a-z0-9-]*) failed")
 # a caller's error about the one shard that holds a key's data ("shard shards-3 … out of rotation")
 SHARD = re.compile(r"shard ([a-z][a-z0-9-]*?)-\d+ ")
 OOM = ("OOMKilled", "Out of memory: Killed process")
+# a peer's line that names what only a fix on that peer ends
+NEEDS_FIX = ("certificate has expired", "clock skew")
 RELAPSE = 0.10  # a failed share, after mitigation, that means it is back, not tailing off
 MAX_REOPEN = 3  # times an incident declared mitigated is taken up again
 
@@ -127,6 +140,8 @@ class RunbookResponder:
         self.ejecting: set[str] = set()  # backends whose checks eject instances that are up
         self.promotable: set[str] = set()  # … with a replica serving that could take over
         self.endpoints: dict[str, float] = {}  # failing endpoints last seen → failed share
+        self.quotes_read: set[str] = set()  # alerts whose quoted line was taken in
+        self.told: set[str] = set()  # components an error line said in words was broken
 
     # -- driving -----------------------------------------------------------------------------
     def respond(self, incident: Incident) -> None:
@@ -661,6 +676,38 @@ class RunbookResponder:
         if handler is not None:
             handler(f)
 
+    def _learn_alerts(self, f: dict[str, Any]) -> None:
+        """An alert that quotes a line saying in words what is wrong (an error tracker's) is
+        read as that log line would be, loudest first; a quoted symptom is left for the logs
+        look, which shows it among the others."""
+        plain = [
+            a
+            for a in f["firing"]
+            if a.get("message")
+            and a["id"] not in self.quotes_read
+            and SAYS_WHAT_IS_WRONG.search(a["message"])
+            and self._names_broken({"component": a["target"], "example": a["message"]})
+        ]
+        if not plain:
+            return
+        # the deepest first (a database's own words before its callers' echoes), then loudest
+        graph = self.inc.sim.world.topology.graph
+        quoted_at = {a["target"] for a in plain}
+        plain.sort(
+            key=lambda a: (
+                bool(quoted_at & nx.descendants(graph, a["target"]))
+                if a["target"] in graph
+                else False,
+                -a["value"],
+            )
+        )
+        self.quotes_read.update(a["id"] for a in plain)
+        quoted = [
+            {"component": a["target"], "level": "ERROR", "example": a["message"]} for a in plain
+        ]
+        tables = {m.group(1).lower() for a in plain for m in TABLE_IN_ERROR.finditer(a["message"])}
+        self._learn_logs({"signatures": quoted, "tables": sorted(tables), "component": None})
+
     def _learn_status(self, f: dict[str, Any]) -> None:
         if f["scope"] == "regional":
             self.beliefs.scale("network", 2.0)
@@ -702,6 +749,8 @@ class RunbookResponder:
                 prior *= 2.0 if delta <= 600 else 1.0
             if self.tables & set(c["tables"]):
                 prior *= 15.0
+            elif self.told and not self.told & set(c["components"]):
+                prior *= TOLD
             if c["kind"] == "notice":
                 self.beliefs.add("network", prior)
                 continue
@@ -730,7 +779,7 @@ class RunbookResponder:
             if "No space left on device" in s["example"] and s["component"] not in self.full_disks:
                 self.full_disks.add(s["component"])
                 self._suspect_component(s["component"], 3.0)
-            if "certificate has expired" in s["example"] or "clock skew" in s["example"]:
+            if any(word in s["example"] for word in NEEDS_FIX):
                 owner = self._called(s)  # a caller's line about its callee's: the callee's
                 if owner not in self.needs_fix:
                     self.needs_fix.add(owner)
@@ -746,6 +795,11 @@ class RunbookResponder:
                 self.beliefs.add(self._lead_for(top), 0.5)
             else:  # the loudest error's component — or the upstream an edge says it cannot reach
                 self._suspect_component(self._behind_edge(errors[0]), 3.0)
+            told = self._says_itself(errors[0])
+            if told is not None:
+                self._told(told)
+                if SEQUENCE_AT_MAX.search(errors[0]["example"]) and self._kind(told) == "database":
+                    self.exhausted.add(told)  # the database says so itself
         elif errors:
             services = [s["component"] for s in errors if self._kind(s["component"]) == "service"]
             if services:
@@ -756,6 +810,47 @@ class RunbookResponder:
                 on_it = c["kind"] == "deploy" and w["component"] in c["components"]
                 if on_it and lead not in self.ruled_out:
                     self.beliefs.scale(lead, 1.5)
+
+    def _names_broken(self, signature: dict[str, Any]) -> bool:
+        """Whether the line names the broken thing as well as what is wrong with it: its own
+        component (:meth:`_says_itself`), or the peer whose certificate expired or whose clock
+        is off. A name that did not resolve, a quota, a permission say what is wrong but not
+        where: the resolver, the quota's owner are for the logs and the changes to show."""
+        line = signature["example"]
+        return self._says_itself(signature) is not None or any(w in line for w in NEEDS_FIX)
+
+    def _says_itself(self, signature: dict[str, Any]) -> str | None:
+        """The component whose own line says in words what is wrong with it — a database's
+        error about its own data, objects or limits, a host's full disk or its OOM killer —
+        else None. A line about something else (a name that did not resolve, a peer's
+        certificate, a quota) says what is wrong but not with the one that logged it."""
+        line, component = signature["example"], str(signature["component"])
+        if self._kind(component) == "database" and DATABASE_SAYS.search(line):
+            return component
+        if "No space left on device" in line or any(word in line for word in OOM):
+            return component
+        return None
+
+    def _told(self, component: str) -> None:
+        """The loudest error says in words what is wrong on ``component``: a change to
+        another component that touches no table the errors name, the network and the load
+        balancer become far less likely (:data:`TOLD`), now and as changes are read."""
+        if component in self.told:
+            return
+        self.told.add(component)
+        for lead in list(self.beliefs.weights):
+            if lead in ("network", "lb") or (
+                lead.startswith("change:") and not self._about_told(lead_target(lead))
+            ):
+                self.beliefs.scale(lead, TOLD)
+
+    def _about_told(self, change: str) -> bool:
+        """Whether a change (by id) is on a component an error said was broken, or touches a
+        table the errors named."""
+        c = next((c for c in self.changes if c["id"] == change), None)
+        if c is None:
+            return False
+        return bool(self.told & set(c["components"]) or self.tables & set(c["tables"]))
 
     def _named(self, pattern: re.Pattern[str], signature: dict[str, Any]) -> str | None:
         """The first component of the scenario that ``pattern`` finds named in the line."""

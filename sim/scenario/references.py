@@ -342,6 +342,11 @@ def check_signals(s: Scenario) -> Iterator[Finding]:
                 "metric_absent watches the series of components or endpoints; use scope: "
                 "component or endpoint",
             )
+        if rule.kind == "new_error" and rule.scope != "component":
+            yield (
+                ("monitors", i, "scope"),
+                "new_error counts the error lines each component logs; use scope: component",
+            )
         if rule.kind == "synthetic" and not s.probes.enabled:
             yield ("monitors", i, "kind"), "a synthetic rule needs probes; probes are switched off"
         if rule.target == "*" or rule.kind in ("throughput_drop", "log_errors"):

@@ -196,6 +196,15 @@ class LogStore:
         sigs.sort(key=lambda s: (-s.count, s.first_seen, s.component, s.level, s.signature))
         return sigs
 
+    def new_errors(self, since: float) -> list[tuple[str, str, int, str]]:
+        """(component, signature, count, example) of every ERROR signature first seen at or
+        after ``since``: what an error tracker lists as new issues."""
+        return [
+            (comp, sig, s.count, s.example)
+            for (comp, level, sig), s in self._stats.items()
+            if level == "ERROR" and s.first >= since
+        ]
+
     def top_signatures(
         self,
         n: int = 10,

@@ -20,6 +20,8 @@ from sim.telemetry.metrics import BUSINESS_COLUMNS, SERIES_COLUMNS
 _S = {name: i for i, name in enumerate(SERIES_COLUMNS)}
 _B = {name: i for i, name in enumerate(BUSINESS_COLUMNS)}
 QUANTILE = {"p50": _S["p50"], "p95": _S["p95"], "p99": _S["p99"]}
+# An error tracker's "new issue": a signature first seen less than this long ago.
+NEW_FOR = 3600.0
 
 
 def default_monitors(scenario: Scenario) -> tuple[Monitor, ...]:
@@ -80,6 +82,18 @@ def default_monitors(scenario: Scenario) -> tuple[Monitor, ...]:
             "min_requests": 0,
             "severity": "warning",
             "summary": "a component is using more than 90 % of its capacity",
+        },
+        {
+            "name": "new-errors",
+            "kind": "new_error",
+            "scope": "component",
+            "threshold": 30,
+            "over": 60,
+            "for": 60,
+            "min_requests": 0,
+            "severity": "warning",
+            "summary": "a kind of error first seen in the last hour, over 30 lines a minute "
+            "(the error tracker; it quotes the line)",
         },
         {
             "name": "error-log-rate",
@@ -149,6 +163,7 @@ class Monitors:
         expected_orders: Callable[[float, float], float],
         error_lines: Callable[[], int] | None = None,
         external_probes: bool = False,
+        new_errors: Callable[[float], list[tuple[str, str, int, str]]] | None = None,
     ) -> None:
         self.world = world
         self.external_probes = external_probes
@@ -158,6 +173,12 @@ class Monitors:
         self.expected_orders = expected_orders
         self.error_lines = error_lines
         self._last_errors = 0
+        # the error tracker's view: new signatures' counts at the last window, the lines each
+        # component logged in them this window, and the loudest one's line (what it quotes)
+        self.new_errors = new_errors
+        self._tracked: dict[tuple[str, str], int] = {}
+        self._new_lines: dict[str, float] = {}
+        self.quotes: dict[str, str] = {}
         self.history: dict[str, Window] = {}
         self.alerts: dict[str, Alert] = {}
         self.records: list[dict[str, Any]] = []
@@ -184,6 +205,8 @@ class Monitors:
         missing: dict[str, list[str]] = {}
         for scope, name in absent:
             missing.setdefault(scope, []).append(name)
+        if self.new_errors is not None and any(r.kind == "new_error" for r in self.rules):
+            self._track(now)
         for rule in self.rules:
             if not alerting and not (rule.kind == "synthetic" and self.external_probes):
                 continue
@@ -200,6 +223,23 @@ class Monitors:
                     hist = self.history[key] = Window()
                 hist.push(t, num, den, t - rule.over + 1e-9)
                 self._evaluate(rule, target, key, hist, now)
+
+    def _track(self, now: float) -> None:
+        """Lines each component logged this window in signatures first seen within
+        :data:`NEW_FOR`, and the line of the loudest one (kept until another is louder)."""
+        assert self.new_errors is not None
+        loudest: dict[str, int] = {}
+        lines = dict.fromkeys(self._new_lines, 0.0)
+        for component, sig, count, example in self.new_errors(now - NEW_FOR):
+            delta = count - self._tracked.get((component, sig), 0)
+            self._tracked[(component, sig)] = count
+            if delta <= 0:
+                continue
+            lines[component] = lines.get(component, 0.0) + delta
+            if delta > loudest.get(component, 0):
+                loudest[component] = delta
+                self.quotes[component] = example
+        self._new_lines = lines
 
     @staticmethod
     def _absent(
@@ -231,6 +271,12 @@ class Monitors:
             ]
         if rule.kind == "log_errors":
             return [("shop", float(new_errors), self.window / 60.0)]
+        if rule.kind == "new_error":
+            return [
+                (component, lines, self.window / 60.0)
+                for component, lines in sorted(self._new_lines.items())
+                if rule.target in ("*", component)
+            ]
         if rule.kind == "synthetic":
             source = "probe"
         else:
@@ -264,7 +310,7 @@ class Monitors:
         num, den = hist.num, hist.den
         if rule.kind == "throughput_drop":
             return None if den < rule.min_requests else num / den
-        if rule.kind == "log_errors":
+        if rule.kind in ("log_errors", "new_error"):
             return num / den if den else None
         if rule.kind in ("saturation", "metric_absent"):
             return num / den if den else None
@@ -320,6 +366,8 @@ class Monitors:
             "starts_at": round(now, 6),
             "ends_at": None,
         }
+        if rule.kind == "new_error" and alert.target in self.quotes:
+            record["message"] = self.quotes[alert.target]
         alert.fired.append(record)
         self.records.append(record)
         self.world.emit(
@@ -331,6 +379,7 @@ class Monitors:
             target=alert.target,
             severity=rule.severity,
             value=record["value"],
+            **({"message": record["message"]} if "message" in record else {}),
         )
 
     def _resolve(self, alert: Alert, now: float) -> None:

@@ -33,7 +33,9 @@ class Monitor(Model):
     (a quantile above ``threshold`` seconds), ``throughput_drop`` (orders below ``threshold``
     × the expected curve), ``saturation`` (busy/capacity above ``threshold``), ``synthetic``
     (share of failed probes from any one region), ``log_errors`` (error log lines per minute,
-    the log watcher), ``metric_absent`` (the share of windows in ``over`` in which a
+    the log watcher), ``new_error`` (an error tracker: lines a minute, per component, in error
+    signatures first seen within the last hour — its alert quotes the loudest one's line),
+    ``metric_absent`` (the share of windows in ``over`` in which a
     component's or endpoint's series did not reach the metrics pipeline: an agent that stopped
     reporting, a pipeline that lost its scrapes).
     """
@@ -46,6 +48,7 @@ class Monitor(Model):
         "saturation",
         "synthetic",
         "log_errors",
+        "new_error",
         "metric_absent",
     ]
     scope: Literal["endpoint", "component", "shop"] = "endpoint"
