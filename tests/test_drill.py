@@ -116,6 +116,17 @@ def test_drill_starts_quiet_and_shows_the_page(loaded: LoadedScenario) -> None:
     assert drill.incident.steps == []
 
 
+def test_the_alerts_look_shows_what_the_error_tracker_quotes(loaded: LoadedScenario) -> None:
+    """The trainee's `alerts` lists the error tracker's warnings with the line each quotes —
+    the database's own words about the missing column among them — and the page does not."""
+    _, text = play(loaded, ["alerts"])
+    page, _, shown = text.partition("Acknowledge it with `ack`")
+    assert "PAGE" in page
+    assert "new-errors" not in page  # a warning, not a page
+    quoted = next(line for line in shown.splitlines() if "new-errors/db" in line)
+    assert "ERROR: column users.password_hash does not exist (SQLSTATE 42703)" in quoted
+
+
 def test_investigating_and_rolling_back_resolves_the_seed_incident(
     loaded: LoadedScenario, comparisons: Comparisons, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -360,9 +360,9 @@ class View:
         names = ", ".join(f"{a['monitor']}/{a['target']}" for a in firing[:6])
         more = f" and {len(firing) - 6} more" if len(firing) > 6 else ""
         quoted = [a for a in firing if "message" in a]
-        # the quote a person reads first: one that says what is wrong, else the first
-        quote = next((a for a in quoted if SAYS_WHAT_IS_WRONG.search(a["message"])), None)
-        quote = quote or (quoted[0] if quoted else None)
+        # the quote a person reads first: the loudest that says what is wrong, else the loudest
+        plain = [a for a in quoted if SAYS_WHAT_IS_WRONG.search(a["message"])]
+        quote = max(plain or quoted, key=lambda a: a["value"]) if quoted else None
         said = f"; {quote['target']}: {quote['message']}" if quote else ""
         return f"{len(firing)} firing: {names}{more}{said}", {"firing": firing}
 
