@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.model.world import Event, World
@@ -113,6 +115,54 @@ def test_each_component_has_its_own_alert_with_its_own_loudest_line(
         ("cart", caller),
         ("db", SEQUENCE),
     ]
+
+
+def _reference(lines: list[int], threshold: float) -> list[tuple[float, str]]:
+    """What the rule should do, from its definition alone: from the window a new error is
+    first logged, its lines a minute over the last six windows (60 s); pending once above
+    the threshold, firing 60 s later if it held at every window end, resolving at the first
+    window end it no longer holds."""
+    events: list[tuple[float, str]] = []
+    samples: list[int] = []
+    state, since = "inactive", 0.0
+    for i, n in enumerate(lines):
+        if not samples and n == 0:
+            continue  # not seen yet: no series
+        samples.append(n)
+        last = samples[-6:]
+        now = (i + 1) * WINDOW
+        holds = sum(last) / (len(last) * WINDOW / 60.0) > threshold
+        if holds:
+            if state == "inactive":
+                state, since = "pending", now
+            if state == "pending" and now - since >= 60.0 - 1e-9:
+                state = "firing"
+                events.append((now, "alert.firing"))
+        elif state == "firing":
+            state = "inactive"
+            events.append((now, "alert.resolved"))
+        else:
+            state = "inactive"
+    return events
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=60))
+def test_the_tracker_follows_its_definition_for_any_stream_of_lines(
+    seed_scenario: Scenario, lines: list[int]
+) -> None:
+    """For any number of lines a window of one new error (all within the hour), the alerts
+    fire and resolve exactly when the rule's definition says, and every firing quotes it.
+    (A threshold of 30.5 lines a minute: whole lines in 10 s windows never land on it, so
+    float sums cannot tip a tie.)"""
+    logs, monitors, events = make(seed_scenario, tracker(threshold=30.5))
+    for i, n in enumerate(lines):
+        feed(logs, monitors, i * WINDOW, (i + 1) * WINDOW, {("db", SEQUENCE): n})
+    got = [(e.t, e.kind) for e in events if e.kind.startswith("alert.")]
+    assert got == _reference(lines, 30.5)
+    assert all(r["message"] == SEQUENCE for r in monitors.records)
 
 
 def test_the_tracker_is_in_the_default_set_and_warns_without_paging(
