@@ -76,6 +76,19 @@ def test_the_game_day_starts_paused_at_the_page_and_waits_for_an_ack(
     assert "no page waiting" in game.command("scribe", "ack").output
 
 
+def test_the_alerts_panel_shows_what_the_error_tracker_quotes(games: Games) -> None:
+    """At the page, the error tracker's warnings are on the team's alerts panel with the line
+    each quotes, as its notification shows it — not its rule's summary."""
+    game = games.create(SCENARIO, 1)
+    records = {a["id"]: a for a in game.drill.incident.sim.monitors.records}
+    tracked = [a for a in game.live["alerts"] if a["id"].startswith("new-errors/")]
+    assert tracked, "the provider's errors are new and loud at the page"
+    for shown in tracked:
+        record = records[shown["id"]]
+        assert shown["summary"] == f"{record['target']}: {record['message']}"
+        assert shown["severity"] == "warning"
+
+
 def test_each_role_may_only_do_what_its_rights_allow(games: Games) -> None:
     game = games.create(SCENARIO, 1)
     refused = game.command("scribe", "restart payments")
