@@ -131,6 +131,13 @@ def test_exports_parse(export_journal: Journal, tmp_path: Path) -> None:
         payloads[0]
     )
     assert payloads[0]["alerts"][0]["labels"]["alertname"]
+    tracked = {
+        p["alerts"][0]["labels"]["target"]: p["alerts"][0]["annotations"]
+        for p in payloads
+        if p["alerts"][0]["labels"]["alertname"] == "new-errors" and p["status"] == "firing"
+    }
+    # the error tracker's alert carries the line it quotes: the database's own
+    assert "column users.password_hash does not exist" in tracked["db"]["description"]
     logs = [json.loads(line) for line in paths["logs.jsonl"].read_text().splitlines()]
     assert logs
     assert any("password_hash" in line["message"] for line in logs)
