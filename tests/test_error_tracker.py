@@ -26,17 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SEQUENCE = 'ERROR: nextval: reached maximum value of sequence "audit_id_seq" (2147483647)'
 
 
-def tracker(**kw: Any) -> Monitor:
-    base: dict[str, Any] = {
-        "name": "new-errors",
-        "kind": "new_error",
-        "scope": "component",
-        "threshold": 30,
-        "over": 60,
-        "for": 60,
-        "min_requests": 0,
-    }
-    return Monitor.model_validate({**base, **kw})
+def tracker(scenario: Scenario, **kw: Any) -> Monitor:
+    """The shipped error tracker (the default set's ``new-errors``), with ``kw`` changed."""
+    shipped = next(r for r in default_monitors(scenario) if r.name == "new-errors")
+    return Monitor.model_validate({**shipped.model_dump(by_alias=True), **kw})
 
 
 def make(scenario: Scenario, rule: Monitor) -> tuple[LogStore, Monitors, list[Event]]:
@@ -79,7 +72,7 @@ def test_a_new_loud_error_fires_once_it_held_and_quotes_its_line(seed_scenario: 
     """60 lines a minute of an error never seen: over 30 a minute as soon as the first window
     is in (the 60 s window holds only it), pending then, firing 60 s later; it quotes the line
     and resolves when the lines stop and the minute's average falls below the threshold."""
-    logs, monitors, events = make(seed_scenario, tracker())
+    logs, monitors, events = make(seed_scenario, tracker(seed_scenario))
     feed(logs, monitors, 0, 600, {})
     feed(logs, monitors, 600, 900, {("db", SEQUENCE): 10})
     feed(logs, monitors, 900, 1200, {})
@@ -92,7 +85,7 @@ def test_a_new_loud_error_fires_once_it_held_and_quotes_its_line(seed_scenario: 
 def test_quiet_new_errors_and_old_loud_ones_do_not_fire(seed_scenario: Scenario) -> None:
     """Below the threshold a new error is noise; an error first seen more than an hour before
     it got loud is a known issue, not a new one, however loud."""
-    logs, monitors, events = make(seed_scenario, tracker())
+    logs, monitors, events = make(seed_scenario, tracker(seed_scenario))
     feed(logs, monitors, 0, 300, {("orders", "timeout after 3000 ms"): 1})  # 6 a minute
     feed(logs, monitors, 300, NEW_FOR + 600, {})
     feed(logs, monitors, NEW_FOR + 600, NEW_FOR + 1200, {("orders", "timeout after 3000 ms"): 20})
@@ -102,7 +95,7 @@ def test_quiet_new_errors_and_old_loud_ones_do_not_fire(seed_scenario: Scenario)
 def test_each_component_has_its_own_alert_with_its_own_loudest_line(
     seed_scenario: Scenario,
 ) -> None:
-    logs, monitors, events = make(seed_scenario, tracker(**{"for": 0}))
+    logs, monitors, events = make(seed_scenario, tracker(seed_scenario, **{"for": 0}))
     caller = "psycopg.errors.SequenceGeneratorLimitExceeded: nextval: reached maximum value"
     feed(
         logs,
@@ -157,7 +150,7 @@ def test_the_tracker_follows_its_definition_for_any_stream_of_lines(
     fire and resolve exactly when the rule's definition says, and every firing quotes it.
     (A threshold of 30.5 lines a minute: whole lines in 10 s windows never land on it, so
     float sums cannot tip a tie.)"""
-    logs, monitors, events = make(seed_scenario, tracker(threshold=30.5))
+    logs, monitors, events = make(seed_scenario, tracker(seed_scenario, threshold=30.5))
     for i, n in enumerate(lines):
         feed(logs, monitors, i * WINDOW, (i + 1) * WINDOW, {("db", SEQUENCE): n})
     got = [(e.t, e.kind) for e in events if e.kind.startswith("alert.")]

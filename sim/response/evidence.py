@@ -48,6 +48,18 @@ MIN_FAILED = 5
 SLOW = 5.0
 TABLE_IN_ERROR = re.compile(r"\b(?:column|relation|table)\s+\"?([a-z_][a-z0-9_]*)\.", re.I)
 
+# A database's own words about its data, objects and limits — a sequence at its maximum, an
+# integer out of range, an object that does not exist, a SQLSTATE of class 22, 42, 53x or 54.
+SEQUENCE_AT_MAX = re.compile(r"reached maximum value of sequence|out of range for (?:type|integer)")
+DATABASE_SAYS = re.compile(
+    "|".join(
+        (
+            r"SQLSTATE (?:22|42|53[124]|54)",  # data, undefined object, disk, memory, limits
+            SEQUENCE_AT_MAX.pattern,
+            r"\b(?:column|relation|table) \S+ does not exist",
+        )
+    )
+)
 # Error lines that say in words what is wrong — the broken thing or state itself, as the
 # database, the kernel, TLS, a resolver or a quota system words it — not only where it hurts
 # (a timeout, a refused connection, a 5xx, a full queue, too many clients, an open breaker,
@@ -56,10 +68,7 @@ TABLE_IN_ERROR = re.compile(r"\b(?:column|relation|table)\s+\"?([a-z_][a-z0-9_]*
 SAYS_WHAT_IS_WRONG = re.compile(
     "|".join(
         (
-            r"SQLSTATE (?:22|42|53[124]|54)",  # data, undefined object, disk, memory, limits
-            r"reached maximum value of sequence",
-            r"out of range for (?:type|integer)",
-            r"\b(?:column|relation|table) \S+ does not exist",
+            DATABASE_SAYS.pattern,
             r"No space left on device",
             r"certificate (?:has expired|is not yet valid)",
             r"\bx509: ",

@@ -23,16 +23,10 @@ import networkx as nx
 
 from sim.response import people
 from sim.response.api import HorizonReached, Incident
-from sim.response.evidence import SAYS_WHAT_IS_WRONG, TABLE_IN_ERROR, Evidence
+from sim.response.evidence import DATABASE_SAYS, SEQUENCE_AT_MAX, TABLE_IN_ERROR, Evidence
 from sim.scenario.schema import Runbook, RunbookStep
 
 KIND_PRIOR = {"migration": 1.0, "deploy": 1.0, "config": 0.8, "notice": 0.6}
-SEQUENCE_AT_MAX = re.compile(r"reached maximum value of sequence|out of range for (?:type|integer)")
-# A database's own words about its data, objects and limits (SQLSTATE classes 22, 42, 53, 54)
-DATABASE_SAYS = re.compile(
-    r"SQLSTATE (?:22|42|53[124]|54)|reached maximum value of sequence|out of range for "
-    r"(?:type|integer)|\b(?:column|relation|table) \S+ does not exist"
-)
 # How much likelier a lead stays once an error says in words what is wrong elsewhere: a
 # change to another component that touches no table named, the network, the load balancer
 TOLD = 0.1
@@ -677,15 +671,15 @@ class RunbookResponder:
             handler(f)
 
     def _learn_alerts(self, f: dict[str, Any]) -> None:
-        """An alert that quotes a line saying in words what is wrong (an error tracker's) is
-        read as that log line would be, loudest first; a quoted symptom is left for the logs
-        look, which shows it among the others."""
+        """An alert that quotes a line saying in words what is wrong and with what (an error
+        tracker's: :meth:`_names_broken`) is read as that log line would be, the deepest
+        component's first; a quoted symptom is left for the logs look, which shows it among
+        the others."""
         plain = [
             a
             for a in f["firing"]
             if a.get("message")
             and a["id"] not in self.quotes_read
-            and SAYS_WHAT_IS_WRONG.search(a["message"])
             and self._names_broken({"component": a["target"], "example": a["message"]})
         ]
         if not plain:

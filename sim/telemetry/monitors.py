@@ -175,7 +175,7 @@ class Monitors:
         self._last_errors = 0
         # the error tracker's view: new signatures' counts at the last window, the lines each
         # component logged in them this window, and the loudest one's line (what it quotes)
-        self.new_errors = new_errors
+        self.new_errors = new_errors if any(r.kind == "new_error" for r in rules) else None
         self._tracked: dict[tuple[str, str], int] = {}
         self._new_lines: dict[str, float] = {}
         self.quotes: dict[str, str] = {}
@@ -205,7 +205,7 @@ class Monitors:
         missing: dict[str, list[str]] = {}
         for scope, name in absent:
             missing.setdefault(scope, []).append(name)
-        if self.new_errors is not None and any(r.kind == "new_error" for r in self.rules):
+        if self.new_errors is not None:  # only when a rule is an error tracker
             self._track(now)
         for rule in self.rules:
             if not alerting and not (rule.kind == "synthetic" and self.external_probes):
@@ -226,7 +226,8 @@ class Monitors:
 
     def _track(self, now: float) -> None:
         """Lines each component logged this window in signatures first seen within
-        :data:`NEW_FOR`, and the line of the loudest one (kept until another is louder)."""
+        :data:`NEW_FOR`, and the line of the one it logged most of this window (kept while
+        it logs no new error)."""
         assert self.new_errors is not None
         loudest: dict[str, int] = {}
         lines = dict.fromkeys(self._new_lines, 0.0)
