@@ -309,8 +309,7 @@ def _alerts(ev: Evidence, incident: Incident, _: str | None) -> RenderableType |
             Text(a["severity"], "bold red" if a["severity"] == "critical" else "yellow"),
             f"{a['monitor']}/{a['target']}",
             clock(incident.sim, since) if since is not None else "",
-            # an error tracker's alert shows the line it quotes, as its notification would
-            str(full.get("message") or full.get("summary", "")),
+            str(full.get("summary", "")),
         )
     return table
 

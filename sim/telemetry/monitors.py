@@ -368,7 +368,9 @@ class Monitors:
             "ends_at": None,
         }
         if rule.kind == "new_error" and alert.target in self.quotes:
+            # an error tracker's notification is the line itself, wherever it is shown
             record["message"] = self.quotes[alert.target]
+            record["summary"] = f"{alert.target}: {record['message']}"
         alert.fired.append(record)
         self.records.append(record)
         self.world.emit(

@@ -481,12 +481,7 @@ class GameDay:
                 {
                     "id": a["id"],
                     "severity": a["severity"],
-                    # an error tracker's alert: the line it quotes, as its notification shows
-                    "summary": (
-                        f"{a['target']}: {a['message']}"
-                        if a.get("message")
-                        else a.get("summary", a["id"])
-                    ),
+                    "summary": a.get("summary", a["id"]),
                     "since": self.clock(float(a["starts_at"])),
                 }
                 for a in sim.monitors.firing()

@@ -169,8 +169,7 @@ def detection_section(ctx: RunContext) -> Section:
                     ctx.clock(t0),
                     ctx.since(t0),
                     ctx.clock(float(t1)) if t1 is not None else "still firing",
-                    # an error tracker's alert: the line it quoted
-                    str(a.get("message") or a.get("summary", "")),
+                    str(a.get("summary", "")),
                 )
             )
         blocks.append(
