@@ -118,15 +118,22 @@ def _factor(text: str) -> float:
     return value
 
 
-def _pick(seed: int, level: str | None = None) -> Path | None:
-    """A catalogue scenario chosen by ``seed`` (the same seed, the same choice), among those
-    measured at difficulty ``level`` if one is given."""
-    from sim.engine.common.streams import stream
+def _candidates(level: str | None = None) -> list[Path]:
+    """The catalogue scenarios ``--random`` draws from: those measured at difficulty
+    ``level`` if one is given, else every one that pages somebody."""
     from sim.expect.difficulty import at_level, drills
 
     files = list(catalogue.entries().values())
     # a shift in which nobody is ever paged (a resilience check) is not a drill
-    files = drills(files) if level is None else at_level(files, level)
+    return drills(files) if level is None else at_level(files, level)
+
+
+def _pick(seed: int, level: str | None = None, among: list[Path] | None = None) -> Path | None:
+    """A catalogue scenario chosen by ``seed`` (the same seed, the same choice) among
+    ``among`` (default: :func:`_candidates` at ``level``)."""
+    from sim.engine.common.streams import stream
+
+    files = _candidates(level) if among is None else among
     if not files:
         return None
     return stream(seed, "drill/random").choice(files)
