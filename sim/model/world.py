@@ -25,6 +25,15 @@ class Event:
 Listener = Callable[[Event], None]
 
 
+def postgres_major(version: str) -> str:
+    """PostgreSQL's major version: the first number from 10 on ("15.6" → "15"), the first
+    two before ("9.6.24" → "9.6")."""
+    parts = version.strip().split(".")
+    if parts[0].isdigit() and int(parts[0]) < 10 and len(parts) > 1:
+        return ".".join(parts[:2])
+    return parts[0]
+
+
 class World:
     """Everything a fault or an action may change, and everything an engine reads.
 
@@ -62,6 +71,22 @@ class World:
         event = Event(t, kind, data)
         for listener in self._listeners:
             listener(event)
+
+    def major_upgrade(self, change_id: str) -> tuple[str, str, str] | None:
+        """``(database, old, new)`` when the applied deploy ``change_id`` moved a PostgreSQL
+        database with a data tier to another major version (pg_upgrade, which does not carry
+        the planner's statistics over); None for anything else."""
+        change = self.changes.get(change_id)
+        before = self.previous_versions.get(change_id, {})
+        if change is None or change.kind != "deploy" or not change.version:
+            return None
+        for name in change.components:
+            db = self.data.get(name)
+            if db is None or db.spec.dialect != "postgresql" or name not in before:
+                continue
+            if postgres_major(before[name]) != postgres_major(change.version):
+                return name, before[name], change.version
+        return None
 
     def apply_change(self, t: float, change: Change) -> None:
         """Record a change-log entry as applied; a deploy sets the new version."""

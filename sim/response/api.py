@@ -363,6 +363,15 @@ class Incident(DataTierCalls, CapacityCalls):
             return self._refuse("rollback", change, f"{change} has not been applied", lead)
         if any(s["call"] == "rollback" and s["target"] == change and s["ok"] for s in self.steps):
             return self._refuse("rollback", change, f"{change} was already rolled back", lead)
+        upgrade = self.sim.world.major_upgrade(change)
+        if upgrade is not None:
+            db, old, new = upgrade
+            why = (
+                f"{change} upgraded {db} from PostgreSQL {old} to {new} with pg_upgrade: the "
+                "old cluster is behind every write since, so there is no going back in place — "
+                "fix forward (db shows what the upgrade left behind)"
+            )
+            return self._refuse("rollback", change, why, lead)
         if spec.kind == "migration" and self.actions.database_of(change) is not None:
             why = (
                 f"{change} has not committed: it is still waiting for its locks or running "

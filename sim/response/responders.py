@@ -114,6 +114,7 @@ class RunbookResponder:
         self.deps: dict[str, Any] = {}
         self.running: set[str] = set()  # long statements the last database query showed
         self.exhausted: set[str] = set()  # databases with a sequence that ran out
+        self.stale: set[str] = set()  # databases whose planner statistics are missing
         self.seen_db = False  # a database was queried since the last action
         self.relapsing: set[str] = set()  # databases whose replicas keep falling over
         self.lost: set[str] = set()  # databases whose primary's data is gone
@@ -458,9 +459,12 @@ class RunbookResponder:
             self.call("db", name, None, None)  # look inside the database before touching it
         if lead.startswith("change:"):
             change = inc.sim.world.changes[name]
-            on_data_tier = change.kind == "migration" and change.components[0] in inc.sim.world.data
+            on_data_tier = change.kind in ("migration", "deploy") and (
+                change.components[0] in inc.sim.world.data
+            )
             if on_data_tier and name not in self.running:
-                self.call("db", change.components[0], None, None)  # has it committed?
+                # has it committed? what did an upgrade leave behind?
+                self.call("db", change.components[0], None, None)
             if change.kind == "notice":
                 ev = inc.wait(300.0, lead=lead)
             elif name in self.running:  # a migration still waiting or running: stop it
@@ -489,6 +493,9 @@ class RunbookResponder:
             if inc.cause is None:
                 inc.diagnose(name, lead=lead)  # a fix is for a declared cause
             ev = inc.fix(name, takes=takes, lead=lead)  # a renewed certificate, a time sync
+        elif lead.startswith("component:") and name in self.stale:
+            self.stale.discard(name)  # analyzed: if a rewrite resets them again, db says so
+            ev = inc.analyze(name, takes=takes, lead=lead)  # no restart brings statistics back
         elif lead.startswith("component:") and name in self.exhausted and inc.cause is not None:
             ev = inc.fix(name, takes=takes, lead=lead)  # widen the column: no restart helps
         elif lead.startswith("component:") and self._own_code(name):
@@ -942,6 +949,9 @@ class RunbookResponder:
         self.seen_db = True
         if any(s["exhausted"] for s in f["sequences"]) and self.reads_right(0.1):
             self.exhausted.add(f["database"])
+            self._suspect_component(f["database"], 10.0)
+        if f["stale_statistics"] and self.reads_right(0.1):
+            self.stale.add(f["database"])  # every query on those tables planned blind
             self._suspect_component(f["database"], 10.0)
         primary_lost = any(
             r["state"] == "data lost" and r["role"] == "primary" for r in f["replication"]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.faults.mechanisms.locking import Locking, Outcome, work_seconds
-from sim.model.data import DatabaseState
+from sim.model.data import DatabaseState, TableState
 from sim.model.data.messages import read_only, sequence_exhausted
 from sim.model.sql import Statement, classify
 from sim.model.state import Effect
@@ -70,10 +70,16 @@ class DataTier:
         if event.kind == "fault.start" and event.data.get("type") == "data_loss":
             self._data_lost(str(event.data["id"]))
             return
-        if event.kind != "change" or event.data.get("change_kind") != "migration":
+        if event.kind != "change":
             return
         change = self.world.changes[str(event.data["id"])]
-        if change.components[0] in self.dbs:
+        if change.kind == "deploy":
+            upgrade = self.world.major_upgrade(change.id)
+            if upgrade is not None:  # pg_upgrade carries no planner statistics over
+                db = self.dbs[upgrade[0]]
+                for table in db.tables.values():
+                    self._statistics_lost(db, table, change.id)
+        elif change.kind == "migration" and change.components[0] in self.dbs:
             self.migrate(change.id, change.statements, change.lock_timeout)
 
     def migrate(
@@ -135,19 +141,33 @@ class DataTier:
                 self._close(
                     "sequence_exhausted", f"{db.name}/{table.name}", f"{table.name}'s ids fixed"
                 )
-            if st.work in ("rewrite", "vacuum") and db.spec.stats_reset_factor > 1.0:
-                table.cost_factor = db.spec.stats_reset_factor
-                self.world.emit(self.env.now, "stats.reset", database=db.name, table=table.name)
-                self._open(
-                    "stale_statistics",
-                    f"{db.name}/{table.name}",
-                    {db.name, table.name},
-                    {"analyze": 0.0},
-                    db.name,
-                )
+            if st.work in ("rewrite", "vacuum"):
+                self._statistics_lost(db, table)
             if st.work == "analyze":
                 table.cost_factor = 1.0
                 self._close("stale_statistics", f"{db.name}/{table.name}", f"{table.name} analyzed")
+
+    def _statistics_lost(self, db: DatabaseState, table: TableState, by: str = "") -> None:
+        """``table``'s planner statistics are gone (a rewrite, a VACUUM FULL, or the change
+        ``by`` that upgraded the database): its queries cost × ``stats_reset_factor`` until an
+        ANALYZE. Naming ``by`` names the cause too."""
+        if db.spec.stats_reset_factor <= 1.0:
+            return
+        table.cost_factor = db.spec.stats_reset_factor
+        self.world.emit(
+            self.env.now,
+            "stats.reset",
+            database=db.name,
+            table=table.name,
+            **({"by": by} if by else {}),
+        )
+        self._open(
+            "stale_statistics",
+            f"{db.name}/{table.name}",
+            {db.name, table.name, *([by] if by else [])},
+            {"analyze": 0.0},
+            db.name,
+        )
 
     # -- episodes: what the mechanisms disrupt, for the journal, scoring and the oracle -------
     def _open(
