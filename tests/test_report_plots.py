@@ -13,7 +13,7 @@ from sim.journal import Journal
 from sim.model.topology import Topology
 from sim.report import component_status, plot_graph, plot_timeline
 from sim.report.series import business_series, endpoint_series
-from sim.report.spans import alert_lanes, detection, fault_spans, red_herring_spans
+from sim.report.spans import alert_lanes, detection, red_herring_spans
 from sim.scenario import Scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -369,24 +369,3 @@ def test_drawing_the_report_pictures_does_not_import_pandas(
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
     assert (tmp_path / "report-timeline.png").read_bytes().startswith(PNG_MAGIC)
-
-
-def test_alike_episodes_are_one_fault_span() -> None:
-    """A mechanism's episodes of one kind over the same span (one per table) are one span,
-    labelled with their kind and number; others, and a fault of another span, stay apart."""
-    timeline = [
-        {"t": 600.0, "kind": "fault.start", "id": f"stale_statistics-{i}"} for i in (1, 2, 3)
-    ] + [
-        {"t": 600.0, "kind": "fault.start", "id": "lock_queue-1"},
-        {"t": 900.0, "kind": "fault.start", "id": "stale_statistics-4"},
-    ]
-    timeline += [
-        {"t": 2000.0, "kind": "fault.end", "id": f"stale_statistics-{i}"} for i in (1, 2, 3, 4)
-    ]
-    journal = Journal({"timeline": timeline})
-    spans = fault_spans(journal, 3600.0)
-    assert [(s.label, s.start, s.end) for s in spans] == [
-        ("stale_statistics ×3", 600.0, 2000.0),
-        ("lock_queue-1", 600.0, 3600.0),
-        ("stale_statistics-4", 900.0, 2000.0),
-    ]

@@ -70,14 +70,10 @@ def reveal(drill: Drill, journal: Journal, console: Console) -> None:
         ),
         soft_wrap=True,
     )
-    # episodes alike (a mechanism's, one per table it touched) are one line with their ids
-    alike: dict[tuple[str, Any], list[str]] = {}
     for f in data["summary"]["faults"]:
-        alike.setdefault((f["description"], f["ended"]), []).append(f["id"])
-    for (description, ended), ids in alike.items():
+        ended = f["ended"]
         how = "never ended" if ended is None else f"ended {drill.clock(ended)}"
-        named = ids[0] if len(ids) == 1 else f"{ids[0]} … {ids[-1]} ({len(ids)} alike)"
-        console.print(f"What broke: {named} — {description} ({how})", soft_wrap=True)
+        console.print(f"What broke: {f['id']} — {f['description']} ({how})", soft_wrap=True)
 
 
 def conclude(drill: Drill, out_dir: Path, console: Console) -> tuple[Journal, list[Path]]:

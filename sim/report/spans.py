@@ -37,21 +37,7 @@ class AlertLane:
 
 
 def fault_spans(journal: Journal, horizon: float) -> list[Span]:
-    """Faults as spans: each ``fault.start`` to the ``fault.end`` of its id, or the run's end.
-    Episodes of one kind over the same span (a mechanism's, one per table it touched) are
-    one span, labelled with the kind and how many (``stale_statistics ×8``)."""
-    spans = _each_fault(journal, horizon)
-    alike: dict[tuple[str, float, float], list[Span]] = {}
-    for span in spans:
-        kind = span.key.rpartition("-")[0] if span.key.rpartition("-")[2].isdigit() else span.key
-        alike.setdefault((kind, span.start, span.end), []).append(span)
-    return [
-        group[0] if len(group) == 1 else Span(start, end, f"{kind} ×{len(group)}", group[0].key)
-        for (kind, start, end), group in alike.items()
-    ]
-
-
-def _each_fault(journal: Journal, horizon: float) -> list[Span]:
+    """Faults as spans: each ``fault.start`` to the ``fault.end`` of its id, or the run's end."""
     ends: dict[str, list[float]] = {}
     for e in journal.events("fault.end"):
         ends.setdefault(str(e["id"]), []).append(float(e["t"]))

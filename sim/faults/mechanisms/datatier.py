@@ -54,6 +54,8 @@ class DataTier:
         self.migrations: dict[str, Outcome] = {}
         self.settled_since: dict[str, float | None] = {}  # replicas all serving, since when
         self.work: dict[str, simpy.Process] = {}
+        # (database, what reset them: a change id or the one table) → tables still unanalyzed
+        self.stale: dict[tuple[str, str], set[str]] = {}
         for db in self.dbs.values():
             for bg in db.spec.background:
                 env.process(self.locking.background(db, bg))
@@ -77,8 +79,7 @@ class DataTier:
             upgrade = self.world.major_upgrade(change.id)
             if upgrade is not None:  # pg_upgrade carries no planner statistics over
                 db = self.dbs[upgrade[0]]
-                for table in db.tables.values():
-                    self._statistics_lost(db, table, change.id)
+                self._statistics_lost(db, list(db.tables.values()), change.id)
         elif change.kind == "migration" and change.components[0] in self.dbs:
             self.migrate(change.id, change.statements, change.lock_timeout)
 
@@ -142,29 +143,35 @@ class DataTier:
                     "sequence_exhausted", f"{db.name}/{table.name}", f"{table.name}'s ids fixed"
                 )
             if st.work in ("rewrite", "vacuum"):
-                self._statistics_lost(db, table)
+                self._statistics_lost(db, [table])
             if st.work == "analyze":
                 table.cost_factor = 1.0
-                self._close("stale_statistics", f"{db.name}/{table.name}", f"{table.name} analyzed")
+                for key, stale in list(self.stale.items()):
+                    if key[0] == db.name:
+                        stale.discard(table.name)
+                        if not stale:  # every table it reset has its statistics again
+                            del self.stale[key]
+                            self._close("stale_statistics", "/".join(key), f"{table.name} analyzed")
 
-    def _statistics_lost(self, db: DatabaseState, table: TableState, by: str = "") -> None:
-        """``table``'s planner statistics are gone (a rewrite, a VACUUM FULL, or the change
-        ``by`` that upgraded the database): its queries cost × ``stats_reset_factor`` until an
-        ANALYZE. Naming ``by`` names the cause too."""
-        if db.spec.stats_reset_factor <= 1.0:
+    def _statistics_lost(self, db: DatabaseState, tables: list[TableState], by: str = "") -> None:
+        """``tables`` lost their planner statistics (a rewrite or a VACUUM of one, or the
+        change ``by`` that upgraded the database, of all): their queries cost ×
+        ``stats_reset_factor`` until each is analyzed. One episode for what one thing reset,
+        ending when the last of its tables is analyzed; naming ``by`` names its cause too."""
+        if db.spec.stats_reset_factor <= 1.0 or not tables:
             return
-        table.cost_factor = db.spec.stats_reset_factor
-        self.world.emit(
-            self.env.now,
-            "stats.reset",
-            database=db.name,
-            table=table.name,
-            **({"by": by} if by else {}),
-        )
+        for table in tables:
+            table.cost_factor = db.spec.stats_reset_factor
+            extra = {"by": by} if by else {}
+            self.world.emit(
+                self.env.now, "stats.reset", database=db.name, table=table.name, **extra
+            )
+        key = (db.name, by or tables[0].name)
+        self.stale.setdefault(key, set()).update(t.name for t in tables)
         self._open(
             "stale_statistics",
-            f"{db.name}/{table.name}",
-            {db.name, table.name, *([by] if by else [])},
+            "/".join(key),
+            {db.name, *(t.name for t in tables), *([by] if by else [])},
             {"analyze": 0.0},
             db.name,
         )
