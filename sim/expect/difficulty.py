@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -227,6 +227,53 @@ def measure(
     )
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """How often each responder resolved a scenario within its horizon, over the seeds in
+    which the ``experienced`` responder was paged (a seed that pages nobody is no incident)."""
+
+    scenario: str
+    seeds: int
+    paged: int
+    resolved: Mapping[str, int]  # responder → paged seeds it resolved
+
+    def share(self, responder: str) -> float | None:
+        """The share resolved (None when nobody was paged in any seed)."""
+        return self.resolved[responder] / self.paged if self.paged else None
+
+
+def resolution(
+    scenario: Scenario,
+    seeds: Iterable[int],
+    responders: Sequence[str] = ("experienced", "oracle"),
+    *,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Resolution:
+    """Run ``scenario`` with each of ``responders`` (the first decides which seeds paged
+    somebody) over ``seeds`` on the request engine and count the resolved runs."""
+    from sim.runner import run_jobs
+
+    seeds = list(seeds)
+    document = scenario.model_dump_json(by_alias=True)
+    jobs = [(seed, responder) for responder in responders for seed in seeds]
+    results: dict[tuple[int, str], dict[str, Any]] = {}
+
+    def done(i: int, result: dict[str, Any]) -> None:
+        results[jobs[i]] = result
+        if progress is not None:
+            progress(len(results), len(jobs))
+
+    run_jobs(_run, [(document, *job) for job in jobs], workers, done)
+    paged = [seed for seed in seeds if results[(seed, responders[0])]["paged"]]
+    return Resolution(
+        scenario.name,
+        len(seeds),
+        len(paged),
+        {r: sum(results[(seed, r)]["resolved"] for seed in paged) for r in responders},
+    )
+
+
 # --- the stored figures ----------------------------------------------------------------------
 
 
@@ -320,6 +367,7 @@ __all__ = [
     "WEIGHTS",
     "Difficulty",
     "Measured",
+    "Resolution",
     "at_level",
     "difficulty",
     "document",
@@ -327,5 +375,6 @@ __all__ = [
     "lookup",
     "measure",
     "of_scenarios",
+    "resolution",
     "stored",
 ]
