@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress
     from rich.table import Table
 
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         names = args.scenarios or [p.stem for p in entries().values()]
         scenarios = [sim.load_scenario(n) for n in names]
     except ScenarioError as exc:
-        console.print(f"[red]error:[/red] {exc.problems[0]}")
+        console.print(f"[red]error:[/red] {escape(str(exc.problems[0]))}", soft_wrap=True)
         return 1
     table = Table(title="difficulty (points per property; docs/library.md#difficulty)")
     for col in ("scenario", "level", "score", *WEIGHTS):

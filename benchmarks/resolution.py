@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seeds: expected a number from 1 to 1000, such as 10")
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress
     from rich.table import Table
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         names = args.scenarios or [p.stem for p in entries().values()]
         scenarios = [sim.load_scenario(n) for n in names]
     except ScenarioError as exc:
-        console.print(f"[red]error:[/red] {exc.problems[0]}")
+        console.print(f"[red]error:[/red] {escape(str(exc.problems[0]))}", soft_wrap=True)
         return 1
     table = Table(
         title=f"resolved within the horizon — seeds 1–{args.seeds}, commit {commit()}",

@@ -191,3 +191,59 @@ def test_no_scenario_at_the_level_is_one_line(
         "drill --random: no scenarios measured as easy found in the catalogue "
         "(chaosdrill list shows each one's difficulty)"
     )
+
+
+def test_resolution_counts_what_the_runs_give() -> None:
+    """The resolution measure over two seeds is the runs' own resolution phases; the oracle
+    resolves the payment provider's outage in both."""
+    from sim.expect.difficulty import resolution
+    from sim.scoring.phases import phases
+
+    scenario = sim.load_scenario(SCENARIOS / "payment-provider-outage.yaml")
+    found = resolution(scenario, (1, 2), ("experienced", "oracle"))
+    assert (found.seeds, found.paged) == (2, 2)
+    for responder in ("experienced", "oracle"):
+        runs = [sim.run(scenario, seed, responder=responder, compact=True) for seed in (1, 2)]
+        assert found.resolved[responder] == sum(
+            phases(j)["resolution"].status == "ok" for j in runs
+        )
+    assert found.share("oracle") == 1.0
+
+
+def resolution_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "resolution.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "160"},
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_the_resolution_benchmark_holds_scenarios_to_the_bars(tmp_path: Path) -> None:
+    """A scenario cleared by both responders passes; one whose horizon ends before anybody
+    can resolve it fails and the exit status says so; one that pages nobody has nothing to
+    resolve; a bad name is one line, exit 1."""
+    short = tmp_path / "short.yaml"
+    short.write_text(
+        f"extends: {SCENARIOS / 'payment-provider-outage.yaml'}\nname: short\nhorizon: 30m\n"
+        "actions: []\n",
+        encoding="utf-8",
+    )
+    proc = resolution_cli("payment-provider-outage", "one-bad-host", "--seeds", "1")
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if "│" in line}
+    assert "1/1 (100%)" in rows["payment-provider-outage"]
+    assert "pass" in rows["payment-provider-outage"]
+    assert "no page" in rows["one-bad-host"]
+    proc = resolution_cli(str(short), "--seeds", "1")
+    assert proc.returncode == 1
+    assert "FAIL" in proc.stdout
+    assert "1 below a bar" in proc.stderr
+    proc = resolution_cli("no-such-scenario")
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1
+    assert "no-such-scenario" in proc.stderr
