@@ -46,6 +46,20 @@ def commit() -> str:
         return "unknown"
 
 
+def named_or_catalogue(names: list[str]) -> list[Any]:
+    """The scenarios ``names`` (names or files), or the whole catalogue. A bad one ends the
+    program: its first problem on stderr, one line, exit status 1."""
+    import sim
+    from sim.scenario import ScenarioError
+    from sim.scenario.catalogue import entries
+
+    try:
+        return [sim.load_scenario(n) for n in names or [p.stem for p in entries().values()]]
+    except ScenarioError as exc:
+        print(f"error: {exc.problems[0]}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 def sourced(names: list[str]) -> list[Any]:
     """The scenarios to calibrate: those named, or every catalogue scenario with a source."""
     import sim

@@ -22,7 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from calibration import commit  # noqa: E402
+from calibration import commit, named_or_catalogue  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,23 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from rich.console import Console
-    from rich.markup import escape
     from rich.progress import Progress
     from rich.table import Table
 
-    import sim
     from sim.atomic import write_text
     from sim.expect.difficulty import FILE, WEIGHTS, difficulty, document, entry, measure, stored
-    from sim.scenario import ScenarioError
-    from sim.scenario.catalogue import entries
 
     console = Console(stderr=True)
-    try:
-        names = args.scenarios or [p.stem for p in entries().values()]
-        scenarios = [sim.load_scenario(n) for n in names]
-    except ScenarioError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc.problems[0]))}", soft_wrap=True)
-        return 1
+    scenarios = named_or_catalogue(args.scenarios)
     table = Table(title="difficulty (points per property; docs/library.md#difficulty)")
     for col in ("scenario", "level", "score", *WEIGHTS):
         table.add_column(col, justify="left" if col == "scenario" else "right")

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from calibration import commit  # noqa: E402
+from calibration import commit, named_or_catalogue  # noqa: E402
 
 BARS = {"experienced": 0.70, "oracle": 0.95}
 
@@ -39,22 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seeds: expected a number from 1 to 1000, such as 10")
 
     from rich.console import Console
-    from rich.markup import escape
     from rich.progress import Progress
     from rich.table import Table
 
-    import sim
     from sim.expect.difficulty import resolution
-    from sim.scenario import ScenarioError
-    from sim.scenario.catalogue import entries
 
     console = Console(stderr=True)
-    try:
-        names = args.scenarios or [p.stem for p in entries().values()]
-        scenarios = [sim.load_scenario(n) for n in names]
-    except ScenarioError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc.problems[0]))}", soft_wrap=True)
-        return 1
+    scenarios = named_or_catalogue(args.scenarios)
     table = Table(
         title=f"resolved within the horizon — seeds 1–{args.seeds}, commit {commit()}",
         caption="bars: experienced ≥ 70 %, oracle ≥ 95 % of the seeds that paged somebody",

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import sim
 from sim.expect.overrides import overridden
 from sim.journal import Journal
+from sim.model.sql import classify, drops_statistics
 from sim.model.world import postgres_major
 from sim.response.api import Incident
 from sim.scenario import Scenario
@@ -58,6 +59,21 @@ def failed(journal: Journal, start: float, end: float) -> float:
 )
 def test_the_major_version_is_what_pg_upgrade_changes(version: str, major: str) -> None:
     assert postgres_major(version) == major
+
+
+@pytest.mark.parametrize(
+    ("sql", "drops"),
+    [
+        ("ALTER TABLE orders ALTER COLUMN id TYPE bigint;", True),
+        ("ALTER TABLE orders ALTER COLUMN note SET DATA TYPE text;", True),
+        ("VACUUM FULL orders;", False),  # rewrites the table, keeps pg_statistic
+        ("VACUUM (VERBOSE) orders;", False),
+        ("ALTER TABLE orders ADD COLUMN gift_message text;", False),
+        ("ANALYZE orders;", False),
+    ],
+)
+def test_only_a_type_change_drops_a_tables_statistics(sql: str, drops: bool) -> None:
+    assert drops_statistics(classify(sql)) is drops
 
 
 @given(st.integers(10, 40), st.integers(0, 30), st.integers(0, 30))

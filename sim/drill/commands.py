@@ -183,7 +183,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "analyze",
         "analyze DATABASE",
-        "ANALYZE the tables whose planner statistics are missing (slow queries after a rewrite)",
+        "ANALYZE the tables whose planner statistics are missing (slow queries after a type change or a major upgrade)",
         arg="component",
         api="analyze",
     ),

@@ -123,9 +123,16 @@ def classify(sql: str) -> Statement:
     return Statement(sql, None, ROW_EXCLUSIVE, "unknown")
 
 
+def drops_statistics(st: Statement) -> bool:
+    """Whether committing ``st`` leaves its table's planner without statistics: a column's
+    type changed (PostgreSQL drops that column's ``pg_statistic`` rows; ANALYZE rebuilds
+    them). VACUUM, FULL or not, keeps them."""
+    return st.work == "rewrite" and not st.sql.lstrip().upper().startswith("VACUUM")
+
+
 def tables_in(statements: Sequence[str]) -> set[str]:
     """Tables a migration's statements touch (``ALTER TABLE users …`` → ``users``)."""
     return {m.group(1).lower() for s in statements for m in TABLE_IN_SQL.finditer(s)}
 
 
-__all__ = ["TABLE_IN_SQL", "Statement", "classify", "tables_in"]
+__all__ = ["TABLE_IN_SQL", "Statement", "classify", "drops_statistics", "tables_in"]

@@ -494,7 +494,7 @@ class RunbookResponder:
                 inc.diagnose(name, lead=lead)  # a fix is for a declared cause
             ev = inc.fix(name, takes=takes, lead=lead)  # a renewed certificate, a time sync
         elif lead.startswith("component:") and name in self.stale:
-            self.stale.discard(name)  # analyzed: if a rewrite resets them again, db says so
+            self.stale.discard(name)  # analyzed: if they are lost again, db says so
             ev = inc.analyze(name, takes=takes, lead=lead)  # no restart brings statistics back
         elif lead.startswith("component:") and name in self.exhausted and inc.cause is not None:
             ev = inc.fix(name, takes=takes, lead=lead)  # widen the column: no restart helps

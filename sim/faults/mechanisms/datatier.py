@@ -20,7 +20,7 @@ import simpy
 from sim.faults.mechanisms.locking import Locking, Outcome, work_seconds
 from sim.model.data import DatabaseState, TableState
 from sim.model.data.messages import read_only, sequence_exhausted
-from sim.model.sql import Statement, classify
+from sim.model.sql import Statement, classify, drops_statistics
 from sim.model.state import Effect
 from sim.model.world import Event, World
 
@@ -142,7 +142,7 @@ class DataTier:
                 self._close(
                     "sequence_exhausted", f"{db.name}/{table.name}", f"{table.name}'s ids fixed"
                 )
-            if st.work in ("rewrite", "vacuum"):
+            if drops_statistics(st):
                 self._statistics_lost(db, [table])
             if st.work == "analyze":
                 table.cost_factor = 1.0
@@ -154,8 +154,8 @@ class DataTier:
                             self._close("stale_statistics", "/".join(key), f"{table.name} analyzed")
 
     def _statistics_lost(self, db: DatabaseState, tables: list[TableState], by: str = "") -> None:
-        """``tables`` lost their planner statistics (a rewrite or a VACUUM of one, or the
-        change ``by`` that upgraded the database, of all): their queries cost ×
+        """``tables`` lost their planner statistics (a column's type changed in one, or the
+        change ``by`` upgraded the database: all): their queries cost ×
         ``stats_reset_factor`` until each is analyzed. One episode for what one thing reset,
         ending when the last of its tables is analyzed; naming ``by`` names its cause too."""
         if db.spec.stats_reset_factor <= 1.0 or not tables:
