@@ -16,7 +16,13 @@ import pytest
 from tests.conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-WHATIF = ("alert-threshold", "runbook-order", "migration-strategy", "retry-surge")
+WHATIF = (
+    "alert-threshold",
+    "runbook-order",
+    "migration-strategy",
+    "retry-surge",
+    "upgrade-statistics",
+)
 # What the suite runs each notebook with, after its own parameters cell.
 QUICK = {
     "alert-threshold": "SEEDS = range(1, 3)",
@@ -24,6 +30,7 @@ QUICK = {
     "runbook-order": "SEEDS = range(1, 3)",
     "retry-surge": "SEEDS = [1]\nPOLICY_NAMES = ['no retries', 'as is: web→search 1 retry']\nHORIZON = 45 * 60",
     "seed-incident": "DELAY_SEEDS = range(1, 3)",
+    "upgrade-statistics": "SEEDS = range(1, 2)",
 }
 
 
@@ -36,7 +43,7 @@ def with_quick_parameters(notebook: nbformat.NotebookNode, source: str) -> None:
 
 
 def test_there_are_the_notebooks() -> None:
-    """The project ships the seed-incident notebook and the four what-if notebooks."""
+    """The project ships the seed-incident notebook and the five what-if notebooks."""
     assert {p.stem for p in NOTEBOOKS} >= {"seed-incident", *WHATIF}
 
 
