@@ -198,3 +198,11 @@ def test_a_trainee_reads_the_statistics_and_analyzes_in_the_drill() -> None:
     assert "planner statistics missing on carts, inventory" in shown
     assert "analyze db done in" in shown
     assert phases(journal)["mitigation"].status == "ok"
+
+
+def test_a_hint_says_the_database_is_busy_with_blind_plans_not_short_of_capacity() -> None:
+    """The saturation hint reads the database view: with statistics missing it says so,
+    and that more capacity would not help (elsewhere it still says short of capacity)."""
+    _, shown = drill_transcript(UPGRADE, 3, ("wait 3m", "hint", "hint", "quit"))
+    assert "db is saturated (100% busy) and its planner has no statistics for carts" in shown
+    assert "short of capacity rather than broken" not in shown

@@ -4,8 +4,9 @@ Every hint is computed from what the run has published (the same :class:`View` t
 API answers from): a new error that began as the trainee's last action finished, the
 deepest failing dependency, a change that landed just before the errors (not one already
 rolled back), database errors naming a table a migration altered, a vendor's status page, a
-saturated component, healthy network and load balancer, communication not done yet, errors
-gone. None reads the fault list. Hints go from "where" to "what"; each is given once.
+saturated component (a database whose planner statistics are missing said as such), healthy
+network and load balancer, communication not done yet, errors gone. None reads the fault
+list. Hints go from "where" to "what"; each is given once.
 """
 
 from __future__ import annotations
@@ -71,10 +72,21 @@ def candidates(incident: Incident) -> Iterator[tuple[str, str]]:
         )
     for name in deps["saturated"]:
         busy = deps["components"][name]["saturation"]
-        yield (
-            f"saturated:{name}",
-            (f"{name} is saturated ({busy:.0%} busy): it is short of capacity rather than broken"),
-        )
+        stale = _stale_statistics(incident, name)
+        if stale:  # busy because each query costs more, not because there are more of them
+            yield (
+                f"saturated:{name}",
+                (
+                    f"{name} is saturated ({busy:.0%} busy) and its planner has no statistics "
+                    f"for {', '.join(stale)}: every query on them is planned blind — more "
+                    "capacity would only run more bad plans"
+                ),
+            )
+        else:
+            yield (
+                f"saturated:{name}",
+                f"{name} is saturated ({busy:.0%} busy): it is short of capacity rather than broken",
+            )
     _, vendors = view.thirdparty()
     for name, state in vendors["providers"].items():
         if state != "operational":
@@ -155,3 +167,14 @@ def next_hint(incident: Incident, given: set[str]) -> tuple[str, str] | None:
 
 
 __all__ = ["candidates", "next_hint"]
+
+
+def _stale_statistics(incident: Incident, name: str) -> list[str]:
+    """The tables of database ``name`` whose planner statistics are missing, as its view
+    shows them (``pg_stat_user_tables`` never analyzed); none for anything else."""
+    if name not in incident.sim.world.data:
+        return []
+    from sim.response.dbview import database_view
+
+    _, facts = database_view(incident.sim, name)
+    return list(facts["stale_statistics"])
