@@ -222,7 +222,11 @@ class Monitors:
                 if hist is None:
                     hist = self.history[key] = Window()
                 hist.push(t, num, den, t - rule.over + 1e-9)
-                self._evaluate(rule, target, key, hist, now)
+                short = None
+                if rule.kind == "burn_rate":  # the short window must burn too
+                    short = self.history.setdefault(key + "#short", Window())
+                    short.push(t, num, den, t - rule.short_window + 1e-9)
+                self._evaluate(rule, target, key, hist, now, short)
 
     def _track(self, now: float) -> None:
         """Lines each component logged this window in signatures first seen within
@@ -291,7 +295,7 @@ class Monitors:
                 continue
             n = row[_S["requests"]]
             failed = row[_S["errors"]] + row[_S["timeouts"]] + row[_S["rejected"]]
-            if rule.kind in ("error_ratio", "synthetic"):
+            if rule.kind in ("error_ratio", "synthetic", "burn_rate"):
                 num, den = float(failed), float(n)
             elif rule.kind == "latency":
                 num, den = row[QUANTILE[rule.quantile]] * n, float(n)
@@ -307,8 +311,13 @@ class Monitors:
         return out
 
     # -- rule state machine --------------------------------------------------------------
-    def _value(self, rule: Monitor, hist: Window) -> float | None:
+    def _value(self, rule: Monitor, hist: Window, short: Window | None = None) -> float | None:
         num, den = hist.num, hist.den
+        if rule.kind == "burn_rate":  # the burn rate both windows show: the lower of the two
+            assert short is not None
+            if den < rule.min_requests or den == 0 or short.den == 0:
+                return None
+            return min(num / den, short.num / short.den) / (1 - rule.objective)
         if rule.kind == "throughput_drop":
             return None if den < rule.min_requests else num / den
         if rule.kind in ("log_errors", "new_error"):
@@ -324,8 +333,9 @@ class Monitors:
         key: str,
         hist: Window,
         now: float,
+        short: Window | None = None,
     ) -> None:
-        value = self._value(rule, hist)
+        value = self._value(rule, hist, short)
         alert = self.alerts.get(key)
         if alert is None:
             alert = self.alerts[key] = Alert(rule, target)

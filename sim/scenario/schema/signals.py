@@ -3,7 +3,7 @@ customer complaints, and the red herrings among them."""
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.limits import (
     MAX_FACTOR,
@@ -37,7 +37,10 @@ class Monitor(Model):
     signatures first seen within the last hour — its alert quotes the loudest one's line),
     ``metric_absent`` (the share of windows in ``over`` in which a
     component's or endpoint's series did not reach the metrics pipeline: an agent that stopped
-    reporting, a pipeline that lost its scrapes).
+    reporting, a pipeline that lost its scrapes), ``burn_rate`` (how many times faster than the
+    SLO allows the error budget burns, over ``over`` *and* over ``short`` — the multiwindow
+    burn-rate alert of Google's SRE workbook; ``threshold`` is the burn rate, e.g. 14.4 over
+    1 h and 5 min for a 99.9 % objective).
     """
 
     name: Name
@@ -50,6 +53,7 @@ class Monitor(Model):
         "log_errors",
         "new_error",
         "metric_absent",
+        "burn_rate",
     ]
     scope: Literal["endpoint", "component", "shop"] = "endpoint"
     target: str = Field(default="*", description="A name, or * for each one separately.")
@@ -58,9 +62,36 @@ class Monitor(Model):
     over: Duration = Field(default=60.0, gt=0, description="Evaluation window.")
     for_: Duration = Field(default=60.0, ge=0, alias="for", description="How long it must hold.")
     min_requests: int = Field(default=10, ge=0, description="Below this, the rule is silent.")
+    short: Duration | None = Field(
+        default=None,
+        gt=0,
+        description="burn_rate: the short window, which must burn too (default: over ÷ 12).",
+    )
+    objective: float = Field(
+        default=0.999,
+        gt=0,
+        lt=1,
+        description="burn_rate: the SLO whose error budget burns (0.999: 0.1 % may fail).",
+    )
     severity: Severity = "warning"
     labels: NamedMap[str] = Field(default_factory=dict)
     summary: str = ""
+
+    @model_validator(mode="after")
+    def _short_window(self) -> "Monitor":
+        if self.short is not None and self.kind != "burn_rate":
+            raise ValueError(f"short: only a burn_rate rule has a short window, not {self.kind}")
+        if self.short is not None and self.short >= self.over:
+            raise ValueError(
+                f"short: the short window ({self.short:g} s) must be shorter than over "
+                f"({self.over:g} s)"
+            )
+        return self
+
+    @property
+    def short_window(self) -> float:
+        """A burn_rate rule's short window: ``short``, or ``over`` ÷ 12 (1 h → 5 min)."""
+        return self.short if self.short is not None else self.over / 12
 
 
 class Rotation(Model):
