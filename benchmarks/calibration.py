@@ -75,7 +75,34 @@ def sourced(names: list[str]) -> list[Any]:
     return [s for s in every if s.source is not None and s.source.milestones]
 
 
-def who(pace: float | None, tempo: str) -> str:
+# The SRE workbook's fast-burn page for a 99.9 % objective, in place of the seed shop's
+# "more than 5 % for a minute" (docs/signals.md, "Burn-rate alerts"): --paging burn-rate.
+BURN_RATE_PAGE = {
+    "name": "endpoint-errors",
+    "kind": "burn_rate",
+    "threshold": 14.4,
+    "over": "1h",
+    "for": "0s",
+    "objective": 0.999,
+    "severity": "critical",
+    "summary": "an endpoint burns its error budget 14.4 times too fast (1 h and 5 min)",
+}
+
+
+def burn_rate_paging(scenario: Any) -> Any:
+    """``scenario`` paged by budget burn: its ``endpoint-errors`` rule (its own or the default
+    set's) replaced by :data:`BURN_RATE_PAGE`, on the same targets with the same evidence."""
+    from sim.expect.overrides import overridden
+    from sim.whatif import monitors_with
+
+    rules = [
+        {**rule, **BURN_RATE_PAGE} if rule["name"] == "endpoint-errors" else rule
+        for rule in monitors_with(scenario)
+    ]
+    return overridden(scenario, {"monitors": rules})
+
+
+def who(pace: float | None, tempo: str, paging: str = "threshold") -> str:
     """The responder as the table's title says it."""
     out = "experienced responder"
     if pace is not None:
@@ -84,6 +111,8 @@ def who(pace: float | None, tempo: str) -> str:
         out += ", tempo drawn from the population of real teams"
     else:
         out += " at a fixed tempo"
+    if paging == "burn-rate":
+        out += ", paged by error-budget burn (14.4× over 1 h and 5 min) instead of the 5 % rule"
     return out
 
 
@@ -133,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         help="population (default): each run draws how fast the team is from real teams' "
         "page-to-cause times (docs/people.md); fixed: the same engineer every run",
     )
+    parser.add_argument(
+        "--paging",
+        choices=("threshold", "burn-rate"),
+        default="threshold",
+        help="threshold (default): the scenarios' own page rule (the seed shop's: more than "
+        "5 %% of an endpoint's requests fail for a minute); burn-rate: the SRE workbook's "
+        "multiwindow burn-rate page instead — a what-if on an input no post-mortem publishes",
+    )
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds: expected 1 or more")
@@ -158,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.pace is not None:
         profile["pace"] = args.pace
     scenarios = [with_profile(s, **profile) for s in scenarios]
-    responder = who(args.pace, args.tempo)
+    if args.paging == "burn-rate":
+        scenarios = [burn_rate_paging(s) for s in scenarios]
+    responder = who(args.pace, args.tempo, args.paging)
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     with Progress(console=console, transient=True) as bar:
@@ -175,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         options = [] if args.tempo == "population" else ["--tempo", args.tempo]
         if args.pace is not None:
             options += ["--pace", f"{args.pace:g}"]
+        if args.paging != "threshold":
+            options += ["--paging", args.paging]
         print(markdown(rows, args.seeds, commit(), responder, options))
     else:
         table = Table(title=f"calibration, {args.seeds} seeds, {responder} (minutes)")

@@ -240,3 +240,34 @@ def test_the_calibration_benchmark_runs_the_engineer_at_another_pace() -> None:
     )
     assert bad.returncode == 2
     assert "--pace: expected a number above 0" in bad.stderr
+
+
+@pytest.mark.slow
+def test_the_calibration_benchmark_pages_by_budget_burn_on_request() -> None:
+    """``--paging burn-rate``: the what-if on alerting no post-mortem publishes — the page rule
+    becomes the SRE workbook's burn-rate alert; Fastly's near-total outage pages sooner than
+    the 5 %-for-a-minute rule's 1.7 minutes, and the table says how it was paged."""
+
+    def detection(*extra: str) -> tuple[float, str]:
+        out = subprocess.run(
+            [
+                sys.executable,
+                "benchmarks/calibration.py",
+                "customer-config-triggers-latent-bug",
+                *("--seeds", "1", "--markdown", *extra),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+        (row,) = [line for line in out.stdout.splitlines() if "| detection |" in line]
+        return float(row.split("|")[6]), out.stdout
+
+    threshold, _ = detection()
+    burn, table = detection("--paging", "burn-rate")
+    assert threshold == 1.7
+    assert burn < threshold
+    assert "paged by error-budget burn" in table
+    assert "`python benchmarks/calibration.py --paging burn-rate --markdown`" in table
