@@ -204,6 +204,21 @@ def test_the_calibration_benchmark_prints_the_table_for_the_docs() -> None:
     assert not [line for line in cloudflare if "not counted" in line]
 
 
+def calibration_row(scenario: str, milestone: str, *extra: str) -> tuple[float, str]:
+    """The simulated median of ``milestone`` in the calibration benchmark's table for
+    ``scenario`` run with ``extra`` options, and the table."""
+    out = subprocess.run(
+        [sys.executable, "benchmarks/calibration.py", scenario, "--markdown", *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    (row,) = [line for line in out.stdout.splitlines() if f"| {milestone} |" in line]
+    return float(row.split("|")[6]), out.stdout
+
+
 @pytest.mark.slow
 def test_the_calibration_benchmark_runs_the_engineer_at_another_pace() -> None:
     """``--pace``: the what-if on the model of the people — a slower engineer names the cause
@@ -211,21 +226,8 @@ def test_the_calibration_benchmark_runs_the_engineer_at_another_pace() -> None:
     ``--tempo fixed``, so that two seeds compare paces and not teams)."""
 
     def diagnosis(*extra: str) -> tuple[float, str]:
-        out = subprocess.run(
-            [
-                sys.executable,
-                "benchmarks/calibration.py",
-                "config-push-exhausts-cpu",
-                *("--seeds", "2", "--markdown", "--tempo", "fixed", *extra),
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=True,
-        )
-        (row,) = [line for line in out.stdout.splitlines() if "| diagnosis |" in line]
-        return float(row.split("|")[6]), out.stdout
+        fixed = ("--seeds", "2", "--tempo", "fixed", *extra)
+        return calibration_row("config-push-exhausts-cpu", "diagnosis", *fixed)
 
     shipped, _ = diagnosis()
     slower, table = diagnosis("--pace", "1.4")
@@ -249,21 +251,9 @@ def test_the_calibration_benchmark_pages_by_budget_burn_on_request() -> None:
     the 5 %-for-a-minute rule's 1.7 minutes, and the table says how it was paged."""
 
     def detection(*extra: str) -> tuple[float, str]:
-        out = subprocess.run(
-            [
-                sys.executable,
-                "benchmarks/calibration.py",
-                "customer-config-triggers-latent-bug",
-                *("--seeds", "1", "--markdown", *extra),
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=True,
+        return calibration_row(
+            "customer-config-triggers-latent-bug", "detection", "--seeds", "1", *extra
         )
-        (row,) = [line for line in out.stdout.splitlines() if "| detection |" in line]
-        return float(row.split("|")[6]), out.stdout
 
     threshold, _ = detection()
     burn, table = detection("--paging", "burn-rate")
