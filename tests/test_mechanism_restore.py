@@ -255,9 +255,7 @@ def test_the_calibration_benchmark_pages_by_budget_burn_on_request() -> None:
             "customer-config-triggers-latent-bug", "detection", "--seeds", "1", *extra
         )
 
-    threshold, _ = detection()
     burn, table = detection("--paging", "burn-rate")
-    assert threshold == 1.7
-    assert burn < threshold
+    assert burn < 1.7  # the 5 %-for-a-minute rule pages at 1.7 (docs/incidents.md)
     assert "paged by error-budget burn" in table
     assert "`python benchmarks/calibration.py --paging burn-rate --markdown`" in table
