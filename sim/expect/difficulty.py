@@ -183,6 +183,30 @@ def _share(part: float, whole: float) -> float:
     return 1.0 if whole == 0 else part / whole
 
 
+def _runs(
+    scenario: Scenario,
+    seeds: Sequence[int],
+    responders: Sequence[str],
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """:func:`_run` for every seed and responder, by ``(seed, responder)``; ``workers``:
+    processes (1 runs here)."""
+    from sim.runner import run_jobs
+
+    document = scenario.model_dump_json(by_alias=True)
+    jobs = [(seed, responder) for responder in responders for seed in seeds]
+    results: dict[tuple[int, str], dict[str, Any]] = {}
+
+    def done(i: int, result: dict[str, Any]) -> None:
+        results[jobs[i]] = result
+        if progress is not None:
+            progress(len(results), len(jobs))
+
+    run_jobs(_run, [(document, *job) for job in jobs], workers, done)
+    return results
+
+
 def measure(
     scenario: Scenario,
     seeds: Iterable[int] = SEEDS,
@@ -192,18 +216,8 @@ def measure(
 ) -> Measured:
     """Run ``scenario`` with each of :data:`RESPONDERS` over ``seeds`` and measure it.
     ``workers``: processes (1 runs here)."""
-    document = scenario.model_dump_json(by_alias=True)
-    jobs = [(seed, responder) for responder in RESPONDERS for seed in seeds]
-    results: dict[tuple[int, str], dict[str, Any]] = {}
-
-    def done(job: tuple[int, str], result: dict[str, Any]) -> None:
-        results[job] = result
-        if progress is not None:
-            progress(len(results), len(jobs))
-
-    from sim.runner import run_jobs
-
-    run_jobs(_run, [(document, *job) for job in jobs], workers, lambda i, r: done(jobs[i], r))
+    seeds = list(seeds)
+    results = _runs(scenario, seeds, RESPONDERS, workers, progress)
 
     def of(responder: str, key: str) -> list[Any]:
         return [results[(seed, responder)][key] for seed in seeds]
@@ -252,19 +266,8 @@ def resolution(
 ) -> Resolution:
     """Run ``scenario`` with each of ``responders`` (the first decides which seeds paged
     somebody) over ``seeds`` on the request engine and count the resolved runs."""
-    from sim.runner import run_jobs
-
     seeds = list(seeds)
-    document = scenario.model_dump_json(by_alias=True)
-    jobs = [(seed, responder) for responder in responders for seed in seeds]
-    results: dict[tuple[int, str], dict[str, Any]] = {}
-
-    def done(i: int, result: dict[str, Any]) -> None:
-        results[jobs[i]] = result
-        if progress is not None:
-            progress(len(results), len(jobs))
-
-    run_jobs(_run, [(document, *job) for job in jobs], workers, done)
+    results = _runs(scenario, seeds, responders, workers, progress)
     paged = [seed for seed in seeds if results[(seed, responders[0])]["paged"]]
     return Resolution(
         scenario.name,
