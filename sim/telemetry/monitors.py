@@ -320,10 +320,8 @@ class Monitors:
             return min(num / den, short.num / short.den) / (1 - rule.objective)
         if rule.kind == "throughput_drop":
             return None if den < rule.min_requests else num / den
-        if rule.kind in ("log_errors", "new_error"):
-            return num / den if den else None
-        if rule.kind in ("saturation", "metric_absent"):
-            return num / den if den else None
+        if rule.kind in ("log_errors", "new_error", "saturation", "metric_absent"):
+            return num / den if den else None  # no minimum evidence: min_requests ignored
         return None if den < rule.min_requests or den == 0 else num / den
 
     def _evaluate(
