@@ -25,8 +25,8 @@ WHATIF = (
 )
 # What the suite runs each notebook with, after its own parameters cell.
 QUICK = {
-    "alert-threshold": "SEEDS = range(1, 3)",
-    "migration-strategy": "SEEDS = range(1, 3)",
+    "alert-threshold": "SEEDS = range(1, 2)",
+    "migration-strategy": "SEEDS = range(1, 2)",
     "runbook-order": "SEEDS = range(1, 3)",
     "retry-surge": "SEEDS = [1]\nPOLICY_NAMES = ['no retries', 'as is: web→search 1 retry']\nHORIZON = 45 * 60",
     "seed-incident": "DELAY_SEEDS = range(1, 3)",
