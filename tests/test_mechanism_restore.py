@@ -4,6 +4,7 @@ the world decides (bytes ÷ restore rate, then a boot), found from what on-call 
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 import sim
-from sim.expect.calibration import Check, calibrate, constant_ended, milestones
+from sim.expect.calibration import Check, calibrate, constant_ended, milestones, paging_delays
 from sim.expect.overrides import apply_overrides
 from sim.journal import Journal
 from sim.scenario import Scenario
@@ -155,6 +156,30 @@ def test_a_milestone_a_remedy_constant_brought_about_is_not_counted(restored: Jo
     lost = restored  # seed 1, experienced: the module's run
     assert milestones(lost)["mitigation"] == (pytest.approx(outage(lost), abs=120), False)
     assert not constant_ended(lost, float("inf"))
+
+    # The paging chain: the seed shop's 5 % rule holds 1 min, the page waits 30 s, and the
+    # rotation's drawn delay comes on top; at 1.7 min after impact that is most of the
+    # detection, so — given the scenario — the detection is set by a constant too.
+    scenario = sim.load_scenario(SEED_SCENARIO)
+    page = seed.data["paging"]["incidents"][0]
+    delays = paging_delays(seed, scenario)
+    assert delays["detection"] == pytest.approx(60 + 30)
+    assert delays["acknowledgement"] == pytest.approx(
+        90 + page["acknowledged_at"] - page["paged_at"]
+    )
+    assert milestones(seed, scenario)["detection"][1] is True
+    assert milestones(seed, scenario)["acknowledgement"][1] is True
+    # The same page half an hour after the impact (as when an outage creeps up on the
+    # rule): the delays are a twentieth of it, and the world decided the detection.
+    late = copy.deepcopy(seed.data)
+    late["summary"]["detected_at"] = late["summary"]["errors_started"] + 1800
+    acked = 20 * delays["acknowledgement"]
+    late["summary"]["acknowledged_at"] = late["summary"]["errors_started"] + acked
+    assert milestones(late, scenario)["detection"] == (pytest.approx(1800), False)
+    assert milestones(late, scenario)["acknowledgement"] == (pytest.approx(acked), False)
+    # Customers' escalation, not a page, detected it: no configured delay is inside.
+    late["detection"] = {**late["detection"], "channel": "customer escalation"}
+    assert paging_delays(late, scenario) == {}
 
 
 @pytest.mark.slow

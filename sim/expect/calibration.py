@@ -6,7 +6,10 @@ simulated median is within ×/÷ :data:`MEDIAN_FACTOR` of it. Only milestones th
 count: one that a fault's ``duration`` or an action timed by a constant (a ``remedies:``
 figure, a default action time) brought about in most runs — the action taking a tenth of
 the milestone's time or more — is shown, and marked, but does not count: calibrating
-against a typed-in number would only repeat it.
+against a typed-in number would only repeat it. The same holds for the paging chain: a
+detection or an acknowledgement that the chain's configured delays (the paging rule's
+``for``, the group wait, the rotation's acknowledgement delay) make a tenth or more of is
+the shop's alerting configuration, which no post-mortem here publishes, and is not counted.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ DEFAULT_RESPONDER = "experienced"
 ENDED_BY_REMEDIES = ("mitigation", "resolution")
 # A constant-timed action that took at least this share of a milestone's time set it.
 CONSTANT_SHARE = 0.1
+# Milestones the paging chain's configured delays can set.
+PAGED = ("detection", "acknowledgement")
 Progress = Callable[[int, int], None]
 
 
@@ -181,10 +186,42 @@ def constant_ended(
     return False
 
 
-def milestones(journal: Journal | Mapping[str, Any]) -> dict[str, tuple[float | None, bool]]:
-    """Each phase's time since impact, and whether a constant brought it about."""
+def paging_delays(journal: Journal | Mapping[str, Any], scenario: Scenario) -> dict[str, float]:
+    """The configured delays inside this run's detection and acknowledgement (seconds), when
+    a page from an alert detected it: the rule that opened the page held its ``for``, the
+    page waited its group wait, and the acknowledgement the rotation's drawn delay on top.
+    Empty when something else detected it (customers, the log watcher)."""
+    from sim.telemetry.monitors import default_monitors
+
+    doc = journal.data if hasattr(journal, "data") else journal
+    detection = doc.get("detection") or {}
+    if detection.get("channel") != "alert":
+        return {}
+    incident = next(
+        (i for i in doc["paging"]["incidents"] if i["id"] == detection.get("via")), None
+    )
+    if incident is None or incident["paged_at"] is None or not incident["alerts"]:
+        return {}
+    first = next((a for a in doc.get("alerts", []) if a["id"] == incident["alerts"][0]), None)
+    rules = scenario.monitors if scenario.monitors is not None else default_monitors(scenario)
+    held = next((r.for_ for r in rules if first is not None and r.name == first["monitor"]), 0.0)
+    paged = held + incident["paged_at"] - incident["opened_at"]
+    out = {"detection": paged}
+    if incident["acknowledged_at"] is not None:
+        out["acknowledgement"] = paged + incident["acknowledged_at"] - incident["paged_at"]
+    return out
+
+
+def milestones(
+    journal: Journal | Mapping[str, Any], scenario: Scenario | None = None
+) -> dict[str, tuple[float | None, bool]]:
+    """Each phase's time since impact, and whether a constant brought it about. With
+    ``scenario`` (the one the run was of), a detection or acknowledgement the paging
+    chain's configured delays make :data:`CONSTANT_SHARE` of or more counts as set by a
+    constant too (:func:`paging_delays`)."""
     from sim.scoring.phases import phases
 
+    delays = {} if scenario is None else paging_delays(journal, scenario)
     out: dict[str, tuple[float | None, bool]] = {}
     for name, phase in phases(journal).items():
         impact = (
@@ -197,6 +234,8 @@ def milestones(journal: Journal | Mapping[str, Any]) -> dict[str, tuple[float | 
             and name in ENDED_BY_REMEDIES
             and constant_ended(journal, phase.at, impact)
         )
+        if name in delays and phase.since_impact is not None:
+            constant = delays[name] >= CONSTANT_SHARE * phase.since_impact
         out[name] = (phase.since_impact, constant)
     return out
 
@@ -219,7 +258,7 @@ def _run(document: str, seed: int, responder: str) -> dict[str, tuple[float | No
     from sim.scenario.schema import Scenario
 
     scenario = Scenario.model_validate(json.loads(document))
-    return milestones(run(scenario, seed, responder=responder, compact=True))
+    return milestones(run(scenario, seed, responder=responder, compact=True), scenario)
 
 
 def calibrate(
