@@ -4,8 +4,10 @@ A ``cache_flush`` fault empties a cache (``components.NAME.keys``): every lookup
 goes to the store (the calls with ``cached_by`` that cache). Each miss the store answers is
 stored again, so the cache warms at the rate the store answers misses — and a store swamped
 by the stampede answers few of them in time (its work on calls whose callers gave up fills
-nothing), so the cache can stay cold as long as the load lasts: a metastable failure. The
-fault is over when the cache is warm again (``WARM`` of its keys). A restart of a cache's
+nothing; what is still queued when a caller gives up is dropped), so the cache warms slowly
+while the load lasts. It does warm: a store that keeps working on abandoned queries (the
+metastable case) is not modelled (docs/mechanisms.md). The fault is over when the cache is
+warm again (``WARM`` of its keys). A restart of a cache's
 instances empties their share of it.
 """
 
