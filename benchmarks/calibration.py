@@ -7,8 +7,9 @@ seeds with the ``experienced`` responder, against its published milestones.
 For each milestone: the published time, the simulated 10 %, median and 90 % (minutes since
 impact), median ÷ real, how many runs reached it, and the verdict — ``pass`` when the real
 time lies inside the 10–90 % band and the median within ×/÷ 1.5 of it; ``not counted`` when a
-constant (a fault's ``duration``, an action timed by a ``remedies:`` figure or a default)
-brought it about in most runs. ``--markdown`` prints the table for docs/incidents.md, with
+constant (a fault's ``duration``, an action timed by a ``remedies:`` figure or a default,
+or — for a detection or acknowledgement — the paging chain's configured delays) brought it
+about in most runs. ``--markdown`` prints the table for docs/incidents.md, with
 the commit it was measured at. ``--pace X`` runs the experienced engineer at another pace
 (its runbook's ``profile.pace``, 0.7 as shipped: each look and each hands-on minute × X) — a
 what-if on the model of the people, for seeing how much of a gap one global pace can close

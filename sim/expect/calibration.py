@@ -33,8 +33,6 @@ DEFAULT_RESPONDER = "experienced"
 ENDED_BY_REMEDIES = ("mitigation", "resolution")
 # A constant-timed action that took at least this share of a milestone's time set it.
 CONSTANT_SHARE = 0.1
-# Milestones the paging chain's configured delays can set.
-PAGED = ("detection", "acknowledgement")
 Progress = Callable[[int, int], None]
 
 
