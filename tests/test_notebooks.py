@@ -27,7 +27,7 @@ WHATIF = (
 QUICK = {
     "alert-threshold": "SEEDS = range(1, 2)",
     "migration-strategy": "SEEDS = range(1, 2)",
-    "runbook-order": "SEEDS = range(1, 3)",
+    "runbook-order": "SEEDS = range(1, 2)",
     "retry-surge": "SEEDS = [1]\nPOLICY_NAMES = ['no retries', 'as is: web→search 1 retry']\nHORIZON = 45 * 60",
     "seed-incident": "DELAY_SEEDS = range(1, 3)",
     "upgrade-statistics": "SEEDS = range(1, 2)",
