@@ -35,7 +35,7 @@ from sim.telemetry.dblogs import DatabaseLogger
 from sim.telemetry.detection import Detector
 from sim.telemetry.hostlogs import HostLogger
 from sim.telemetry.logs import EngineLogger, LogNoise, LogStore, noisy_warning
-from sim.telemetry.monitors import Monitors, default_monitors
+from sim.telemetry.monitors import Monitors, monitor_rules
 from sim.telemetry.paging import Pager, rotation_names
 from sim.telemetry.pipeline import Pipeline
 
@@ -121,7 +121,7 @@ class Simulation:
         )
         self.engine.shoppers.on_gave_up = self.complaints.gave_up
 
-        rules = scenario.monitors if scenario.monitors is not None else default_monitors(scenario)
+        rules = monitor_rules(scenario)
         self.monitors = Monitors(
             world,
             rules,

@@ -189,7 +189,7 @@ def paging_delays(journal: Journal | Mapping[str, Any], scenario: Scenario) -> d
     a page from an alert detected it: the rule that opened the page held its ``for``, the
     page waited its group wait, and the acknowledgement the rotation's drawn delay on top.
     Empty when something else detected it (customers, the log watcher)."""
-    from sim.telemetry.monitors import default_monitors
+    from sim.telemetry.monitors import monitor_rules
 
     doc = journal.data if hasattr(journal, "data") else journal
     detection = doc.get("detection") or {}
@@ -200,9 +200,10 @@ def paging_delays(journal: Journal | Mapping[str, Any], scenario: Scenario) -> d
     )
     if incident is None or incident["paged_at"] is None or not incident["alerts"]:
         return {}
-    first = next((a for a in doc.get("alerts", []) if a["id"] == incident["alerts"][0]), None)
-    rules = scenario.monitors if scenario.monitors is not None else default_monitors(scenario)
-    held = next((r.for_ for r in rules if first is not None and r.name == first["monitor"]), 0.0)
+    first: Mapping[str, Any] = next(
+        (a for a in doc.get("alerts", []) if a["id"] == incident["alerts"][0]), {}
+    )
+    held = next((r.for_ for r in monitor_rules(scenario) if r.name == first.get("monitor")), 0.0)
     paged = held + incident["paged_at"] - incident["opened_at"]
     out = {"detection": paged}
     if incident["acknowledged_at"] is not None:

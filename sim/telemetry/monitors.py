@@ -110,6 +110,11 @@ def default_monitors(scenario: Scenario) -> tuple[Monitor, ...]:
     return tuple(Monitor.model_validate(r) for r in rules)
 
 
+def monitor_rules(scenario: Scenario) -> tuple[Monitor, ...]:
+    """The rules ``scenario`` is monitored by: its own ``monitors:``, or the default set."""
+    return scenario.monitors if scenario.monitors is not None else default_monitors(scenario)
+
+
 class Window:
     """A rolling window of (start, numerator, denominator) samples with running sums."""
 

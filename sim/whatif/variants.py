@@ -123,7 +123,7 @@ def monitors_with(scenario: Scenario, *extra: Mapping[str, Any]) -> list[dict[st
     The value for an override of ``monitors`` that adds an alert and keeps the others:
     ``{"monitors": monitors_with(scenario, {"name": "canary-errors", …})}``.
     """
-    from sim.telemetry.monitors import default_monitors
+    from sim.telemetry.monitors import monitor_rules
 
-    rules = scenario.monitors if scenario.monitors is not None else default_monitors(scenario)
+    rules = monitor_rules(scenario)
     return [m.model_dump(mode="json", by_alias=True) for m in rules] + [dict(m) for m in extra]
