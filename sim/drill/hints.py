@@ -73,20 +73,14 @@ def candidates(incident: Incident) -> Iterator[tuple[str, str]]:
     for name in deps["saturated"]:
         busy = deps["components"][name]["saturation"]
         stale = _stale_statistics(incident, name)
-        if stale:  # busy because each query costs more, not because there are more of them
-            yield (
-                f"saturated:{name}",
-                (
-                    f"{name} is saturated ({busy:.0%} busy) and its planner has no statistics "
-                    f"for {', '.join(stale)}: every query on them is planned blind — more "
-                    "capacity would only run more bad plans"
-                ),
-            )
-        else:
-            yield (
-                f"saturated:{name}",
-                f"{name} is saturated ({busy:.0%} busy): it is short of capacity rather than broken",
-            )
+        # busy because each query costs more, not because there are more of them
+        why = (
+            f" and its planner has no statistics for {', '.join(stale)}: every query on them "
+            "is planned blind — more capacity would only run more bad plans"
+            if stale
+            else ": it is short of capacity rather than broken"
+        )
+        yield f"saturated:{name}", f"{name} is saturated ({busy:.0%} busy){why}"
     _, vendors = view.thirdparty()
     for name, state in vendors["providers"].items():
         if state != "operational":
@@ -166,9 +160,6 @@ def next_hint(incident: Incident, given: set[str]) -> tuple[str, str] | None:
     return None
 
 
-__all__ = ["candidates", "next_hint"]
-
-
 def _stale_statistics(incident: Incident, name: str) -> list[str]:
     """The tables of database ``name`` whose planner statistics are missing, as its view
     shows them (``pg_stat_user_tables`` never analyzed); none for anything else."""
@@ -178,3 +169,6 @@ def _stale_statistics(incident: Incident, name: str) -> list[str]:
 
     _, facts = database_view(incident.sim, name)
     return list(facts["stale_statistics"])
+
+
+__all__ = ["candidates", "next_hint"]
