@@ -110,7 +110,14 @@ def test_engines_agree(path: Path, figure: str, reference: dict[str, Any]) -> No
     flow = _values(figure, [r[figure] for r in entry["flow"]])
     assert len(request) == len(flow) == SEEDS
     m_req, m_flow = float(np.median(request)), float(np.median(flow))
-    assert math.isfinite(m_req), f"{path.name}: the request engine's median {figure} is not finite"
+    if not math.isfinite(m_req):
+        # Most runs never got there (a failure too small for the shop's alerts): the engines
+        # agree when the flow engine's median run does not get there either.
+        assert not math.isfinite(m_flow), (
+            f"{path.name}: median {figure} flow {m_flow:g}, but most request-engine runs never "
+            "get there"
+        )
+        return
     lo, hi = median_interval(request)
     tolerance = max(0.10 * abs(m_req), m_req - lo, hi - m_req)
     gap = KNOWN_GAPS.get((path.stem, figure))
