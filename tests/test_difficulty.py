@@ -121,17 +121,24 @@ def test_the_catalogue_has_every_level() -> None:
 
 def test_a_scenario_that_pages_nobody_is_a_resilience_check_not_a_drill() -> None:
     """one-bad-host: the passive checks keep shoppers safe and nobody is paged in any
-    measured run — `no page`, and neither `--random` nor a level ever draws it."""
+    measured run — `no page`, and neither `--random` nor a level ever draws it. So are three
+    of the status-page sample, whose failures (0.5–2.5 % of one service's calls) are too
+    small for the shop's alerts (docs/incidents.md)."""
     found = of_files(FILES)
     quiet = {path.stem for path, d in found.items() if d.level == NO_PAGE}
-    assert quiet == {"one-bad-host"}
+    too_small = {
+        "refs-change-times-out-large-repositories",
+        "new-runner-type-misses-a-drive",
+        "circuit-migration-fails-some-downloads",
+    }
+    assert quiet == {"one-bad-host", *too_small}
     bad_host = found[SCENARIOS / "one-bad-host.yaml"]
     assert bad_host.measured is not None
     assert bad_host.measured.paged == 0
     assert bad_host.measured.unresolved == 0  # nothing to resolve: nobody was paged
     assert bad_host.label() == NO_PAGE
-    assert SCENARIOS / "one-bad-host.yaml" not in drills(FILES)
-    assert len(drills(FILES)) == len(FILES) - 1
+    assert not {SCENARIOS / f"{name}.yaml" for name in quiet} & set(drills(FILES))
+    assert len(drills(FILES)) == len(FILES) - len(quiet)
     # the others are paged in every measured seed
     assert all(
         d.measured.paged == 1 for p, d in found.items() if d.measured and p.stem not in quiet

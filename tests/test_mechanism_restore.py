@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 import sim
-from sim.expect.calibration import Check, calibrate, constant_ended, milestones, paging_delays
+from sim.expect.calibration import (
+    Check,
+    calibrate,
+    constant_ended,
+    horizon,
+    milestones,
+    paging_delays,
+)
 from sim.expect.overrides import apply_overrides
 from sim.journal import Journal
 from sim.scenario import Scenario
@@ -198,6 +205,17 @@ def test_calibrating_the_data_loss_against_gitlab_2017() -> None:
 def test_calibration_refuses_a_scenario_without_a_source() -> None:
     with pytest.raises(ValueError, match="no source: block"):
         calibrate(sim.load_scenario(SEED_SCENARIO), 1)
+
+
+def test_calibration_runs_on_until_an_hour_past_a_milestone_beyond_the_shift() -> None:
+    """A drill's shift is the scenario's horizon; a published milestone past it is still
+    reachable in calibration: PagerDuty's resolution (177 min after a change at 47 min) is
+    run to an hour past it. A scenario whose milestones fall inside its shift keeps it."""
+    pagerduty = sim.load_scenario(SCENARIOS / "dns-change-in-the-cluster.yaml")
+    assert pagerduty.horizon == 3 * 3600
+    assert horizon(pagerduty) == (47 + 177 + 60) * 60
+    inside = sim.load_scenario(SCENARIOS / "rate-limiter-flag-refuses-everyone.yaml")
+    assert horizon(inside) == inside.horizon
 
 
 @pytest.mark.slow

@@ -252,12 +252,29 @@ def with_profile(
     return scenario.model_copy(update={"runbooks": {**scenario.runbooks, responder: book}})
 
 
+def horizon(scenario: Scenario) -> float:
+    """How long calibration runs ``scenario``: its own horizon (a drill's shift), unless a
+    published milestone lies past it — then until an hour after that milestone, counted from
+    the latest fault's start, so that a run can get as far as the real incident did."""
+    source = scenario.source
+    latest = max(source.milestones.values(), default=0.0) if source is not None else 0.0
+    at = {c.id: c.at for c in scenario.changes}
+    starts = [
+        f.start if f.start is not None else at.get(f.cause or "", 0.0) for f in scenario.faults
+    ]
+    onset = max([0.0, *starts])
+    if onset + latest <= scenario.horizon:
+        return float(scenario.horizon)
+    return onset + latest + 3600.0
+
+
 def _run(document: str, seed: int, responder: str) -> dict[str, tuple[float | None, bool]]:
     from sim.runner import run
     from sim.scenario.schema import Scenario
 
     scenario = Scenario.model_validate(json.loads(document))
-    return milestones(run(scenario, seed, responder=responder, compact=True), scenario)
+    journal = run(scenario, seed, horizon=horizon(scenario), responder=responder, compact=True)
+    return milestones(journal, scenario)
 
 
 def calibrate(
@@ -330,6 +347,7 @@ __all__ = [
     "Check",
     "calibrate",
     "constant_ended",
+    "horizon",
     "milestones",
     "quantile",
     "with_profile",
