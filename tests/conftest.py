@@ -107,10 +107,15 @@ def failed_share(simulation: Any, t0: float, t1: float) -> float:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The catalogue's expect: blocks count as slow (many seeded runs each); modules with slow
-    tests go first, so that both workers finish together (loadscope)."""
+    tests go first, so that both workers finish together (loadscope). A catalogue file's
+    expect: items also check the request engine's stored reference (below)."""
+    from sim.pytest_plugin import ExpectationItem
+
     for item in items:
         if item.nodeid.startswith("scenarios/"):
             item.add_marker(pytest.mark.slow)
+        if isinstance(item, ExpectationItem) and item.path.parent == SCENARIOS:
+            checks_the_reference(item)
     slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
 
     def order(item: pytest.Item) -> tuple[bool, int]:
@@ -131,3 +136,26 @@ HEAVIEST = (
     "tests/test_drill_cli.py",
     "tests/test_mechanism_failover.py",
 )
+
+
+_REFERENCE_CHECKED: set[str] = set()
+
+
+def checks_the_reference(item: Any) -> None:
+    """After the first of a catalogue file's ``expect:`` items that runs on a worker, check
+    the request engine's seed 1 with the scenario's own responder against the stored reference
+    (tests/reference/engines.json) — the run its ``expect:`` block makes at seed 1, which the
+    session's runs (``sim.pytest_plugin``) keep, so the suite does not run it twice. Scenarios
+    without an ``expect:`` block are checked by tests/test_engine_agreement.py."""
+    runtest = item.runtest
+
+    def runtest_then_check() -> None:
+        runtest()
+        if item.path.name in _REFERENCE_CHECKED:
+            return
+        _REFERENCE_CHECKED.add(item.path.name)
+        from tests.reference.make_engine_reference import current_request_reference
+
+        current_request_reference(item.config, item.plan.loaded)
+
+    item.runtest = runtest_then_check

@@ -10,7 +10,10 @@ next, docs/engines.md.) Runs that never detect count as detected at infinity, no
 Both engines' figures are stored (``tests/reference/engines.json``: 30 seeds × every
 scenario × two engines cost many minutes); ``test_reference_is_current`` re-runs seed 1 of
 each scenario on each engine and checks it against the file, so a change to the model that
-moves either engine fails here until the file is regenerated.
+moves either engine fails here until the file is regenerated. The request engine's seed 1
+with the scenario's own responder is the run a catalogue file's ``expect:`` block makes at
+seed 1: for a scenario with an ``expect:`` block, its items check it (tests/conftest.py) from
+the run the session already made; here only the others are re-run.
 """
 
 from __future__ import annotations
@@ -25,18 +28,22 @@ import pytest
 
 from sim.runner import scenario_hash
 from sim.scenario import load_scenario
+from sim.sweep.outcome import outcome
 from tests.reference.make_engine_reference import (
     ENGINES,
     FIGURES,
     REFERENCE,
+    REGENERATE,
     SEEDS,
+    compare,
     figures,
     scenarios,
+    stored_reference,
 )
 
 PATHS = scenarios()
+SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 COMPARED = ("failed_checkouts", "time_to_detect")
-REGENERATE = "python -m tests.reference.make_engine_reference"
 
 
 @pytest.fixture(scope="module")
@@ -73,22 +80,47 @@ def test_every_scenario_has_a_reference(reference: dict[str, Any]) -> None:
             assert all(set(FIGURES) <= set(r) for r in entry[engine])
 
 
+def checked_by_its_expect_block(path: Path) -> bool:
+    """A catalogue file with an ``expect:`` block checks its request-engine reference itself
+    (tests/conftest.py)."""
+    return load_scenario(path).expect is not None
+
+
+# Every scenario on the flow engine; on the request engine, those no expect: block checks.
+CURRENT = [(p, "flow") for p in PATHS] + [
+    (p, "request") for p in PATHS if not checked_by_its_expect_block(p)
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+@pytest.mark.parametrize(("path", "engine"), CURRENT, ids=[f"{p.stem}-{e}" for p, e in CURRENT])
 def test_reference_is_current(path: Path, engine: str, reference: dict[str, Any]) -> None:
-    """The stored figures are those the current model gives (seed 1 re-run on each engine)."""
+    """The stored figures are those the current model gives (seed 1 re-run)."""
     entry = reference["scenarios"][path.name]
     assert entry["sha256"] == scenario_hash(load_scenario(path)), (
         f"{path.name} changed since the reference was made: run {REGENERATE} {path.name}"
     )
     (fresh,) = figures(path, engine, [1])
-    stored = entry[engine][0]
-    for figure in FIGURES:
-        assert fresh[figure] == pytest.approx(stored[figure]), (
-            f"{path.name} seed 1: {figure} is {fresh[figure]} on the {engine} engine, the "
-            f"reference says {stored[figure]}: the results moved; run {REGENERATE} {path.name}"
-        )
+    compare(path.name, engine, fresh, entry)
+
+
+def test_a_moved_request_reference_fails_the_expect_item(request: pytest.FixtureRequest) -> None:
+    """The check tests/conftest.py adds to a catalogue file's expect: items passes on the
+    stored figures and fails, naming the figure and the command that regenerates the file,
+    when the stored seed 1 differs from the run."""
+    from sim.pytest_plugin import _drills
+    from tests.reference.make_engine_reference import current_request_reference
+
+    path = SCENARIOS_DIR / "deploy-loses-its-images.yaml"
+    loaded = _drills(request.config).load(path, None)
+    current_request_reference(request.config, loaded)  # as stored: passes
+    responder = loaded.scenario.response.responder
+    row = outcome(_drills(request.config).run(loaded, 1, responder, None, True)[1])
+    entry = json.loads(json.dumps(stored_reference()["scenarios"][path.name]))
+    entry["request"][0]["failed_requests"] += 1
+    fresh = {f: row[f] for f in FIGURES}
+    with pytest.raises(AssertionError, match=f"failed_requests .* run {REGENERATE}"):
+        compare(path.name, "request", fresh, entry)
 
 
 # Known gaps (docs/engines.md, "What the flow engine does not model"): the figure is checked

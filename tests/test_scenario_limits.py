@@ -1,8 +1,8 @@
 """The limits of scenario files (docs/scenarios.md, "Limits"): what validates at the bounds
 runs, and what goes past them is refused at its line, quickly.
 
-Validation and the run agree: every shipped scenario is pushed to the bounds one way at a
-time (the longest horizon, the shortest window, the busiest traffic, the largest components,
+Validation and the run agree: every shape of shipped scenario is pushed to the bounds one
+way at a time (the longest horizon, the shortest window, the busiest traffic, the largest components,
 the deepest call tree, …), must still validate, and must run a few simulated minutes on the
 engine the case is about. What goes past a bound has a corpus file in tests/invalid/; the
 reader's limits (size, nesting, values, tags) are checked here.
@@ -185,13 +185,60 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def shape(value: Any) -> Any:
+    """What a scenario document is made of, without its values: the keys it sets and the
+    kinds of what it sets them to (its ``source:``, name and description left out)."""
+    if isinstance(value, dict):
+        return {
+            k: shape(v)
+            for k, v in sorted(value.items())
+            if k not in ("source", "name", "description")
+        }
+    if isinstance(value, list):
+        return sorted({json.dumps(shape(v), sort_keys=True) for v in value})
+    return type(value).__name__
+
+
+def one_per_shape(files: list[Path]) -> list[Path]:
+    """The first file of each shape: scenarios that differ only in their values (the
+    sampled incidents: one change and the fault it causes, each on the seed shop) are pushed
+    to the bounds once, since the bounds replace the values."""
+    seen: dict[str, Path] = {}
+    for path in files:
+        seen.setdefault(json.dumps(shape(merged(path)), sort_keys=True), path)
+    return sorted(seen.values())
+
+
+SHAPES = one_per_shape(FILES)
+
+
+def test_each_shape_stands_for_scenarios_that_differ_only_in_values() -> None:
+    """Files of one shape have the same keys and kinds of values; the sample's one-change
+    scenarios collapse, the mechanism scenarios stay apart."""
+    assert len(SHAPES) < len(FILES)
+    stems = {p.stem for p in SHAPES}
+    assert {"bad-schema-migration", "migration-lock-queue", "config-push-exhausts-cpu"} <= stems
+    deploys = (  # sampled incidents: a deploy and the error rate it causes, rolled back
+        "client-side-change-breaks-downloads",
+        "deploy-breaks-download-links",
+        "deploy-loses-its-images",
+        "deploy-overwrites-a-service-url",
+        "deploy-without-integrity-hashes",
+    )
+    assert sum(s in stems for s in deploys) == 1
+    a, b = (merged(SCENARIOS / f"{s}.yaml") for s in deploys[2:4])
+    assert a != b
+    assert shape(a) == shape(b)
+
+
+@pytest.mark.parametrize("path", SHAPES, ids=[p.stem for p in SHAPES])
 @pytest.mark.parametrize(("change", "engine", "seconds"), CASES)
 def test_a_scenario_at_its_bounds_validates_and_runs(
     path: Path, change: Callable[[Data], None], engine: str, seconds: float
 ) -> None:
-    """Each shipped scenario pushed to one set of bounds validates, hashes and starts to run
-    (on the flow engine, a scenario it does not model is refused, naming what it lacks)."""
+    """Each shipped scenario's shape pushed to one set of bounds validates, hashes and starts
+    to run (on the flow engine, a scenario it does not model is refused, naming what it
+    lacks)."""
     scenario = at_bounds(path, change)
     scenario_hash(scenario)
     if engine == "flow" and flow_lacks(scenario):

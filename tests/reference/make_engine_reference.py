@@ -27,6 +27,7 @@ from typing import Any
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 REFERENCE = HERE / "engines.json"
+REGENERATE = "python -m tests.reference.make_engine_reference"
 ENGINES = ("request", "flow")
 SEEDS = 30
 # What is compared, and what is stored to check the file against a fresh run.
@@ -61,6 +62,44 @@ def figures(path: Path, engine: str, seeds: int | list[int]) -> list[dict[str, A
     table = df[["seed", *FIGURES]].astype(object)
     rows: list[dict[str, Any]] = table.where(table.notna(), None).to_dict(orient="records")
     return rows
+
+
+def stored_reference() -> dict[str, Any]:
+    """tests/reference/engines.json."""
+    data: dict[str, Any] = json.loads(REFERENCE.read_text())
+    return data
+
+
+def compare(name: str, engine: str, fresh: dict[str, Any], entry: dict[str, Any]) -> None:
+    """Fail unless seed 1's ``fresh`` figures are those stored for ``engine``."""
+    import pytest
+
+    stored = entry[engine][0]
+    for figure in FIGURES:
+        assert fresh[figure] == pytest.approx(stored[figure]), (
+            f"{name} seed 1: {figure} is {fresh[figure]} on the {engine} engine, the "
+            f"reference says {stored[figure]}: the results moved; run {REGENERATE} {name}"
+        )
+
+
+def current_request_reference(config: Any, loaded: Any) -> None:
+    """The request engine's seed 1 of a catalogue scenario, with its own responder, is what
+    the reference stores (nothing to check for a scenario the flow engine does not model)."""
+    from sim.pytest_plugin import _drills
+    from sim.runner import scenario_hash
+    from sim.sweep.outcome import outcome
+
+    name = loaded.path.name
+    entry = stored_reference()["scenarios"].get(name)
+    if entry is None:
+        return
+    scenario = loaded.scenario
+    assert entry["sha256"] == scenario_hash(scenario), (
+        f"{name} changed since the reference was made: run {REGENERATE} {name}"
+    )
+    _, journal = _drills(config).run(loaded, 1, scenario.response.responder, None, True)
+    row = outcome(journal)
+    compare(name, "request", {f: row[f] for f in FIGURES}, entry)
 
 
 def main(argv: list[str]) -> int:
