@@ -106,8 +106,8 @@ def failed_share(simulation: Any, t0: float, t1: float) -> float:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The catalogue's expect: blocks count as slow (many seeded runs each); modules with slow
-    tests go first, so that both workers finish together (loadscope). A catalogue file's
+    """The catalogue's expect: blocks count as slow (many seeded runs each); the longest
+    modules go first, so that both workers finish together (loadscope). A catalogue file's
     expect: items also check the request engine's stored reference (below)."""
     from sim.pytest_plugin import ExpectationItem
 
@@ -116,26 +116,64 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if isinstance(item, ExpectationItem) and item.path.parent == SCENARIOS:
             checks_the_reference(item)
-    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
 
-    def order(item: pytest.Item) -> tuple[bool, int]:
-        module = item.nodeid.split("::")[0]
-        heavy = HEAVIEST.index(module) if module in HEAVIEST else len(HEAVIEST)
-        return (module not in slow, heavy)
+    def order(item: pytest.Item) -> float:
+        return -SECONDS.get(item.nodeid.split("::")[0], 0.0)
 
-    items.sort(key=order)
+    items.sort(key=order)  # stable: the rest keep their order
 
 
-# The modules that take longest on one worker (measured with --durations), started first so
-# that no long module is left running alone at the end (each module runs on one worker).
-HEAVIEST = (
-    "tests/test_notebooks.py",
-    "tests/test_signals.py",
-    "tests/test_responders.py",
-    "tests/test_mechanism_restore.py",
-    "tests/test_drill_cli.py",
-    "tests/test_mechanism_failover.py",
-)
+# What the longest modules (and scenario files) take on one worker, measured with
+# --durations on 2026-12-05 (seconds): each module runs on one worker (loadscope), and
+# starting the longest first leaves only short ones for the end, so that both workers finish
+# together (longest processing time first). Stale figures only cost balance.
+SECONDS = {
+    "tests/test_scenario_limits.py": 56,
+    "tests/test_notebooks.py": 50,
+    "tests/test_engine_agreement.py": 45,
+    "tests/test_drill_cli.py": 38,
+    "tests/test_mechanism_failover.py": 35,
+    "tests/test_mechanism_restore.py": 33,
+    "tests/test_difficulty.py": 32,
+    "tests/test_mechanism_locks.py": 31,
+    "tests/test_signals.py": 30,
+    "tests/test_mechanism_capacity.py": 30,
+    "tests/test_pytest_plugin.py": 24,
+    "tests/test_drill.py": 23,
+    "tests/test_mechanism_statistics.py": 22,
+    "tests/test_cli_run.py": 20,
+    "tests/test_responders.py": 19,
+    "tests/test_memory.py": 19,
+    "tests/test_flow_engine.py": 19,
+    "tests/test_mechanism_sequences.py": 18,
+    "tests/test_error_tracker.py": 18,
+    "tests/test_mechanism_replicas.py": 18,
+    "tests/test_mechanism_consequences.py": 17,
+    "tests/test_wheel.py": 16,
+    "tests/test_sweep_cli.py": 15,
+    "scenarios/primary-data-loss.yaml": 15,
+    "scenarios/standby-lost-days-ago.yaml": 14,
+    "tests/test_scenarios_catalogue.py": 14,
+    "tests/test_mechanism_cache.py": 13,
+    "tests/test_scenario_fuzz.py": 13,
+    "tests/test_mechanism_memory.py": 12,
+    "tests/test_drill_random.py": 12,
+    "scenarios/flash-sale-surge.yaml": 12,
+    "scenarios/replica-relapse.yaml": 12,
+    "tests/test_mechanism_monitoring.py": 11,
+    "tests/test_web_browser.py": 11,
+    "tests/test_complaints.py": 11,
+    "scenarios/homepage-regex-ejects-the-fleet.yaml": 11,
+    "tests/test_web_api.py": 10,
+    "scenarios/shard-host-fails.yaml": 10,
+    "tests/test_mechanism_health.py": 10,
+    "tests/test_cli_files.py": 10,
+    "tests/test_mechanism_network.py": 10,
+    "tests/test_gameday.py": 10,
+    "tests/test_change_history.py": 10,
+    "tests/test_engine_conservation.py": 9,
+    "scenarios/primary-failover.yaml": 9,
+}
 
 
 _REFERENCE_CHECKED: set[str] = set()
