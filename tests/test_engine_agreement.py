@@ -40,6 +40,7 @@ from tests.reference.make_engine_reference import (
     scenarios,
     stored_reference,
 )
+from tests.test_scenario_limits import one_per_shape
 
 PATHS = scenarios()
 SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
@@ -86,8 +87,10 @@ def checked_by_its_expect_block(path: Path) -> bool:
     return load_scenario(path).expect is not None
 
 
-# Every scenario on the flow engine; on the request engine, those no expect: block checks.
-CURRENT = [(p, "flow") for p in PATHS] + [
+# On the flow engine, one scenario of each shape (tests/test_scenario_limits.py: scenarios
+# that differ only in their values, such as the sampled one-change incidents, run the same
+# flow code); on the request engine, every scenario no expect: block checks.
+CURRENT = [(p, "flow") for p in one_per_shape(PATHS)] + [
     (p, "request") for p in PATHS if not checked_by_its_expect_block(p)
 ]
 
