@@ -32,7 +32,6 @@ from sim.sweep.outcome import outcome
 from tests.reference.make_engine_reference import (
     ENGINES,
     FIGURES,
-    REFERENCE,
     REGENERATE,
     SEEDS,
     compare,
@@ -49,8 +48,7 @@ COMPARED = ("failed_checkouts", "time_to_detect")
 
 @pytest.fixture(scope="module")
 def reference() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(REFERENCE.read_text())
-    return data
+    return stored_reference()
 
 
 def median_interval(values: list[float], seed: int = 0, rounds: int = 4000) -> tuple[float, float]:
