@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from sim.faults.incidents import IncidentGroup, incident_groups
 from sim.journal.record import FORMAT, Journal
 from sim.journal.summary import summarise
 from sim.response.api import Incident
@@ -46,6 +47,35 @@ def scenario_hash(scenario: Scenario) -> str:
     # (``extends`` is never dumped: the field is excluded in the schema)
     document = scenario.model_dump_json(exclude={"expect", "source"}, exclude_defaults=True)
     return hashlib.sha256(document.encode()).hexdigest()
+
+
+def _incidents(
+    groups: Sequence[IncidentGroup],
+    episodes: Sequence[tuple[float | None, float | None]],
+    simulation: Simulation,
+) -> list[dict[str, Any]]:
+    """Each incident of a shift with more than one: its faults, its own error episode, and
+    the first detection signal and page in its stretch of the run (docs/scoring.md)."""
+    pages = {i["id"]: i for i in simulation.pager.incidents}
+    out = []
+    for k, (group, (started, stopped)) in enumerate(zip(groups, episodes, strict=True)):
+        end = groups[k + 1].start if k + 1 < len(groups) else float("inf")
+        signal = next((s for s in simulation.detector.signals if group.start <= s["t"] < end), None)
+        page = pages.get(signal["via"]) if signal is not None else None
+        out.append(
+            {
+                "name": group.name,
+                "start": round(group.start, 6),
+                "faults": list(group.faults),
+                "errors_started": started,
+                "errors_stopped": stopped,
+                "detected_at": None if signal is None else round(signal["t"], 6),
+                "detection_channel": None if signal is None else signal["channel"],
+                "page": None if page is None else page["id"],
+                "acknowledged_at": None if page is None else page["acknowledged_at"],
+            }
+        )
+    return out
 
 
 def run(
@@ -252,7 +282,15 @@ def journal_of(
     m = engine.metrics
     if not compact:
         m.seal()
-    summary = summarise(m.rows, m.business_rows, scenario.error_threshold, scenario.window)
+    groups = incident_groups(
+        {f.id: f.incident for f in scenario.faults} if faults else {},
+        [(f.id, f.start) for f in schedule.faults.values()],
+    )
+    cuts = [g.start for g in groups[1:]]
+    summary = summarise(
+        m.rows, m.business_rows, scenario.error_threshold, scenario.window, cuts=cuts
+    )
+    episodes = summary.pop("episodes", [])
     summary["first_errors"] = [
         {"endpoint": ep, "error_class": cls, "first_seen": round(t, 6), "message": msg}
         for (ep, cls), (t, msg) in sorted(engine.first_errors.items(), key=lambda kv: kv[1][0])
@@ -286,6 +324,8 @@ def journal_of(
     summary["pages"] = sum(i["paged_at"] is not None for i in simulation.pager.incidents)
     complaints = simulation.complaints.to_journal()
     summary["tickets"] = complaints["total"]
+    if groups:
+        summary["incidents"] = _incidents(groups, episodes, simulation)
     data = {
         "format": FORMAT,
         "scenario": {

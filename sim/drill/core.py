@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,7 @@ class Drill:
         self.commands = {c.name: c for c in available(facilitator, team)}
         # the incident channel: notes, chat and declarations, in the journal's response section
         self.channel: list[dict[str, Any]] = []
+        self.pages_shown: set[str] = set()  # pages the trainee has been shown
         self.by: str | None = None  # who typed the command being run (a team drill's role)
 
     # -- time --------------------------------------------------------------------------------
@@ -200,6 +202,9 @@ class Drill:
             self.stop("no page")
             return
         self.out.print(render.page(self.incident))
+        self.pages_shown.update(
+            i["id"] for i in self.simulation.pager.incidents if i["paged_at"] is not None
+        )
         if self.manual_ack:
             after = format_duration(self.scenario.paging.escalate_after)
             self.out.print(
@@ -239,6 +244,7 @@ class Drill:
             self.say(f"internal error ({type(exc).__name__}: {exc}); the drill goes on", "bold red")
         finally:
             self.by = None
+        self._new_pages()
         if self.ended is None or self.ended == "horizon":
             self.out.print(
                 render.status_line(self.incident, self.now - before, self._extra()),
@@ -506,9 +512,29 @@ class Drill:
 
     def _do_resolve(self, command: Command, parsed: Parsed) -> None:
         ev = self._call(self.incident.resolved)
-        if ev is not None:
-            self._show(ev)
+        if ev is None:
+            return
+        self._show(ev)
+        if not self.incident.more_incidents() or self.now >= self.horizon:
             self.stop("resolved")
+            return
+        # a shift of several incidents: on call until it ends, and the next page is another
+        self.incident.next_incident()
+        end = self.scenario.clock_start + timedelta(seconds=self.horizon)
+        # a random pick's length would name it: not said
+        until = "" if self.session.random else f" at {end:%H:%M} UTC"
+        self.say(
+            f"Resolved. You stay on call until the shift ends{until}: `wait` lets the time "
+            "pass, `quit` ends the drill here.",
+            "bold",
+        )
+
+    def _new_pages(self) -> None:
+        """Show each page that came since the last command (a shift's next incident)."""
+        for paged in self.simulation.pager.incidents:
+            if paged["paged_at"] is not None and paged["id"] not in self.pages_shown:
+                self.pages_shown.add(paged["id"])
+                self.out.print(render.page(self.incident, paged))
 
     def _do_quit(self, command: Command, parsed: Parsed) -> None:
         self.stop("quit")

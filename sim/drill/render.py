@@ -76,10 +76,12 @@ def status_line(incident: Incident, took: float | None, extra: str = "") -> Text
     return Text("── " + " · ".join(parts) + " ──", style="dim")
 
 
-def page(incident: Incident) -> RenderableType:
-    """The page: when, which incident, which alerts (their one-line summaries)."""
+def page(incident: Incident, paged: dict[str, Any] | None = None) -> RenderableType:
+    """The page: when, which incident, which alerts (their one-line summaries); by default
+    the shift's first."""
     sim = incident.sim
-    paged = next((i for i in sim.pager.incidents if i["paged_at"] is not None), None)
+    if paged is None:
+        paged = next((i for i in sim.pager.incidents if i["paged_at"] is not None), None)
     if paged is None:
         return Text("no page")
     summaries = {a["id"]: a for a in sim.monitors.records}

@@ -70,7 +70,18 @@ class Measure:
 
 
 def measure(check: Check, journal: Journal, card: Scorecard) -> Measure:
-    """The run's value for ``check``, from its journal and scorecard."""
+    """The run's value for ``check``, from its journal and scorecard. In a shift of several
+    incidents a time bound holds for each, timed from its own impact: the value is the
+    slowest incident's (a miss if any with impact never got there)."""
+    if check.kind == "time" and card.incidents:
+        timed = [
+            i.phases[check.source] for i in card.incidents if i.phases[check.source].status != "n/a"
+        ]
+        if not timed:
+            return Measure(None, no_impact=True)
+        if any(p.since_impact is None for p in timed):
+            return Measure(None)
+        return Measure(max(float(p.since_impact) for p in timed if p.since_impact is not None))
     if check.kind == "time":
         phase = card.phases[check.source]
         if phase.status == "n/a":
@@ -166,5 +177,9 @@ def phase_note(check: Check, card: Scorecard) -> str:
     """For a time bound, the scorecard's note on its phase (``mitigation: …``), else ``""``."""
     if check.kind != "time":
         return ""
+    if card.incidents:
+        return "; ".join(
+            f"{i.name} {check.source}: {i.phases[check.source].note}" for i in card.incidents
+        )
     phase = card.phases[check.source]
     return f"{phase.name}: {phase.note}" if phase.note else ""

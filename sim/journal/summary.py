@@ -7,6 +7,7 @@ back from disk, needs no more memory than one of an hour.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,8 +30,16 @@ class _Scan:
     close them; only the last minute of each endpoint is held.
     """
 
-    def __init__(self, threshold: float, window: float, smooth: float) -> None:
+    def __init__(
+        self, threshold: float, window: float, smooth: float, cuts: Sequence[float] = ()
+    ) -> None:
         self.threshold = threshold
+        # More than one incident: where each after the first began. The failing windows of
+        # each stretch are also kept apart (the episode of each incident).
+        self.cuts = list(cuts)
+        self.stretches: list[list[float]] = []  # [first, last] failing window of each stretch
+        if self.cuts:
+            self.stretches = [[] for _ in range(len(self.cuts) + 1)]
         self.window = window
         self.smooth = smooth
         self.span = max(1, round(smooth / window))
@@ -68,6 +77,12 @@ class _Scan:
         if n and sum(s[2] for s in minute) / n > self.threshold:
             self.first = t if self.first is None else min(self.first, t)
             self.last = t if self.last is None else max(self.last, t)
+            if self.cuts:
+                stretch = self.stretches[bisect_right(self.cuts, t)]
+                if stretch:
+                    stretch[0], stretch[1] = min(stretch[0], t), max(stretch[1], t)
+                else:
+                    stretch.extend((t, t))
 
     def finish(self) -> None:
         """Count the window being added up into the worst one (call after the last row)."""
@@ -82,11 +97,31 @@ class _Scan:
             return None, None
         return self.first, None if self.last == self.last_t else self.last + self.window
 
+    def episodes(self) -> list[tuple[float | None, float | None]]:
+        """The episode of each stretch between the cuts, as :meth:`episode` says it of the
+        run: a stretch whose errors go on into the next one's (or to the run's end) has not
+        stopped — its impact ran into the next incident's."""
+        out: list[tuple[float | None, float | None]] = []
+        ends = [*self.cuts, None]
+        for stretch, end in zip(self.stretches, ends, strict=True):
+            if not stretch:
+                out.append((None, None))
+                continue
+            first, last = stretch
+            stopped = last + self.window
+            still = last == self.last_t or (end is not None and stopped >= end)
+            out.append((first, None if still else stopped))
+        return out
+
 
 def _scan(
-    rows: Iterable[Sequence[Any]], threshold: float, window: float, smooth: float = 60.0
+    rows: Iterable[Sequence[Any]],
+    threshold: float,
+    window: float,
+    smooth: float = 60.0,
+    cuts: Sequence[float] = (),
 ) -> _Scan:
-    scan = _Scan(threshold, window, smooth)
+    scan = _Scan(threshold, window, smooth, cuts)
     for row in rows:
         scan.add(row)
     scan.finish()
@@ -105,10 +140,12 @@ def summarise(
     business: Sequence[Sequence[Any]],
     threshold: float,
     window: float,
+    cuts: Sequence[float] = (),
 ) -> dict[str, Any]:
     """Totals and the error episode of a run, from its series rows (read once, in time
-    order) and its business rows."""
-    scan = _scan(rows, threshold, window)
+    order) and its business rows. With ``cuts`` (where each incident after the first began)
+    also ``episodes``: each incident's own ``(started, stopped)``."""
+    scan = _scan(rows, threshold, window, cuts=cuts)
     requests, failed = scan.requests, scan.failed
     started, stopped = scan.episode()
 
@@ -129,4 +166,4 @@ def summarise(
         "checkout_attempts": total("checkout_attempts"),
         "failed_checkouts": total("checkout_failures"),
         "lost_revenue": round(total("lost_revenue"), 2),
-    }
+    } | ({"episodes": scan.episodes()} if cuts else {})

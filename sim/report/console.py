@@ -54,6 +54,21 @@ def print_scorecard(journal: Journal, out: Console | None = None) -> None:
             at = clock(journal, phase.at).split(" ")[0]
         table.add_row(name, at, _since(phase.since_impact), phase.note)
     out.print(table)
+    if sc.incidents:
+        out.print("each incident, timed from its own impact (the phases above: the whole shift)")
+        rows = Table(box=None, pad_edge=False)
+        heads = ("incident", "impact at", "detected", "acked", "diagnosed", "mitigated", "resolved")
+        for col in heads:
+            rows.add_column(col, no_wrap=True, justify="left" if col == "incident" else "right")
+        for inc in sc.incidents:
+            impact = inc.phases["impact"].at
+            cells = [
+                "—" if phase.at is None else _since(phase.since_impact)
+                for phase in list(inc.phases.values())[1:]
+            ]
+            start = "none" if impact is None else clock(journal, impact).split(" ")[0]
+            rows.add_row(inc.name, start, *cells)
+        out.print(rows)
 
     parts = Table(show_header=True, box=None, pad_edge=False)
     for col in ("part", "weight", "earned", "why"):

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from sim.journal.record import Journal
     from sim.scoring import Scorecard
+    from sim.scoring.phases import Phase
 
 PHASES = ("impact", "detection", "acknowledgement", "diagnosis", "mitigation", "resolution")
 KINDS = ("observe", "act", "communicate", "declare", "wait")
@@ -170,107 +171,130 @@ def plot_phases(
     labels: list[str] = []
     label_colours: list[str] = []
     # -- phase rows -------------------------------------------------------------------------
-    impact_end = float(stopped) if stopped is not None else t_hi
-    if impact_at is not None:
-        ax.axvspan(impact_at, impact_end, color=FAULT_FILL, alpha=0.18, lw=0, zorder=0)
-    origin = impact_at if impact_at is not None else t_lo
+    # one episode for the run, or one per incident of a shift that had several (each timed
+    # from its own impact; their labels short, so that two fit on a row)
+    episodes: list[tuple[float | None, float | None, dict[str, Phase], str]] = [
+        (impact_at, None if stopped is None else float(stopped), scorecard.phases, "")
+    ]
+    if scorecard.incidents:
+        episodes = [
+            (inc.phases["impact"].at, inc.phases["mitigation"].at, inc.phases, inc.name)
+            for inc in scorecard.incidents
+        ]
 
     def clock(t: float) -> str:
         return wall_clock(start, t)
 
-    for k, (name, phase) in enumerate(phases):
+    for k, (name, _) in enumerate(phases):
         y = (k + 0.5) * PHASE_ROW
         ticks.append(y)
         labels.append(name)
         label_colours.append("#222222")
-        if name == "impact" and impact_at is not None:
-            ended = stopped is not None
-            ax.add_patch(
-                Rectangle(
-                    (impact_at, y - 9),
-                    impact_end - impact_at,
-                    18,
-                    facecolor=FAULT_COLOUR if ended else UNRESOLVED_FILL,
-                    edgecolor=FAULT_COLOUR,
-                    hatch=None if ended else "///",
-                    alpha=0.8 if ended else 1.0,
-                    lw=1.0,
-                    zorder=3,
+    for e, (begun, ended_at, own, incident) in enumerate(episodes):
+        until = episodes[e + 1][0] if e + 1 < len(episodes) else None
+        t_end = t_hi if until is None else float(until)
+        impact_end = ended_at if ended_at is not None else t_end
+        if begun is not None:
+            ax.axvspan(begun, impact_end, color=FAULT_FILL, alpha=0.18, lw=0, zorder=0)
+        origin = begun if begun is not None else t_lo
+        for k, (name, _) in enumerate(phases):
+            phase = own[name]
+            y = (k + 0.5) * PHASE_ROW
+            if name == "impact" and begun is not None:
+                ended = ended_at is not None
+                ax.add_patch(
+                    Rectangle(
+                        (begun, y - 9),
+                        impact_end - begun,
+                        18,
+                        facecolor=FAULT_COLOUR if ended else UNRESOLVED_FILL,
+                        edgecolor=FAULT_COLOUR,
+                        hatch=None if ended else "///",
+                        alpha=0.8 if ended else 1.0,
+                        lw=1.0,
+                        zorder=3,
+                    )
                 )
-            )
-            text = (
-                f"errors {clock(impact_at)} → {clock(impact_end)} · "
-                f"{format_duration(round(impact_end - impact_at))}"
-                if ended
-                else f"errors from {clock(impact_at)} · unresolved"
-            )
-            _end_label(
-                ax, impact_at, impact_end, y, text, t_hi, FAULT_COLOUR, px_per_s, solid=ended
-            )
-        elif phase.status == "unresolved":
-            ax.add_patch(
-                Rectangle(
-                    (origin, y - 9),
-                    t_hi - origin,
-                    18,
-                    facecolor=UNRESOLVED_FILL,
-                    edgecolor=FAULT_COLOUR,
-                    hatch="///",
-                    lw=1.0,
-                    zorder=3,
+                if incident:
+                    text = f"{incident} · {format_duration(round(impact_end - begun))}"
+                    text += "" if ended else " · unresolved"
+                elif ended:
+                    text = (
+                        f"errors {clock(begun)} → {clock(impact_end)} · "
+                        f"{format_duration(round(impact_end - begun))}"
+                    )
+                else:
+                    text = f"errors from {clock(begun)} · unresolved"
+                _end_label(
+                    ax, begun, impact_end, y, text, t_hi, FAULT_COLOUR, px_per_s, solid=ended
                 )
-            )
-            ax.annotate(
-                "unresolved",
-                xy=(t_hi, y),
-                xytext=(-8, 0),
-                textcoords="offset points",
-                ha="right",
-                va="center",
-                fontsize=10,
-                fontweight="bold",
-                color=FAULT_COLOUR,
-                zorder=6,
-                bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none"},
-            )
-        elif phase.status == "n/a" or phase.at is None:
-            ax.annotate(
-                "n/a: no user-facing errors" if name == "impact" else "n/a",
-                xy=(origin, y),
-                xytext=(4, 0),
-                textcoords="offset points",
-                ha="left",
-                va="center",
-                fontsize=10,
-                color="#777777",
-            )
-        else:
-            at = float(phase.at)
-            ax.add_patch(
-                Rectangle(
-                    (origin, y - 9),
-                    max(0.0, at - origin),
-                    18,
-                    facecolor=PHASE_FILL,
-                    edgecolor=PHASE_EDGE,
-                    lw=0.8,
-                    zorder=3,
+            elif phase.status == "unresolved":
+                ax.add_patch(
+                    Rectangle(
+                        (origin, y - 9),
+                        t_end - origin,
+                        18,
+                        facecolor=UNRESOLVED_FILL,
+                        edgecolor=FAULT_COLOUR,
+                        hatch="///",
+                        lw=1.0,
+                        zorder=3,
+                    )
                 )
-            )
-            ax.plot([at], [y], marker="D", ms=8, color=MILESTONE, zorder=5, clip_on=False)
-            since = phase.since_impact if phase.since_impact is not None else at - origin
-            ax.vlines(at, y, inner, colors=MILESTONE, linestyles=":", lw=0.9, alpha=0.45, zorder=1)
-            _end_label(
-                ax,
-                at,
-                at,
-                y,
-                f"{clock(at)} · +{format_duration(round(since))}",
-                t_hi,
-                MILESTONE,
-                px_per_s,
-                offset=9,
-            )
+                ax.annotate(
+                    "unresolved",
+                    xy=(t_end, y),
+                    xytext=(-8, 0),
+                    textcoords="offset points",
+                    ha="right",
+                    va="center",
+                    fontsize=10,
+                    fontweight="bold",
+                    color=FAULT_COLOUR,
+                    zorder=6,
+                    bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none"},
+                )
+            elif phase.status == "n/a" or phase.at is None:
+                ax.annotate(
+                    "n/a: no user-facing errors" if name == "impact" else "n/a",
+                    xy=(origin, y),
+                    xytext=(4, 0),
+                    textcoords="offset points",
+                    ha="left",
+                    va="center",
+                    fontsize=10,
+                    color="#777777",
+                )
+            else:
+                at = float(phase.at)
+                ax.add_patch(
+                    Rectangle(
+                        (origin, y - 9),
+                        max(0.0, at - origin),
+                        18,
+                        facecolor=PHASE_FILL,
+                        edgecolor=PHASE_EDGE,
+                        lw=0.8,
+                        zorder=3,
+                    )
+                )
+                ax.plot([at], [y], marker="D", ms=8, color=MILESTONE, zorder=5, clip_on=False)
+                since = phase.since_impact if phase.since_impact is not None else at - origin
+                ax.vlines(
+                    at, y, inner, colors=MILESTONE, linestyles=":", lw=0.9, alpha=0.45, zorder=1
+                )
+                text = f"+{format_duration(round(since))}"
+                _end_label(
+                    ax,
+                    at,
+                    at,
+                    y,
+                    text if incident else f"{clock(at)} · {text}",
+                    t_hi,
+                    MILESTONE,
+                    px_per_s,
+                    offset=9,
+                )
     # -- step lanes -------------------------------------------------------------------------
     if lanes:
         ax.axhline(phase_h + GAP / 2, color="#cccccc", lw=0.8, zorder=1)

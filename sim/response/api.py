@@ -193,6 +193,9 @@ class Incident(DataTierCalls, CapacityCalls):
         self.stakeholders_at: float | None = None
         self.mitigated_at: float | None = None
         self.resolved_at: float | None = None
+        # pages (the pager's incidents, in order) that were part of an incident already
+        # answered: the next page after them is another incident (``next_incident``)
+        self.answered = 0
 
     # -- time ------------------------------------------------------------------------------
     @property
@@ -217,13 +220,27 @@ class Incident(DataTierCalls, CapacityCalls):
         sigma = math.sqrt(math.log(1 + COST_CV**2))
         return round(mean * math.exp(self.rng.gauss(-sigma * sigma / 2, sigma)), 1)
 
+    def more_incidents(self) -> bool:
+        """Whether the shift has more than one incident (the scenario's faults name theirs,
+        docs/scoring.md): then whoever holds the pager stays on call once one is resolved."""
+        return len({f.incident for f in self.sim.scenario.faults}) > 1
+
+    def next_incident(self) -> None:
+        """The incident answered is over: what was declared of it (its cause, its
+        mitigation) does not carry over, and only a page that comes after now is a new one."""
+        self.answered = len(self.sim.pager.incidents)
+        self.cause = None
+        self.mitigated_at = None
+
     def wait_for_page(self, step: float = 10.0, ack: bool = True) -> float | None:
-        """Run until the on-call engineer is paged (and has acknowledged, with ``ack``)."""
+        """Run until the on-call engineer is paged (and has acknowledged, with ``ack``) —
+        after :meth:`next_incident`, by a page that is not part of an incident answered."""
         while self.now < self.horizon:
-            for incident in self.sim.pager.incidents:
+            for incident in self.sim.pager.incidents[self.answered :]:
                 at = incident["acknowledged_at"] if ack else incident["paged_at"]
                 if at is not None and at <= self.now:
-                    self.started_at = self.now
+                    if self.started_at is None:
+                        self.started_at = self.now
                     return self.now
             try:
                 self._advance(self.now + step)

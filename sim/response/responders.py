@@ -94,6 +94,11 @@ class RunbookResponder:
         self.description = runbook.description
         self.profile = runbook.profile
         self.rng = rng
+        self._forget()
+
+    def _forget(self) -> None:
+        """What the engineer believes and has seen of an incident: none of it, at the start
+        of each."""
         self.beliefs = Beliefs({"network": 0.15, "lb": 0.15})
         self.failing: bool | None = None
         self.cold_caches: dict[str, float] = {}  # caches the last dashboard showed refilling
@@ -143,36 +148,48 @@ class RunbookResponder:
         incident.pace = self.profile.pace
         if self.profile.tempo == "population":
             incident.tempo = people.draw(incident.sim.streams("response/tempo"))
-        if incident.wait_for_page(ack=self.profile.ack) is None:
-            return
-        # What the team has in front of it as it starts: an error that says what is wrong,
-        # or symptoms — recorded, to compare runs with public incidents by it (docs/people.md)
-        incident.evidence, _ = incident.view.plainness()
-        self.inc = incident
-        try:
-            for step in self.runbook.steps:
-                if self.recovered:
-                    break
-                self.take(step)
-            loops = reopened = 0
-            while True:
-                while not self.recovered and self.runbook.loop and loops < MAX_LOOPS:
-                    loops += 1
-                    for step in self.runbook.loop:
-                        self.take(step)
-                        if self.recovered:
-                            break
-                if not self.recovered:
-                    return
-                if not self._close() or reopened >= MAX_REOPEN:
-                    return
-                # it came back as bad as before: what was done did not hold
-                reopened += 1
-                self.recovered = self.closing = False
-                if self.fixed_by is not None:
-                    self.rule_out(self.fixed_by)
-        except HorizonReached:
-            return
+        while incident.wait_for_page(ack=self.profile.ack) is not None:
+            if incident.evidence is None:
+                # What the team has in front of it as it starts: an error that says what is
+                # wrong, or symptoms — recorded, to compare runs with public incidents by it
+                # (docs/people.md)
+                incident.evidence, _ = incident.view.plainness()
+            self.inc = incident
+            try:
+                answered = self._answer()
+            except HorizonReached:
+                return
+            # on call for the rest of the shift when it has another incident: a new page is a
+            # new incident, and what was believed of this one does not carry over
+            if not answered or not incident.more_incidents():
+                return
+            incident.next_incident()
+            self._forget()
+
+    def _answer(self) -> bool:
+        """Work one incident from its page; True when it ended declared resolved."""
+        begun = self.inc.now
+        for step in self.runbook.steps:
+            if self.recovered:
+                break
+            self.take(step)
+        loops = reopened = 0
+        while True:
+            while not self.recovered and self.runbook.loop and loops < MAX_LOOPS:
+                loops += 1
+                for step in self.runbook.loop:
+                    self.take(step)
+                    if self.recovered:
+                        break
+            if not self.recovered:
+                return False
+            if not self._close() or reopened >= MAX_REOPEN:
+                return self.inc.resolved_at is not None and self.inc.resolved_at >= begun
+            # it came back as bad as before: what was done did not hold
+            reopened += 1
+            self.recovered = self.closing = False
+            if self.fixed_by is not None:
+                self.rule_out(self.fixed_by)
 
     def _close(self) -> bool:
         """The runbook's closing steps; True if the trouble came back in earnest while

@@ -20,30 +20,36 @@ class OracleResponder:
 
     def respond(self, incident: Incident) -> None:
         incident.pace = 0.5
-        if incident.wait_for_page(ack=False) is None:
-            return
+        tried: set[str] = set()
+        while incident.wait_for_page(ack=False) is not None:
+            self.told = False
+            try:
+                self._answer(incident, tried)
+            except HorizonReached:
+                return
+            if not incident.more_incidents():
+                return
+            incident.next_incident()  # on call for the shift's next incident
+
+    def _answer(self, incident: Incident, tried: set[str]) -> None:
+        """Remedy every active fault not dealt with yet, check, and declare it over."""
         faults = incident.sim.faults
-        self.told = False
-        try:
-            tried: set[str] = set()
-            # Faults can appear while it works (an action's declared consequence): each pass
-            # takes the ones active now that it has not dealt with yet.
-            while incident.remaining > 0:
-                todo = sorted(fid for fid in faults.active if fid not in tried)
-                if not todo:
-                    break
-                for fid in todo:
-                    tried.add(fid)
-                    self._remedy(incident, fid)
-            incident.update()
-            while incident.remaining > 0:
-                incident.wait(SETTLE)
-                if not incident.dashboard(span=SETTLE).facts.get("failing"):
-                    break
-            incident.mitigated()
-            incident.resolved()
-        except HorizonReached:
-            return
+        # Faults can appear while it works (an action's declared consequence): each pass
+        # takes the ones active now that it has not dealt with yet.
+        while incident.remaining > 0:
+            todo = sorted(fid for fid in faults.active if fid not in tried)
+            if not todo:
+                break
+            for fid in todo:
+                tried.add(fid)
+                self._remedy(incident, fid)
+        incident.update()
+        while incident.remaining > 0:
+            incident.wait(SETTLE)
+            if not incident.dashboard(span=SETTLE).facts.get("failing"):
+                break
+        incident.mitigated()
+        incident.resolved()
 
     def _remedy(self, incident: Incident, fid: str) -> None:
         """Apply the quickest remedy of fault ``fid`` that sets off no declared consequence

@@ -117,6 +117,15 @@ def check_references(s: Scenario) -> Iterator[Finding]:
             )
 
     yield from _duplicates(("faults",), [f.id for f in s.faults], "fault id")
+    named = [f.incident for f in s.faults if f.incident is not None]
+    if named and len(named) < len(s.faults):
+        for i, fault in enumerate(s.faults):
+            if fault.incident is None:
+                yield (
+                    ("faults", i, "incident"),
+                    f"fault {fault.id!r} names no incident while others do "
+                    f"({', '.join(sorted(set(named)))}): name the incident of every fault",
+                )
     for i, fault in enumerate(s.faults):
         yield from _check_fault(s, fault, ("faults", i), comps)
 

@@ -68,10 +68,13 @@ class Declarations:
     premature: tuple[tuple[float, tuple[str, ...]], ...]
 
 
-def active_faults(doc: Mapping[str, Any], t: float) -> tuple[str, ...]:
-    """Ids of faults that had not ended by ``t`` (never ended counts as not ended)."""
+def active_faults(doc: Mapping[str, Any], t: float, begun: bool = False) -> tuple[str, ...]:
+    """Ids of faults that had not ended by ``t`` (never ended counts as not ended); with
+    ``begun``, only those that had begun by then."""
     out = []
     for fault in faults(doc):
+        if begun and float(fault.get("start") or 0.0) > t:
+            continue
         ended = fault.get("ended")
         if ended is None or float(ended) > t:
             out.append(str(fault.get("id", "?")))
@@ -83,9 +86,12 @@ def declarations(journal: JournalLike) -> Declarations:
 
     A declaration is valid when every fault in the summary had ended by then. Faults only
     end, so every declaration after the first valid one is valid too: the premature ones are
-    exactly those before it. A refused declaration (``ok`` false) is not a declaration.
+    exactly those before it. A refused declaration (``ok`` false) is not a declaration. In a
+    shift of several incidents, one made while only faults that had not begun were left (an
+    earlier incident over) is neither.
     """
     doc = document(journal)
+    several = bool(summary(doc).get("incidents"))
     premature: list[tuple[float, tuple[str, ...]]] = []
     for step in steps(doc):
         if step.get("call") != "resolved" or not step.get("ok", True):
@@ -94,6 +100,10 @@ def declarations(journal: JournalLike) -> Declarations:
         active = active_faults(doc, t)
         if not active:
             return Declarations(t, tuple(premature))
+        if several:  # one incident of the shift over, the next not begun: not premature
+            active = active_faults(doc, t, begun=True)
+            if not active:
+                continue
         premature.append((t, active))
     return Declarations(None, tuple(premature))
 

@@ -24,6 +24,7 @@ from sim.scoring._journal import (
 )
 from sim.scoring.conduct import conduct, since_words
 from sim.scoring.impact import impact
+from sim.scoring.incidents import IncidentPhases, incident_phases
 from sim.scoring.phases import Phase, phases
 
 PARTS = ("detection", "mitigation", "resolution", "impact", "conduct")
@@ -93,6 +94,9 @@ class Scorecard:
     counterfactual: dict[str, Any] | None
     responder: str
     currency: str
+    # a shift with more than one incident: each one's milestones (the timed parts are
+    # scored on each and averaged); () for a run with one
+    incidents: tuple[IncidentPhases, ...] = ()
 
     def points(self, part: str, fraction: float | None = None) -> float:
         """The points out of 100 ``fraction`` of ``part`` is worth (default: what it earned)."""
@@ -107,7 +111,15 @@ class Scorecard:
             phase = self.phases[name]
             good, bad = (round(w / MINUTE) for w in self.windows[name])
             rule = f"full marks within {good} min of impact, none from {bad} min"
-            if not had_impact:
+            if self.incidents:
+                each = [
+                    f"{i.name} never {DONE[name]}"
+                    if (since := i.phases[name].since_impact) is None
+                    else f"{i.name} {round(since / MINUTE)} min"
+                    for i in self.incidents
+                ]
+                out[name] = f"averaged over the incidents: {', '.join(each)} ({rule})"
+            elif not had_impact:
                 out[name] = "no impact: full marks"
             elif phase.since_impact is None:
                 out[name] = f"never {DONE[name]}: 0 ({rule})"
@@ -146,7 +158,7 @@ class Scorecard:
             },
             "currency": self.currency,
             "counterfactual": None if self.counterfactual is None else dict(self.counterfactual),
-        }
+        } | ({"incidents": [i.to_dict() for i in self.incidents]} if self.incidents else {})
 
 
 def resolve_weights(
@@ -342,7 +354,10 @@ def score(journal: JournalLike, weights: Mapping[str, float] | None = None) -> S
     cost = impact(doc)
     record = conduct(doc)
     had_impact = phase["impact"].at is not None
-    if had_impact:
+    several = incident_phases(doc)
+    if several:  # each incident timed from its own impact: the gap between them counts for none
+        timed = {name: _mean_timed(several, name, windows[name]) for name in TIMED}
+    elif had_impact:
         timed = {name: linear(phase[name].since_impact, windows[name]) for name in TIMED}
     else:
         timed = dict.fromkeys(TIMED, 1.0)
@@ -363,4 +378,17 @@ def score(journal: JournalLike, weights: Mapping[str, float] | None = None) -> S
         counterfactual=counterfactual(doc, phase, cost),
         responder=responder(doc),
         currency=str(doc.get("currency") or ""),
+        incidents=several,
     )
+
+
+def _mean_timed(
+    several: tuple[IncidentPhases, ...], name: str, window: tuple[float, float]
+) -> float:
+    """A timed part over the incidents of a shift: each one's, averaged (full marks for one
+    without impact)."""
+    parts = [
+        linear(i.phases[name].since_impact, window) if i.phases["impact"].at is not None else 1.0
+        for i in several
+    ]
+    return sum(parts) / len(parts)

@@ -87,9 +87,42 @@ def scorecard_section(ctx: RunContext) -> Section:
             ),
             Subheading("Phases"),
             phases,
+            *_each_incident(ctx),
             Subheading("Parts of the score"),
             parts,
         ),
+    )
+
+
+def _each_incident(ctx: RunContext) -> tuple[Block, ...]:
+    """A shift of several incidents: each one's milestones, timed from its own impact."""
+    if not ctx.sc.incidents:
+        return ()
+    rows: list[tuple[Cell, ...]] = []
+    for inc in ctx.sc.incidents:
+        impact = inc.phases["impact"]
+        cells: list[Cell] = [inc.name, ctx.clock(impact.at) if impact.at is not None else "none"]
+        for name in PHASE_ORDER[1:]:
+            phase = inc.phases[name]
+            if phase.since_impact is not None:
+                cells.append(f"+{duration(phase.since_impact)}")
+            else:
+                cells.append("n/a" if phase.status == "n/a" else (Badge("unresolved", "bad"),))
+        rows.append(tuple(cells))
+    table = Table(
+        ("incident", "impact", *PHASE_ORDER[1:]),
+        tuple(rows),
+        numeric=frozenset(range(2, len(PHASE_ORDER) + 1)),
+        css="wide",
+    )
+    return (
+        Subheading("Each incident"),
+        Paragraph(
+            "The shift had more than one incident: each is timed from its own impact, and the "
+            "timed parts of the score are each incident's, averaged. The phases above are the "
+            "shift's, from the first impact to the last."
+        ),
+        table,
     )
 
 

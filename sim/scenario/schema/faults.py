@@ -29,6 +29,13 @@ class FaultBase(Model):
         "the run starts (its start is 0) and shows only when something exposes it — a "
         "replica whose disk died days ago is found when the primary fails.",
     )
+    incident: Name | None = Field(
+        default=None,
+        description="Which incident of the shift this fault belongs to, by a name of your "
+        "choice. Left out everywhere, the faults are one incident. Name two or more and each "
+        "is its own incident — its own page, its own milestones in the scorecard, the report "
+        "and the drill (docs/scoring.md); once one fault names its incident, every fault must.",
+    )
 
 
 class SchemaMigrationFault(FaultBase):

@@ -1,0 +1,125 @@
+"""Each incident of a shift that had more than one: its own six milestones.
+
+A scenario whose faults name their incidents (``incident:``, docs/scenarios.md) has one entry
+per incident in the journal's ``summary.incidents``: its faults, when its first fault began,
+its own error episode, and the first detection signal and page in its stretch of the run (from
+its beginning to the next incident's, ``sim.faults.incidents``). The milestones here are read
+from that entry and the response record, as the run's are (:mod:`sim.scoring.phases`):
+
+- impact, detection, acknowledgement and mitigation are the entry's;
+- diagnosis is the first declared cause in the incident's stretch that names one of its
+  faults' targets;
+- resolution is the first "resolved" declaration from its beginning on by which every one of
+  its faults had ended.
+
+The scorecard scores each incident's timed parts and averages them (docs/scoring.md), so that
+the time between two incidents counts against neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sim.scoring._journal import (
+    JournalLike,
+    clock,
+    document,
+    faults,
+    optional_float,
+    steps,
+    summary,
+)
+from sim.scoring.phases import PHASES, Phase
+
+
+@dataclass(frozen=True)
+class IncidentPhases:
+    """One incident of the shift and its milestones (``phases``, as the run's are)."""
+
+    name: str
+    faults: tuple[str, ...]
+    phases: dict[str, Phase]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "faults": list(self.faults),
+            "phases": {name: phase.to_dict() for name, phase in self.phases.items()},
+        }
+
+
+def incident_phases(journal: JournalLike) -> tuple[IncidentPhases, ...]:
+    """The milestones of each incident, in the order they began; ``()`` for a run with one."""
+    doc = document(journal)
+    entries = list(summary(doc).get("incidents") or [])
+    out = []
+    for k, entry in enumerate(entries):
+        end = float(entries[k + 1]["start"]) if k + 1 < len(entries) else float("inf")
+        out.append(_one(doc, entry, end, last=k + 1 == len(entries)))
+    return tuple(out)
+
+
+def _one(
+    doc: Mapping[str, Any], entry: Mapping[str, Any], end: float, last: bool
+) -> IncidentPhases:
+    begun = float(entry["start"])
+    ids = {str(f) for f in entry.get("faults") or []}
+    mine = [f for f in faults(doc) if str(f.get("id")) in ids]
+    targets = {str(t) for f in mine for t in f.get("targets") or []}
+    start = optional_float(entry.get("errors_started"))
+    diagnosed = next(
+        (
+            float(s["t"])
+            for s in steps(doc)
+            if s.get("call") == "diagnose"
+            and s.get("ok", True)
+            and begun <= float(s["t"]) < end
+            and str(s.get("target")) in targets
+        ),
+        None,
+    )
+    resolved = next(
+        (
+            float(s["t"])
+            for s in steps(doc)
+            if s.get("call") == "resolved"
+            and s.get("ok", True)
+            and float(s["t"]) >= begun
+            and all(f.get("ended") is not None and float(f["ended"]) <= float(s["t"]) for f in mine)
+        ),
+        None,
+    )
+    timings = {
+        "impact": start,
+        "detection": optional_float(entry.get("detected_at")),
+        "acknowledgement": optional_float(entry.get("acknowledged_at")),
+        "diagnosis": diagnosed,
+        "mitigation": optional_float(entry.get("errors_stopped")),
+        "resolution": resolved,
+    }
+    missing = {
+        "impact": "no user-facing impact",
+        "detection": "no page, alert or escalation in its stretch of the shift",
+        "acknowledgement": "no page of its own acknowledged",
+        "diagnosis": "none of its faults named",
+        "mitigation": "users still failing at the horizon"
+        if last
+        else "users still failing when the next incident began",
+        "resolution": "never declared resolved with every one of its faults over",
+    }
+    phases: dict[str, Phase] = {}
+    for name in PHASES:
+        at = timings[name]
+        if start is None:
+            phases[name] = Phase(name, at, None, "n/a", "no user-facing impact")
+        elif at is None:
+            phases[name] = Phase(name, None, None, "unresolved", missing[name])
+        else:
+            via = f" ({entry['page']})" if name == "detection" and entry.get("page") else ""
+            phases[name] = Phase(name, at, round(at - start, 6), "ok", f"at {clock(doc, at)}{via}")
+    return IncidentPhases(str(entry["name"]), tuple(str(f) for f in entry["faults"]), phases)
+
+
+__all__ = ["IncidentPhases", "incident_phases"]
