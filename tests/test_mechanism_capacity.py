@@ -273,3 +273,111 @@ def test_the_drill_shows_the_refusals_and_raises_the_quota(tmp_path: Path) -> No
     (grant,) = journal.events("quota.raised")
     assert grant["new"] == 64
     assert any(e["t"] > grant["t"] for e in journal.events("scale.in_service"))
+
+
+def _at(minute: float, overrides: dict[str, Any] | None = None) -> tuple[Simulation, Incident]:
+    """The quota scenario, nobody responding, run to ``minute`` and opened to the action API."""
+    doc = sim.load_scenario(QUOTA).model_dump(mode="json", by_alias=True)
+    scenario = Scenario.model_validate(apply_overrides(doc, overrides or {}))
+    simulation = Simulation(scenario, 1)
+    simulation.advance(minute * 60)
+    return simulation, Incident(simulation, scenario.horizon, failures=False)
+
+
+def test_scaling_to_a_number_launches_the_missing_instances_through_the_account() -> None:
+    """Room in the account and no policy acting meanwhile: web to 10 launches five, which
+    boot before the step ends, and the step says so; to 3 terminates seven at once."""
+    simulation, inc = _at(5, {"capacity.quota": 64, "components.web.autoscaling": None})
+    ev = inc.scale_out("web", to=10)
+    assert ev.ok, ev.summary
+    assert ev.summary.startswith("scale_out web to 10 done in")
+    launch = [a for a in simulation.fleet.activity if a["kind"] == "scale.launch"]
+    assert [(a["instances"], a["by"]) for a in launch] == [(5, "operator")]
+    assert simulation.world.states["web"].replicas == 10
+    assert ev.end - ev.t >= 120  # the instances boot before the step ends (two minutes)
+    ev = inc.scale_out("web", to=3)
+    assert ev.ok, ev.summary
+    assert simulation.world.states["web"].replicas == 3
+    (gone,) = [a for a in simulation.fleet.activity if a["kind"] == "scale.terminate"]
+    assert (gone["instances"], gone["remaining"], gone["by"]) == (7, 3, "operator")
+
+
+def test_a_size_past_the_quota_is_partly_refused_with_the_providers_error() -> None:
+    """search has no policy but the account manages it: asked for far more than the quota
+    has room for, the provider lets the room through and refuses the rest, saying so (web's
+    policy is taken out, so that nothing else launches meanwhile)."""
+    simulation, inc = _at(5, {"components.web.autoscaling": None})
+    room = simulation.fleet.quota - simulation.fleet.running()
+    have = simulation.world.states["search"].replicas
+    ev = inc.scale_out("search", to=have + room + 4)
+    assert not ev.ok
+    assert f"the account's quota let {room} of {room + 4} launches through" in ev.summary
+    assert "InstanceLimitExceeded" in ev.summary
+    assert simulation.world.states["search"].replicas == have + room
+    assert simulation.fleet.running() == simulation.fleet.quota
+
+
+@pytest.mark.parametrize(
+    ("component", "to", "why"),
+    [
+        ("web", 40, "web's scaling policy keeps it at 2 to 12 instances; 40 is outside them"),
+        ("web", 0, "scale web to 0: expected 1 to 1000 instances"),
+    ],
+)
+def test_a_size_outside_what_may_be_asked_is_refused_at_once(
+    component: str, to: int, why: str
+) -> None:
+    simulation, inc = _at(5)
+    ev = inc.scale_out(component, to=to)
+    assert not ev.ok
+    assert why in ev.summary
+    assert ev.end == ev.t  # a refusal costs no time
+    assert not simulation.fleet.activity
+
+
+def test_where_nobody_manages_capacity_it_runs_the_size_asked_for() -> None:
+    """The seed shop declares no account: web to 9 runs nine instances once the action's
+    time has passed (and the engine serves from all nine)."""
+    scenario = sim.load_scenario(SCENARIOS / "bad-schema-migration.yaml")
+    simulation = Simulation(scenario, 1)
+    simulation.advance(300)
+    inc = Incident(simulation, scenario.horizon, failures=False)
+    before = simulation.world.states["web"].replicas
+    ev = inc.scale_out("web", to=9)
+    assert ev.ok, ev.summary
+    assert before != 9
+    assert simulation.world.states["web"].replicas == 9
+    assert len(simulation.engine.runtimes["web"].instances) == 9
+
+
+def test_in_the_drill_scale_takes_a_number(tmp_path: Path) -> None:
+    short = tmp_path / "quota-blocks-scale-out.yaml"
+    doc = variant(QUOTA, {"horizon": "30m"}).model_dump(mode="json", by_alias=True)
+    short.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    journal, text = drill_transcript(
+        short, 1, ("scale web many", "scale web 40", "scale web 3", "quit")
+    )
+    assert "usage: scale COMPONENT [N] — N is a number of instances, such as 24" in text
+    assert "web's scaling policy keeps it at 2 to 12 instances" in text
+    assert "scale_out web to 3 done in" in text
+    steps = [s["evidence"] for s in journal.data["response"]["steps"] if s["call"] == "scale_out"]
+    assert len(steps) == 2
+
+
+def test_a_runbook_scales_to_a_number_and_only_a_scale_out_takes_one() -> None:
+    from pydantic import ValidationError
+
+    from sim.response.catalogue import make_responder
+    from sim.scenario.schema import RunbookStep
+
+    with pytest.raises(ValidationError, match="to: is for a scale_out step"):
+        RunbookStep.model_validate({"call": "restart", "target": "web", "to": 3})
+    step = RunbookStep.model_validate({"call": "scale_out", "target": "web", "to": 9})
+    scenario = sim.load_scenario(SCENARIOS / "bad-schema-migration.yaml")
+    simulation = Simulation(scenario, 1)
+    responder = make_responder("experienced", scenario, 1)
+    responder.inc = Incident(simulation, scenario.horizon, failures=False)
+    ev = responder.take(step)
+    assert ev is not None
+    assert ev.ok, ev.summary
+    assert simulation.world.states["web"].replicas == 9

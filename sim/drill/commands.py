@@ -238,10 +238,12 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "scale",
-        "scale COMPONENT",
-        "add capacity to a component (half as much again)",
+        "scale COMPONENT [N]",
+        "add capacity to a component (half as much again), or scale it to N instances",
         "Where capacity is managed (a scaling policy, an account quota) it launches instances: "
-        "they boot before they serve, and the quota may refuse them.",
+        "they boot before they serve, and the quota may refuse them. With N, the missing "
+        "instances are launched or the extra ones terminated at once (within the scaling "
+        "policy's min and max); a database gains replicas one at a time, without N.",
         arg="component",
         api="scale_out",
     ),

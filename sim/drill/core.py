@@ -415,7 +415,22 @@ class Drill:
         assert command.api is not None
         self._show(self._call(getattr(self.incident, command.api), target))
 
-    _do_restart = _do_isolate = _do_failover = _do_scale = _act
+    _do_restart = _do_isolate = _do_failover = _act
+
+    def _do_scale(self, command: Command, parsed: Parsed) -> None:
+        """``scale COMPONENT`` (half as much again) or ``scale COMPONENT N`` (to N)."""
+        if len(parsed.args) == 2:
+            count = parsed.args[1]
+            if not count.isdigit() or int(count) < 1:
+                self.say(f"usage: {command.usage} — N is a number of instances, such as 24")
+                return
+            parsed = Parsed(parsed.word, parsed.args[:1], parsed.args[0])
+            target = self._one(command, parsed, self.components(), "component")
+            if target is not None:
+                self._show(self._call(self.incident.scale_out, target, to=int(count)))
+            return
+        self._act(command, parsed)
+
     _do_drain = _do_add_back = _do_analyze = _do_read_only = _do_read_write = _act
     _do_suspend_scaling = _do_resume_scaling = _act
 

@@ -121,6 +121,9 @@ class Actions:
         self.fired: set[str] = set()  # consequences that happened
         # (action, target) → why the data tier's work of its last run did not commit
         self.gave_up: dict[tuple[str, str], str] = {}
+        # instances a scale-out was asked to bring a component to (``scale web 24``): set by
+        # the action API before it starts the action, gone when the action ends
+        self.sizes: dict[str, int] = {}
 
     def schedule(self, at: float, action: str, target: str) -> simpy.Process:
         """Start ``action`` on ``target`` at simulated time ``at`` (not before now)."""
@@ -243,8 +246,18 @@ class Actions:
         if self.promotes(action, target) and self.data is not None:
             return self.data.promote_seconds(target)
         if self.launches(action, target) and self.fleet is not None:
-            return self.fleet.launch_seconds(target, self.fleet.scale_out_size(target))
+            return self.fleet.launch_seconds(target, max(0, self.launch_size(target)))
         return self.duration(action, target)
+
+    def launch_size(self, target: str) -> int:
+        """How many instances a scale-out of a managed component launches: the size asked
+        for less what it runs and is launching (negative: that many to terminate), or half as
+        many again."""
+        assert self.fleet is not None
+        to = self.sizes.get(target)
+        if to is None:
+            return self.fleet.scale_out_size(target)
+        return to - (self.world.states[target].replicas + self.fleet.pending[target])
 
     def duration(self, action: str, target: str) -> float:
         """How long ``action`` on ``target`` runs now (a fault's remedy time if it has one;
@@ -335,6 +348,8 @@ class Actions:
             remedied += [f.id for f in episodes if f.id in self.faults.ended]
             self._after(action, target)
         failed = failed or self.gave_up.get((action, target))
+        if action == "scale_out":
+            self.sizes.pop(target, None)
         extra = {"failed": failed} if failed is not None else {}
         world.emit(
             self.env.now,
@@ -391,12 +406,22 @@ class Actions:
             yield from self.data.promote(target)
             return
         if self.launches(action, target) and self.fleet is not None:
-            want = self.fleet.scale_out_size(target)
+            want = self.launch_size(target)
+            if want < 0:  # scaled in to the size asked for: those instances go at once
+                self.fleet.terminate(target, -want, "operator")
+                return
             launched = self.fleet.launch(target, want, "operator") if want else []
             if want and not launched:
                 self.gave_up[(action, target)] = (
                     f"the account's quota refused it: {self.fleet.refused.get(target, '')}"
                 )
+            elif len(launched) < want:  # a size asked for, and the quota had room for part
+                self.gave_up[(action, target)] = (
+                    f"the account's quota let {len(launched)} of {want} launches through: "
+                    f"{self.fleet.refused.get(target, '')}"
+                )
+            elif not want and target in self.sizes:
+                self.gave_up[(action, target)] = f"it runs {self.sizes[target]} already"
             elif not want:
                 self.gave_up[(action, target)] = "its scaling policy is at its max already"
             if launched:
@@ -474,9 +499,13 @@ class Actions:
             and not self.provisions(action, target)
             and not self.launches(action, target)
         ):
-            self.world.states[target].add(
-                Effect(source=f"scale-out:{target}", capacity_factor=SCALE_OUT_FACTOR)
-            )
+            to = self.sizes.get(target)
+            if to is not None:  # instances nobody manages: there, as many as asked for
+                self.world.states[target].resize(to)
+            else:
+                self.world.states[target].add(
+                    Effect(source=f"scale-out:{target}", capacity_factor=SCALE_OUT_FACTOR)
+                )
 
     def _lock(self, change_id: str, duration: float) -> None:
         """Rolling a migration back locks the tables it altered until it is done."""

@@ -24,6 +24,7 @@ from sim.response.dbapi import DataTierCalls
 from sim.response.evidence import RECENT, Evidence, View
 from sim.response.outcomes import HORIZON_REACHED
 from sim.response.running import Running
+from sim.scenario.limits import MAX_REPLICAS
 from sim.scenario.messages import did_you_mean
 from sim.scenario.schema import CHANGE_ACTIONS, LEADS, ROLLBACK_OF
 
@@ -476,10 +477,16 @@ class Incident(DataTierCalls, CapacityCalls):
         """Switch to a standby (a database replica, a second payment provider)."""
         return self._act("failover", "failover", component, **kw)
 
-    def scale_out(self, component: str, **kw: Any) -> Evidence:
+    def scale_out(self, component: str, *, to: int | None = None, **kw: Any) -> Evidence:
         """Add capacity to ``component``: half as much again, or — a replicated database with a
         data tier — a new replica, provisioned (boot, a copy of the data, catch-up) into a
-        spare instance; with none left it is refused (the account's quota)."""
+        spare instance; with none left it is refused (the account's quota).
+
+        ``to`` scales it to that many instances instead: where capacity is managed, the
+        missing ones are launched through the account (the quota may refuse them) or the
+        extra ones terminated at once; elsewhere it runs that many once the action is done.
+        Refused for a database, outside 1 to the limit, and outside a scaling policy's min
+        and max."""
         if self.actions.provisions("scale_out", component) and (
             self.actions.data is not None and self.actions.data.spare(component) is None
         ):
@@ -492,7 +499,33 @@ class Incident(DataTierCalls, CapacityCalls):
                 "it (a resharding, not a scale-out)"
             )
             return self._refuse("scale_out", component, why, kw.get("lead"))
+        if to is not None:
+            refusal = self._scale_to_refusal(component, to)
+            if refusal is not None:
+                return self._refuse("scale_out", component, refusal, kw.get("lead"))
+            if spec is not None:
+                self.actions.sizes[component] = to
+            kw["detail"] = f" to {to}"
         return self._act("scale_out", "scale_out", component, **kw)
+
+    def _scale_to_refusal(self, component: str, to: int) -> str | None:
+        """Why ``scale_out(component, to=to)`` cannot be asked for, or None."""
+        spec = self.sim.scenario.components.get(component)
+        if spec is None:
+            return None  # the act refuses an unknown component, naming it
+        if not 1 <= to <= MAX_REPLICAS:
+            return f"scale {component} to {to}: expected 1 to {MAX_REPLICAS} instances"
+        if spec.kind == "third_party":
+            return f"{component} is a third party: its capacity is not ours to set"
+        if component in self.sim.world.data:
+            return f"{component} is a database: it gains a replica at a time (scale {component})"
+        policy = spec.autoscaling
+        if policy is not None and not policy.min <= to <= policy.max:
+            return (
+                f"{component}'s scaling policy keeps it at {policy.min} to {policy.max} "
+                f"instances; {to} is outside them"
+            )
+        return None
 
     def fix(self, target: str, **kw: Any) -> Evidence:
         """Deploy compatible code for the declared cause (only once a cause is declared).
@@ -518,6 +551,7 @@ class Incident(DataTierCalls, CapacityCalls):
         takes: float | None = None,
         lead: str | None = None,
         background: bool = False,
+        detail: str = "",
     ) -> Evidence:
         on_change = action in CHANGE_ACTIONS
         # a change, a query, a flag …: checked by the call itself
@@ -548,9 +582,9 @@ class Incident(DataTierCalls, CapacityCalls):
         took = self.now - t
         failed = failed or self.actions.gave_up.pop((action, target), None)
         if failed is not None:
-            summary = f"{call} {target} failed after {took:.0f}s: {failed}"
+            summary = f"{call} {target}{detail} failed after {took:.0f}s: {failed}"
         else:
-            summary = f"{call} {target} done in {took:.0f}s"
+            summary = f"{call} {target}{detail} done in {took:.0f}s"
         return self._record(
             call, target, t, failed is None, summary, lead=lead, remedied=remedied, harm=harm
         )

@@ -215,7 +215,9 @@ class RunbookResponder:
             from sim.engine.common.streams import sampler
 
             takes = sampler(step.takes, self.rng)()
-        return self.call(step.call, target, takes, lead if isinstance(lead, str) else None)
+        return self.call(
+            step.call, target, takes, lead if isinstance(lead, str) else None, to=step.to
+        )
 
     def _when(self, step: RunbookStep) -> bool | str:
         """False when a condition fails; the chased lead's name when one is chased."""
@@ -371,7 +373,12 @@ class RunbookResponder:
 
     # -- calls -------------------------------------------------------------------------------
     def call(
-        self, call: str, lead_or_name: str | None, takes: float | None, chased: str | None
+        self,
+        call: str,
+        lead_or_name: str | None,
+        takes: float | None,
+        chased: str | None,
+        to: int | None = None,
     ) -> Evidence | None:
         inc = self.inc
         lead = chased or (lead_or_name if lead_or_name and self._is_lead(lead_or_name) else None)
@@ -407,7 +414,8 @@ class RunbookResponder:
         else:  # restart, rollback, isolate, restore, failover, scale_out, fix
             if name is None:
                 return None
-            ev = getattr(inc, call)(name, takes=takes, lead=lead)
+            sized = {"to": to} if to is not None else {}  # a scale_out to a number
+            ev = getattr(inc, call)(name, takes=takes, lead=lead, **sized)
             self.unverified = True
             self.seen_db = False
             if call == "isolate" and ev.ok:

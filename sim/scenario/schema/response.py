@@ -3,9 +3,9 @@ scripted actions of the ``scripted`` responder."""
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from sim.scenario.limits import MAX_RUNBOOK_STEPS
+from sim.scenario.limits import MAX_REPLICAS, MAX_RUNBOOK_STEPS
 from sim.scenario.schema.base import Duration, Model, Name, Probability, TimeDistribution
 from sim.scenario.schema.changes import ActionKind
 
@@ -109,7 +109,22 @@ class RunbookStep(Model):
     takes: TimeDistribution | None = Field(
         default=None, description="How long the step takes; default: the action API's."
     )
+    to: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_REPLICAS,
+        description="scale_out only: the number of instances to scale the target to (default: "
+        "half as many again).",
+    )
     note: str = ""
+
+    @model_validator(mode="after")
+    def _to_is_for_scale_out(self) -> "RunbookStep":
+        if self.to is not None and self.call != "scale_out":
+            raise ValueError(
+                f"to: is for a scale_out step (the instances to scale to), not {self.call}"
+            )
+        return self
 
 
 class Profile(Model):
