@@ -39,7 +39,7 @@ from tests.reference.make_engine_reference import (
     scenarios,
     stored_reference,
 )
-from tests.test_scenario_limits import one_per_shape
+from tests.reference.shapes import one_per_shape
 
 PATHS = scenarios()
 SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"

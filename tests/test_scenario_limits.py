@@ -11,7 +11,6 @@ reader's limits (size, nesting, values, tags) are checked here.
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import time
 from collections.abc import Callable
@@ -29,21 +28,12 @@ from sim.runner import scenario_hash
 from sim.scenario import Scenario, ScenarioError, load, parse_scenario
 from sim.scenario import limits as L
 from sim.scenario.budget import calls_per_session, estimated_calls
-from sim.scenario.loader import scenario_source
 from sim.scenario.yamlsource import read_yaml
 from tests.conftest import SCENARIOS
+from tests.reference.shapes import Data, merged, one_per_shape, shape
 from tests.test_scenario_loader import MINI, edit
 
 FILES = sorted(SCENARIOS.glob("*.yaml"))
-Data = dict[str, Any]
-
-
-@functools.cache
-def merged(path: Path) -> Data:
-    """The file's document laid over what it extends (read once per file: 18 cases use it)."""
-    data: Data = scenario_source(path.read_text(encoding="utf-8"), str(path))[0].data
-    data.pop("extends", None)
-    return data
 
 
 def at_bounds(path: Path, change: Callable[[Data], None]) -> Scenario:
@@ -184,30 +174,6 @@ CASES = [
     case(longest_funnel, "request", 30),
     case(longest_funnel, "flow", 30),
 ]
-
-
-def shape(value: Any) -> Any:
-    """What a scenario document is made of, without its values: the keys it sets and the
-    kinds of what it sets them to (its ``source:``, name and description left out)."""
-    if isinstance(value, dict):
-        return {
-            k: shape(v)
-            for k, v in sorted(value.items())
-            if k not in ("source", "name", "description")
-        }
-    if isinstance(value, list):
-        return sorted({json.dumps(shape(v), sort_keys=True) for v in value})
-    return type(value).__name__
-
-
-def one_per_shape(files: list[Path]) -> list[Path]:
-    """The first file of each shape: scenarios that differ only in their values (the
-    sampled incidents: one change and the fault it causes, each on the seed shop) are pushed
-    to the bounds once, since the bounds replace the values."""
-    seen: dict[str, Path] = {}
-    for path in files:
-        seen.setdefault(json.dumps(shape(merged(path)), sort_keys=True), path)
-    return sorted(seen.values())
 
 
 SHAPES = one_per_shape(FILES)
