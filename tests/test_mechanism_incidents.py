@@ -224,3 +224,27 @@ def test_a_time_bound_of_expect_holds_for_each_incident(experienced: Journal) ->
     assert meets(mitigated, max(own), m)
     assert not meets(mitigated, min(own), m)
     assert m.value < card.phases["mitigation"].since_impact
+
+
+def test_the_drills_comparison_and_the_report_time_each_incident(experienced: Journal) -> None:
+    """After a drill, the table against other responders gives the slowest incident's
+    mitigation from its own impact; the report's impact row gives each incident's."""
+    import io
+
+    from rich.console import Console
+
+    from sim.drill.outcome import comparison
+    from sim.report.build import build_report
+    from sim.report.render import markdown
+    from sim.scenario import format_duration
+
+    card = score(experienced)
+    slowest = max(i.phases["mitigation"].since_impact or 0.0 for i in card.incidents)
+    buffer = io.StringIO()
+    Console(file=buffer, width=160).print(comparison({"x": experienced}, "USD", "x"))
+    assert "the slowest incident" in buffer.getvalue()
+    assert f"+{format_duration(round(slowest))}" in buffer.getvalue()
+    text = markdown(build_report(experienced))
+    row = next(line for line in text.splitlines() if "duration of impact" in line)
+    assert "2 incidents" in row
+    assert all(i.name in row for i in card.incidents)

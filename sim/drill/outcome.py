@@ -20,6 +20,8 @@ from rich.text import Text
 from sim.drill.core import Drill
 from sim.journal import Journal
 from sim.scenario import format_duration
+from sim.scoring import Scorecard
+from sim.scoring.incidents import slowest
 
 ENDINGS = {
     "resolved": "you declared it resolved",
@@ -40,17 +42,28 @@ def comparison(rows: Mapping[str, Journal], currency: str, you: str) -> Table:
     """Score, time to mitigate and resolve (since impact), lost revenue, failed checkouts."""
     from sim.scoring import score
 
-    table = Table(title="against others on the same seed", title_justify="left", pad_edge=False)
+    cards = {name: score(journal) for name, journal in rows.items()}
+    several = any(sc.incidents for sc in cards.values())
+    title = "against others on the same seed"
+    if several:  # each incident timed from its own impact: the slowest one's
+        title += " (mitigated, resolved: the slowest incident, from its own impact)"
+    table = Table(title=title, title_justify="left", pad_edge=False)
     for col in ("responder", "score", "mitigated", "resolved", "lost revenue", "failed checkouts"):
         table.add_column(col, justify="left" if col == "responder" else "right")
+
+    def since(sc: Scorecard, phase: str) -> str:
+        if sc.incidents:
+            return _since(slowest(sc.incidents, phase)[0])
+        return _since(sc.phases[phase].since_impact)
+
     for name, journal in rows.items():
-        sc = score(journal)
+        sc = cards[name]
         s = journal.summary
         table.add_row(
             Text(f"{name} (you)" if name == you else name, "bold" if name == you else ""),
             f"{sc.score:.1f}",
-            _since(sc.phases["mitigation"].since_impact),
-            _since(sc.phases["resolution"].since_impact),
+            since(sc, "mitigation"),
+            since(sc, "resolution"),
             f"{s['lost_revenue']:,.0f} {currency}",
             f"{s['failed_checkouts']:,.0f}",
         )

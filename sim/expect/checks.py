@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim.scoring.incidents import slowest
+
 if TYPE_CHECKING:
     from sim.journal import Journal
     from sim.scenario.schema import RunBounds
@@ -74,14 +76,8 @@ def measure(check: Check, journal: Journal, card: Scorecard) -> Measure:
     incidents a time bound holds for each, timed from its own impact: the value is the
     slowest incident's (a miss if any with impact never got there)."""
     if check.kind == "time" and card.incidents:
-        timed = [
-            i.phases[check.source] for i in card.incidents if i.phases[check.source].status != "n/a"
-        ]
-        if not timed:
-            return Measure(None, no_impact=True)
-        if any(p.since_impact is None for p in timed):
-            return Measure(None)
-        return Measure(max(float(p.since_impact) for p in timed if p.since_impact is not None))
+        value, no_impact = slowest(card.incidents, check.source)
+        return Measure(value, no_impact=no_impact)
     if check.kind == "time":
         phase = card.phases[check.source]
         if phase.status == "n/a":

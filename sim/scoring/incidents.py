@@ -122,4 +122,17 @@ def _one(
     return IncidentPhases(str(entry["name"]), tuple(str(f) for f in entry["faults"]), phases)
 
 
-__all__ = ["IncidentPhases", "incident_phases"]
+def slowest(incidents: tuple[IncidentPhases, ...], phase: str) -> tuple[float | None, bool]:
+    """A milestone over the incidents of a shift, as a bound on each reads it: the slowest
+    incident's time since its own impact (``None`` if one with impact never got there), and
+    whether none of them had impact."""
+    timed = [i.phases[phase] for i in incidents if i.phases[phase].status != "n/a"]
+    if not timed:
+        return None, True
+    times = [p.since_impact for p in timed]
+    if any(t is None for t in times):
+        return None, False
+    return max(float(t) for t in times if t is not None), False
+
+
+__all__ = ["IncidentPhases", "incident_phases", "slowest"]

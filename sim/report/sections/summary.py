@@ -154,7 +154,26 @@ def impact_section(ctx: RunContext) -> Section:
             f"{escalations} escalation(s) to engineering by customer service",
         )
     )
-    if ctx.impact is not None:
+    if ctx.impact is not None and ctx.sc.incidents:
+        # a shift of several incidents: each one's own impact, not the time between them
+        each = []
+        for inc in ctx.sc.incidents:
+            impact, mitigation = inc.phases["impact"], inc.phases["mitigation"]
+            if impact.at is None:
+                each.append(f"{inc.name}: none")
+            elif mitigation.since_impact is None:
+                each.append(f"{inc.name}: {mitigation.note}")
+            else:
+                each.append(f"{inc.name} {duration(mitigation.since_impact)}")
+        rows.append(
+            (
+                "duration of impact",
+                f"{len(ctx.sc.incidents)} incidents",
+                "; ".join(each)
+                + f"; peak error ratio {pct(float(s.get('peak_error_ratio', 0.0)))}",
+            )
+        )
+    elif ctx.impact is not None:
         end = ctx.stopped if ctx.stopped is not None else ctx.horizon
         rows.append(
             (
