@@ -31,7 +31,7 @@ from sim.scoring._journal import (
     steps,
     summary,
 )
-from sim.scoring.phases import PHASES, Phase
+from sim.scoring.phases import PHASES, Phase, make_phase
 
 
 @dataclass(frozen=True)
@@ -112,13 +112,9 @@ def _one(
     phases: dict[str, Phase] = {}
     for name in PHASES:
         at = timings[name]
-        if start is None:
-            phases[name] = Phase(name, at, None, "n/a", "no user-facing impact")
-        elif at is None:
-            phases[name] = Phase(name, None, None, "unresolved", missing[name])
-        else:
-            via = f" ({entry['page']})" if name == "detection" and entry.get("page") else ""
-            phases[name] = Phase(name, at, round(at - start, 6), "ok", f"at {clock(doc, at)}{via}")
+        via = f" ({entry['page']})" if name == "detection" and entry.get("page") else ""
+        note = missing[name] if at is None else f"at {clock(doc, at)}{via}"
+        phases[name] = make_phase(name, at, start, note)
     return IncidentPhases(str(entry["name"]), tuple(str(f) for f in entry["faults"]), phases)
 
 

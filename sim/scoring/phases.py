@@ -146,18 +146,17 @@ def phases(journal: JournalLike) -> dict[str, Phase]:
     notes = _notes(doc, start)
     diagnosis_at, notes["diagnosis"] = _diagnosis(doc, start)
     timings["diagnosis"] = diagnosis_at
-    out: dict[str, Phase] = {}
-    for name in PHASES:
-        at = timings[name]
-        if start is None:
-            out[name] = Phase(name, at, None, "n/a", "no user-facing impact")
-            continue
-        note = notes[name]
-        if at is None:
-            out[name] = Phase(name, None, None, "unresolved", note)
-        else:
-            out[name] = Phase(name, at, _since(at, start), "ok", note)
-    return out
+    return {name: make_phase(name, timings[name], start, notes.get(name, "")) for name in PHASES}
+
+
+def make_phase(name: str, at: float | None, start: float | None, note: str) -> Phase:
+    """A milestone at ``at`` of an impact that began at ``start``: ``n/a`` without impact,
+    ``unresolved`` (with ``note`` saying why) when it never came, else ``ok``."""
+    if start is None:
+        return Phase(name, at, None, "n/a", "no user-facing impact")
+    if at is None:
+        return Phase(name, None, None, "unresolved", note)
+    return Phase(name, at, _since(at, start), "ok", note)
 
 
 def _notes(doc: Mapping[str, Any], start: float | None) -> dict[str, str]:

@@ -158,8 +158,8 @@ def impact_section(ctx: RunContext) -> Section:
         # a shift of several incidents: each one's own impact, not the time between them
         each = []
         for inc in ctx.sc.incidents:
-            impact, mitigation = inc.phases["impact"], inc.phases["mitigation"]
-            if impact.at is None:
+            began, mitigation = inc.phases["impact"], inc.phases["mitigation"]
+            if began.at is None:
                 each.append(f"{inc.name}: none")
             elif mitigation.since_impact is None:
                 each.append(f"{inc.name}: {mitigation.note}")
