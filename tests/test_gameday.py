@@ -251,3 +251,21 @@ def test_a_restarted_server_resumes_a_running_game_day_where_it_was(
         g.command("operations", "status")
     assert again.drill.incident.steps == game.drill.incident.steps
     assert again.live == game.live
+
+
+def test_a_second_incident_pages_the_team_as_the_clock_brings_it(games: Games, wall: Wall) -> None:
+    """A shift of two incidents: after the commander declares the first resolved the game
+    day goes on, and the second page comes into everyone's feed as the clock reaches it."""
+    game = games.create("two-incidents-in-a-shift", 1)
+    game.command("operations", "rollback dep-orders-7.3.0")
+    game.set_clock(speed=60.0, paused=False)
+    wall.t += 10  # ten simulated minutes: the errors stop, the alerts resolve
+    game.tick()
+    entry = game.command("commander", "resolve")
+    assert "You stay on call until the shift ends" in entry.output
+    assert game.ended is None
+    wall.t += 80  # eighty more: the provider has hung since 10:50
+    game.tick()
+    pages = [e for e in game.entries if e.kind == "page"]
+    assert [p.text.split(":")[0] for p in pages] == ["PAGE INC-001", "PAGE INC-002"]
+    assert "PAGE INC-002" in visible(game, "scribe")

@@ -257,10 +257,26 @@ class GameDay:
             target = self.now + self.speed * (wall - self.mark)
             self.mark = wall
             self.drill.advance_to(target)
+            self._pages()
             if self.drill.ended is not None:
                 self._finish(self.drill.ended)
             self._changed()
             return True
+
+    def _pages(self) -> None:
+        """A page the running clock brought (a shift's next incident): into the feed for
+        everyone, as the first one was."""
+        for paged in self.drill.simulation.pager.incidents:
+            if paged["paged_at"] is None or paged["id"] in self.drill.pages_shown:
+                continue
+            self.drill.pages_shown.add(paged["id"])
+            self._add(
+                "page",
+                "system",
+                f"PAGE {paged['id']}: {what_paged(paged['alerts'])} — someone acknowledge it "
+                "(`ack`)",
+                at=float(paged["paged_at"]),
+            )
 
     def set_clock(self, *, speed: float | None = None, paused: bool | None = None) -> Entry:
         """The facilitator changes the clock's speed or pauses / resumes it."""
