@@ -23,6 +23,7 @@ from sim.faults.mechanisms.datatier import DataTier
 from sim.faults.mechanisms.disk import Disks
 from sim.faults.mechanisms.memory import Memory
 from sim.faults.mechanisms.network import Network
+from sim.faults.mechanisms.regions import Regions
 from sim.faults.mechanisms.rollout import Rollouts
 from sim.faults.mechanisms.spread import Spreading
 from sim.faults.red_herrings import RedHerrings
@@ -83,8 +84,11 @@ class Simulation:
         self.disks = Disks(env, world, self.faults)
         self.clocks = Clocks(env, world, self.faults)
         self.network = Network(env, world)
+        self.regions = Regions(env, world)
         self.rollouts = Rollouts(env, world, self.faults)
-        self.actions = Actions(env, world, self.faults, self.data, self.fleet, self.network)
+        self.actions = Actions(
+            env, world, self.faults, self.data, self.fleet, self.network, self.regions
+        )
         self.streams = Streams(seed)
         if engine == "flow":
             from sim.engine.flow.engine import FlowEngine

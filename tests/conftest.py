@@ -148,6 +148,8 @@ SECONDS = {
     "tests/test_mechanism_sequences.py": 18,
     "tests/test_error_tracker.py": 18,
     "tests/test_mechanism_replicas.py": 18,
+    "tests/test_mechanism_incidents.py": 18,  # measured 2026-12-05 (session 17)
+    "tests/test_mechanism_regions.py": 14,
     "tests/test_mechanism_consequences.py": 17,
     "tests/test_wheel.py": 16,
     "tests/test_sweep_cli.py": 15,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from sim.expect.difficulty import at_level
+from sim.expect.difficulty import at_level, drills
 from sim.scenario import catalogue
 from sim.web.app import RATE, create_app
 
@@ -78,6 +78,15 @@ def test_creating_a_game_day_checks_what_it_is_given(client: TestClient) -> None
         f"/g/{data['id']}/api/state", headers={"X-Token": token(data["facilitator"])}
     )
     assert facilitator.json()["scenario"] not in state.text
+    # drawn, as the drill's --random, only among scenarios in which somebody is paged (seed 3
+    # drew one that pages nobody before: the game day ended at its start, naming it)
+    pageable = {p.stem for p in drills(catalogue.entries().values())}
+    for seed in (2, 3, 4):
+        drawn_at = create(client, scenario=None, random=True, seed=seed)
+        picked = client.get(
+            f"/g/{drawn_at['id']}/api/state", headers={"X-Token": token(drawn_at["facilitator"])}
+        ).json()["scenario"]
+        assert picked in pageable, (seed, picked)
     # random by difficulty: drawn among the scenarios measured at that level
     assert "difficulty" in refused({"scenario": SCENARIO, "difficulty": "hard"})
     assert "difficulty" in refused({"random": True, "difficulty": "brutal"})

@@ -237,6 +237,15 @@ COMMANDS: tuple[Command, ...] = (
         api="failover",
     ),
     Command(
+        "failover_region",
+        "failover_region REGION",
+        "move a region's shoppers to another region (a DNS change)",
+        "They move as their resolvers' cached answers expire, evenly over the shop's DNS TTL; "
+        "the step ends when the last has moved. The other regions then carry their load.",
+        arg="region",
+        api="failover_region",
+    ),
+    Command(
         "scale",
         "scale COMPONENT [N]",
         "add capacity to a component (half as much again), or scale it to N instances",

@@ -317,6 +317,16 @@ class Drill:
             if c.logged or any(name in read for name in c.components)
         ]
 
+    def regions(self) -> list[str]:
+        """The shop's regions, where it has more than one (one is nowhere to fail over to)."""
+        regions = sorted(self.scenario.traffic.regions)
+        return regions if len(regions) > 1 else []
+
+    def _do_failover_region(self, command: Command, parsed: Parsed) -> None:
+        region = self._one(command, parsed, sorted(self.scenario.traffic.regions), "region")
+        if region is not None:
+            self._show(self._call(self.incident.failover_region, region))
+
     def flags(self) -> list[str]:
         return sorted({c.flag for _, c in self.simulation.world.applied if c.flag is not None})
 

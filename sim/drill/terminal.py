@@ -156,9 +156,10 @@ def candidates(drill: Drill, words: Sequence[str]) -> list[str]:
     return {
         "component": drill.components(),
         "change": drill.applied_changes(),
-        "cause": [*drill.components(), *drill.applied_changes(), "network", "lb"],
+        "cause": [*drill.components(), *drill.applied_changes(), *drill.regions(), "network", "lb"],
         "target": [*drill.components(), *drill.applied_changes()],
         "flag": drill.flags(),
+        "region": drill.regions(),
         "duration": list(DURATIONS),
         "command": sorted(drill.commands),
     }.get(arg, [])

@@ -26,6 +26,7 @@ from sim.scenario.schema import (
     Fault,
     LatencyFault,
     MemoryLeakFault,
+    RegionOutageFault,
     SchemaMigrationFault,
     StopsReportingFault,
     ThirdPartyOutageFault,
@@ -181,6 +182,14 @@ def _clock_skew(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
     return f.target, Effect(source=f.id), frozenset({f.target})
 
 
+def _region_outage(f: Fault, world: World) -> tuple[str, Effect, frozenset[str]]:
+    """No effect on the edge itself: the world's dark regions (``World.dark_regions``) fail
+    the region's shoppers and checks at the edge until it is failed over or comes back. Its
+    targets are the edge and the region (``failover_region`` aims at the region)."""
+    assert isinstance(f, RegionOutageFault)
+    return f.target, Effect(source=f.id), frozenset({f.target, f.region})
+
+
 BUILDERS: dict[str, Builder] = {
     "schema_migration": _schema,
     "crash": _crash,
@@ -196,6 +205,7 @@ BUILDERS: dict[str, Builder] = {
     "certificate_expiry": _spreads,
     "clock_skew": _clock_skew,
     "disk_full": _disk_full,
+    "region_outage": _region_outage,
 }
 
 # Fault types whose mechanism works instance by instance (calls each instance served, an
@@ -235,6 +245,8 @@ DEFAULT_REMEDIES: dict[str, dict[str, float]] = {
     "clock_skew": {"deploy_fix": 600.0},
     # What stops the writing; a full disk is freed by free_disk (the mechanism's episode).
     "disk_full": {"rollback_deploy": 300.0, "deploy_fix": 1200.0},
+    # Moving the region's shoppers elsewhere: as long as their resolvers' TTL (the world's).
+    "region_outage": {"failover_region": 0.0},
 }
 
 

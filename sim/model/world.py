@@ -63,6 +63,9 @@ class World:
         # change id → component → version before that deploy (for rollbacks)
         self.previous_versions: dict[str, dict[str, str]] = {}
         self._listeners: list[Listener] = []
+        # regions whose edge is dark (a region_outage), each with the time its shoppers began
+        # to be failed over to another region (None: not yet); the engines read it
+        self.dark_regions: dict[str, float | None] = {}
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)

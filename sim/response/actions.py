@@ -21,6 +21,7 @@ import simpy
 from sim.faults.mechanisms.capacity import Capacity
 from sim.faults.mechanisms.datatier import DataTier
 from sim.faults.mechanisms.network import Network
+from sim.faults.mechanisms.regions import Regions
 from sim.faults.registry import ActiveFault
 from sim.faults.schedule import FaultSchedule
 from sim.model.data import DatabaseState
@@ -56,6 +57,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "enable_checks": 30.0,
     "shed_load": 60.0,  # an admission limit, configured and rolled out
     "stop_shedding": 60.0,
+    "failover_region": 0.0,  # a DNS change; its shoppers move over the traffic's dns_ttl
 }
 # A stateful store restarted comes back slow until its cache is warm again.
 COLD_CACHE_FACTOR = 3.0
@@ -109,6 +111,7 @@ class Actions:
         data: DataTier | None = None,
         fleet: Capacity | None = None,
         network: Network | None = None,
+        regions: Regions | None = None,
     ) -> None:
         self.env = env
         self.world = world
@@ -116,6 +119,7 @@ class Actions:
         self.data = data
         self.fleet = fleet
         self.network = network
+        self.regions = regions
         self.isolated: set[str] = set()
         self.reverted: set[str] = set()  # changes rolled back
         self.fired: set[str] = set()  # consequences that happened
@@ -228,8 +232,8 @@ class Actions:
         """``mechanism`` when the world decides how long ``action`` takes, else ``constant``."""
         if action == "cancel_query" or self.provisions(action, target):
             return "mechanism"
-        if self.launches(action, target):
-            return "mechanism"
+        if self.launches(action, target) or action == "failover_region":
+            return "mechanism"  # the boots; the shoppers' DNS TTL
         if self.restores(action, target) or self.promotes(action, target):
             return "mechanism"
         return "mechanism" if self.data_work(action, target) is not None else "constant"
@@ -247,6 +251,8 @@ class Actions:
             return self.data.promote_seconds(target)
         if self.launches(action, target) and self.fleet is not None:
             return self.fleet.launch_seconds(target, max(0, self.launch_size(target)))
+        if action == "failover_region":
+            return self.world.scenario.traffic.dns_ttl
         return self.duration(action, target)
 
     def launch_size(self, target: str) -> int:
@@ -268,6 +274,8 @@ class Actions:
             return 0.0
         if self.launches(action, target):
             return 0.0
+        if action == "failover_region":
+            return 0.0  # the shoppers' resolvers decide: the side effect waits the TTL out
         if action == "raise_quota" and self.fleet is not None:
             return self.fleet.spec.quota_raise
         vendor = self.world.scenario.components[target].vendor if action == "escalate" else None
@@ -404,6 +412,13 @@ class Actions:
             return
         if self.promotes(action, target) and self.data is not None:
             yield from self.data.promote(target)
+            return
+        if action == "failover_region" and self.regions is not None:
+            moving = self.regions.fail_over(target)  # the region's shoppers, over the TTL
+            if moving:
+                yield self.env.timeout(moving)
+            else:
+                self.gave_up[(action, target)] = f"{target} is not dark: nothing to move"
             return
         if self.launches(action, target) and self.fleet is not None:
             want = self.launch_size(target)

@@ -112,6 +112,7 @@ ACT = (
     "enable_checks",
     "shed_load",
     "stop_shedding",
+    "failover_region",
 )
 COMMUNICATE = ("notify", "update")
 DECLARE = ("diagnose", "mitigated", "resolved")
@@ -508,6 +509,24 @@ class Incident(DataTierCalls, CapacityCalls):
             kw["detail"] = f" to {to}"
         return self._act("scale_out", "scale_out", component, **kw)
 
+    def failover_region(self, region: str, **kw: Any) -> Evidence:
+        """Move a dark region's shoppers to another region (a DNS change): they move as
+        their resolvers' cached answers expire, evenly over ``traffic.dns_ttl``, and the step
+        ends when the last has. Refused for a region the shop has no shoppers in, and when
+        only one region is left to serve them."""
+        regions = sorted(self.sim.scenario.traffic.regions)
+        if region not in regions:
+            why = f"no region named {region!r}{did_you_mean(region, regions)} (known: {', '.join(regions)})"
+            return self._refuse("failover_region", region, why, kw.get("lead"))
+        if len(regions) < 2:
+            why = f"{region} is the shop's only region: there is nowhere to move its shoppers"
+            return self._refuse("failover_region", region, why, kw.get("lead"))
+        return self._act("failover_region", "failover_region", region, **kw)
+
+    def regions(self) -> list[str]:
+        """The traffic's regions, by name (``status`` shows each; a region is a cause)."""
+        return sorted(self.sim.scenario.traffic.regions)
+
     def _scale_to_refusal(self, component: str, to: int) -> str | None:
         """Why ``scale_out(component, to=to)`` cannot be asked for, or None."""
         spec = self.sim.scenario.components.get(component)
@@ -555,7 +574,13 @@ class Incident(DataTierCalls, CapacityCalls):
     ) -> Evidence:
         on_change = action in CHANGE_ACTIONS
         # a change, a query, a flag …: checked by the call itself
-        free_target = action in ("deploy_fix", "cancel_query", "retry_migration", "toggle_flag")
+        free_target = action in (
+            "deploy_fix",
+            "cancel_query",
+            "retry_migration",
+            "toggle_flag",
+            "failover_region",
+        )
         if not on_change and not free_target and target not in self.sim.scenario.components:
             return self._refuse(call, target, self._unknown_component(target), lead)
         t = self.now
@@ -669,12 +694,14 @@ class Incident(DataTierCalls, CapacityCalls):
         self, cause: str, *, takes: float | None = None, lead: str | None = None
     ) -> Evidence:
         """Declare the cause: a change id, a component, a database's table or long-running
-        query (by its id), ``network`` or ``lb``."""
+        query (by its id), a region (where the shop has more than one), ``network`` or
+        ``lb``."""
         known = [
             *self.sim.scenario.components,
             *self.sim.world.changes,
             *self.tables(),
             *self.queries(),
+            *(self.regions() if len(self.regions()) > 1 else ()),
             *LEADS,
         ]
         if cause not in known:

@@ -292,7 +292,22 @@ class View:
             line += eps or "synthetic checks only"
             if onset is not None:
                 line += f"; since {self.clock(onset)}"
-        facts = {"scope": scope, "failing": failing, "regions": regions, "onset": onset}
+        facts: dict[str, Any] = {
+            "scope": scope,
+            "failing": failing,
+            "regions": regions,
+            "onset": onset,
+        }
+        # shoppers of a region whose connections to the edge fail (a region gone dark): the
+        # edge's own per-region series, which only a dark region fills
+        edge = self.totals("edge", self.now - RECENT)
+        unreachable = sorted(r for r, t in edge.items() if t.requests)
+        if unreachable:
+            line += (
+                f"; shoppers in {', '.join(unreachable)} cannot reach the edge "
+                "(connect: no route to host)"
+            )
+            facts["unreachable"] = unreachable
         return line, facts
 
     def dashboard(self, span: float = RECENT) -> tuple[str, dict[str, Any]]:

@@ -345,6 +345,8 @@ class RunbookResponder:
             return f"change:{name}"
         if name in self.running:
             return f"query:{name}"
+        if name in self.inc.sim.scenario.traffic.regions:
+            return f"region:{name}"
         kind = (
             self.inc.sim.scenario.components[name].kind
             if name in self.inc.sim.scenario.components
@@ -502,6 +504,8 @@ class RunbookResponder:
             ev = inc.cancel(name, takes=takes, lead=lead)
         elif lead.startswith("thirdparty:"):
             ev = inc.failover(name, takes=takes, lead=lead)
+        elif lead.startswith("region:"):
+            ev = inc.failover_region(name, takes=takes, lead=lead)  # move its shoppers away
         elif lead.startswith("component:") and name in self.promotable:
             ev = inc.promote(name, takes=takes, lead=lead)  # a replica has the data: minutes
         elif lead.startswith("component:") and name in self.lost:
@@ -737,6 +741,9 @@ class RunbookResponder:
     def _learn_status(self, f: dict[str, Any]) -> None:
         if f["scope"] == "regional":
             self.beliefs.scale("network", 2.0)
+        for region in f.get("unreachable", ()):
+            # its shoppers cannot even connect: the region is gone, not a part of the shop
+            self.beliefs.add(f"region:{region}", 5.0)  # as telling as a provider's outage
 
     def _learn_changes(self, f: dict[str, Any]) -> None:
         # the change log replaces what it listed before; a component's history adds what was

@@ -159,6 +159,8 @@ class OracleResponder:
         if action == "toggle_flag":
             flags = {c.flag for c in incident.sim.scenario.changes if c.flag is not None}
             return next(t for t in sorted(targets) if t in flags)
+        if action == "failover_region":  # the dark region, not the edge it is dark at
+            return next(t for t in sorted(targets) if t in incident.sim.scenario.traffic.regions)
         if action.startswith("rollback") and not changes:
             # the latest change of that kind applied to the fault's component
             kind = action.removeprefix("rollback_")

@@ -13,6 +13,7 @@ from sim.scenario.schema import (
     ROLLBACK_OF,
     Call,
     Fault,
+    RegionOutageFault,
     Runbook,
     Scenario,
     SchemaMigrationFault,
@@ -176,6 +177,19 @@ def _check_fault(
             (*base, "target"),
             f"expected a third_party component, got {fault.target!r} ({kind})",
         )
+    elif isinstance(fault, RegionOutageFault) and fault.region not in s.traffic.regions:
+        regions = sorted(s.traffic.regions)
+        yield (
+            (*base, "region"),
+            f"no traffic region named {fault.region!r}{did_you_mean(fault.region, regions)} "
+            f"(the shoppers' regions: {', '.join(regions)})",
+        )
+    elif isinstance(fault, RegionOutageFault) and fault.target not in _edges(s):
+        yield (
+            (*base, "target"),
+            f"a region goes dark at the edge: expected the component shoppers reach first "
+            f"({', '.join(sorted(_edges(s)))}), got {fault.target!r}",
+        )
     elif fault.type == "cache_flush" and s.components[fault.target].keys is None:
         yield (
             (*base, "target"),
@@ -217,6 +231,11 @@ def _check_fault(
             (*base, "start"),
             "a latent fault (since:) is already true at t = 0: leave start out",
         )
+
+
+def _edges(s: Scenario) -> set[str]:
+    """The components shoppers reach first: the roots of the endpoints' call trees."""
+    return {e.call.component for e in s.endpoints.values()}
 
 
 def _check_target(

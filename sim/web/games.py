@@ -94,11 +94,13 @@ class Games:
             raise GameDayError("difficulty: chooses among random scenarios; pick random")
         if random_pick:
             files = sorted(catalogue.entries().items())
-            if difficulty is not None:
-                from sim.expect.difficulty import at_level
+            from sim.expect.difficulty import at_level, drills
 
-                chosen = set(at_level((path for _, path in files), difficulty))
-                files = [(n, p) for n, p in files if p in chosen]
+            # as the drill's --random: only scenarios in which somebody is paged (a game day
+            # that pages nobody ends at its start, and names the scenario as it does)
+            paths = [path for _, path in files]
+            chosen = set(drills(paths) if difficulty is None else at_level(paths, difficulty))
+            files = [(n, p) for n, p in files if p in chosen]
             if not files:
                 level = f" measured as {difficulty}" if difficulty else ""
                 raise GameDayError(f"scenario: the catalogue has no scenario{level}")

@@ -25,9 +25,14 @@ from sim.model.data import DatabaseState
 from sim.model.topology import as_call
 from sim.model.world import World
 from sim.scenario.schema import Call, Dependency
-from sim.telemetry.metrics import Metrics, Series
+from sim.telemetry.metrics import ERROR, Metrics, Series
 
 PROBE_TIMEOUT = 10.0
+
+
+# A request that meets a dark edge (a region_outage) fails with this class, at once.
+DARK_CLASS = "ConnectError"
+GOLDEN = 0.6180339887498949  # spreads shoppers' ids evenly over [0, 1): who moves first
 
 
 class EngineBase:
@@ -82,6 +87,27 @@ class EngineBase:
         self.step_endpoints = [s.endpoint for s in funnel]
         self.client_timeout = scenario.traffic.client_timeout
         self.window_start = 0.0
+        # regions whose edge is dark (the world's, read on every request while any is)
+        self.dark = world.dark_regions
+        self.dns_ttl = scenario.traffic.dns_ttl
+        self.edge = next(iter(scenario.endpoints.values())).call.component
+
+    def in_the_dark(self, region: str, key: int, shopper: bool = True) -> bool:
+        """Whether a request from ``region`` (of the shopper or check ``key``) meets a dark
+        edge: the region is dark and this shopper's resolver has not yet moved it to another
+        region (shoppers move evenly over the DNS TTL from the failover on; which ones first
+        is fixed by ``key``). A shopper's is counted on the region's ``edge`` series."""
+        if region not in self.dark:
+            return False
+        since = self.dark[region]
+        if since is not None and (key * GOLDEN) % 1.0 < (self.env._now - since) / self.dns_ttl:
+            return False
+        if shopper:
+            self.metrics.get("edge", region).record(ERROR, 0.0, DARK_CLASS)
+        return True
+
+    def dark_message(self, region: str) -> str:
+        return f"connect to {self.edge} in {region}: no route to host"
 
     def start_processes(self) -> None:
         """Health checks, probes and (unless the engine closes its own) metrics windows."""

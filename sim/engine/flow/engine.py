@@ -40,7 +40,7 @@ from sim.engine.flow.shoppers import FlowCounters, FlowShoppers
 from sim.faults.registry import PER_INSTANCE, SOME_INSTANCES
 from sim.model.topology import Topology
 from sim.model.world import World
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import RegionOutageFault, Scenario
 from sim.telemetry.metrics import OK
 
 STEPS_PER_WINDOW = 2  # the default step is half a metrics window
@@ -82,6 +82,9 @@ def flow_lacks(scenario: Scenario) -> list[str]:
         lacks.append(f"links that saturate ({', '.join(links)}: loss and delay from utilisation)")
     # its series and effects are a component's, not each instance's
     faults = [*scenario.faults, *(c.fault for c in scenario.consequences)]
+    dark = sorted({f.region for f in faults if isinstance(f, RegionOutageFault)})
+    if dark:
+        lacks.append(f"regions that go dark ({', '.join(dark)}: each shopper's region at the edge)")
     for fault in faults:
         what = PER_INSTANCE.get(fault.type)
         if what is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import simpy
 
-from sim.engine.common.base import PROBE_TIMEOUT, EngineBase
+from sim.engine.common.base import DARK_CLASS, PROBE_TIMEOUT, EngineBase
 from sim.engine.common.calltree import INF, Frame
 from sim.engine.common.datacall import DataCall
 from sim.engine.common.servers import Instance, Runtime
@@ -17,7 +17,7 @@ from sim.engine.request.calls import QUEUED, Flow
 from sim.engine.request.shoppers import Shoppers
 from sim.model.data import DatabaseState
 from sim.model.world import World
-from sim.telemetry.metrics import OK, Series
+from sim.telemetry.metrics import ERROR, OK, Series
 
 
 class Probe:
@@ -72,12 +72,21 @@ class RequestEngine(EngineBase):
     def _send(self, session: Session, step: int) -> None:
         self.requests += 1
         session.rid = self.requests
+        if self.dark and self.in_the_dark(session.region, session.id):
+            root = self.step_roots[step]
+            now = self.env._now
+            frame = Frame(root, None, session, now + self.client_timeout, 0, now)
+            self.flow.finish(frame, ERROR, DARK_CLASS, self.dark_message(session.region), False)
+            return
         self.flow.request(self.step_roots[step], session, self.client_timeout)
 
     def probe(self, endpoint: str, region: str) -> None:
         """Send one synthetic check of ``endpoint`` from ``region`` (counted apart from shoppers)."""
         self.requests += 1
         series = self.metrics.get("probe", f"{endpoint}@{region}")
+        if self.dark and self.in_the_dark(region, self.requests, shopper=False):
+            series.record(ERROR, 0.0, DARK_CLASS)
+            return
         self.flow.request(self.probe_roots[endpoint], Probe(series, self.requests), PROBE_TIMEOUT)
 
     def check_wait(self, rt: Runtime, inst: Instance) -> float:

@@ -32,6 +32,7 @@ ActionKind = Literal[
     "suspend_scaling",
     "resume_scaling",
     "escalate",
+    "failover_region",
     "toggle_flag",
     "free_disk",
     "disable_checks",

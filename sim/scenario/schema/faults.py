@@ -209,6 +209,19 @@ class StopsReportingFault(FaultBase):
     target: Name
 
 
+class RegionOutageFault(FaultBase):
+    """One region of the shop goes dark at its edge (``target``, the load balancer shoppers
+    reach first): its network path or its balancers are gone, so every request of a shopper
+    in ``region`` (and every synthetic check from it) fails at once with a connection error,
+    while the other regions serve as before. ``failover_region`` moves the region's shoppers
+    to another region as their resolvers' cached answers expire (``traffic.dns_ttl``), and
+    ends it for the shop; otherwise it lasts its ``duration`` (the provider's recovery)."""
+
+    type: Literal["region_outage"]
+    target: Name
+    region: Name = Field(description="The traffic region whose edge goes dark.")
+
+
 Fault = Annotated[
     SchemaMigrationFault
     | CrashFault
@@ -223,6 +236,7 @@ Fault = Annotated[
     | DnsFailureFault
     | DiskFullFault
     | CertificateExpiryFault
-    | ClockSkewFault,
+    | ClockSkewFault
+    | RegionOutageFault,
     Field(discriminator="type"),
 ]

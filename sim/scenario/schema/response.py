@@ -49,6 +49,7 @@ RunbookCall = Literal[
     "suspend_scaling",
     "resume_scaling",
     "escalate",
+    "failover_region",
     "toggle_flag",
     "free_disk",
     "disable_checks",

@@ -105,6 +105,12 @@ class Traffic(Model):
     think_time: TimeDistribution = TimeDistribution(dist="exponential", mean=15.0)
     retry_probability: Probability = 0.5
     client_timeout: Duration = Field(default=60.0, gt=0, description="When a browser gives up.")
+    dns_ttl: Duration = Field(
+        default=300.0,
+        gt=0,
+        description="How long shoppers' resolvers keep the shop's address: a region failed "
+        "over (failover_region) moves its shoppers evenly over it.",
+    )
     give_up_after: int = Field(
         default=3, ge=1, le=MAX_GIVE_UP_AFTER, description="Errors after which a shopper leaves."
     )
