@@ -381,3 +381,70 @@ def test_a_runbook_scales_to_a_number_and_only_a_scale_out_takes_one() -> None:
     assert ev is not None
     assert ev.ok, ev.summary
     assert simulation.world.states["web"].replicas == 9
+
+
+def test_a_policy_changed_at_run_time_tracks_its_new_max() -> None:
+    """The policy stops at its max of 6 while the surge needs more; raised to 9, its next
+    datapoints launch up to the new max (and the step says what changed)."""
+    simulation, inc = _at(20, {"capacity.quota": 200, "components.web.autoscaling.max": 6})
+    assert simulation.world.states["web"].replicas + simulation.fleet.pending["web"] <= 6
+    ev = inc.change_scaling("web", max=9)
+    assert ev.ok, ev.summary
+    assert ev.summary.startswith("change_scaling web max=9 done in")
+    (changed,) = [a for a in simulation.fleet.activity if a["kind"] == "scaling.changed"]
+    assert (changed["old"], changed["new"]) == ({"max": 6}, {"max": 9})
+    simulation.advance(simulation.env.now + 15 * 60)
+    assert simulation.world.states["web"].replicas > 6
+    assert simulation.world.states["web"].replicas <= 9
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        ({}, "nothing to change: give the policy's new min, max or target"),
+        ({"min": 8, "max": 4}, "min 8 and max 4: expected 1 ≤ min ≤ max ≤ 1000"),
+        ({"target": 0.0}, "target 0: expected above 0"),
+    ],
+)
+def test_a_policy_change_that_cannot_be_made_is_refused_at_once(
+    fields: dict[str, float], why: str
+) -> None:
+    _, inc = _at(5)
+    ev = inc.change_scaling("web", **fields)
+    assert not ev.ok
+    assert why in ev.summary
+    assert ev.end == ev.t
+    ev = inc.change_scaling("session-store", max=4)
+    assert "has no scaling policy" in ev.summary
+
+
+def test_the_experienced_engineer_raises_a_policys_max_it_sees_saturated_at() -> None:
+    """Reading the console, it finds web saturated with its policy at its max: it raises the
+    max by half and scales out (it reads the console, never the scenario)."""
+    scenario = variant(
+        QUOTA,
+        {
+            "capacity.quota": 200,
+            "components.web.autoscaling.max": 6,
+            "response.responder": "experienced",
+        },
+    )
+    journal = sim.run(scenario, 1, compact=True)
+    steps = journal.data["response"]["steps"]
+    calls = [(s["call"], s["target"]) for s in steps]
+    assert ("change_scaling", "web") in calls
+    assert calls.index(("change_scaling", "web")) > calls.index(("capacity", "web"))
+    (changed,) = journal.events("scaling.changed")
+    assert changed["new"] == {"max": 9}
+
+
+def test_in_the_drill_a_trainee_changes_the_policy(tmp_path: Path) -> None:
+    short = tmp_path / "quota-blocks-scale-out.yaml"
+    doc = variant(QUOTA, {"horizon": "30m"}).model_dump(mode="json", by_alias=True)
+    short.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    _, text = drill_transcript(
+        short, 1, ("change_scaling web max=lots", "change_scaling web max=16 min=3", "quit")
+    )
+    assert "usage: change_scaling COMPONENT [min=N] [max=N] [target=X]" in text
+    assert "(not 'max=lots')" in text
+    assert "change_scaling web min=3 max=16 done in" in text

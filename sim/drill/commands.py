@@ -271,6 +271,15 @@ COMMANDS: tuple[Command, ...] = (
         api="suspend_scaling",
     ),
     Command(
+        "change_scaling",
+        "change_scaling COMPONENT [min=N] [max=N] [target=X]",
+        "change a component's scaling policy: its fewest and most instances, or its target",
+        "A config change of the policy (30 s); the policy tracks the new one from its next "
+        "datapoint. `capacity` shows each policy's metric, target, min and max.",
+        arg="component",
+        api="change_scaling",
+    ),
+    Command(
         "escalate",
         "escalate LINK",
         "escalate a saturated link to its vendor: they double it, in their own time",

@@ -444,6 +444,32 @@ class Drill:
     _do_drain = _do_add_back = _do_analyze = _do_read_only = _do_read_write = _act
     _do_suspend_scaling = _do_resume_scaling = _act
 
+    def _do_change_scaling(self, command: Command, parsed: Parsed) -> None:
+        """``change_scaling web max=24 target=0.5``: the policy's fields, as name=value."""
+        usage = f"usage: {command.usage} — e.g. change_scaling web max=24"
+        if not parsed.args:
+            self.say(usage)
+            return
+        fields: dict[str, float] = {}
+        for word in parsed.args[1:]:
+            key, _, value = word.partition("=")
+            try:
+                number = float(value)
+            except ValueError:
+                number = -1.0
+            if key not in ("min", "max", "target") or number <= 0:
+                self.say(f"{usage} (not {word!r})")
+                return
+            fields[key] = number if key == "target" else int(number)
+        target = self._one(
+            command,
+            Parsed(parsed.word, parsed.args[:1], parsed.args[0]),
+            self.components(),
+            "component",
+        )
+        if target is not None:
+            self._show(self._call(self.incident.change_scaling, target, **fields))
+
     def _do_capacity(self, command: Command, parsed: Parsed) -> None:
         component = None
         if parsed.args:

@@ -50,6 +50,7 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "raise_quota": 1800.0,  # a provider's support case; the scenario's capacity.quota_raise
     "suspend_scaling": 30.0,
     "resume_scaling": 30.0,
+    "change_scaling": 30.0,  # the policy's new min, max or target, saved
     "escalate": 2700.0,  # the link vendor's time; the scenario's vendor.escalation
     "toggle_flag": 30.0,  # the flag system's propagation to every instance
     "free_disk": 120.0,  # find the biggest files on every instance and delete them
@@ -128,6 +129,8 @@ class Actions:
         # instances a scale-out was asked to bring a component to (``scale web 24``): set by
         # the action API before it starts the action, gone when the action ends
         self.sizes: dict[str, int] = {}
+        # what a change_scaling asked of a policy (its new min, max or target), likewise
+        self.policy_changes: dict[str, dict[str, float]] = {}
 
     def schedule(self, at: float, action: str, target: str) -> simpy.Process:
         """Start ``action`` on ``target`` at simulated time ``at`` (not before now)."""
@@ -358,6 +361,8 @@ class Actions:
         failed = failed or self.gave_up.get((action, target))
         if action == "scale_out":
             self.sizes.pop(target, None)
+        if action == "change_scaling":
+            self.policy_changes.pop(target, None)
         extra = {"failed": failed} if failed is not None else {}
         world.emit(
             self.env.now,
@@ -481,7 +486,9 @@ class Actions:
             self.isolated.add(target)
 
     def _after(self, action: str, target: str) -> None:
-        if action == "escalate" and self.network is not None and target in self.network.links:
+        if action == "change_scaling" and self.fleet is not None:
+            self.fleet.change_policy(target, **self.policy_changes.pop(target, {}))
+        elif action == "escalate" and self.network is not None and target in self.network.links:
             self.network.grow(target, 2.0, "escalation to the vendor")
         elif self.fleet is not None and action in (
             "raise_quota",

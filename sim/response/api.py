@@ -105,6 +105,7 @@ ACT = (
     "raise_quota",
     "suspend_scaling",
     "resume_scaling",
+    "change_scaling",
     "escalate",
     "toggle_flag",
     "free_disk",

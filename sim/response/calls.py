@@ -36,4 +36,5 @@ class IncidentCalls:
             takes: float | None = None,
             lead: str | None = None,
             background: bool = False,
+            detail: str = "",
         ) -> Evidence: ...

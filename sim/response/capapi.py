@@ -116,6 +116,42 @@ class CapacityCalls(IncidentCalls):
         """Resume a suspended scaling policy."""
         return self._policy_call("resume_scaling", component, **kw)
 
+    def change_scaling(
+        self,
+        component: str,
+        *,
+        min: int | None = None,
+        max: int | None = None,
+        target: float | None = None,
+        **kw: Any,
+    ) -> Evidence:
+        """Change ``component``'s scaling policy: its ``min`` and ``max`` instances or its
+        ``target`` (a config change of 30 s; the policy tracks the new one from its next
+        datapoint). Refused without a policy, with nothing to change, and with a min above
+        the max or outside 1 to the limit."""
+        from sim.scenario.limits import MAX_REPLICAS
+
+        fleet = self.actions.fleet
+        lead = kw.get("lead")
+        if fleet is None or component not in fleet.policies:
+            why = f"{component!r} has no scaling policy (scenario components.*.autoscaling)"
+            return self._refuse("change_scaling", component, why, lead)
+        asked = {k: v for k, v in (("min", min), ("max", max), ("target", target)) if v is not None}
+        if not asked:
+            why = "nothing to change: give the policy's new min, max or target"
+            return self._refuse("change_scaling", component, why, lead)
+        policy = fleet.policies[component]
+        low, high = int(asked.get("min", policy.min)), int(asked.get("max", policy.max))
+        if not 1 <= low <= high <= MAX_REPLICAS:
+            why = f"min {low} and max {high}: expected 1 ≤ min ≤ max ≤ {MAX_REPLICAS}"
+            return self._refuse("change_scaling", component, why, lead)
+        if "target" in asked and not 0 < float(asked["target"]) <= 1e6:
+            why = f"target {asked['target']:g}: expected above 0"
+            return self._refuse("change_scaling", component, why, lead)
+        self.actions.policy_changes[component] = asked
+        said = " ".join(f"{k}={v:g}" for k, v in asked.items())
+        return self._act("change_scaling", "change_scaling", component, detail=f" {said}", **kw)
+
     def escalate(self, component: str, **kw: Any) -> Evidence:
         """Escalate a saturated link to its vendor: it doubles the link's capacity, in the
         vendor's time (``vendor.escalation``)."""

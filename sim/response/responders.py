@@ -457,14 +457,21 @@ class RunbookResponder:
         if seen == "shrunk":
             self.capacity[name] = "suspended"
             inc.suspend_scaling(name, takes=takes, lead=lead)
+        if seen == "at max":  # the policy may launch no more: let it, half as many again
+            self.capacity[name] = "raised"
+            policy = fleet.policies[name] if fleet is not None else None
+            if policy is not None:
+                inc.change_scaling(name, max=math.ceil(policy.max * 1.5), takes=takes, lead=lead)
         return inc.scale_out(name, takes=takes, lead=lead)
 
     def _learn_capacity(self, f: dict[str, Any]) -> None:
         saturated = set(self.deps.get("saturated", []))
         for g in f["groups"]:
             name = g["component"]
-            if self.capacity.get(name) in ("asked", "suspended"):
+            if self.capacity.get(name) in ("asked", "suspended", "raised"):
                 continue
+            policy = g["policy"]
+            at_max = policy is not None and g["in_service"] + g["launching"] >= policy["max"]
             refusals = [a for a in f["activity"] if a["component"] == name]
             if refusals and refusals[0]["kind"] == "scale.refused":
                 self.capacity[name] = "refused"  # the newest activity is a refusal
@@ -472,6 +479,8 @@ class RunbookResponder:
                 a["kind"] == "scale.terminate" and a["component"] == name for a in f["activity"]
             ):
                 self.capacity[name] = "shrunk"
+            elif name in saturated and at_max and not policy["suspended"]:
+                self.capacity[name] = "at max"  # saturated, and its policy may add nothing
             else:
                 self.capacity.setdefault(name, "seen")
 

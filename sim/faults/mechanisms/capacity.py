@@ -60,9 +60,9 @@ class Capacity:
             for name, spec in scenario.components.items()
             if spec.autoscaling is not None
         }
-        for name, policy in self.policies.items():
+        for name in self.policies:
             self.datapoints[name] = []
-            env.process(self._policy(name, policy))
+            env.process(self._policy(name))
 
     # -- what the world has --------------------------------------------------------------
     def managed(self, component: str) -> bool:
@@ -166,6 +166,15 @@ class Capacity:
         policy = self.policies.get(component)
         return want if policy is None else max(0, min(want, policy.max - have))
 
+    def change_policy(self, component: str, **fields: float) -> None:
+        """An operator changes ``component``'s scaling policy (its ``min``, ``max`` or
+        ``target``): from the policy's next datapoint on, it tracks the new one (what runs
+        already stays until the policy itself launches or terminates)."""
+        old = self.policies[component]
+        self.policies[component] = old.model_copy(update=fields)
+        was = {k: getattr(old, k) for k in fields}
+        self._emit(self.env.now, "scaling.changed", component=component, old=was, new=fields)
+
     def raise_quota(self) -> None:
         """The provider granted a quota increase (the quota × ``quota_step``)."""
         if self.quota is None:
@@ -184,7 +193,7 @@ class Capacity:
         self.world.emit(self.env.now, kind, component=component)
 
     # -- the policies --------------------------------------------------------------------
-    def _policy(self, name: str, p: Autoscaling) -> Generator[simpy.Event, Any, None]:
+    def _policy(self, name: str) -> Generator[simpy.Event, Any, None]:
         """Target tracking: one datapoint every ``interval``; ``out_after`` datapoints in a row
         above the target launch what brings the metric to it (once the last launch is in
         service and warm), ``in_after`` in a row under target × ``in_below`` terminate the
@@ -195,6 +204,7 @@ class Capacity:
         last_out = -math.inf
         represents = self.world.scenario.traffic.represents
         while True:
+            p = self.policies[name]  # afresh each round: an operator may change it
             cpu0, _, calls0 = state.meter()
             start = self.env.now
             held = 0.0

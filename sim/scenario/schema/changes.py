@@ -31,6 +31,7 @@ ActionKind = Literal[
     "raise_quota",
     "suspend_scaling",
     "resume_scaling",
+    "change_scaling",
     "escalate",
     "failover_region",
     "toggle_flag",

@@ -48,6 +48,7 @@ RunbookCall = Literal[
     "raise_quota",
     "suspend_scaling",
     "resume_scaling",
+    "change_scaling",
     "escalate",
     "failover_region",
     "toggle_flag",
