@@ -42,9 +42,6 @@ class Regions:
         elif event.kind == "fault.end":
             self.world.dark_regions.pop(region, None)
 
-    def dark(self, region: str) -> bool:
-        return region in self.world.dark_regions
-
     def fail_over(self, region: str) -> float:
         """Start moving ``region``'s shoppers elsewhere now; return how long it takes (the
         DNS TTL). A region not dark has nothing to move: 0."""
