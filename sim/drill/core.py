@@ -202,9 +202,7 @@ class Drill:
             self.stop("no page")
             return
         self.out.print(render.page(self.incident))
-        self.pages_shown.update(
-            i["id"] for i in self.simulation.pager.incidents if i["paged_at"] is not None
-        )
+        self.unseen_pages()  # the page just shown
         if self.manual_ack:
             after = format_duration(self.scenario.paging.escalate_after)
             self.out.print(
@@ -319,11 +317,11 @@ class Drill:
 
     def regions(self) -> list[str]:
         """The shop's regions, where it has more than one (one is nowhere to fail over to)."""
-        regions = sorted(self.scenario.traffic.regions)
+        regions = self.incident.regions()
         return regions if len(regions) > 1 else []
 
     def _do_failover_region(self, command: Command, parsed: Parsed) -> None:
-        region = self._one(command, parsed, sorted(self.scenario.traffic.regions), "region")
+        region = self._one(command, parsed, self.incident.regions(), "region")
         if region is not None:
             self._show(self._call(self.incident.failover_region, region))
 
@@ -434,12 +432,16 @@ class Drill:
             if not count.isdigit() or int(count) < 1:
                 self.say(f"usage: {command.usage} — N is a number of instances, such as 24")
                 return
-            parsed = Parsed(parsed.word, parsed.args[:1], parsed.args[0])
-            target = self._one(command, parsed, self.components(), "component")
+            target = self._first_component(command, parsed)
             if target is not None:
                 self._show(self._call(self.incident.scale_out, target, to=int(count)))
             return
         self._act(command, parsed)
+
+    def _first_component(self, command: Command, parsed: Parsed) -> str | None:
+        """The component a command with settings after it names first (checked as ``_one``)."""
+        first = Parsed(parsed.word, parsed.args[:1], parsed.args[0])
+        return self._one(command, first, self.components(), "component")
 
     _do_drain = _do_add_back = _do_analyze = _do_read_only = _do_read_write = _act
     _do_suspend_scaling = _do_resume_scaling = _act
@@ -461,12 +463,7 @@ class Drill:
                 self.say(f"{usage} (not {word!r})")
                 return
             fields[key] = number if key == "target" else int(number)
-        target = self._one(
-            command,
-            Parsed(parsed.word, parsed.args[:1], parsed.args[0]),
-            self.components(),
-            "component",
-        )
+        target = self._first_component(command, parsed)
         if target is not None:
             self._show(self._call(self.incident.change_scaling, target, **fields))
 
@@ -580,12 +577,21 @@ class Drill:
             "bold",
         )
 
+    def unseen_pages(self) -> list[dict[str, Any]]:
+        """The pages that came since the last were shown (a shift's next incident), marked
+        shown now."""
+        new = [
+            p
+            for p in self.simulation.pager.incidents
+            if p["paged_at"] is not None and p["id"] not in self.pages_shown
+        ]
+        self.pages_shown.update(p["id"] for p in new)
+        return new
+
     def _new_pages(self) -> None:
-        """Show each page that came since the last command (a shift's next incident)."""
-        for paged in self.simulation.pager.incidents:
-            if paged["paged_at"] is not None and paged["id"] not in self.pages_shown:
-                self.pages_shown.add(paged["id"])
-                self.out.print(render.page(self.incident, paged))
+        """Show each page that came since the last command."""
+        for paged in self.unseen_pages():
+            self.out.print(render.page(self.incident, paged))
 
     def _do_quit(self, command: Command, parsed: Parsed) -> None:
         self.stop("quit")

@@ -24,6 +24,11 @@ class IncidentGroup:
     faults: tuple[str, ...]
 
 
+def names_several(labels: Iterable[str | None]) -> bool:
+    """Whether faults labelled so make more than one incident (two or more names)."""
+    return len({name for name in labels if name is not None}) > 1
+
+
 def incident_groups(
     labels: Mapping[str, str | None], starts: Iterable[tuple[str, float]]
 ) -> list[IncidentGroup]:
@@ -33,8 +38,7 @@ def incident_groups(
     ``starts`` is every fault of the run, the scenario's and the ones mechanisms and actions
     opened, with the time it began.
     """
-    names = {name for name in labels.values() if name is not None}
-    if len(names) < 2:
+    if not names_several(labels.values()):
         return []
     starts = sorted(starts, key=lambda pair: (pair[1], pair[0]))
     begun: dict[str, float] = {}
@@ -53,4 +57,4 @@ def incident_groups(
     return [IncidentGroup(name, begun[name], tuple(members[name])) for name in order]
 
 
-__all__ = ["IncidentGroup", "incident_groups"]
+__all__ = ["IncidentGroup", "incident_groups", "names_several"]

@@ -126,11 +126,10 @@ class Actions:
         self.fired: set[str] = set()  # consequences that happened
         # (action, target) → why the data tier's work of its last run did not commit
         self.gave_up: dict[tuple[str, str], str] = {}
-        # instances a scale-out was asked to bring a component to (``scale web 24``): set by
-        # the action API before it starts the action, gone when the action ends
-        self.sizes: dict[str, int] = {}
-        # what a change_scaling asked of a policy (its new min, max or target), likewise
-        self.policy_changes: dict[str, dict[str, float]] = {}
+        # (action, target) → what the caller asked of it beyond its target: the size of a
+        # ``scale web 24`` ({"to": 24}), a change_scaling's new min, max or target. Set by the
+        # action API before it starts the action, gone when the action ends.
+        self.asked: dict[tuple[str, str], dict[str, float]] = {}
 
     def schedule(self, at: float, action: str, target: str) -> simpy.Process:
         """Start ``action`` on ``target`` at simulated time ``at`` (not before now)."""
@@ -263,10 +262,15 @@ class Actions:
         for less what it runs and is launching (negative: that many to terminate), or half as
         many again."""
         assert self.fleet is not None
-        to = self.sizes.get(target)
+        to = self._size(target)
         if to is None:
             return self.fleet.scale_out_size(target)
         return to - (self.world.states[target].replicas + self.fleet.pending[target])
+
+    def _size(self, target: str) -> int | None:
+        """The instances a scale-out of ``target`` was asked to bring it to, if any."""
+        to = self.asked.get(("scale_out", target), {}).get("to")
+        return None if to is None else int(to)
 
     def duration(self, action: str, target: str) -> float:
         """How long ``action`` on ``target`` runs now (a fault's remedy time if it has one;
@@ -359,10 +363,7 @@ class Actions:
             remedied += [f.id for f in episodes if f.id in self.faults.ended]
             self._after(action, target)
         failed = failed or self.gave_up.get((action, target))
-        if action == "scale_out":
-            self.sizes.pop(target, None)
-        if action == "change_scaling":
-            self.policy_changes.pop(target, None)
+        self.asked.pop((action, target), None)
         extra = {"failed": failed} if failed is not None else {}
         world.emit(
             self.env.now,
@@ -440,8 +441,8 @@ class Actions:
                     f"the account's quota let {len(launched)} of {want} launches through: "
                     f"{self.fleet.refused.get(target, '')}"
                 )
-            elif not want and target in self.sizes:
-                self.gave_up[(action, target)] = f"it runs {self.sizes[target]} already"
+            elif not want and self._size(target) is not None:
+                self.gave_up[(action, target)] = f"it runs {self._size(target)} already"
             elif not want:
                 self.gave_up[(action, target)] = "its scaling policy is at its max already"
             if launched:
@@ -487,7 +488,7 @@ class Actions:
 
     def _after(self, action: str, target: str) -> None:
         if action == "change_scaling" and self.fleet is not None:
-            self.fleet.change_policy(target, **self.policy_changes.pop(target, {}))
+            self.fleet.change_policy(target, **self.asked.get((action, target), {}))
         elif action == "escalate" and self.network is not None and target in self.network.links:
             self.network.grow(target, 2.0, "escalation to the vendor")
         elif self.fleet is not None and action in (
@@ -521,7 +522,7 @@ class Actions:
             and not self.provisions(action, target)
             and not self.launches(action, target)
         ):
-            to = self.sizes.get(target)
+            to = self._size(target)
             if to is not None:  # instances nobody manages: there, as many as asked for
                 self.world.states[target].resize(to)
             else:

@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from sim.faults.incidents import names_several
 from sim.response.actions import DEFAULT_DURATIONS, Actions
 from sim.response.capapi import CapacityCalls
 from sim.response.dbapi import DataTierCalls
@@ -225,8 +226,9 @@ class Incident(DataTierCalls, CapacityCalls):
 
     def more_incidents(self) -> bool:
         """Whether the shift has more than one incident (the scenario's faults name theirs,
-        docs/scoring.md): then whoever holds the pager stays on call once one is resolved."""
-        return len({f.incident for f in self.sim.scenario.faults}) > 1
+        docs/scoring.md): then whoever holds the pager stays on call once one is resolved.
+        It says only that the shift is scheduled so, not which faults or when."""
+        return names_several(f.incident for f in self.sim.scenario.faults)
 
     def next_incident(self) -> None:
         """The incident answered is over: what was declared of it (its cause, its
@@ -506,7 +508,7 @@ class Incident(DataTierCalls, CapacityCalls):
             if refusal is not None:
                 return self._refuse("scale_out", component, refusal, kw.get("lead"))
             if spec is not None:
-                self.actions.sizes[component] = to
+                self.actions.asked[("scale_out", component)] = {"to": to}
             kw["detail"] = f" to {to}"
         return self._act("scale_out", "scale_out", component, **kw)
 
@@ -515,7 +517,7 @@ class Incident(DataTierCalls, CapacityCalls):
         their resolvers' cached answers expire, evenly over ``traffic.dns_ttl``, and the step
         ends when the last has. Refused for a region the shop has no shoppers in, and when
         only one region is left to serve them."""
-        regions = sorted(self.sim.scenario.traffic.regions)
+        regions = self.regions()
         if region not in regions:
             why = f"no region named {region!r}{did_you_mean(region, regions)} (known: {', '.join(regions)})"
             return self._refuse("failover_region", region, why, kw.get("lead"))
@@ -539,7 +541,8 @@ class Incident(DataTierCalls, CapacityCalls):
             return f"{component} is a third party: its capacity is not ours to set"
         if component in self.sim.world.data:
             return f"{component} is a database: it gains a replica at a time (scale {component})"
-        policy = spec.autoscaling
+        fleet = self.actions.fleet  # the policy as it is now: change_scaling may have moved it
+        policy = fleet.policies.get(component) if fleet is not None else spec.autoscaling
         if policy is not None and not policy.min <= to <= policy.max:
             return (
                 f"{component}'s scaling policy keeps it at {policy.min} to {policy.max} "
@@ -702,7 +705,7 @@ class Incident(DataTierCalls, CapacityCalls):
             *self.sim.world.changes,
             *self.tables(),
             *self.queries(),
-            *(self.regions() if len(self.regions()) > 1 else ()),
+            *(regions if len(regions := self.regions()) > 1 else ()),
             *LEADS,
         ]
         if cause not in known:

@@ -148,7 +148,7 @@ class CapacityCalls(IncidentCalls):
         if "target" in asked and not 0 < float(asked["target"]) <= 1e6:
             why = f"target {asked['target']:g}: expected above 0"
             return self._refuse("change_scaling", component, why, lead)
-        self.actions.policy_changes[component] = asked
+        self.actions.asked[("change_scaling", component)] = asked
         said = " ".join(f"{k}={v:g}" for k, v in asked.items())
         return self._act("change_scaling", "change_scaling", component, detail=f" {said}", **kw)
 

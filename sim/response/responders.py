@@ -126,6 +126,7 @@ class RunbookResponder:
         # managed capacity read in the console: component → "refused" (the quota turns its
         # launches away) or "shrunk" (its policy terminated instances while it was saturated)
         self.capacity: dict[str, str] = {}
+        self.policy_max: dict[str, int] = {}  # each scaling policy's max, as last read there
         self.congested: list[str] = []  # links the net view showed dropping packets
         self.escalated: set[str] = set()  # links escalated to their vendor
         self.full_disks: set[str] = set()  # components whose logs said their disk is full
@@ -459,9 +460,8 @@ class RunbookResponder:
             inc.suspend_scaling(name, takes=takes, lead=lead)
         if seen == "at max":  # the policy may launch no more: let it, half as many again
             self.capacity[name] = "raised"
-            policy = fleet.policies[name] if fleet is not None else None
-            if policy is not None:
-                inc.change_scaling(name, max=math.ceil(policy.max * 1.5), takes=takes, lead=lead)
+            most = self.policy_max[name]  # as the console showed it
+            inc.change_scaling(name, max=math.ceil(most * 1.5), takes=takes, lead=lead)
         return inc.scale_out(name, takes=takes, lead=lead)
 
     def _learn_capacity(self, f: dict[str, Any]) -> None:
@@ -471,6 +471,8 @@ class RunbookResponder:
             if self.capacity.get(name) in ("asked", "suspended", "raised"):
                 continue
             policy = g["policy"]
+            if policy is not None:
+                self.policy_max[name] = policy["max"]
             at_max = policy is not None and g["in_service"] + g["launching"] >= policy["max"]
             refusals = [a for a in f["activity"] if a["component"] == name]
             if refusals and refusals[0]["kind"] == "scale.refused":

@@ -52,6 +52,11 @@ ENDINGS = {
 }  # the same command by two roles within this is duplicated work
 
 
+def _page_text(paged: dict[str, Any]) -> str:
+    """A page as the feed says it to everyone."""
+    return f"PAGE {paged['id']}: {what_paged(paged['alerts'])} — someone acknowledge it (`ack`)"
+
+
 class GameDayError(ValueError):
     """Something a participant or the facilitator asked for that cannot be done (the message
     says why, for people)."""
@@ -208,13 +213,7 @@ class GameDay:
                 self._finish("no page")
             else:
                 paged = self.drill.simulation.pager.incidents[0]
-                self._add(
-                    "page",
-                    "system",
-                    f"PAGE {paged['id']}: {what_paged(paged['alerts'])} — "
-                    "someone acknowledge it (`ack`)",
-                    output=printed,
-                )
+                self._add("page", "system", _page_text(paged), output=printed)
             self.mark = self.wall()
             self._changed()
 
@@ -266,17 +265,8 @@ class GameDay:
     def _pages(self) -> None:
         """A page the running clock brought (a shift's next incident): into the feed for
         everyone, as the first one was."""
-        for paged in self.drill.simulation.pager.incidents:
-            if paged["paged_at"] is None or paged["id"] in self.drill.pages_shown:
-                continue
-            self.drill.pages_shown.add(paged["id"])
-            self._add(
-                "page",
-                "system",
-                f"PAGE {paged['id']}: {what_paged(paged['alerts'])} — someone acknowledge it "
-                "(`ack`)",
-                at=float(paged["paged_at"]),
-            )
+        for paged in self.drill.unseen_pages():
+            self._add("page", "system", _page_text(paged), at=float(paged["paged_at"]))
 
     def set_clock(self, *, speed: float | None = None, paused: bool | None = None) -> Entry:
         """The facilitator changes the clock's speed or pauses / resumes it."""
