@@ -448,3 +448,13 @@ def test_in_the_drill_a_trainee_changes_the_policy(tmp_path: Path) -> None:
     assert "usage: change_scaling COMPONENT [min=N] [max=N] [target=X]" in text
     assert "(not 'max=lots')" in text
     assert "change_scaling web min=3 max=16 done in" in text
+
+
+def test_a_size_is_checked_against_the_policy_as_it_is_now() -> None:
+    """Raised to a max of 16, the policy lets web be scaled to 14, which its max of 12
+    refused."""
+    _, inc = _at(5, {"capacity.quota": 200})
+    assert not inc.scale_out("web", to=14).ok
+    assert inc.change_scaling("web", max=16).ok
+    ev = inc.scale_out("web", to=14)
+    assert ev.ok, ev.summary
