@@ -4,6 +4,7 @@ on call for the next one, and the score times each from its own impact."""
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -70,6 +71,30 @@ def test_the_engineer_answers_the_second_page_afresh(experienced: Journal) -> No
     assert [s["target"] for s in later if s["call"] == "diagnose"][-1] == "payment-provider"
     assert any(s["call"] == "failover" and s["remedied"] for s in later)
     assert sum(s["call"] == "resolved" for s in steps) == 2
+
+
+def test_each_incident_is_diagnosed_in_its_own_stretch_with_its_wrong_guesses(
+    experienced: Journal,
+) -> None:
+    """An incident's diagnosis is the first in its stretch naming one of its faults' targets;
+    a wrong one in its stretch is named in its note, one in another incident's stretch is not."""
+    doc = copy.deepcopy(experienced.data)
+    steps = doc["response"]["steps"]
+    later = [s for s in steps if s["t"] >= SECOND and s["call"] == "diagnose"]
+    right = next(s for s in later if s["target"] == "payment-provider")
+    suspected = {s["target"] for s in later if s["t"] < right["t"]}  # at seed 1: the web tier
+    guess = {"call": "diagnose", "target": "search", "ok": True}
+    # a wrong guess late in the first incident's stretch, and one early in the second's
+    steps += [{**guess, "t": SECOND - 60.0}, {**guess, "target": "cache", "t": SECOND + 30.0}]
+    steps.sort(key=lambda s: s["t"])
+    first, second = (i.phases["diagnosis"] for i in score(doc).incidents)
+    assert first.at is not None
+    assert first.at < SECOND
+    assert "wrong diagnosis" not in first.note  # its own right answer came before the guess
+    assert second.at == right["t"]
+    assert "after wrong diagnosis cache at" in second.note
+    assert all(f"{t} at" in second.note for t in suspected)
+    assert "search" not in second.note
 
 
 def test_resolving_the_first_is_not_premature_and_the_shift_resolves_with_the_last(

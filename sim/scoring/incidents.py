@@ -31,7 +31,7 @@ from sim.scoring._journal import (
     steps,
     summary,
 )
-from sim.scoring.phases import PHASES, Phase, make_phase
+from sim.scoring.phases import PHASES, Phase, first_diagnosis, make_phase
 
 
 @dataclass(frozen=True)
@@ -69,17 +69,7 @@ def _one(
     mine = [f for f in faults(doc) if str(f.get("id")) in ids]
     targets = {str(t) for f in mine for t in f.get("targets") or []}
     start = optional_float(entry.get("errors_started"))
-    diagnosed = next(
-        (
-            float(s["t"])
-            for s in steps(doc)
-            if s.get("call") == "diagnose"
-            and s.get("ok", True)
-            and begun <= float(s["t"]) < end
-            and str(s.get("target")) in targets
-        ),
-        None,
-    )
+    diagnosed, _, wrong = first_diagnosis(doc, targets, since=begun, until=end)
     resolved = next(
         (
             float(s["t"])
@@ -114,6 +104,8 @@ def _one(
         at = timings[name]
         via = f" ({entry['page']})" if name == "detection" and entry.get("page") else ""
         note = missing[name] if at is None else f"at {clock(doc, at)}{via}"
+        if name == "diagnosis" and wrong:
+            note += f"; after wrong diagnosis {', '.join(wrong)}"
         phases[name] = make_phase(name, at, start, note)
     return IncidentPhases(str(entry["name"]), tuple(str(f) for f in entry["faults"]), phases)
 

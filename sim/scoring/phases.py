@@ -7,7 +7,7 @@ is kept with ``at=None`` and status ``"unresolved"``: it must never read as "0 m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -221,23 +221,39 @@ def _resolution_note(doc: Mapping[str, Any], start: float) -> str:
     return "cause removed but never verified: never declared resolved"
 
 
-def _diagnosis(doc: Mapping[str, Any], start: float | None) -> tuple[float | None, str]:
-    """The first correct diagnosis and a note that also names the wrong ones before it."""
-    targets = fault_targets(doc)
+def first_diagnosis(
+    doc: Mapping[str, Any],
+    targets: Collection[str],
+    since: float = float("-inf"),
+    until: float = float("inf"),
+) -> tuple[float | None, str | None, list[str]]:
+    """The first diagnosis in ``[since, until)`` that names one of ``targets``: its time and
+    the target it named (``None``, ``None`` if none does), and the wrong ones declared before
+    it ("web at 09:12")."""
     wrong: list[str] = []
     for step in steps(doc):
         if step.get("call") != "diagnose" or not step.get("ok", True):
             continue
         t = float(step["t"])
+        if not since <= t < until:
+            continue
         cause = str(step.get("target"))
         if cause in targets:
-            note = f"diagnosed {cause} at {clock(doc, t)}"
-            if start is not None:
-                note += f", {_after(t - start)}"
-            if wrong:
-                note += f"; after wrong diagnosis {', '.join(wrong)}"
-            return t, note
+            return t, cause, wrong
         wrong.append(f"{cause} at {clock(doc, t)}")
+    return None, None, wrong
+
+
+def _diagnosis(doc: Mapping[str, Any], start: float | None) -> tuple[float | None, str]:
+    """The first correct diagnosis and a note that also names the wrong ones before it."""
+    t, cause, wrong = first_diagnosis(doc, fault_targets(doc))
+    if t is not None:
+        note = f"diagnosed {cause} at {clock(doc, t)}"
+        if start is not None:
+            note += f", {_after(t - start)}"
+        if wrong:
+            note += f"; after wrong diagnosis {', '.join(wrong)}"
+        return t, note
     if wrong:
         return None, f"never correctly diagnosed (wrong: {', '.join(wrong)})"
     return None, "never diagnosed"
