@@ -68,6 +68,34 @@ def test_inserts_fail_with_postgres_error_while_reads_go_on(nobody: Journal) -> 
     ) in errors
 
 
+def test_on_mysql_the_client_reports_the_duplicate_entry_and_the_server_logs_nothing() -> None:
+    """A `dialect: mysql` database (scenarios/events-table-ids-run-out.yaml, MariaDB) answers
+    the insert with ERROR 1062 — a duplicate of the type's maximum — and, as MySQL and MariaDB
+    do, writes nothing of a client's failed statement to its log: the callers' driver
+    exceptions (PyMySQL's) are where it shows; the server's own lines are MariaDB's."""
+    journal = sim.run(
+        sim.load_scenario(SCENARIOS / "events-table-ids-run-out.yaml"),
+        seed=1,
+        responder="none",
+        horizon=1800,
+    )
+    (ep,) = journal.summary["faults"]
+    assert (ep["type"], set(ep["targets"])) == ("sequence_exhausted", {"db", "events"})
+    duplicate = "Duplicate entry '2147483647' for key 'events.PRIMARY'"
+    errors = {(e["error_class"], e["message"]) for e in journal.summary["first_errors"]}
+    assert ("IntegrityError", f"ERROR 1062 (23000): {duplicate}") in errors
+    signatures = journal.data["logs"]["signatures"]
+    for caller in ("cart", "orders", "payments"):
+        said = {s["example"] for s in signatures if s["component"] == caller}
+        assert f'pymysql.err.IntegrityError: (1062, "{duplicate}")' in said
+    assert not [s for s in signatures if s["component"] == "db" and s["level"] == "ERROR"]
+    assert not any("psycopg" in s["example"] or "STATEMENT:" in s["example"] for s in signatures)
+    # its own log is MariaDB's (aborted connections, the slow log), not PostgreSQL's
+    db = [s["example"] for s in signatures if s["component"] == "db"]
+    assert any(line.startswith("[Warning] Aborted connection") for line in db)
+    assert not any("checkpoint" in line or "vacuum" in line for line in db)
+
+
 def test_a_bigint_sequence_never_runs_out(nobody: Journal) -> None:
     """Counterfactual: the same traffic on an int64 sequence fails nothing."""
     journal = sim.run(

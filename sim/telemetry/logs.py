@@ -386,8 +386,11 @@ class LogNoise:
         spec = scenario.logs
         if spec.noise and spec.noise_rate > 0:
             for name, replicas, tables, deps in lt.noise_sources(scenario):
-                kind = scenario.components[name].kind
-                env.process(self._chatter(name, replicas, tables, deps, kind, spec.noise_rate))
+                templates = lt.NOISE[scenario.components[name].kind]
+                db = scenario.databases.get(name)
+                if db is not None and db.dialect == "mysql":
+                    templates = lt.MYSQL_DATABASE
+                env.process(self._chatter(name, replicas, tables, deps, templates, spec.noise_rate))
 
     def _chatter(
         self,
@@ -395,11 +398,10 @@ class LogNoise:
         replicas: int,
         tables: tuple[str, ...],
         deps: tuple[str, ...],
-        kind: str,
+        templates: tuple[lt.NoiseTemplate, ...],
         per_minute: float,
     ) -> Generator[simpy.Event, Any, None]:
         rng, env, add = self.rng, self.env, self.store.add
-        templates = lt.NOISE[kind]
         cum = list(accumulate(w for w, _, _ in templates))
         while True:
             yield env.timeout(rng.expovariate(per_minute / 60.0))

@@ -103,6 +103,26 @@ def pg_client_text(msg: str) -> str:
 
 
 _SEQUENCE = re.compile(r'sequence "([a-z_][a-z0-9_]*?)_id_seq"')
+# A MySQL/MariaDB error as its client reports it: ``ERROR 1062 (23000): Duplicate entry …``
+# (sim.model.data.messages words a `dialect: mysql` database's errors so).
+MYSQL_ERROR = re.compile(r"ERROR (\d+) \(([0-9A-Z]{5})\): (.*)", re.S)
+
+
+@lru_cache(maxsize=1024)
+def mysql_worded(msg: str) -> bool:
+    """Whether ``msg`` is a MySQL/MariaDB error as its client reports it."""
+    return MYSQL_ERROR.fullmatch(msg) is not None
+
+
+@lru_cache(maxsize=1024)
+def mysql_client_text(cls: str, msg: str) -> str | None:
+    """The exception a Python MySQL driver (PyMySQL) raises for a MySQL-worded error —
+    ``pymysql.err.IntegrityError: (1062, "Duplicate entry '2147483647' for key 'events.PRIMARY'")``
+    — or ``None`` for any other wording."""
+    m = MYSQL_ERROR.fullmatch(msg)
+    if m is None:
+        return None
+    return f'pymysql.err.{cls}: ({m.group(1)}, "{m.group(3)}")'
 
 
 @lru_cache(maxsize=1024)
@@ -163,6 +183,10 @@ def callee_says(
     text = msg or "internal server error"
     if kind != "database":
         return ((ERROR, f"unhandled exception in request handler: {cls}: {text}"),)
+    if mysql_worded(text):
+        # MySQL and MariaDB answer a failed statement to the client and log nothing of it
+        # (their error log is the server's own life: start, crash, aborted connections)
+        return ()
     stmt = node.query or (sql_statement(node.tables, msg) if node.tables else None)
     if stmt:
         return (ERROR, pg_error(text)), (ERROR, f"STATEMENT:  {stmt}")
@@ -209,7 +233,8 @@ def caller_says(f: Frame, timeout: bool, cls: str, msg: str | None) -> Said | No
         return level, f"{callee} answered HTTP 503 Service Unavailable: queue full{attempt}"
     text = msg or "internal server error"
     if kind == "database":
-        return level, f"psycopg.errors.{cls}: {pg_client_text(text)}{attempt}"
+        said = mysql_client_text(cls, text) or f"psycopg.errors.{cls}: {pg_client_text(text)}"
+        return level, said + attempt
     if kind == "cache":
         return level, f"redis.exceptions.ResponseError: {cls}: {text}{attempt}"
     return level, f"call to {callee} failed: {cls}: {text}{attempt}"
@@ -298,6 +323,23 @@ DATABASE: tuple[NoiseTemplate, ...] = (
     (6, INFO, "could not receive data from client: Connection reset by peer"),
     (5, INFO, "connection authorized: user=app database=shop application_name=pgbouncer"),
     (1, ERROR, "FATAL:  terminating connection due to idle-in-transaction timeout"),
+)  # fmt: skip
+# A MySQL/MariaDB server's own log: aborted connections (MariaDB logs them by default), the
+# page cleaner falling behind, the slow query log. It writes nothing of a client's failed
+# statement (:func:`callee_says`), and no benign line of it is an ERROR.
+MYSQL_DATABASE: tuple[NoiseTemplate, ...] = (
+    (14, WARN, "[Warning] Aborted connection {id} to db: 'shop' user: 'app' host: '{ip}' "
+               "(Got timeout reading communication packets)"),
+    (6, WARN, "[Warning] Aborted connection {id} to db: 'shop' user: 'app' host: '{ip}' "
+              "(Got an error reading communication packets)"),
+    (10, INFO, "[Note] InnoDB: page_cleaner: 1000ms intended loop took {slow}ms. The settings "
+               "might not be optimal. (flushed={buffers} and evicted=0, during the time.)"),
+    (12, WARN, "# Query_time: {secs}  Lock_time: 0.000{digit}  Rows_sent: 500  Rows_examined: "
+               "{tuples}  SELECT id, created_at FROM {table} WHERE updated_at > NOW() - "
+               "INTERVAL {days} DAY ORDER BY id LIMIT 500"),
+    (3, INFO, "[Note] Detected table cache mutex contention at instance 1: {pct}% waits. "
+              "Additional table cache instance activated. Number of instances after "
+              "activation: 2."),
 )  # fmt: skip
 CACHE: tuple[NoiseTemplate, ...] = (
     (12, INFO, "{keys} keys evicted (maxmemory-policy allkeys-lru, used_memory {mb}M)"),
