@@ -6,6 +6,8 @@ import json
 import random
 from collections import Counter
 from dataclasses import asdict, dataclass
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import simpy
@@ -18,7 +20,7 @@ from sim.response.actions import Actions
 from sim.scenario import Scenario
 from sim.scenario.schema import Logs, ThirdPartyOutageFault
 from sim.telemetry.logs import EngineLogger, LogNoise, LogStore, noisy_warning, signature_of
-from sim.telemetry.logtext import sql_statement
+from sim.telemetry.logtext import ERROR, callee_says, caller_says, sql_statement
 
 MIGRATION_COLUMNS = ("password_hash", "total_cents")
 FAULT_AT = 2400.0  # mig-2041 runs at 40m
@@ -333,6 +335,55 @@ def test_the_statement_beside_an_exhausted_sequence_is_the_insert_that_asked_for
     missing = sql_statement(("users",), "column users.password_hash does not exist")
     assert missing.startswith("SELECT id, password_hash")
     assert "FROM users" in missing
+
+
+def _db_call(dialect: str) -> tuple[Any, Any]:
+    """A failed call from the cart service into a database of ``dialect``: (node, frame)."""
+    db = SimpleNamespace(
+        name="db", spec=SimpleNamespace(kind="database"), dialect=dialect, queue_limit=64
+    )
+    cart = SimpleNamespace(name="cart", spec=SimpleNamespace(kind="service"))
+    node = SimpleNamespace(
+        comp=db, attempts=0, required=True, pool=None, query=None, tables=("carts",), label="db"
+    )
+    parent = SimpleNamespace(node=SimpleNamespace(comp=cart))
+    return node, SimpleNamespace(node=node, parent=parent, attempt=0, deadline=2.0, t0=0.0)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "refused", "full", "server_full", "server_cut"),
+    [
+        (
+            "postgresql",
+            'psycopg.OperationalError: connection to server at "10.0.',
+            "db answered HTTP 503 Service Unavailable: queue full",
+            "FATAL:  sorry, too many clients already",
+            "ERROR:  canceling statement due to user request",
+        ),
+        (
+            "mysql",
+            "pymysql.err.OperationalError: (2003, \"Can't connect to MySQL server on '10.0.",
+            "pymysql.err.OperationalError: (1040, 'Too many connections')",
+            None,
+            "[Warning] Aborted connection to db: 'shop' user: 'app'",
+        ),
+    ],
+)
+def test_a_database_words_refusals_full_tables_and_cut_statements_in_its_dialect(
+    dialect: str, refused: str, full: str, server_full: str | None, server_cut: str
+) -> None:
+    """Each dialect's own words: PostgreSQL and psycopg, or MariaDB and PyMySQL — whose server
+    logs nothing of a connection it refused for want of a free one."""
+    node, frame = _db_call(dialect)
+    said = caller_says(frame, False, "ConnectionRefused", "connect to db-0 refused")
+    assert said is not None
+    assert said[1].startswith(refused)
+    full_said = caller_says(frame, False, "QueueFull", None)
+    assert full_said == (ERROR, full)
+    server = callee_says(node, False, False, "QueueFull", None)
+    assert [text for _, text in server] == ([server_full] if server_full else [])
+    ((_, cut),) = callee_says(node, True, True, "Timeout", None)
+    assert cut.startswith(server_cut)
 
 
 def test_load_balancer_writes_access_lines_with_the_endpoint(incident: LogStore) -> None:

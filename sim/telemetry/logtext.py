@@ -163,6 +163,12 @@ def _missing(msg: str) -> tuple[str | None, str | None]:
 # -- a failed call -----------------------------------------------------------------------
 _CANCELED: tuple[Said, ...] = ((ERROR, "ERROR:  canceling statement due to user request"),)
 _TOO_MANY: tuple[Said, ...] = ((ERROR, "FATAL:  sorry, too many clients already"),)
+# MariaDB (log_warnings=2, its default) notes a client that went away mid-statement; it logs
+# nothing of a connection it refused for want of a free one
+_MYSQL_ABORTED: tuple[Said, ...] = (
+    (WARN, "[Warning] Aborted connection to db: 'shop' user: 'app' (Got an error writing "
+           "communication packets)"),
+)  # fmt: skip
 
 
 def callee_says(
@@ -172,11 +178,14 @@ def callee_says(
     kind = node.comp.spec.kind
     if kind == "third_party":
         return ()  # we do not see a provider's logs
+    mysql = kind == "database" and node.comp.dialect == "mysql"
     if timeout:
-        return _CANCELED if kind == "database" and served else ()
+        if kind == "database" and served:
+            return _MYSQL_ABORTED if mysql else _CANCELED
+        return ()
     if cls == "QueueFull":
         if kind == "database":
-            return _TOO_MANY
+            return () if mysql else _TOO_MANY
         return ((WARN, f"rejecting request: queue full ({node.comp.queue_limit} waiting)"),)
     if cls in ("ConnectionRefused", "NoHealthyUpstream", "ShardUnavailable", "CircuitOpen"):
         return ()
@@ -217,8 +226,9 @@ def caller_says(f: Frame, timeout: bool, cls: str, msg: str | None) -> Said | No
                 f'header from upstream, upstream: "{callee}" after {after}'
             )
         return level, f"upstream timeout calling {callee} after {after}{attempt}"
+    mysql = kind == "database" and node.comp.dialect == "mysql"
     if cls == "ConnectionRefused":
-        return level, _refused(lb, callee, kind, instance_of(msg)) + attempt
+        return level, _refused(lb, callee, kind, instance_of(msg), mysql) + attempt
     if cls == "NoHealthyUpstream":
         if lb:
             return level, f'no live upstreams while connecting to upstream "{callee}"'
@@ -230,6 +240,8 @@ def caller_says(f: Frame, timeout: bool, cls: str, msg: str | None) -> Said | No
     if lb:
         return None  # a load balancer's access line says it all
     if cls == "QueueFull":
+        if mysql:  # every connection the server allows is taken
+            return level, f"pymysql.err.OperationalError: (1040, 'Too many connections'){attempt}"
         return level, f"{callee} answered HTTP 503 Service Unavailable: queue full{attempt}"
     text = msg or "internal server error"
     if kind == "database":
@@ -248,13 +260,18 @@ def default_path(root: Node) -> str:
     return "/" if node is root else f"/{node.comp.name}"
 
 
-def _refused(lb: bool, callee: str, callee_kind: str, inst: int | None) -> str:
+def _refused(lb: bool, callee: str, callee_kind: str, inst: int | None, mysql: bool) -> str:
     addr = address(callee, inst, callee_kind)
     host, _, port = addr.partition(":")
     if lb:
         return (
             "connect() failed (111: Connection refused) while connecting to upstream, "
             f'upstream: "http://{addr}/"'
+        )
+    if mysql:
+        return (
+            f"pymysql.err.OperationalError: (2003, \"Can't connect to MySQL server on "
+            f"'{host}' ([Errno 111] Connection refused)\")"
         )
     if callee_kind == "database":
         return (

@@ -62,6 +62,8 @@ class EngineBase:
             )
             for name, spec in scenario.components.items()
         }
+        for name, db in scenario.databases.items():
+            self.runtimes[name].dialect = db.dialect
         for name, rt in self.runtimes.items():
             parts = lognormal_parts(rt.spec.service_time, rngs(f"service/{name}"))
             if parts is not None:

@@ -87,6 +87,8 @@ class Runtime:
         self.rng: Any = None
         self.mu = self.sigma = 0.0
         self.series = series
+        # how a database words its errors (`databases:` … `dialect:`; set by the engine)
+        self.dialect = "postgresql"
         self.concurrency = spec.concurrency
         self.queue_limit = spec.queue_limit
         self.instances = [Instance(i) for i in range(spec.replicas)]
