@@ -109,19 +109,13 @@ MYSQL_ERROR = re.compile(r"ERROR (\d+) \(([0-9A-Z]{5})\): (.*)", re.S)
 
 
 @lru_cache(maxsize=1024)
-def mysql_worded(msg: str) -> bool:
-    """Whether ``msg`` is a MySQL/MariaDB error as its client reports it."""
-    return MYSQL_ERROR.fullmatch(msg) is not None
-
-
-@lru_cache(maxsize=1024)
-def mysql_client_text(cls: str, msg: str) -> str | None:
-    """The exception a Python MySQL driver (PyMySQL) raises for a MySQL-worded error —
+def mysql_client_text(cls: str, msg: str) -> str:
+    """The exception a Python MySQL driver (PyMySQL) raises for a MySQL database's error —
     ``pymysql.err.IntegrityError: (1062, "Duplicate entry '2147483647' for key 'events.PRIMARY'")``
-    — or ``None`` for any other wording."""
+    (a scenario's own text, not in the client's form, is carried as it is)."""
     m = MYSQL_ERROR.fullmatch(msg)
     if m is None:
-        return None
+        return f"pymysql.err.{cls}: {msg}"
     return f'pymysql.err.{cls}: ({m.group(1)}, "{m.group(3)}")'
 
 
@@ -192,7 +186,7 @@ def callee_says(
     text = msg or "internal server error"
     if kind != "database":
         return ((ERROR, f"unhandled exception in request handler: {cls}: {text}"),)
-    if mysql_worded(text):
+    if mysql:
         # MySQL and MariaDB answer a failed statement to the client and log nothing of it
         # (their error log is the server's own life: start, crash, aborted connections)
         return ()
@@ -245,8 +239,9 @@ def caller_says(f: Frame, timeout: bool, cls: str, msg: str | None) -> Said | No
         return level, f"{callee} answered HTTP 503 Service Unavailable: queue full{attempt}"
     text = msg or "internal server error"
     if kind == "database":
-        said = mysql_client_text(cls, text) or f"psycopg.errors.{cls}: {pg_client_text(text)}"
-        return level, said + attempt
+        if mysql:
+            return level, mysql_client_text(cls, text) + attempt
+        return level, f"psycopg.errors.{cls}: {pg_client_text(text)}{attempt}"
     if kind == "cache":
         return level, f"redis.exceptions.ResponseError: {cls}: {text}{attempt}"
     return level, f"call to {callee} failed: {cls}: {text}{attempt}"
