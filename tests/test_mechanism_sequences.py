@@ -10,6 +10,7 @@ import pytest
 import sim
 from sim.expect.overrides import apply_overrides
 from sim.journal import Journal
+from sim.response.api import Incident
 from sim.scenario import Scenario
 from sim.scoring.phases import phases
 from sim.simulation import Simulation
@@ -94,6 +95,11 @@ def test_on_mysql_the_client_reports_the_duplicate_entry_and_the_server_logs_not
     db = [s["example"] for s in signatures if s["component"] == "db"]
     assert any(line.startswith("[Warning] Aborted connection") for line in db)
     assert not any("checkpoint" in line or "vacuum" in line for line in db)
+    # and its catalog view names what hands out MySQL's IDs
+    scenario = sim.load_scenario(SCENARIOS / "events-table-ids-run-out.yaml")
+    incident = Incident(Simulation(scenario, 1), 1800)
+    incident.wait(ep["start"] + 60)
+    assert "AUTO_INCREMENT of events exhausted (int32 max 2147483647)" in incident.db("db").summary
 
 
 def test_a_bigint_sequence_never_runs_out(nobody: Journal) -> None:

@@ -176,12 +176,14 @@ def database_view(sim: Running, name: str) -> tuple[str, dict[str, Any]]:
                     for a in long_ones
                 )
             )
+    # what hands out the IDs: a sequence on PostgreSQL, the table's AUTO_INCREMENT on MySQL
+    ids = "AUTO_INCREMENT" if db.dialect == "mysql" else "sequence"
     for s in sequences:
         if s["exhausted"]:
-            parts.append(f"sequence of {s['table']} exhausted ({s['type']} max {s['max']:.0f})")
+            parts.append(f"{ids} of {s['table']} exhausted ({s['type']} max {s['max']:.0f})")
         elif s["headroom"] < LOW_HEADROOM:
             parts.append(
-                f"sequence of {s['table']} at {1 - s['headroom']:.1%} of its {s['type']} range"
+                f"{ids} of {s['table']} at {1 - s['headroom']:.1%} of its {s['type']} range"
             )
     lagging = [
         r
