@@ -216,6 +216,12 @@ PER_INSTANCE: dict[str, str] = {
     "clock_skew": "clocks that drift",
 }
 
+# Fault types whose mechanism works shopper by shopper at the edge, by the traffic region
+# each comes from (the flow engine has no shopper's region): what the flow engine lacks.
+PER_REGION: dict[str, str] = {
+    "region_outage": "regions that go dark",
+}
+
 # Fault types whose effect, given `instances`, is one instance's error rate or latency (a
 # crash on some instances is capacity lost, which a component-level engine can model).
 SOME_INSTANCES: frozenset[str] = frozenset({"error_rate", "latency"})

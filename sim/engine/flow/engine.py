@@ -37,10 +37,10 @@ from sim.engine.flow.metrics import DenseWindow
 from sim.engine.flow.profiles import Compiled
 from sim.engine.flow.queues import Backlog, Classes, Cond, Wait, component_cond, cond_key
 from sim.engine.flow.shoppers import FlowCounters, FlowShoppers
-from sim.faults.registry import PER_INSTANCE, SOME_INSTANCES
+from sim.faults.registry import PER_INSTANCE, PER_REGION, SOME_INSTANCES
 from sim.model.topology import Topology
 from sim.model.world import World
-from sim.scenario.schema import RegionOutageFault, Scenario
+from sim.scenario.schema import Scenario
 from sim.telemetry.metrics import OK
 
 STEPS_PER_WINDOW = 2  # the default step is half a metrics window
@@ -82,13 +82,14 @@ def flow_lacks(scenario: Scenario) -> list[str]:
         lacks.append(f"links that saturate ({', '.join(links)}: loss and delay from utilisation)")
     # its series and effects are a component's, not each instance's
     faults = [*scenario.faults, *(c.fault for c in scenario.consequences)]
-    dark = sorted({f.region for f in faults if isinstance(f, RegionOutageFault)})
-    if dark:
-        lacks.append(f"regions that go dark ({', '.join(dark)}: each shopper's region at the edge)")
     for fault in faults:
         what = PER_INSTANCE.get(fault.type)
         if what is not None:
             lacks.append(f"{what} ({getattr(fault, 'target', '?')}: per instance)")
+        what = PER_REGION.get(fault.type)
+        if what is not None:
+            region = getattr(fault, "region", "?")
+            lacks.append(f"{what} ({region}: each shopper's region at the edge)")
     timed = [n for n, c in scenario.components.items() if c.health_check.timeout is not None]
     if timed:
         # its queues are the component's, not each instance's: the instances would all fail
