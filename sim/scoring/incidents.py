@@ -31,7 +31,7 @@ from sim.scoring._journal import (
     steps,
     summary,
 )
-from sim.scoring.phases import PHASES, Phase, first_diagnosis, make_phase
+from sim.scoring.phases import PHASES, Phase, first_diagnosis, make_phase, milestone_times
 
 
 @dataclass(frozen=True)
@@ -81,14 +81,7 @@ def _one(
         ),
         None,
     )
-    timings = {
-        "impact": start,
-        "detection": optional_float(entry.get("detected_at")),
-        "acknowledgement": optional_float(entry.get("acknowledged_at")),
-        "diagnosis": diagnosed,
-        "mitigation": optional_float(entry.get("errors_stopped")),
-        "resolution": resolved,
-    }
+    timings = milestone_times(entry, diagnosed, resolved)
     missing = {
         "impact": "no user-facing impact",
         "detection": "no page, alert or escalation in its stretch of the shift",

@@ -135,18 +135,26 @@ def phases(journal: JournalLike) -> dict[str, Phase]:
     doc = document(journal)
     summ = summary(doc)
     start = optional_float(summ.get("errors_started"))
-    timings = {
-        "impact": start,
-        "detection": optional_float(summ.get("detected_at")),
-        "acknowledgement": optional_float(summ.get("acknowledged_at")),
-        "diagnosis": None,
-        "mitigation": optional_float(summ.get("errors_stopped")),
-        "resolution": declarations(doc).valid,
-    }
     notes = _notes(doc, start)
     diagnosis_at, notes["diagnosis"] = _diagnosis(doc, start)
-    timings["diagnosis"] = diagnosis_at
+    timings = milestone_times(summ, diagnosis_at, declarations(doc).valid)
     return {name: make_phase(name, timings[name], start, notes.get(name, "")) for name in PHASES}
+
+
+def milestone_times(
+    episode: Mapping[str, Any], diagnosis: float | None, resolution: float | None
+) -> dict[str, float | None]:
+    """Each phase's time: impact, detection, acknowledgement and mitigation as ``episode``
+    (the journal's summary, or one incident's entry in it) records them; the diagnosis and
+    resolution, which the response decides, as given."""
+    return {
+        "impact": optional_float(episode.get("errors_started")),
+        "detection": optional_float(episode.get("detected_at")),
+        "acknowledgement": optional_float(episode.get("acknowledged_at")),
+        "diagnosis": diagnosis,
+        "mitigation": optional_float(episode.get("errors_stopped")),
+        "resolution": resolution,
+    }
 
 
 def make_phase(name: str, at: float | None, start: float | None, note: str) -> Phase:
